@@ -1,0 +1,54 @@
+"""The Chunlei web application: ``create_app`` reads as the table of contents."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from config import Config
+
+
+def create_app(config_class: type[Config] = Config) -> Flask:
+    """Build the app: configuration, extensions, blueprints, error handlers, CLI commands."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config_class)
+    configure(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def configure(app: Flask) -> None:
+    """Fill in what depends on the instance folder, and refuse unsafe production settings."""
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        path = os.path.join(app.instance_path, "chunlei.sqlite")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    if not app.config.get("SECRET_KEY"):
+        if app.config.get("ENV_NAME") == "production":
+            raise RuntimeError("SECRET_KEY must be set when CHUNLEI_ENV=production")
+        app.config["SECRET_KEY"] = "dev-only-not-secret"
+
+
+def register_extensions(app: Flask) -> None:
+    from app.extensions import db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
+
+
+def register_blueprints(app: Flask) -> None:
+    @app.get("/")
+    def index() -> str:
+        return "春雷 Chunlei"
+
+
+def register_errorhandlers(app: Flask) -> None:
+    pass
+
+
+def register_commands(app: Flask) -> None:
+    pass

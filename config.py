@@ -1,0 +1,92 @@
+"""Configuration, read from the environment.
+
+`Config` is what the product runs with; `TestingConfig` is what the test-suite passes to
+`create_app`. Solver limits, the nightly cron time and the booking cut-off live here so that
+tests can shrink them.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def database_url(raw: str | None) -> str | None:
+    """Map a plain ``postgresql://`` (or ``postgres://``) URL to the psycopg 3 driver."""
+    if not raw:
+        return None
+    for prefix in ("postgresql://", "postgres://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix) :]
+    return raw
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+class Config:
+    """Production-shaped defaults; every value can be overridden by an environment variable."""
+
+    ENV_NAME = os.environ.get("CHUNLEI_ENV", "development")
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    # None means "a SQLite file in the Flask instance folder" (resolved in create_app).
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    TIMEZONE = os.environ.get("CHUNLEI_TIMEZONE", "Asia/Shanghai")
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = TIMEZONE
+    LANGUAGES = ("zh_CN", "en")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = ENV_NAME == "production"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_ENABLED = True
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    API_TOKEN_MAX_AGE_S = _int("API_TOKEN_MAX_AGE_S", 7 * 24 * 3600)
+
+    # Booking rules that are not in the exchange format's policy.
+    CANCEL_CUTOFF_HOURS = _float("CANCEL_CUTOFF_HOURS", 24.0)
+    # Default week policy for new weeks (the exchange format's `policy`).
+    MAX_SESSIONS_PER_DAY = _int("MAX_SESSIONS_PER_DAY", 2)
+    SAME_DAY_SAME_BASE = os.environ.get("SAME_DAY_SAME_BASE", "1") not in ("0", "false", "no")
+    TARGET_UTILIZATION = _float("TARGET_UTILIZATION", 0.85)
+
+    # Solver limits (passed as arguments to scheduler.solve).
+    SOLVER_TIME_LIMIT_S = _float("SOLVER_TIME_LIMIT_S", 60.0)
+    SOLVER_WORKERS = _int("SOLVER_WORKERS", 2)
+
+    # Nightly re-optimization.
+    NIGHTLY_CRON = os.environ.get("NIGHTLY_CRON", "0 2 * * *")
+    NIGHTLY_WEEKS_AHEAD_DAYS = _int("NIGHTLY_WEEKS_AHEAD_DAYS", 7)
+    FREEZE_HOURS = _float("FREEZE_HOURS", 24.0)
+    MISFIRE_GRACE_S = _int("MISFIRE_GRACE_S", 3600)
+
+    # Outgoing mail: kept in the database outbox unless SMTP_HOST is set.
+    SMTP_HOST = os.environ.get("SMTP_HOST")
+    SMTP_PORT = _int("SMTP_PORT", 25)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "chunlei@localhost")
+
+    @property
+    def is_production(self) -> bool:
+        return self.ENV_NAME == "production"
+
+
+class TestingConfig(Config):
+    """What the tests run with: an in-memory SQLite unless TEST_DATABASE_URL names another."""
+
+    TESTING = True
+    ENV_NAME = "testing"
+    SECRET_KEY = "test-secret-key"
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL")) or "sqlite://"
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    SESSION_COOKIE_SECURE = False
+    SOLVER_TIME_LIMIT_S = 5.0
