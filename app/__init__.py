@@ -34,6 +34,7 @@ def configure(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (every table on db.metadata, for Flask-Migrate)
     from app.extensions import db, migrate
 
     db.init_app(app)

@@ -1,0 +1,75 @@
+"""Every model, re-exported: ``from app.models import Hub, Slot, Booking``.
+
+Naming: a livestream *base* is the class ``Hub`` (table ``hubs``) so it never clashes with
+SQLAlchemy's declarative ``Base``; its ``code`` is the base id users see ("B017"). Every entity
+users see has such a ``code`` (studio "B017-S1", slot "SL004211", participant "P00042",
+request "R000381", booking "K000123"); integer ``id`` columns are private surrogate keys.
+
+Modules, one per aggregate:
+  users         User, Role, operator_hubs (accounts; operators scoped to their bases)
+  hubs          Hub, Studio (bases and studios with features)
+  timetable     PlanningWeek (a week and its policy), TimetableTemplate, TemplateBlock,
+                TimetableWeek (a base's week, draft → published), Slot (open / blocked)
+  participants  Participant (producer or merchant, priority 1–3)
+  requests      BookingRequest, PreferredHub, request_allowed_hubs
+  bookings      Booking, BookingSlot (history), SlotHold (live, unique per slot)
+  runs          OptimizationRun, RunChange
+  audit         AuditEvent
+Instants are ``types.UTCDateTime``: stored in UTC, returned time-zone aware.
+"""
+
+from app.models.audit import ACTOR_KINDS, AuditEvent
+from app.models.bookings import (
+    ACTIVE_STATUSES,
+    BOOKING_STATUSES,
+    ORIGINS,
+    Booking,
+    BookingSlot,
+    SlotHold,
+)
+from app.models.hubs import FEATURES, REGIONS, Hub, Studio
+from app.models.participants import KINDS, Participant
+from app.models.requests import BookingRequest, PreferredHub, request_allowed_hubs
+from app.models.runs import OptimizationRun, RunChange
+from app.models.timetable import (
+    PlanningWeek,
+    Slot,
+    TemplateBlock,
+    TimetableTemplate,
+    TimetableWeek,
+)
+from app.models.types import UTCDateTime, utcnow
+from app.models.users import ROLES, Role, User, operator_hubs
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "ACTOR_KINDS",
+    "AuditEvent",
+    "BOOKING_STATUSES",
+    "Booking",
+    "BookingRequest",
+    "BookingSlot",
+    "FEATURES",
+    "Hub",
+    "KINDS",
+    "ORIGINS",
+    "OptimizationRun",
+    "Participant",
+    "PlanningWeek",
+    "PreferredHub",
+    "REGIONS",
+    "ROLES",
+    "Role",
+    "RunChange",
+    "Slot",
+    "SlotHold",
+    "Studio",
+    "TemplateBlock",
+    "TimetableTemplate",
+    "TimetableWeek",
+    "UTCDateTime",
+    "User",
+    "operator_hubs",
+    "request_allowed_hubs",
+    "utcnow",
+]

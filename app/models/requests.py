@@ -1,0 +1,109 @@
+"""Booking requests: what a participant asks the scheduler for in one planning week."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from app.models.hubs import Hub
+    from app.models.participants import Participant
+    from app.models.timetable import PlanningWeek
+
+REQUEST_STATES = ("open", "withdrawn")
+
+#: Allowed bases of a request; only consulted when ``any_base`` is false.
+request_allowed_hubs = Table(
+    "request_allowed_hubs",
+    db.metadata,
+    Column("request_id", ForeignKey("booking_requests.id", ondelete="CASCADE"), primary_key=True),
+    Column("hub_id", ForeignKey("hubs.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class PreferredHub(db.Model):
+    """A soft preference: base ``hub`` at ``rank`` (0 is best) for a request."""
+
+    __tablename__ = "request_preferred_hubs"
+    __table_args__ = (CheckConstraint("rank >= 0", name="rank"),)
+
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("booking_requests.id", ondelete="CASCADE"), primary_key=True
+    )
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer)
+
+    hub: Mapped[Hub] = relationship()
+
+
+class BookingRequest(db.Model):
+    """Up to ``sessions`` sessions of ``length`` consecutive slots in one studio, inside a window.
+
+    ``any_base`` true means the exchange format's ``"bases": null``; otherwise ``allowed_hubs``
+    lists the bases that may serve it. ``max_km`` null means no distance limit.
+    """
+
+    __tablename__ = "booking_requests"
+    __table_args__ = (
+        CheckConstraint("sessions >= 1", name="sessions"),
+        CheckConstraint("length >= 1", name="length"),
+        CheckConstraint("window_end > window_start", name="window"),
+        CheckConstraint("max_km IS NULL OR max_km >= 0", name="max_km"),
+        CheckConstraint("status IN ('open', 'withdrawn')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    planning_week_id: Mapped[int] = mapped_column(
+        ForeignKey("planning_weeks.id", ondelete="CASCADE"), index=True
+    )
+    sessions: Mapped[int] = mapped_column(Integer)
+    length: Mapped[int] = mapped_column(Integer, default=1)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    any_base: Mapped[bool] = mapped_column(Boolean, default=True)
+    max_km: Mapped[float | None] = mapped_column(Float)
+    # Sorted list of studio features every session's studio must have.
+    needs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    prefer_prime: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    participant: Mapped[Participant] = relationship()
+    planning_week: Mapped[PlanningWeek] = relationship()
+    allowed_hubs: Mapped[list[Hub]] = relationship(
+        secondary=request_allowed_hubs, order_by="Hub.code"
+    )
+    preferred: Mapped[list[PreferredHub]] = relationship(
+        order_by="PreferredHub.rank", cascade="all, delete-orphan"
+    )
+
+    @property
+    def preferred_hubs(self) -> list[Hub]:
+        """Preferred bases, best first."""
+        return [p.hub for p in self.preferred]
+
+    def __repr__(self) -> str:
+        return f"<BookingRequest {self.code} x{self.sessions}>"

@@ -1,0 +1,76 @@
+"""Optimization runs: one solve (or plan import) of a week, its KPIs and what it changed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from app.models.timetable import PlanningWeek
+
+RUN_KINDS = ("nightly", "manual", "import")
+RUN_STATES = ("running", "applied", "rejected", "failed")
+CHANGE_KINDS = ("added", "moved", "dropped")
+
+
+class OptimizationRun(db.Model):
+    """A run over one planning week. ``kpis`` holds the plan's figures as JSON."""
+
+    __tablename__ = "optimization_runs"
+    __table_args__ = (
+        CheckConstraint("kind IN ('nightly', 'manual', 'import')", name="kind"),
+        CheckConstraint("state IN ('running', 'applied', 'rejected', 'failed')", name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    planning_week_id: Mapped[int] = mapped_column(
+        ForeignKey("planning_weeks.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default="running")
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    freeze_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    solver_status: Mapped[str | None] = mapped_column(String(32))
+    objective: Mapped[float | None] = mapped_column(Float)
+    bound: Mapped[float | None] = mapped_column(Float)
+    wall_s: Mapped[float | None] = mapped_column(Float)
+    kpis: Mapped[dict] = mapped_column(JSON, default=dict)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    moved: Mapped[int] = mapped_column(Integer, default=0)
+    dropped: Mapped[int] = mapped_column(Integer, default=0)
+    kept: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str | None] = mapped_column(Text)
+
+    planning_week: Mapped[PlanningWeek] = relationship()
+    changes: Mapped[list[RunChange]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", order_by="RunChange.id"
+    )
+
+
+class RunChange(db.Model):
+    """One booking a run added, moved or dropped, with slot codes before and after."""
+
+    __tablename__ = "run_changes"
+    __table_args__ = (CheckConstraint("change IN ('added', 'moved', 'dropped')", name="change"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("optimization_runs.id", ondelete="CASCADE"), index=True
+    )
+    booking_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bookings.id", ondelete="SET NULL"), index=True
+    )
+    change: Mapped[str] = mapped_column(String(16))
+    request_code: Mapped[str] = mapped_column(String(24))
+    before_slots: Mapped[list[str]] = mapped_column(JSON, default=list)
+    after_slots: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    run: Mapped[OptimizationRun] = relationship(back_populates="changes")
