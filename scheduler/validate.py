@@ -260,6 +260,11 @@ def is_valid(inst: Instance, plan: Plan) -> bool:
     return not validate(inst, plan)
 
 
+def sessions_of(inst: Instance, plan: Plan) -> list[Session]:
+    """The plan's assignments that name a known request and known slots of one studio."""
+    return rule_1_slots_exist_consecutive_in_one_studio(inst, plan.assignments)[1]
+
+
 # ---------------------------------------------------------------------------- the input itself
 
 

@@ -1,0 +1,58 @@
+"""figures() on a tiny hand-built week, checked by hand."""
+
+import pytest
+
+from scheduler.metrics import figures
+from tests.scheduler.builders import plan, req, slot, week
+
+S1, S2 = "B1-S1", "B2-S1"
+
+
+@pytest.fixture
+def inst():
+    # B1: one studio x 1 day x 2 slots; B2 (north, 1,112 km away) likewise.
+    return week(
+        {S1: [], S2: []},
+        base_at={"B2": (40.0, 120.0)},
+        base_region={"B2": "north"},
+        requests=[
+            req("R1", "P1", sessions=2, prime=True, prefer=["B1"], priority=3, region="east"),
+            req("R2", "P2", sessions=1, priority=2, region="north", kind="merchant"),
+            req("R3", "P3", sessions=1, region="north"),
+        ],
+        bookings=[("R3", [slot(S2, 0, 18)], "tentative"), ("R2", [slot(S2, 0, 20)], "tentative")],
+    )
+
+
+def test_figures_by_hand(inst):
+    p = plan(inst, ("R1", [slot(S1, 0, 18)]), ("R2", [slot(S1, 0, 20)]), ("R3", [slot(S2, 0, 18)]))
+    f = figures(inst, p)
+    assert f["sessions_served"] == 3
+    assert f["sessions_asked"] == 4
+    assert f["served_ratio"] == 0.75
+    assert f["weighted_served"] == 4 + 2 + 1
+    assert f["weighted_asked"] == 4 * 2 + 2 + 1
+    assert f["served_by_kind"] == {"producer": 2, "merchant": 1}
+    assert f["region_served_ratio"] == {"east": 0.5, "north": 1.0}
+    assert f["min_region_ratio"] == 0.5
+    assert (f["utilization_max"], f["utilization_min"], f["utilization_stdev"]) == (1.0, 0.5, 0.25)
+    assert f["bases_over_target"] == 1  # B1 at 100 % > 85 %
+    assert f["preferred_base_share"] == round(1 / 3, 4)
+    assert f["prime_satisfaction"] == 1.0  # R1's one session is at 18:00
+    assert f["tentative_moved_or_dropped"] == 1  # R2's booking moved to B1
+    assert f["mean_km"] == pytest.approx(1111.9 / 3, abs=0.1)
+
+
+def test_figures_of_an_empty_plan(inst):
+    f = figures(inst, plan(inst))
+    assert f["sessions_served"] == 0 and f["weighted_served"] == 0
+    assert f["min_region_ratio"] == 0.0
+    assert f["utilization_stdev"] == 0.0
+    assert f["preferred_base_share"] is None and f["prime_satisfaction"] is None
+    assert f["mean_km"] is None
+    assert f["tentative_moved_or_dropped"] == 2
+
+
+def test_unknown_ids_are_left_out(inst):
+    f = figures(inst, plan(inst, ("R9", [slot(S1, 0, 18)]), ("R1", ["nope"])))
+    assert f["sessions_served"] == 0
