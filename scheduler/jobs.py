@@ -1,0 +1,231 @@
+"""The scheduler process: periodic jobs declared as data, and the solver child they run.
+
+Three entry points, one per process kind:
+
+* :data:`JOBS` and :func:`build_scheduler` — the job list (explicit ids, ``replace_existing``,
+  ``coalesce``, one instance at a time, a misfire grace from config) on an APScheduler 3
+  scheduler. :func:`run_scheduler` is ``flask --app wsgi scheduler``: one dedicated process, so
+  several web workers never mean several nightly runs (the web app starts no scheduler).
+* :func:`solve_child` — ``python -m scheduler.jobs solve INSTANCE -o PLAN ...``: the solver in a
+  process of its own, so a crash or a kill cannot take the app or the scheduler down. It reports
+  progress to the file named by ``$CHUNLEI_PROGRESS_FILE`` (one JSON object, rewritten
+  atomically) and writes the plan atomically, so a killed child never leaves half a plan.
+
+This is the only module of ``scheduler/`` that may import Flask, and it does so lazily: the
+solver child never loads the web app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
+    from flask import Flask
+
+log = logging.getLogger("chunlei.scheduler")
+
+#: Environment variable naming the file where a solver child reports its progress.
+PROGRESS_ENV = "CHUNLEI_PROGRESS_FILE"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One periodic job: an explicit id, a ``module:function`` taking the app, a cron setting.
+
+    ``cron_setting`` names the config key holding a crontab expression, so the time is
+    configuration, not code.
+    """
+
+    id: str
+    name: str
+    func: str
+    cron_setting: str
+
+
+#: Every periodic job of the product. Add a job here, never with an ad-hoc ``add_job`` call.
+JOBS: tuple[JobSpec, ...] = (
+    JobSpec(
+        id="nightly-reoptimize",
+        name="Nightly re-optimization of the coming week(s)",
+        func="app.services.reoptimize:run_nightly",
+        cron_setting="NIGHTLY_CRON",
+    ),
+)
+
+
+def resolve(func: str) -> Callable[..., Any]:
+    """The callable a ``module:function`` reference names."""
+    module, _, attr = func.partition(":")
+    return getattr(import_module(module), attr)
+
+
+def run_job_in_app(app: Flask, func: str) -> Any:
+    """Run one job inside an application context; log and swallow its errors.
+
+    A failing night must not stop the scheduler: the run itself records its failure.
+    """
+    with app.app_context():
+        try:
+            return resolve(func)(app)
+        except Exception:
+            log.exception("job %s failed", func)
+            return None
+
+
+def add_jobs(scheduler: BaseScheduler, app: Flask, jobs: tuple[JobSpec, ...] = JOBS) -> None:
+    """Put every job of ``jobs`` on ``scheduler`` with the app's cron times and time zone."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    tz = app.config.get("TIMEZONE", "Asia/Shanghai")
+    for spec in jobs:
+        trigger = CronTrigger.from_crontab(app.config[spec.cron_setting], timezone=tz)
+        scheduler.add_job(
+            run_job_in_app,
+            trigger=trigger,
+            args=[app, spec.func],
+            id=spec.id,
+            name=spec.name,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=int(app.config.get("MISFIRE_GRACE_S", 3600)),
+        )
+
+
+def build_scheduler(app: Flask, *, blocking: bool = True) -> BaseScheduler:
+    """A scheduler in the app's time zone holding :data:`JOBS` (not started)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    cls = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler = cls(timezone=app.config.get("TIMEZONE", "Asia/Shanghai"))
+    add_jobs(scheduler, app)
+    return scheduler
+
+
+def run_scheduler(app: Flask) -> None:
+    """The scheduler process: block running the jobs until SIGINT or SIGTERM, then stop cleanly."""
+    scheduler = build_scheduler(app, blocking=True)
+
+    def stop(signum: int, _frame: Any) -> None:
+        log.info("signal %s: shutting the scheduler down", signum)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for job in scheduler.get_jobs():
+        # Not started yet, so ask the trigger: the job's own next_run_time is only set on start.
+        first = job.trigger.get_next_fire_time(None, _now(scheduler))
+        log.info("job %s (%s): first run at %s", job.id, job.name, first.isoformat())
+    log.info("scheduler started (pid %s)", os.getpid())
+    scheduler.start()
+    log.info("scheduler stopped")
+
+
+def _now(scheduler: BaseScheduler):
+    from datetime import datetime
+
+    return datetime.now(scheduler.timezone)
+
+
+# ---------------------------------------------------------------------------- solver child
+
+
+def _write_progress(path: str | None, doc: dict) -> None:
+    if not path:
+        return
+    from scheduler.io import write_json
+
+    with contextlib.suppress(OSError):  # progress is informative; never fail a solve over it
+        write_json(doc, path)
+
+
+def solve_child(argv: list[str] | None = None) -> int:
+    """``python -m scheduler.jobs solve INSTANCE -o PLAN --time-limit S --workers N``.
+
+    The instance's bookings are the warm start. Exit 0 with a plan written, 2 on bad input.
+    """
+    parser = argparse.ArgumentParser(prog="python -m scheduler.jobs solve")
+    parser.add_argument("instance")
+    parser.add_argument("-o", "--output", required=True)
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args(argv)
+
+    from scheduler.domain import Assignment, Plan
+    from scheduler.io import FormatError, dump_plan, load_instance, write_json
+
+    progress_path = os.environ.get(PROGRESS_ENV)
+    t0 = time.monotonic()
+    _write_progress(progress_path, {"pid": os.getpid(), "phase": "loading", "elapsed_s": 0.0})
+    try:
+        instance = load_instance(args.instance)
+    except FormatError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    from scheduler.solve import solve  # ortools is loaded here, in the child only
+
+    def on_progress(elapsed_s: float, objective: float, bound: float) -> None:
+        _write_progress(
+            progress_path,
+            {
+                "pid": os.getpid(),
+                "phase": "solving",
+                "elapsed_s": round(time.monotonic() - t0, 2),
+                "solver_elapsed_s": round(float(elapsed_s), 2),
+                "objective": objective,
+                "bound": bound,
+            },
+        )
+
+    previous = Plan(
+        instance=instance.name,
+        assignments=tuple(Assignment(b.request, b.slots) for b in instance.bookings),
+    )
+    _write_progress(progress_path, {"pid": os.getpid(), "phase": "solving", "elapsed_s": 0.0})
+    plan = solve(
+        instance,
+        time_limit_s=args.time_limit,
+        workers=args.workers,
+        seed=args.seed,
+        on_progress=on_progress,
+        previous=previous,
+    )
+    write_json(dump_plan(plan), args.output)
+    _write_progress(
+        progress_path,
+        {
+            "pid": os.getpid(),
+            "phase": "done",
+            "elapsed_s": round(time.monotonic() - t0, 2),
+            "objective": plan.stats.get("objective"),
+            "bound": plan.stats.get("bound"),
+            "status": plan.stats.get("status"),
+        },
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch ``python -m scheduler.jobs <command>``; only ``solve`` exists."""
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] != "solve":
+        print("usage: python -m scheduler.jobs solve INSTANCE -o PLAN [...]", file=sys.stderr)
+        return 2
+    return solve_child(argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
