@@ -33,7 +33,10 @@ class PlanningWeek(db.Model):
 
     __tablename__ = "planning_weeks"
     __table_args__ = (
-        CheckConstraint("max_sessions_per_day >= 1", name="max_sessions_per_day"),
+        CheckConstraint(
+            "max_sessions_per_day IS NULL OR max_sessions_per_day >= 1",
+            name="max_sessions_per_day",
+        ),
         CheckConstraint("target_utilization > 0 AND target_utilization <= 1", name="target"),
         CheckConstraint("days >= 1", name="days"),
     )
@@ -43,7 +46,8 @@ class PlanningWeek(db.Model):
     days: Mapped[int] = mapped_column(Integer, default=7)
     # The instance name used in exchange files (e.g. "week-2026-12-07").
     name: Mapped[str] = mapped_column(String(120))
-    max_sessions_per_day: Mapped[int] = mapped_column(Integer, default=2)
+    # None: no daily cap (the exchange format allows leaving it out).
+    max_sessions_per_day: Mapped[int | None] = mapped_column(Integer, default=2)
     same_day_same_base: Mapped[bool] = mapped_column(Boolean, default=True)
     target_utilization: Mapped[float] = mapped_column(Float, default=0.85)
 

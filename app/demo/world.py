@@ -1,0 +1,233 @@
+"""Deterministic demo world: bases, studios, slots, participants and requests as plain rows.
+
+Everything is drawn from one ``random.Random(seed)`` in a fixed order over sorted inputs, so
+the same (seed, week, bases, requests) always gives the same world. Existing bookings are
+placed by ``app.demo.bookings``; writing to the database is ``app.demo.seed``'s job.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from app.demo.catalog import BASE_PLACES, FARM_COUNTIES, MERCHANT_TRADES, PRODUCER_TRADES
+from app.geo import Place, gazetteer
+from app.models.hubs import REGIONS
+from scheduler.domain import haversine_km
+
+SLOT_HOURS = 2
+PRIME_START_HOURS = (18, 20)  # prime time is 18:00–22:00 local
+#: Chance that a studio has each feature, for an industrial belt and a farm-origin base.
+FEATURE_ODDS = {
+    "belt": {
+        "kitchen": 0.25,
+        "cold_chain": 0.15,
+        "large_set": 0.4,
+        "green_screen": 0.45,
+        "outdoor": 0.1,
+    },
+    "farm": {
+        "kitchen": 0.5,
+        "cold_chain": 0.45,
+        "large_set": 0.2,
+        "green_screen": 0.25,
+        "outdoor": 0.35,
+    },
+}
+
+
+@dataclass
+class World:
+    """The demo week as rows (codes instead of ids; instants aware)."""
+
+    seed: int
+    week_start: date
+    tz: ZoneInfo
+    hubs: list[dict] = field(default_factory=list)
+    studios: list[dict] = field(default_factory=list)
+    templates: list[dict] = field(default_factory=list)  # hub_code, open_hour, close_hour
+    slots: list[dict] = field(default_factory=list)
+    participants: list[dict] = field(default_factory=list)
+    requests: list[dict] = field(default_factory=list)
+    bookings: list[dict] = field(default_factory=list)
+
+    def local(self, day: int, hour: int = 0) -> datetime:
+        """Local midnight (or ``hour``) of the week's ``day``-th day, as an aware datetime."""
+        d = self.week_start + timedelta(days=day)
+        return datetime.combine(d, time(0), self.tz) + timedelta(hours=hour)
+
+
+def interleaved_base_places(n: int) -> list[tuple[str, str]]:
+    """The first ``n`` base places taken round-robin over the regions, so every N is spread."""
+    queues = {r: list(BASE_PLACES[r]) for r in REGIONS}
+    out: list[tuple[str, str]] = []
+    while len(out) < n and any(queues.values()):
+        for r in REGIONS:
+            if queues[r] and len(out) < n:
+                out.append(queues[r].pop(0))
+    return out
+
+
+def max_bases() -> int:
+    return sum(len(v) for v in BASE_PLACES.values())
+
+
+def build_hubs(world: World, rng: random.Random, n_bases: int) -> dict[str, str]:
+    """Bases, their studios, timetables and published slots. Returns hub code → belt/farm."""
+    g = gazetteer()
+    kinds: dict[str, str] = {}
+    slot_no = 0
+    for i, (path, kind) in enumerate(sorted(interleaved_base_places(n_bases), key=_region_rank)):
+        place = g.lookup(path)
+        code = f"B{i + 1:03d}"
+        kinds[code] = kind
+        label = place.city if place.name == place.city else f"{place.city}{place.name}"
+        world.hubs.append(
+            {
+                "code": code,
+                "name": f"{label}{'直播基地' if kind == 'belt' else '产地直播基地'}",
+                "city": place.city,
+                "province": place.province,
+                "region": place.region,
+                "lat": place.lat,
+                "lon": place.lon,
+                "adcode": place.adcode,
+            }
+        )
+        open_hour, close_hour = (8, 24) if rng.random() < 0.6 else (10, 22)
+        world.templates.append({"hub_code": code, "open_hour": open_hour, "close_hour": close_hour})
+        for s in range(rng.randint(2, 8)):
+            odds = FEATURE_ODDS[kind]
+            features = sorted(f for f in sorted(odds) if rng.random() < odds[f])
+            studio = f"{code}-S{s + 1}"
+            world.studios.append(
+                {"code": studio, "hub_code": code, "features": features, "position": s}
+            )
+            for day in range(7):
+                for hour in range(open_hour, close_hour, SLOT_HOURS):
+                    slot_no += 1
+                    start = world.local(day, hour)
+                    world.slots.append(
+                        {
+                            "code": f"SL{slot_no:06d}",
+                            "studio_code": studio,
+                            "hub_code": code,
+                            "start": start,
+                            "end": start + timedelta(hours=SLOT_HOURS),
+                            "prime": hour in PRIME_START_HOURS,
+                            # A few blocks are closed for maintenance or a base's own shows.
+                            "state": "blocked" if rng.random() < 0.01 else "open",
+                        }
+                    )
+    return kinds
+
+
+def _region_rank(item: tuple[str, str]) -> int:
+    region = next(r for r in REGIONS if any(p == item[0] for p, _ in BASE_PLACES[r]))
+    return REGIONS.index(region)
+
+
+def build_participants(world: World, rng: random.Random, n: int, kinds: dict[str, str]) -> None:
+    """Producers in real farm counties, merchants in counties around the industrial belts."""
+    g = gazetteer()
+    famous = [g.lookup(p) for p in FARM_COUNTIES]
+    rural = g.counties(suffixes=("县", "旗"))
+    belts = [h for h in world.hubs if kinds[h["code"]] == "belt"]
+    near_belt = {
+        h["code"]: g.counties(prefix=h["adcode"][:4]) or [g.lookup_adcode(h["adcode"])]
+        for h in belts
+    }
+    used_names: dict[str, int] = {}
+    for i in range(n):
+        if rng.random() < 0.5:
+            place: Place = rng.choice(famous) if rng.random() < 0.45 else rng.choice(rural)
+            trade = rng.choice(PRODUCER_TRADES)
+            kind, priority = "producer", rng.choices((1, 2, 3), (0.2, 0.3, 0.5))[0]
+        else:
+            hub = rng.choice(belts)
+            place = rng.choice(near_belt[hub["code"]])
+            trade, base_priority = rng.choice(MERCHANT_TRADES)
+            kind = "merchant"
+            priority = base_priority if rng.random() < 0.8 else 1
+        name = f"{place.name}{trade}"
+        used_names[name] = used_names.get(name, 0) + 1
+        if used_names[name] > 1:
+            name = f"{name}{used_names[name]}"
+        world.participants.append(
+            {
+                "code": f"P{i + 1:05d}",
+                "name": name,
+                "kind": kind,
+                "province": place.province,
+                "county": place.name,
+                "region": place.region,
+                "lat": place.lat,
+                "lon": place.lon,
+                "priority": priority,
+                "adcode": place.adcode,
+            }
+        )
+
+
+def build_requests(world: World, rng: random.Random, n: int) -> None:
+    """Realistic requests: 1–3 sessions, some 2–3 slots long, 2–7 day windows, limits, needs."""
+    hub_features: dict[str, list[frozenset[str]]] = {}
+    for s in world.studios:
+        hub_features.setdefault(s["hub_code"], []).append(frozenset(s["features"]))
+    hubs = world.hubs
+    people = world.participants
+    # Every participant asks at least once; the rest of the requests go to random participants.
+    owners = list(range(len(people))) + [rng.randrange(len(people)) for _ in range(n)]
+    owners = owners[:n]
+    rng.shuffle(owners)
+    for i, owner in enumerate(owners):
+        p = people[owner]
+        near = sorted(
+            (haversine_km(p["lat"], p["lon"], h["lat"], h["lon"]), h["code"]) for h in hubs
+        )
+        mode = rng.random()
+        bases: list[str] | None = None
+        max_km: float | None = None
+        if mode < 0.4:
+            k = rng.choices((1, 2, 3, 4, 5), (0.25, 0.25, 0.2, 0.15, 0.15))[0]
+            pool = [c for _, c in near[: max(k, 6)]]
+            bases = sorted(rng.sample(pool, k))
+        elif mode < 0.85:
+            max_km = float(rng.choice((300, 500, 600, 800, 1000, 1500, 2000)))
+            if near[0][0] > max_km:
+                max_km = float(math.ceil((near[0][0] + 50) / 100) * 100)
+        eligible = [
+            c for d, c in near if (bases is None or c in bases) and (max_km is None or d <= max_km)
+        ]
+        needs: set[str] = set()
+        odds = (
+            {"kitchen": 0.25, "cold_chain": 0.2}
+            if p["kind"] == "producer"
+            else {"large_set": 0.15, "green_screen": 0.15, "outdoor": 0.05}
+        )
+        for feature in sorted(odds):
+            if rng.random() < odds[feature]:
+                needs.add(feature)
+        if not any(needs <= f for c in eligible for f in hub_features[c]):
+            needs = set()
+        servable = [c for c in eligible if any(needs <= f for f in hub_features[c])]
+        days = rng.randint(2, 7)
+        first = rng.randint(0, 7 - days)
+        world.requests.append(
+            {
+                "code": f"R{i + 1:06d}",
+                "participant_code": p["code"],
+                "sessions": rng.choices((1, 2, 3), (0.5, 0.35, 0.15))[0],
+                "length": rng.choices((1, 2, 3), (0.7, 0.22, 0.08))[0],
+                "window_start": world.local(first),
+                "window_end": world.local(first + days),
+                "bases": bases,
+                "max_km": max_km,
+                "needs": sorted(needs),
+                "prefer": servable[: rng.randint(1, 3)],
+                "prefer_prime": rng.random() < 0.6,
+            }
+        )

@@ -1,0 +1,223 @@
+"""The database's week as plain data: ``livehub-instance/1`` and ``livehub-plan/1`` objects.
+
+Ids in the files are the codes users see in the app. A booking a participant made directly on
+a slot (no request) gets a request of its own, ``"R" + booking code`` (e.g. ``RK000123``): one
+session, its length, its slots' time as the window, its base as the only allowed base, no
+distance limit, no needs. So every booking in a file belongs to a request.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from app.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingRequest,
+    BookingSlot,
+    Hub,
+    Participant,
+    PlanningWeek,
+    PreferredHub,
+    Slot,
+    SlotHold,
+    Studio,
+    TimetableWeek,
+    request_allowed_hubs,
+)
+from scheduler import domain as d
+
+DIRECT_PREFIX = "R"
+
+
+def direct_request_code(booking_code: str) -> str:
+    """The request id a direct booking gets in exchange files."""
+    return f"{DIRECT_PREFIX}{booking_code}"
+
+
+def build_instance(
+    session: Session, week: PlanningWeek, *, freeze_until: datetime | None, timezone: str
+) -> d.Instance:
+    """The week as a ``scheduler.domain.Instance`` (what export-week writes)."""
+    bases = _bases(session)
+    slots = _slots(session, week)
+    participants = tuple(
+        d.Participant(p.code, p.name, p.kind, p.province, p.region, p.lat, p.lon, p.priority)
+        for p in session.scalars(select(Participant).order_by(Participant.code))
+    )
+    bookings, direct = _bookings(session, week)
+    requests = _requests(session, week, {b.request for b in bookings}) + direct
+    policy = d.Policy(
+        max_sessions_per_day=week.max_sessions_per_day,
+        same_day_same_base=week.same_day_same_base,
+        freeze_until=freeze_until,
+        target_utilization=week.target_utilization,
+    )
+    return d.Instance(
+        name=week.name,
+        timezone=timezone,
+        horizon_start=week.week_start,
+        horizon_days=week.days,
+        bases=bases,
+        slots=slots,
+        participants=participants,
+        requests=tuple(sorted(requests, key=lambda r: r.id)),
+        bookings=bookings,
+        policy=policy,
+    )
+
+
+def build_plan(session: Session, week: PlanningWeek, instance: d.Instance) -> d.Plan:
+    """The week's active bookings as a plan (what export-plan writes)."""
+    assignments = tuple(d.Assignment(b.request, b.slots) for b in instance.bookings)
+    served: dict[str, int] = defaultdict(int)
+    for a in assignments:
+        served[a.request] += 1
+    unassigned = tuple(
+        d.Unassigned(r.id, r.sessions - served[r.id], "not placed yet")
+        for r in instance.requests
+        if served[r.id] < r.sessions
+    )
+    by_status: dict[str, int] = defaultdict(int)
+    for b in instance.bookings:
+        by_status[b.status] += 1
+    stats = {"status": "CURRENT", "source": "database", "bookings": dict(sorted(by_status.items()))}
+    return d.Plan(week.name, assignments, unassigned, stats)
+
+
+def _bases(session: Session) -> tuple[d.Base, ...]:
+    studios: dict[int, list[d.Studio]] = defaultdict(list)
+    rows = session.execute(
+        select(Studio.hub_id, Studio.code, Studio.features, Hub.code)
+        .join(Hub, Hub.id == Studio.hub_id)
+        .order_by(Studio.hub_id, Studio.position, Studio.code)
+    )
+    for hub_id, code, features, hub_code in rows:
+        studios[hub_id].append(d.Studio(code, hub_code, frozenset(features or ())))
+    return tuple(
+        d.Base(h.code, h.name, h.city, h.province, h.region, h.lat, h.lon, tuple(studios[h.id]))
+        for h in session.scalars(select(Hub).order_by(Hub.code))
+    )
+
+
+def _slots(session: Session, week: PlanningWeek) -> tuple[d.Slot, ...]:
+    """Open slots of published timetable weeks, plus any slot an active booking holds."""
+    rows = session.execute(
+        select(Slot.code, Studio.code, Slot.start, Slot.end, Slot.prime)
+        .join(Studio, Studio.id == Slot.studio_id)
+        .join(TimetableWeek, TimetableWeek.id == Slot.timetable_week_id)
+        .outerjoin(SlotHold, SlotHold.slot_id == Slot.id)
+        .where(TimetableWeek.week_start == week.week_start)
+        .where(
+            or_(
+                (TimetableWeek.state == "published") & (Slot.state == "open"),
+                SlotHold.slot_id.is_not(None),
+            )
+        )
+        .order_by(Slot.code)
+    )
+    return tuple(
+        d.Slot(code, studio, start, end, prime) for code, studio, start, end, prime in rows
+    )
+
+
+def _bookings(
+    session: Session, week: PlanningWeek
+) -> tuple[tuple[d.Booking, ...], list[d.Request]]:
+    """Active bookings in code order, and the synthesized requests of direct bookings."""
+    held: dict[int, list[tuple[int, str, datetime, datetime, str]]] = defaultdict(list)
+    rows = session.execute(
+        select(
+            BookingSlot.booking_id, BookingSlot.position, Slot.code, Slot.start, Slot.end, Hub.code
+        )
+        .join(Slot, Slot.id == BookingSlot.slot_id)
+        .join(Studio, Studio.id == Slot.studio_id)
+        .join(Hub, Hub.id == Studio.hub_id)
+        .join(Booking, Booking.id == BookingSlot.booking_id)
+        .where(Booking.planning_week_id == week.id, Booking.status.in_(ACTIVE_STATUSES))
+        .where(BookingSlot.released_at.is_(None))
+    )
+    for booking_id, position, code, start, end, hub in rows:
+        held[booking_id].append((position, code, start, end, hub))
+    out: list[d.Booking] = []
+    direct: list[d.Request] = []
+    rows = session.execute(
+        select(Booking.id, Booking.code, Booking.status, BookingRequest.code, Participant.code)
+        .outerjoin(BookingRequest, BookingRequest.id == Booking.request_id)
+        .join(Participant, Participant.id == Booking.participant_id)
+        .where(Booking.planning_week_id == week.id, Booking.status.in_(ACTIVE_STATUSES))
+        .order_by(Booking.code)
+    )
+    for booking_id, code, status, request_code, participant in rows:
+        slots = sorted(held[booking_id])
+        if not slots:
+            continue
+        if request_code is None:
+            request_code = direct_request_code(code)
+            direct.append(
+                d.Request(
+                    id=request_code,
+                    participant=participant,
+                    sessions=1,
+                    length=len(slots),
+                    window_start=slots[0][2],
+                    window_end=slots[-1][3],
+                    bases=(slots[0][4],),
+                    max_km=None,
+                    needs=frozenset(),
+                )
+            )
+        out.append(d.Booking(request_code, tuple(s[1] for s in slots), status))
+    return tuple(out), direct
+
+
+def _requests(session: Session, week: PlanningWeek, booked: set[str]) -> list[d.Request]:
+    """Open requests of the week, plus withdrawn ones that still have an active booking."""
+    allowed: dict[int, list[str]] = defaultdict(list)
+    for request_id, hub in session.execute(
+        select(request_allowed_hubs.c.request_id, Hub.code)
+        .join(Hub, Hub.id == request_allowed_hubs.c.hub_id)
+        .join(BookingRequest, BookingRequest.id == request_allowed_hubs.c.request_id)
+        .where(BookingRequest.planning_week_id == week.id)
+        .order_by(Hub.code)
+    ):
+        allowed[request_id].append(hub)
+    preferred: dict[int, list[str]] = defaultdict(list)
+    for request_id, hub in session.execute(
+        select(PreferredHub.request_id, Hub.code)
+        .join(Hub, Hub.id == PreferredHub.hub_id)
+        .join(BookingRequest, BookingRequest.id == PreferredHub.request_id)
+        .where(BookingRequest.planning_week_id == week.id)
+        .order_by(PreferredHub.request_id, PreferredHub.rank)
+    ):
+        preferred[request_id].append(hub)
+    out = []
+    rows = session.execute(
+        select(BookingRequest, Participant.code)
+        .join(Participant, Participant.id == BookingRequest.participant_id)
+        .where(BookingRequest.planning_week_id == week.id)
+        .order_by(BookingRequest.code)
+    )
+    for r, participant in rows:
+        if r.status != "open" and r.code not in booked:
+            continue
+        out.append(
+            d.Request(
+                id=r.code,
+                participant=participant,
+                sessions=r.sessions,
+                length=r.length,
+                window_start=r.window_start,
+                window_end=r.window_end,
+                bases=None if r.any_base else tuple(allowed[r.id]),
+                max_km=r.max_km,
+                needs=frozenset(r.needs or ()),
+                prefer_bases=tuple(preferred[r.id]),
+                prefer_prime=r.prefer_prime,
+            )
+        )
+    return out

@@ -1,0 +1,68 @@
+"""Planning weeks: which week a date belongs to, its name, and the zone screens and files use."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app, has_app_context
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Booking, BookingRequest, Hub, Participant, PlanningWeek, User
+
+
+class WeekError(ValueError):
+    """A week that does not exist or cannot be made; the message is one line for the user."""
+
+
+def local_zone(name: str | None = None) -> ZoneInfo:
+    """The product's time zone (``TIMEZONE`` in config, Asia/Shanghai by default)."""
+    if name is None:
+        name = current_app.config["TIMEZONE"] if has_app_context() else "Asia/Shanghai"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise WeekError(f"unknown time zone {name!r}") from None
+
+
+def week_name(week_start: date) -> str:
+    """The instance name of a week in exchange files."""
+    return f"week-{week_start.isoformat()}"
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def next_week_start(now: datetime | None = None, tz: ZoneInfo | None = None) -> date:
+    """The Monday after today (local time): the week seed-demo fills by default."""
+    tz = tz or local_zone()
+    today = (now or datetime.now(UTC)).astimezone(tz).date()
+    return monday_of(today) + timedelta(days=7)
+
+
+def week_bounds(week: PlanningWeek, tz: ZoneInfo | None = None) -> tuple[datetime, datetime]:
+    """The week's first and last instant (local midnights), aware."""
+    tz = tz or local_zone()
+    start = datetime.combine(week.week_start, time(0), tz)
+    end = datetime.combine(week.week_start + timedelta(days=week.days), time(0), tz)
+    return start, end
+
+
+def get_week(session: Session, week_start: date) -> PlanningWeek:
+    """The planning week starting on ``week_start``, or a WeekError naming the known ones."""
+    week = session.scalar(select(PlanningWeek).where(PlanningWeek.week_start == week_start))
+    if week is None:
+        known = session.scalars(select(PlanningWeek.week_start).order_by(PlanningWeek.week_start))
+        listed = ", ".join(d.isoformat() for d in known) or "none"
+        raise WeekError(f"no planning week starts on {week_start.isoformat()} (known: {listed})")
+    return week
+
+
+def is_database_empty(session: Session) -> bool:
+    """True when no base, participant, week, request, booking or account exists yet."""
+    return all(
+        session.scalar(select(model.id).limit(1)) is None
+        for model in (Hub, Participant, PlanningWeek, BookingRequest, Booking, User)
+    )
