@@ -1,0 +1,166 @@
+"""What a re-optimization changes, why, and how to fit a plan around bookings made meanwhile.
+
+Pure functions on the week as data (``scheduler.domain``), so they are tested on tiny
+hand-built weeks and shared by the run service and its report:
+
+* :func:`diff` — the tentative sessions a plan adds, moves and drops, each with a reason code.
+  Locked and confirmed bookings never appear: the validator's rule 7 keeps them identical.
+* :func:`touched_participants` — whose bookings changed between two snapshots of a week.
+* :func:`merge_around` — the plan, refitted to the week as it is now: every booking of a
+  participant whose bookings changed during the solve is kept as it is now, and plan sessions
+  that would collide with a kept booking are left out. The caller validates the result again.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from scheduler.domain import Assignment, Booking, Instance, Plan
+
+#: Reason codes a change can carry; the report translates them.
+REASONS = (
+    "placed",  # added: the request still had sessions to place
+    "preferred_base",  # moved to a base the participant prefers more
+    "prime_time",  # moved into the prime time the request asked for
+    "closer",  # moved to a base nearer the participant
+    "rebalanced",  # moved to make room for other sessions / balance the bases
+    "withdrawn",  # dropped: the request is no longer open
+    "displaced",  # dropped: its slots serve sessions that weigh more
+)
+
+
+@dataclass(frozen=True)
+class SessionChange:
+    """One tentative session added, moved or dropped by a plan."""
+
+    change: str
+    request: str
+    participant: str
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    reason: str
+
+
+def _sessions_by_request(items) -> dict[str, Counter]:
+    out: dict[str, Counter] = defaultdict(Counter)
+    for item in items:
+        out[item.request][tuple(item.slots)] += 1
+    return out
+
+
+def _start(inst: Instance, slots: tuple[str, ...]):
+    return inst.slot_by_id[slots[0]].start
+
+
+def diff(
+    inst: Instance, plan: Plan, *, open_requests: set[str] | None = None
+) -> list[SessionChange]:
+    """Tentative sessions of ``inst`` the plan moves or drops, and sessions it adds.
+
+    Within a request, an old and a new session are paired as a *move* in time order; what is
+    left over is dropped (old) or added (new). ``open_requests`` (default: all) tells a
+    withdrawn request's dropped session from a displaced one.
+    """
+    fixed = _sessions_by_request(b for b in inst.bookings if b.status != "tentative")
+    before = _sessions_by_request(b for b in inst.bookings if b.status == "tentative")
+    after = _sessions_by_request(plan.assignments)
+    for request, kept in fixed.items():  # a locked/confirmed booking is not the plan's doing
+        after[request] = after.get(request, Counter()) - kept
+    changes: list[SessionChange] = []
+    for request in sorted(set(before) | set(after)):
+        old, new = before.get(request, Counter()), after.get(request, Counter())
+        same = old & new
+        gone = sorted((old - same).elements(), key=lambda s: _start(inst, s))
+        came = sorted((new - same).elements(), key=lambda s: _start(inst, s))
+        participant = (
+            inst.request_by_id[request].participant if request in inst.request_by_id else ""
+        )
+        for a, b in zip(gone, came, strict=False):
+            reason = _move_reason(inst, request, a, b)
+            changes.append(SessionChange("moved", request, participant, a, b, reason))
+        for a in gone[len(came) :]:
+            withdrawn = open_requests is not None and request not in open_requests
+            reason = "withdrawn" if withdrawn else "displaced"
+            changes.append(SessionChange("dropped", request, participant, a, (), reason))
+        for b in came[len(gone) :]:
+            changes.append(SessionChange("added", request, participant, (), b, "placed"))
+    return changes
+
+
+def _move_reason(inst: Instance, request: str, old: tuple[str, ...], new: tuple[str, ...]) -> str:
+    """The most telling reason a session moved, by the spec's order of what a good plan is."""
+    req = inst.request_by_id[request]
+    old_base, new_base = inst.base_of_slot(old[0]), inst.base_of_slot(new[0])
+    prefs = req.prefer_bases
+
+    def rank(base: str) -> int:
+        return prefs.index(base) if base in prefs else len(prefs)
+
+    if old_base != new_base and rank(new_base) < rank(old_base):
+        return "preferred_base"
+    was_prime = any(inst.slot_by_id[s].prime for s in old)
+    is_prime = any(inst.slot_by_id[s].prime for s in new)
+    if req.prefer_prime and is_prime and not was_prime:
+        return "prime_time"
+    if old_base != new_base:
+        d_old = inst.distance_km(req.participant, old_base)
+        d_new = inst.distance_km(req.participant, new_base)
+        if d_new < d_old - 1.0:
+            return "closer"
+    return "rebalanced"
+
+
+def _participant_of(inst: Instance, request: str) -> str | None:
+    req = inst.request_by_id.get(request)
+    return req.participant if req is not None else None
+
+
+def touched_participants(before: Instance, now: Instance) -> set[str]:
+    """Participants whose bookings (request, slots, status) differ between two snapshots."""
+
+    def by_participant(inst: Instance) -> dict[str, Counter]:
+        out: dict[str, Counter] = defaultdict(Counter)
+        for b in inst.bookings:
+            who = _participant_of(inst, b.request)
+            out[who or f"?{b.request}"][(b.request, b.slots, b.status)] += 1
+        return out
+
+    old, new = by_participant(before), by_participant(now)
+    return {p for p in set(old) | set(new) if old.get(p) != new.get(p)}
+
+
+def merge_around(now: Instance, plan: Plan, touched: set[str]) -> Plan:
+    """The plan refitted to ``now``: kept bookings first, then the plan's other sessions.
+
+    Kept as they are now: every locked or confirmed booking, every booking starting before the
+    frozen horizon, and every booking of a ``touched`` participant. A plan session is left out
+    when its request is gone, its participant is touched, or one of its slots is kept by
+    someone else. Leaving sessions out never breaks a hard rule, so only a request whose own
+    terms changed can make the result invalid — which the caller's validation catches.
+    """
+    freeze = now.policy.freeze_until
+
+    def must_keep(b: Booking) -> bool:
+        if b.status != "tentative" or _participant_of(now, b.request) in touched:
+            return True
+        return freeze is not None and _start(now, b.slots) < freeze
+
+    kept = [b for b in now.bookings if must_keep(b)]
+    kept_keys = Counter((b.request, b.slots) for b in kept)
+    used = {s for b in kept for s in b.slots}
+    assignments = [Assignment(b.request, b.slots) for b in kept]
+    for a in plan.assignments:
+        key = (a.request, tuple(a.slots))
+        if kept_keys[key] > 0:  # the plan keeps it too: already in
+            kept_keys[key] -= 1
+            continue
+        who = _participant_of(now, a.request)
+        if who is None or who in touched or used.intersection(a.slots):
+            continue
+        if not all(s in now.slot_by_id for s in a.slots):
+            continue
+        used.update(a.slots)
+        assignments.append(a)
+    stats = {**plan.stats, "merged_around": sorted(touched)}
+    return Plan(now.name, tuple(assignments), plan.unassigned, stats)
