@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from app.models.timetable import PlanningWeek
 
 RUN_KINDS = ("nightly", "manual", "import")
-RUN_STATES = ("running", "applied", "rejected", "failed")
+RUN_STATES = ("running", "applied", "no_change", "rejected", "failed", "skipped")
 CHANGE_KINDS = ("added", "moved", "dropped")
 
 
@@ -25,7 +25,10 @@ class OptimizationRun(db.Model):
     __tablename__ = "optimization_runs"
     __table_args__ = (
         CheckConstraint("kind IN ('nightly', 'manual', 'import')", name="kind"),
-        CheckConstraint("state IN ('running', 'applied', 'rejected', 'failed')", name="state"),
+        CheckConstraint(
+            "state IN ('running', 'applied', 'no_change', 'rejected', 'failed', 'skipped')",
+            name="state",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,6 +51,18 @@ class OptimizationRun(db.Model):
     dropped: Mapped[int] = mapped_column(Integer, default=0)
     kept: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str | None] = mapped_column(Text)
+    # Nightly re-optimization (app.services.reoptimize). ``run_key`` makes a night's run unique
+    # ("nightly:<week>:<night>"); ``lock_key`` ("week:<id>") is set only while a run of that
+    # week is in progress, so the database admits one at a time. Both stay NULL otherwise.
+    run_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    lock_key: Mapped[str | None] = mapped_column(String(40), unique=True)
+    actor_label: Mapped[str | None] = mapped_column(String(80))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Live solver progress for the UI: elapsed_s, objective, bound, phase.
+    progress: Mapped[dict] = mapped_column(JSON, default=dict)
+    kpis_before: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The run's folder (instance.json, plan.json, solver.log) relative to RUNS_DIR.
+    files_dir: Mapped[str | None] = mapped_column(String(255))
 
     planning_week: Mapped[PlanningWeek] = relationship()
     changes: Mapped[list[RunChange]] = relationship(
@@ -72,5 +87,8 @@ class RunChange(db.Model):
     request_code: Mapped[str] = mapped_column(String(24))
     before_slots: Mapped[list[str]] = mapped_column(JSON, default=list)
     after_slots: Mapped[list[str]] = mapped_column(JSON, default=list)
+    participant_code: Mapped[str | None] = mapped_column(String(16))
+    # Why the run made this change (app.services.run_diff.REASONS).
+    reason: Mapped[str | None] = mapped_column(String(24))
 
     run: Mapped[OptimizationRun] = relationship(back_populates="changes")
