@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from app.demo.bookings import place_bookings
@@ -296,7 +296,7 @@ def _write_bookings(session: Session, world: World, week_id: int, published: dat
         insert(Booking),
         [
             {
-                "code": b["code"],
+                "code": f"seed-{b['code']}",
                 "request_id": rid[b["request_code"]] if b["request_code"] else None,
                 "participant_id": person[b["participant_code"]],
                 "planning_week_id": week_id,
@@ -309,7 +309,9 @@ def _write_bookings(session: Session, world: World, week_id: int, published: dat
             for b in world.bookings
         ],
     )
-    bid = _ids(session, Booking)
+    bid = {code.removeprefix("seed-"): i for code, i in _ids(session, Booking).items()}
+    # Booking codes follow ids (K000123), as bookings made in the app do.
+    session.execute(update(Booking), [{"id": i, "code": f"K{i:06d}"} for i in sorted(bid.values())])
     history, holds, audit = [], [], []
     for b in world.bookings:
         cancelled = b["status"] == "cancelled"

@@ -1,0 +1,28 @@
+"""Command-line interface: ``flask --app wsgi <command>``. Each command is a thin wrapper over a
+service; bad input gets one line on stderr, a non-zero exit code, and no write."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Attach every command to the app."""
+    from app.cli.accounts import create_user_command
+    from app.cli.demo import seed_demo_command
+    from app.cli.exchange import (
+        apply_plan_command,
+        export_plan_command,
+        export_week_command,
+        import_week_command,
+    )
+
+    for command in (
+        seed_demo_command,
+        create_user_command,
+        export_week_command,
+        export_plan_command,
+        import_week_command,
+        apply_plan_command,
+    ):
+        app.cli.add_command(command)

@@ -1,0 +1,46 @@
+"""``create-user``: make an admin, operator or participant account."""
+
+from __future__ import annotations
+
+import click
+
+from app.extensions import db
+from app.models import ROLES
+from app.services.accounts import AccountError, create_user
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--base", "bases", multiple=True, help="Base id an operator runs (repeatable).")
+@click.option("--participant", help="Participant id a participant account books for.")
+@click.option("--name", "display_name", help="Display name.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Prompted for when left out.",
+)
+def create_user_command(username, role, bases, participant, display_name, password) -> None:
+    """Create an account; operators are bound to bases, participant accounts to a participant."""
+    try:
+        user = create_user(
+            db.session,
+            username,
+            role=role,
+            password=password,
+            bases=list(bases),
+            participant=participant,
+            display_name=display_name,
+        )
+        db.session.commit()
+    except AccountError as e:
+        db.session.rollback()
+        raise click.ClickException(str(e)) from None
+    scope = ""
+    if user.hubs:
+        scope = " for " + ", ".join(h.code for h in user.hubs)
+    elif user.participant:
+        scope = f" for {user.participant.code} {user.participant.name}"
+    click.echo(f"created {role} {username}{scope}")

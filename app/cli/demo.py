@@ -1,0 +1,53 @@
+"""``seed-demo``: fill an empty database with a deterministic demo week on real geography."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+
+from app.cli.params import DateParam
+from app.demo.seed import SeedError, seed_demo
+from app.extensions import db
+from app.services.weeks import is_database_empty, local_zone, next_week_start
+
+
+@click.command("seed-demo")
+@click.option("--seed", type=int, default=5, show_default=True, help="Random seed.")
+@click.option("--week", type=DateParam(), help="Monday of the week (default: next week).")
+@click.option("--bases", type=int, default=100, show_default=True)
+@click.option("--requests", type=int, default=6000, show_default=True)
+@click.option("--participants", type=int, help="Default: 60 % of --requests.")
+@click.option("--if-empty", is_flag=True, help="Do nothing (exit 0) if the database has data.")
+def seed_demo_command(seed, week, bases, requests, participants, if_empty) -> None:
+    """Fill an empty database with demo bases, slots, participants, requests and bookings."""
+    session = db.session
+    if if_empty and not is_database_empty(session):
+        click.echo("seed-demo: the database already has data; nothing to do.")
+        return
+    week = week or next_week_start(tz=local_zone())
+    if week.weekday() != 0:
+        raise click.ClickException(f"--week {week.isoformat()} is not a Monday")
+    cfg = current_app.config
+    try:
+        result = seed_demo(
+            session,
+            seed=seed,
+            week_start=week,
+            bases=bases,
+            requests=requests,
+            participants=participants,
+            max_sessions_per_day=cfg["MAX_SESSIONS_PER_DAY"],
+            same_day_same_base=cfg["SAME_DAY_SAME_BASE"],
+            target_utilization=cfg["TARGET_UTILIZATION"],
+            timezone=cfg["TIMEZONE"],
+        )
+    except SeedError as e:
+        session.rollback()
+        raise click.ClickException(str(e)) from None
+    click.echo(f"Seeded the week of {week.isoformat()} (seed {seed}):")
+    for name, n in result.counts.items():
+        click.echo(f"  {name:>20}: {n:,}")
+    click.echo("Demo logins (username / password):")
+    for username, password, what in result.logins:
+        click.echo(f"  {username:<10} / {password:<18} {what}")
+    click.echo("  (every base has an operator op-bNNN; participants p00001..p00020 can log in)")

@@ -1,0 +1,46 @@
+"""Parameter types shared by the commands: a week's Monday and an instant."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, timedelta
+
+import click
+from flask import current_app
+
+from app.services.weeks import local_zone
+
+
+class DateParam(click.ParamType):
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date like 2026-12-07", param, ctx)
+
+
+class InstantParam(click.ParamType):
+    """An ISO 8601 instant; without an offset it is read in the site's time zone."""
+
+    name = "ISO-8601"
+
+    def convert(self, value, param, ctx) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            t = datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a time like 2026-12-08T00:00:00+08:00", param, ctx)
+        return t if t.tzinfo else t.replace(tzinfo=local_zone())
+
+
+def default_freeze_until() -> datetime:
+    """Now plus FREEZE_HOURS, rounded up to the minute, in the site's zone."""
+    hours = float(current_app.config.get("FREEZE_HOURS", 24.0))
+    t = datetime.now(UTC) + timedelta(hours=hours)
+    t = t.replace(second=0, microsecond=0) + timedelta(minutes=math.ceil(t.second / 60))
+    return t.astimezone(local_zone())

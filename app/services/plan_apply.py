@@ -1,0 +1,305 @@
+"""Apply a plan to a week: validate every hard rule, then replace the movable bookings at once.
+
+``apply_plan`` is the one place a plan reaches the database (the CLI's apply-plan and the nightly
+job both call it). It rebuilds the week from the database inside the caller's transaction,
+validates the plan with ``scheduler.validate``, and only if nothing is broken diffs the plan
+against the active bookings: a booking whose (request, slots) is in the plan is kept; a
+tentative booking that is not is *moved* when the plan gives its request a new session, else
+*dropped* (cancelled); the plan's remaining sessions are *added* as tentative bookings by the
+optimizer. Locked, confirmed and frozen bookings cannot change: the validator refuses a plan
+that loses one (rules 7 and 8). The caller commits; nothing is committed here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.models import (
+    ACTIVE_STATUSES,
+    AuditEvent,
+    Booking,
+    BookingRequest,
+    BookingSlot,
+    OptimizationRun,
+    Participant,
+    PlanningWeek,
+    RunChange,
+    Slot,
+    SlotHold,
+    User,
+    utcnow,
+)
+from app.services.week_export import build_instance, direct_request_code
+from scheduler.domain import Plan
+from scheduler.metrics import figures
+from scheduler.validate import Violation, validate
+
+
+class PlanRejected(ValueError):
+    """The plan breaks hard rules (``violations``) or names another week; nothing was written."""
+
+    def __init__(self, message: str, violations: list[Violation] | None = None) -> None:
+        super().__init__(message)
+        self.violations = violations or []
+
+
+@dataclass(frozen=True)
+class Change:
+    """One booking the plan changed: slot codes before (moved, dropped) and after (added, moved)."""
+
+    booking: str
+    request: str
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlanDiff:
+    """What applying a plan did, and the run that records it."""
+
+    run_id: int
+    added: list[Change] = field(default_factory=list)
+    moved: list[Change] = field(default_factory=list)
+    dropped: list[Change] = field(default_factory=list)
+    kept: int = 0
+    figures: dict = field(default_factory=dict)
+
+
+@dataclass
+class _Current:
+    id: int
+    code: str
+    request: str
+    status: str
+    slots: tuple[str, ...]
+
+
+def apply_plan(
+    session: Session,
+    week: PlanningWeek,
+    plan: Plan,
+    *,
+    actor: User | None,
+    freeze_until: datetime,
+    timezone: str,
+    kind: str = "manual",
+) -> PlanDiff:
+    """Validate ``plan`` against ``week`` and replace its movable bookings (not committed).
+
+    Raises PlanRejected (broken rules, another week's plan) or PlanConflict (the database
+    refused a slot hold: someone booked meanwhile); the caller then rolls back.
+    """
+    if plan.instance and plan.instance != week.name:
+        raise PlanRejected(f"the plan is for {plan.instance!r}, not for {week.name!r}")
+    # Serialize applies of one week (PostgreSQL row lock; SQLite locks the file on write).
+    session.execute(select(PlanningWeek.id).where(PlanningWeek.id == week.id).with_for_update())
+    inst = build_instance(session, week, freeze_until=freeze_until, timezone=timezone)
+    broken = validate(inst, plan)
+    if broken:
+        raise PlanRejected(f"the plan breaks {len(broken)} hard rule(s)", broken)
+
+    current = _current_bookings(session, week)
+    wanted = Counter((a.request, tuple(a.slots)) for a in plan.assignments)
+    kept, loose = 0, defaultdict(list)
+    for b in current:
+        key = (b.request, b.slots)
+        if wanted[key] > 0:
+            wanted[key] -= 1
+            kept += 1
+        else:
+            loose[b.request].append(b)
+    fresh: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+    for a in plan.assignments:
+        key = (a.request, tuple(a.slots))
+        if wanted[key] > 0:
+            wanted[key] -= 1
+            fresh[a.request].append(key[1])
+
+    now = utcnow()
+    run = OptimizationRun(
+        planning_week_id=week.id,
+        kind=kind,
+        state="applied",
+        actor_user_id=actor.id if actor else None,
+        started_at=now,
+        freeze_until=freeze_until,
+        solver_status=_str(plan.stats.get("status")),
+        objective=_num(plan.stats.get("objective")),
+        bound=_num(plan.stats.get("bound")),
+        wall_s=_num(plan.stats.get("wall_s")),
+        kpis=figures(inst, plan),
+    )
+    session.add(run)
+    session.flush()
+    diff = PlanDiff(run_id=run.id, kept=kept, figures=run.kpis)
+    slot_id = dict(session.execute(select(Slot.code, Slot.id)).all())
+    releasing = [b for bs in loose.values() for b in bs]
+    _release(session, [b.id for b in releasing], now)
+    for request in sorted(set(loose) | set(fresh)):
+        olds, news = loose.get(request, []), fresh.get(request, [])
+        for old, new in zip(olds, news, strict=False):
+            _hold(session, old.id, new, slot_id, now)
+            session.execute(
+                update(Booking).where(Booking.id == old.id).values(updated_at=now, run_id=run.id)
+            )
+            diff.moved.append(Change(old.code, request, old.slots, new))
+        for old in olds[len(news) :]:
+            session.execute(
+                update(Booking)
+                .where(Booking.id == old.id)
+                .values(status="cancelled", cancelled_at=now, updated_at=now, run_id=run.id)
+            )
+            diff.dropped.append(Change(old.code, request, old.slots, ()))
+        for new in news[len(olds) :]:
+            code = _add_booking(session, inst, week, request, new, slot_id, run.id, actor, now)
+            diff.added.append(Change(code, request, (), new))
+    _record(session, run, diff, actor, kind, now)
+    try:
+        session.flush()
+    except IntegrityError as e:  # a concurrent booking took a slot between read and write
+        raise PlanConflict("a slot in the plan was booked meanwhile; export the week again") from e
+    return diff
+
+
+class PlanConflict(RuntimeError):
+    """The database refused the plan's slot holds (a concurrent booking); nothing is kept."""
+
+
+def _current_bookings(session: Session, week: PlanningWeek) -> list[_Current]:
+    slots: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for booking_id, position, code in session.execute(
+        select(BookingSlot.booking_id, BookingSlot.position, Slot.code)
+        .join(Slot, Slot.id == BookingSlot.slot_id)
+        .join(Booking, Booking.id == BookingSlot.booking_id)
+        .where(Booking.planning_week_id == week.id, Booking.status.in_(ACTIVE_STATUSES))
+        .where(BookingSlot.released_at.is_(None))
+    ):
+        slots[booking_id].append((position, code))
+    out = []
+    for booking_id, code, status, request in session.execute(
+        select(Booking.id, Booking.code, Booking.status, BookingRequest.code)
+        .outerjoin(BookingRequest, BookingRequest.id == Booking.request_id)
+        .where(Booking.planning_week_id == week.id, Booking.status.in_(ACTIVE_STATUSES))
+        .order_by(Booking.code)
+    ):
+        held = tuple(c for _, c in sorted(slots[booking_id]))
+        if held:
+            out.append(
+                _Current(booking_id, code, request or direct_request_code(code), status, held)
+            )
+    return out
+
+
+def _release(session: Session, booking_ids: list[int], now: datetime) -> None:
+    """Give up the slots of moved and dropped bookings before anything new is held."""
+    if not booking_ids:
+        return
+    session.execute(delete(SlotHold).where(SlotHold.booking_id.in_(booking_ids)))
+    session.execute(
+        update(BookingSlot)
+        .where(BookingSlot.booking_id.in_(booking_ids), BookingSlot.released_at.is_(None))
+        .values(released_at=now)
+    )
+
+
+def _hold(session: Session, booking_id: int, slots: tuple[str, ...], slot_id, now) -> None:
+    session.execute(
+        insert(BookingSlot),
+        [
+            {"booking_id": booking_id, "slot_id": slot_id[c], "position": k, "assigned_at": now}
+            for k, c in enumerate(slots)
+        ],
+    )
+    session.execute(
+        insert(SlotHold),
+        [{"slot_id": slot_id[c], "booking_id": booking_id, "held_at": now} for c in slots],
+    )
+
+
+def _add_booking(session, inst, week, request, slots, slot_id, run_id, actor, now) -> str:
+    """A new tentative booking by the optimizer; its code follows its id (K000123)."""
+    req = inst.request_by_id[request]
+    request_id = session.scalar(select(BookingRequest.id).where(BookingRequest.code == request))
+    participant_id = session.scalar(
+        select(Participant.id).where(Participant.code == req.participant)
+    )
+    booking = Booking(
+        code=f"new-{run_id}-{request}-{slots[0]}",
+        request_id=request_id,
+        participant_id=participant_id,
+        planning_week_id=week.id,
+        status="tentative",
+        origin="optimizer",
+        created_by_user_id=actor.id if actor else None,
+        run_id=run_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(booking)
+    session.flush()
+    booking.code = f"K{booking.id:06d}"
+    _hold(session, booking.id, slots, slot_id, now)
+    return booking.code
+
+
+def _record(session, run, diff: PlanDiff, actor, kind, now) -> None:
+    """Run changes, counts and one audit event per changed booking."""
+    run.added, run.moved, run.dropped, run.kept = (
+        len(diff.added),
+        len(diff.moved),
+        len(diff.dropped),
+        diff.kept,
+    )
+    run.finished_at = now
+    run.message = (
+        f"applied: {run.added} added, {run.moved} moved, {run.dropped} dropped, {run.kept} kept"
+    )
+    ids = dict(
+        session.execute(
+            select(Booking.code, Booking.id).where(
+                Booking.code.in_([c.booking for c in diff.added + diff.moved + diff.dropped])
+            )
+        ).all()
+    )
+    actor_kind = "optimizer" if kind == "nightly" or actor is None else "user"
+    for change_kind, changes in (
+        ("added", diff.added),
+        ("moved", diff.moved),
+        ("dropped", diff.dropped),
+    ):
+        for c in changes:
+            session.add(
+                RunChange(
+                    run_id=run.id,
+                    booking_id=ids.get(c.booking),
+                    change=change_kind,
+                    request_code=c.request,
+                    before_slots=list(c.before),
+                    after_slots=list(c.after),
+                )
+            )
+            session.add(
+                AuditEvent(
+                    at=now,
+                    actor_kind=actor_kind,
+                    actor_user_id=actor.id if actor else None,
+                    action=f"booking.{change_kind}",
+                    booking_id=ids.get(c.booking),
+                    run_id=run.id,
+                    detail={"request": c.request, "before": list(c.before), "after": list(c.after)},
+                )
+            )
+
+
+def _num(value) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _str(value) -> str | None:
+    return str(value)[:32] if value is not None else None

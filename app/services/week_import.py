@@ -1,0 +1,232 @@
+"""Load a ``livehub-instance/1`` week into an empty database (the inverse of week_export).
+
+Exporting the imported week gives back the same file, up to ordering. The instance's own
+bookings are checked first (scheduler.validate.check_instance): a file whose bookings break a
+hard rule, or share a slot, is refused before anything is written.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from app.models import (
+    AuditEvent,
+    Booking,
+    BookingRequest,
+    BookingSlot,
+    Hub,
+    Participant,
+    PlanningWeek,
+    PreferredHub,
+    Slot,
+    SlotHold,
+    Studio,
+    TimetableWeek,
+    request_allowed_hubs,
+    utcnow,
+)
+from app.services.weeks import is_database_empty
+from scheduler.domain import Instance
+from scheduler.validate import check_instance
+
+
+class WeekImportError(ValueError):
+    """An instance that cannot be imported; one line for the user."""
+
+
+def import_week(session: Session, inst: Instance, *, timezone: str) -> PlanningWeek:
+    """Write the instance's week (not committed). Refuses a non-empty database."""
+    if not is_database_empty(session):
+        raise WeekImportError("the database is not empty; import-week loads into an empty database")
+    if inst.timezone != timezone:
+        raise WeekImportError(
+            f"the file's time zone is {inst.timezone}, this site runs on {timezone}"
+        )
+    broken = check_instance(inst)
+    if broken:
+        more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+        raise WeekImportError(
+            f"the file's bookings break rule {broken[0].rule}: {broken[0].message}{more}"
+        )
+    now = utcnow()
+    week = PlanningWeek(
+        week_start=inst.horizon_start,
+        days=inst.horizon_days,
+        name=inst.name,
+        max_sessions_per_day=inst.policy.max_sessions_per_day,
+        same_day_same_base=inst.policy.same_day_same_base,
+        target_utilization=inst.policy.target_utilization,
+    )
+    session.add(week)
+    session.flush()
+    session.execute(
+        insert(Hub),
+        [
+            {
+                "code": b.id,
+                "name": b.name,
+                "city": b.city,
+                "province": b.province,
+                "region": b.region,
+                "lat": b.lat,
+                "lon": b.lon,
+            }
+            for b in inst.bases
+        ],
+    )
+    hub_id = dict(session.execute(select(Hub.code, Hub.id)).all())
+    studios = [
+        {"code": s.id, "hub_id": hub_id[b.id], "features": sorted(s.features), "position": k}
+        for b in inst.bases
+        for k, s in enumerate(b.studios)
+    ]
+    if studios:
+        session.execute(insert(Studio), studios)
+    session.execute(
+        insert(TimetableWeek),
+        [
+            {
+                "hub_id": hid,
+                "week_start": inst.horizon_start,
+                "state": "published",
+                "published_at": now,
+            }
+            for hid in sorted(hub_id.values())
+        ],
+    )
+    tw_id = dict(session.execute(select(TimetableWeek.hub_id, TimetableWeek.id)).all())
+    studio_id = dict(session.execute(select(Studio.code, Studio.id)).all())
+    slots = [
+        {
+            "code": s.id,
+            "studio_id": studio_id[s.studio],
+            "timetable_week_id": tw_id[hub_id[inst.studio_by_id[s.studio].base]],
+            "start": s.start,
+            "end": s.end,
+            "prime": s.prime,
+            "state": "open",
+        }
+        for s in inst.slots
+    ]
+    if slots:
+        session.execute(insert(Slot), slots)
+    if inst.participants:
+        session.execute(
+            insert(Participant),
+            [
+                {
+                    "code": p.id,
+                    "name": p.name,
+                    "kind": p.kind,
+                    "province": p.province,
+                    "region": p.region,
+                    "lat": p.lat,
+                    "lon": p.lon,
+                    "priority": p.priority,
+                }
+                for p in inst.participants
+            ],
+        )
+    _requests(session, inst, week.id, now)
+    _bookings(session, inst, week.id, now)
+    return week
+
+
+def _requests(session: Session, inst: Instance, week_id: int, now: datetime) -> None:
+    if not inst.requests:
+        return
+    person = dict(session.execute(select(Participant.code, Participant.id)).all())
+    session.execute(
+        insert(BookingRequest),
+        [
+            {
+                "code": r.id,
+                "participant_id": person[r.participant],
+                "planning_week_id": week_id,
+                "sessions": r.sessions,
+                "length": r.length,
+                "window_start": r.window_start,
+                "window_end": r.window_end,
+                "any_base": r.bases is None,
+                "max_km": r.max_km,
+                "needs": sorted(r.needs),
+                "prefer_prime": r.prefer_prime,
+                "status": "open",
+                "created_at": now,
+            }
+            for r in inst.requests
+        ],
+    )
+    rid = dict(session.execute(select(BookingRequest.code, BookingRequest.id)).all())
+    hid = dict(session.execute(select(Hub.code, Hub.id)).all())
+    allowed = [
+        {"request_id": rid[r.id], "hub_id": hid[b]}
+        for r in inst.requests
+        for b in sorted(set(r.bases or ()))
+    ]
+    if allowed:
+        session.execute(insert(request_allowed_hubs), allowed)
+    preferred = []
+    for r in inst.requests:
+        seen: set[str] = set()
+        for b in r.prefer_bases:
+            if b not in seen:
+                seen.add(b)
+                preferred.append({"request_id": rid[r.id], "hub_id": hid[b], "rank": len(seen) - 1})
+    if preferred:
+        session.execute(insert(PreferredHub), preferred)
+
+
+def _bookings(session: Session, inst: Instance, week_id: int, now: datetime) -> None:
+    if not inst.bookings:
+        return
+    rid = dict(session.execute(select(BookingRequest.code, BookingRequest.id)).all())
+    person = dict(session.execute(select(Participant.code, Participant.id)).all())
+    sid = dict(session.execute(select(Slot.code, Slot.id)).all())
+    rows = []
+    for k, b in enumerate(inst.bookings):
+        req = inst.request_by_id[b.request]
+        rows.append(
+            {
+                "code": f"import-{k}",
+                "request_id": rid[b.request],
+                "participant_id": person[req.participant],
+                "planning_week_id": week_id,
+                "status": b.status,
+                "origin": "import",
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    session.execute(insert(Booking), rows)
+    bid = dict(session.execute(select(Booking.code, Booking.id)).all())
+    # Booking codes follow ids (K000123), as bookings made in the app do.
+    session.execute(update(Booking), [{"id": i, "code": f"K{i:06d}"} for i in sorted(bid.values())])
+    history, holds, audit = [], [], []
+    for k, b in enumerate(inst.bookings):
+        booking_id = bid[f"import-{k}"]
+        for pos, code in enumerate(b.slots):
+            history.append(
+                {
+                    "booking_id": booking_id,
+                    "slot_id": sid[code],
+                    "position": pos,
+                    "assigned_at": now,
+                }
+            )
+            holds.append({"slot_id": sid[code], "booking_id": booking_id, "held_at": now})
+        audit.append(
+            {
+                "at": now,
+                "actor_kind": "system",
+                "action": "booking.imported",
+                "booking_id": booking_id,
+                "detail": {"status": b.status, "slots": list(b.slots), "request": b.request},
+            }
+        )
+    session.execute(insert(BookingSlot), history)
+    session.execute(insert(SlotHold), holds)
+    session.execute(insert(AuditEvent), audit)
