@@ -52,4 +52,6 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    pass
+    from app.cli import register
+
+    register(app)
