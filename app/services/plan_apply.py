@@ -89,11 +89,13 @@ def apply_plan(
     freeze_until: datetime,
     timezone: str,
     kind: str = "manual",
+    run: OptimizationRun | None = None,
 ) -> PlanDiff:
     """Validate ``plan`` against ``week`` and replace its movable bookings (not committed).
 
     Raises PlanRejected (broken rules, another week's plan) or PlanConflict (the database
-    refused a slot hold: someone booked meanwhile); the caller then rolls back.
+    refused a slot hold: someone booked meanwhile); the caller then rolls back. ``run`` is a
+    run the caller already holds (the nightly re-optimization's); it is filled, not created.
     """
     if plan.instance and plan.instance != week.name:
         raise PlanRejected(f"the plan is for {plan.instance!r}, not for {week.name!r}")
@@ -122,19 +124,18 @@ def apply_plan(
             fresh[a.request].append(key[1])
 
     now = utcnow()
-    run = OptimizationRun(
-        planning_week_id=week.id,
-        kind=kind,
-        state="applied",
-        actor_user_id=actor.id if actor else None,
-        started_at=now,
-        freeze_until=freeze_until,
-        solver_status=_str(plan.stats.get("status")),
-        objective=_num(plan.stats.get("objective")),
-        bound=_num(plan.stats.get("bound")),
-        wall_s=_num(plan.stats.get("wall_s")),
-        kpis=figures(inst, plan),
-    )
+    if run is None:
+        run = OptimizationRun(
+            planning_week_id=week.id, kind=kind, actor_user_id=actor.id if actor else None
+        )
+        run.started_at = now
+    run.state = "applied"
+    run.freeze_until = freeze_until
+    run.solver_status = _str(plan.stats.get("status"))
+    run.objective = _num(plan.stats.get("objective"))
+    run.bound = _num(plan.stats.get("bound"))
+    run.wall_s = _num(plan.stats.get("wall_s"))
+    run.kpis = figures(inst, plan)
     session.add(run)
     session.flush()
     diff = PlanDiff(run_id=run.id, kept=kept, figures=run.kpis)
