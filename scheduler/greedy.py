@@ -40,6 +40,17 @@ class Calendar:
         self.base_of_day: dict[tuple[str, date], str] = {}
         self.day_of_slot = {s.id: inst.local_day(s.start) for s in inst.slots}
 
+    def copy(self) -> Calendar:
+        """An independent copy (to try placements without touching this one)."""
+        other = Calendar.__new__(Calendar)
+        other.inst, other.day_of_slot = self.inst, self.day_of_slot
+        other.used = set(self.used)
+        other.count = Counter(self.count)
+        other.busy = defaultdict(list, {k: list(v) for k, v in self.busy.items()})
+        other.per_day = Counter(self.per_day)
+        other.base_of_day = dict(self.base_of_day)
+        return other
+
     def take(self, request: Request, slots: tuple[Slot, ...]) -> None:
         pid = request.participant
         day = self.day_of_slot[slots[0].id]

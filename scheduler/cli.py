@@ -1,0 +1,370 @@
+"""``python -m scheduler``: solve, check, greedy, explain and generate weeks from the command line.
+
+    python -m scheduler solve INSTANCE -o PLAN [--time-limit S] [--workers N] [--seed N]
+    python -m scheduler check INSTANCE PLAN          exit 0 valid, 1 a hard rule broken, 2 unreadable
+    python -m scheduler greedy INSTANCE -o PLAN
+    python -m scheduler explain INSTANCE PLAN [--request ID] [--json]
+    python -m scheduler generate --size {tiny,S,M,L} --seed N -o FILE
+
+Bad input ends with one line on stderr and exit status 2, without a traceback and without writing
+any file; a plan that breaks a hard rule is never written. ``solve`` imports the CP-SAT solver
+only when it runs, so the other commands work without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+from scheduler.domain import Instance, Plan
+from scheduler.io import (
+    FormatError,
+    dump_instance,
+    dump_plan,
+    load_instance,
+    load_plan,
+    write_json,
+)
+from scheduler.metrics import figures
+from scheduler.validate import check_instance, validate
+
+EXIT_OK, EXIT_BROKEN, EXIT_BAD_INPUT = 0, 1, 2
+#: Defaults follow config.py's environment variables, so the CLI and the app agree.
+DEFAULT_TIME_LIMIT_S = float(os.environ.get("SOLVER_TIME_LIMIT_S", 60.0))
+DEFAULT_WORKERS = int(os.environ.get("SOLVER_WORKERS", 2))
+MAX_LINES = 30
+
+
+class UserError(Exception):
+    """Bad input: printed as one line on stderr, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not usage + error
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+def _instance(path: str) -> Instance:
+    try:
+        return load_instance(path)
+    except FormatError as e:
+        raise UserError(f"{path}: {e}" if not str(e).startswith(str(path)) else str(e)) from None
+
+
+def _consistent_instance(path: str) -> Instance:
+    """The instance, refused when its own bookings break a hard rule (named in the message)."""
+    inst = _instance(path)
+    problems = check_instance(inst)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise UserError(f"{path}: inconsistent input: {problems[0]}{more}")
+    return inst
+
+
+def _plan(path: str) -> Plan:
+    try:
+        return load_plan(path)
+    except FormatError as e:
+        raise UserError(f"{path}: {e}" if not str(e).startswith(str(path)) else str(e)) from None
+
+
+def _write_plan(inst: Instance, plan: Plan, path: str) -> None:
+    """Write the plan, but only a valid one."""
+    broken = validate(inst, plan)
+    if broken:
+        raise UserError(f"refusing to write an invalid plan: {broken[0]} ({len(broken)} in all)")
+    try:
+        write_json(dump_plan(plan), path)
+    except OSError as e:
+        raise UserError(f"{path}: cannot write ({e.strerror})") from None
+
+
+# ---------------------------------------------------------------------------- summary
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f} %"
+
+
+def summary(inst: Instance, plan: Plan, wall_s: float | None = None) -> str:
+    """A one-screen summary of a plan: status, the figures in the spec's order, the solver's
+    objective and bound, wall time."""
+    f = figures(inst, plan)
+    st = plan.stats
+    worst = min(f["region_served_ratio"].items(), key=lambda kv: kv[1], default=("-", None))
+    lines = [
+        f"instance            {inst.name}",
+        f"status              {st.get('status', '-')}",
+        f"weighted served     {f['weighted_served']:,} / {f['weighted_asked']:,} asked "
+        f"({_pct(f['weighted_served'] / f['weighted_asked'] if f['weighted_asked'] else None)})",
+        f"sessions served     {f['sessions_served']:,} / {f['sessions_asked']:,}",
+        f"min region ratio    {_pct(f['min_region_ratio'])} ({worst[0]})",
+        f"utilization         max {_pct(f['utilization_max'])}, min {_pct(f['utilization_min'])}, "
+        f"stdev {f['utilization_stdev']}, {f['bases_over_target']} base(s) over target "
+        f"{_pct(inst.policy.target_utilization)}",
+        f"preferred base      {_pct(f['preferred_base_share'])} of sessions; "
+        f"prime time {_pct(f['prime_satisfaction'])} of those asking",
+        f"tentative moved     {f['tentative_moved_or_dropped']} (moved or dropped)",
+        f"mean distance       {f['mean_km']} km",
+    ]
+    obj, bound = st.get("objective"), st.get("bound")
+    if bound is not None:
+        gap = _gap(obj, bound)
+        lines.append(f"objective / bound   {obj} / {bound}" + (f" (gap {gap})" if gap else ""))
+    elif obj is not None:
+        lines.append(f"objective           {obj}")
+    wall = wall_s if wall_s is not None else st.get("wall_s")
+    if wall is not None:
+        lines.append(f"wall time           {wall:.1f} s")
+    return "\n".join(lines)
+
+
+def _gap(obj, bound) -> str | None:
+    try:
+        obj, bound = float(obj), float(bound)
+    except (TypeError, ValueError):
+        return None
+    if bound == 0:
+        return None
+    return f"{100 * abs(bound - obj) / abs(bound):.2f} %"
+
+
+# ---------------------------------------------------------------------------- progress
+
+
+class Progress:
+    """The solver's progress on a terminal: one updating line on a tty, a line every
+    ``every_s`` seconds (and at each new best) otherwise."""
+
+    def __init__(self, out: TextIO = sys.stderr, every_s: float = 5.0) -> None:
+        self.out, self.every_s = out, every_s
+        self.tty = out.isatty()
+        self.last_print = -1e9
+        self.best: float | None = None
+        self.started = time.monotonic()
+
+    def __call__(self, elapsed_s: float, objective: float, bound: float) -> None:
+        now = time.monotonic()
+        line = f"{elapsed_s:7.1f} s  objective {objective:,.0f}  bound {bound:,.0f}" + (
+            f"  gap {g}" if (g := _gap(objective, bound)) else ""
+        )
+        improved = self.best is None or objective != self.best
+        self.best = objective
+        if self.tty:
+            self.out.write("\r\033[K" + line)
+            self.out.flush()
+        elif improved and now - self.last_print >= self.every_s or now - self.last_print >= 30:
+            self.out.write(line + "\n")
+            self.out.flush()
+            self.last_print = now
+
+    def close(self) -> None:
+        if self.tty and self.best is not None:
+            self.out.write("\n")
+            self.out.flush()
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    t0 = time.monotonic()
+    inst = _consistent_instance(args.instance)
+    try:
+        from scheduler.solve import solve  # ortools is loaded here only
+    except ImportError as e:
+        raise UserError(f"the CP-SAT solver is not available ({e})") from None
+
+    progress = Progress(every_s=args.progress_every)
+    try:
+        plan = solve(
+            inst,
+            time_limit_s=args.time_limit,
+            workers=args.workers,
+            seed=args.seed,
+            on_progress=progress,
+        )
+    except ValueError as e:  # the solver's own input errors (FormatError is one)
+        raise UserError(f"{args.instance}: {e}") from None
+    finally:
+        progress.close()
+    _write_plan(inst, plan, args.output)
+    print(summary(inst, plan, wall_s=time.monotonic() - t0))
+    print(f"plan written to {args.output}")
+    return EXIT_OK
+
+
+def cmd_greedy(args: argparse.Namespace) -> int:
+    from scheduler.greedy import greedy
+
+    t0 = time.monotonic()
+    inst = _consistent_instance(args.instance)
+    plan = greedy(inst)
+    _write_plan(inst, plan, args.output)
+    print(summary(inst, plan, wall_s=time.monotonic() - t0))
+    print(f"plan written to {args.output}")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    inst = _instance(args.instance)
+    plan = _plan(args.plan)
+    for v in check_instance(inst)[:MAX_LINES]:
+        print(f"INPUT  {v}")
+    broken = validate(inst, plan)
+    for v in broken[:MAX_LINES]:
+        print(f"BROKEN {v}")
+    if len(broken) > MAX_LINES:
+        print(f"BROKEN ... and {len(broken) - MAX_LINES} more")
+    f = figures(inst, plan)
+    f["violations"] = len(broken)
+    if args.json:
+        print(json.dumps(f, ensure_ascii=False, sort_keys=True))
+    else:
+        print(summary(inst, plan))
+        print(
+            f"verdict             {'VALID' if not broken else f'BROKEN ({len(broken)} violations)'}"
+        )
+    return EXIT_BROKEN if broken else EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from scheduler.explain import explain
+
+    inst = _instance(args.instance)
+    plan = _plan(args.plan)
+    if args.request:
+        unknown = [r for r in args.request if r not in inst.request_by_id]
+        if unknown:
+            raise UserError(f"unknown request(s): {', '.join(unknown)}")
+    broken = validate(inst, plan)
+    if broken:
+        print(
+            f"warning: the plan breaks hard rules ({broken[0]}); reasons may mislead",
+            file=sys.stderr,
+        )
+    found = explain(inst, plan, args.request or None)
+    if args.json:
+        doc = [
+            {
+                "request": e.request,
+                "participant": e.participant,
+                "asked": e.asked,
+                "served": e.served,
+                "missing": e.missing,
+                "denials": [{"code": d.code, "zh": d.zh, "en": d.en} for d in e.denials],
+            }
+            for e in found
+        ]
+        print(json.dumps(doc, ensure_ascii=False, indent=1))
+        return EXIT_OK
+    for e in found:
+        print(f"{e.request} ({e.participant}): asked {e.asked}, served {e.served}")
+        grouped: dict[tuple[str, str, str], int] = {}
+        for d in e.denials:
+            grouped[(d.code, d.zh, d.en)] = grouped.get((d.code, d.zh, d.en), 0) + 1
+        for (code, zh, en), n in grouped.items():
+            print(f"  {n} × {code}")
+            print(f"      {zh}")
+            print(f"      {en}")
+    if not found:
+        print("every request is served in full")
+    else:
+        short = sum(1 for e in found if e.missing)
+        print(f"{short} request(s) left short, {sum(e.missing for e in found)} session(s) missing")
+    return EXIT_OK
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from scheduler.generate import SIZES, generate
+
+    if args.size not in SIZES:
+        raise UserError(f"unknown size {args.size!r}; one of {', '.join(SIZES)}")
+    inst = generate(args.size, seed=args.seed)
+    try:
+        write_json(dump_instance(inst), args.output)
+    except OSError as e:
+        raise UserError(f"{args.output}: cannot write ({e.strerror})") from None
+    print(
+        f"{inst.name}: {len(inst.bases)} bases, {len(inst.slots)} slots, "
+        f"{len(inst.participants)} participants, {len(inst.requests)} requests, "
+        f"{len(inst.bookings)} bookings -> {args.output}"
+    )
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m scheduler", description="Chunlei's week scheduler (春雷排期).")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("solve", help="CP-SAT: place the week, write a valid plan")
+    s.add_argument("instance")
+    s.add_argument("-o", "--output", required=True, metavar="PLAN")
+    s.add_argument("--time-limit", type=_positive(float), default=DEFAULT_TIME_LIMIT_S, metavar="S")
+    s.add_argument("--workers", type=_positive(int), default=DEFAULT_WORKERS, metavar="N")
+    s.add_argument("--seed", type=int, default=None, metavar="N")
+    s.add_argument("--progress-every", type=float, default=5.0, help=argparse.SUPPRESS)
+    s.set_defaults(run=cmd_solve)
+
+    c = sub.add_parser("check", help="validate a plan: every hard rule, then its figures")
+    c.add_argument("instance")
+    c.add_argument("plan")
+    c.add_argument("--json", action="store_true", help="figures as one JSON line")
+    c.set_defaults(run=cmd_check)
+
+    g = sub.add_parser("greedy", help="first-come-first-served baseline plan")
+    g.add_argument("instance")
+    g.add_argument("-o", "--output", required=True, metavar="PLAN")
+    g.set_defaults(run=cmd_greedy)
+
+    e = sub.add_parser("explain", help="why each request left short got what it got")
+    e.add_argument("instance")
+    e.add_argument("plan")
+    e.add_argument("--request", action="append", metavar="ID", help="this request (repeatable)")
+    e.add_argument("--json", action="store_true", help="structured output for programs")
+    e.set_defaults(run=cmd_explain)
+
+    n = sub.add_parser("generate", help="a random but realistic week, deterministic per seed")
+    n.add_argument("--size", default="M", help="tiny, S, M or L")
+    n.add_argument("--seed", type=int, default=0)
+    n.add_argument("-o", "--output", required=True, metavar="FILE")
+    n.set_defaults(run=cmd_generate)
+    return p
+
+
+def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r} must be positive")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
