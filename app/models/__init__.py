@@ -15,6 +15,7 @@ Modules, one per aggregate:
   bookings      Booking, BookingSlot (history), SlotHold (live, unique per slot)
   runs          OptimizationRun, RunChange
   audit         AuditEvent
+  notification  Notification, OutboxEmail (in-app messages, e-mail outbox)
 Instants are ``types.UTCDateTime``: stored in UTC, returned time-zone aware.
 """
 
@@ -28,6 +29,7 @@ from app.models.bookings import (
     SlotHold,
 )
 from app.models.hubs import FEATURES, REGIONS, Hub, Studio
+from app.models.notification import Notification, OutboxEmail
 from app.models.participants import KINDS, Participant
 from app.models.requests import BookingRequest, PreferredHub, request_allowed_hubs
 from app.models.runs import OptimizationRun, RunChange
@@ -52,8 +54,10 @@ __all__ = [
     "FEATURES",
     "Hub",
     "KINDS",
+    "Notification",
     "ORIGINS",
     "OptimizationRun",
+    "OutboxEmail",
     "Participant",
     "PlanningWeek",
     "PreferredHub",

@@ -1,0 +1,355 @@
+"""The one booking service: pages, the API and the CLI all book and cancel through here.
+
+A direct booking is confirmed at once. The hard rules are checked first (``booking_rules``),
+but what guarantees "one booking per slot" is the database: ``slot_holds.slot_id`` is a
+primary key, so of two transactions claiming one slot, exactly one commits and the other gets
+an integrity error, which surfaces here as ``SlotTaken``. Every function commits its own
+transaction, writes an audit event in it, and leaves the session clean when it refuses.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import (
+    Booking,
+    BookingRequest,
+    BookingSlot,
+    Participant,
+    PlanningWeek,
+    Role,
+    Slot,
+    SlotHold,
+    Studio,
+    User,
+    utcnow,
+)
+from app.services import audit, notify
+from app.services.access import Forbidden, can_operate_hub, is_admin
+from app.services.booking_rules import (
+    BookingError,
+    RuleBroken,
+    SlotTaken,
+    check_bookable,
+    check_participant_week,
+    check_request_fit,
+    check_shape,
+    held_slot_codes,
+)
+
+__all__ = [
+    "BookingError",
+    "RuleBroken",
+    "SlotTaken",
+    "InvalidState",
+    "CutoffPassed",
+    "book_slots",
+    "cancel",
+    "confirm",
+    "lock",
+    "unlock",
+    "accept",
+    "decline",
+    "booking_span",
+    "planning_week_for",
+]
+
+
+class InvalidState(BookingError):
+    """The booking is not in a state this action applies to (409)."""
+
+    status = 409
+    code = "invalid_state"
+
+
+class CutoffPassed(BookingError):
+    """A participant may cancel only up to CANCEL_CUTOFF_HOURS before the start (422)."""
+
+    status = 422
+    code = "cancel_cutoff"
+
+
+def planning_week_for(week_start: date) -> PlanningWeek:
+    """The planning week starting on ``week_start``, created with the configured policy."""
+    stmt = select(PlanningWeek).where(PlanningWeek.week_start == week_start)
+    week = db.session.scalars(stmt).first()
+    if week is not None:
+        return week
+    cfg = current_app.config
+    week = PlanningWeek(
+        week_start=week_start,
+        days=7,
+        name=f"week-{week_start.isoformat()}",
+        max_sessions_per_day=cfg["MAX_SESSIONS_PER_DAY"],
+        same_day_same_base=cfg["SAME_DAY_SAME_BASE"],
+        target_utilization=cfg["TARGET_UTILIZATION"],
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(week)
+    except IntegrityError:  # created concurrently: use theirs
+        week = db.session.scalars(stmt).one()
+    return week
+
+
+def _load_slots(refs: Sequence[str | int]) -> list[Slot]:
+    """Slots by code or id, sorted by start; unknown references are a RuleBroken."""
+    if not isinstance(refs, list | tuple) or not all(isinstance(r, str | int) for r in refs):
+        raise RuleBroken("slots must be a list of slot ids", code="invalid")
+    if len(set(refs)) != len(refs):
+        raise RuleBroken("a slot is listed twice", code="not_consecutive")
+    codes = [r for r in refs if isinstance(r, str)]
+    ids = [r for r in refs if isinstance(r, int)]
+    stmt = select(Slot).options(
+        joinedload(Slot.studio).joinedload(Studio.hub), joinedload(Slot.timetable_week)
+    )
+    found: list[Slot] = []
+    if codes:
+        found += db.session.scalars(stmt.where(Slot.code.in_(codes))).unique().all()
+    if ids:
+        found += db.session.scalars(stmt.where(Slot.id.in_(ids))).unique().all()
+    known = {s.code for s in found} | {s.id for s in found}
+    missing = [r for r in refs if r not in known]
+    if missing:
+        raise RuleBroken(
+            f"unknown slot(s): {', '.join(map(str, missing))}",
+            code="unknown_slot",
+            detail={"slots": missing},
+        )
+    return sorted(found, key=lambda s: s.start)
+
+
+def _booker(actor: User, participant: Participant | None) -> tuple[Participant, str]:
+    """Who the booking is for, and its origin; participants book only for themselves."""
+    if actor.role == Role.PARTICIPANT:
+        if participant is not None and participant.id != actor.participant_id:
+            raise Forbidden("participants book only for themselves", code="role_cannot_book")
+        own = db.session.get(Participant, actor.participant_id)
+        if own is None:
+            raise Forbidden("this account has no participant", code="role_cannot_book")
+        return own, "participant"
+    if participant is None:
+        raise Forbidden(
+            "only participants book slots; staff must name the participant",
+            code="role_cannot_book",
+        )
+    return participant, "operator"
+
+
+def book_slots(
+    actor: User,
+    slots: Sequence[str | int],
+    *,
+    participant: Participant | None = None,
+    request: BookingRequest | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Book consecutive ``slots`` (codes or ids) directly; the booking is confirmed at once.
+
+    Raises ``Forbidden`` (wrong role or base), ``RuleBroken`` (which rule, in ``code``) or
+    ``SlotTaken``. Staff may book for a ``participant`` at a base they operate.
+    """
+    now = now or utcnow()
+    who, origin = _booker(actor, participant)
+    max_slots = int(current_app.config.get("MAX_SLOTS_PER_BOOKING", 4))
+    try:
+        # Serialise one participant's bookings so the daily cap cannot be raced past.
+        db.session.execute(select(Participant.id).where(Participant.id == who.id).with_for_update())
+        chosen = _load_slots(slots)
+        check_shape(chosen, max_slots)
+        hub = chosen[0].studio.hub
+        if origin == "operator" and not can_operate_hub(actor, hub):
+            raise Forbidden(f"you do not operate base {hub.code}", code="other_base")
+        check_bookable(chosen, now)
+        if request is not None:
+            check_request_fit(request, who, chosen)
+            week = request.planning_week
+        else:
+            week = planning_week_for(chosen[0].timetable_week.week_start)
+        check_participant_week(who.id, chosen, week)
+        taken = held_slot_codes([s.id for s in chosen])
+        if taken:
+            raise SlotTaken(f"slot(s) already taken: {', '.join(taken)}", detail={"slots": taken})
+        booking = Booking(
+            code="t" + secrets.token_hex(7),
+            participant_id=who.id,
+            request_id=request.id if request is not None else None,
+            planning_week_id=week.id,
+            status="confirmed",
+            origin=origin,
+            created_by_user_id=actor.id,
+            created_at=now,
+            updated_at=now,
+        )
+        db.session.add(booking)
+        db.session.flush()
+        booking.code = f"K{booking.id:06d}"
+        for position, slot in enumerate(chosen):
+            db.session.add(
+                BookingSlot(
+                    booking_id=booking.id, slot_id=slot.id, position=position, assigned_at=now
+                )
+            )
+            db.session.add(SlotHold(slot_id=slot.id, booking_id=booking.id, held_at=now))
+        audit.record(
+            "booking.create",
+            actor=actor,
+            booking=booking,
+            slots=[s.code for s in chosen],
+            participant=who.code,
+            request=request.code if request is not None else None,
+        )
+        db.session.flush()
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        taken = held_slot_codes([s.id for s in chosen]) if "chosen" in locals() else []
+        if taken:
+            raise SlotTaken(
+                f"slot(s) already taken: {', '.join(taken)}", detail={"slots": taken}
+            ) from exc
+        raise
+    except Exception:
+        db.session.rollback()
+        raise
+    return booking
+
+
+def booking_span(booking: Booking) -> tuple[datetime, datetime] | None:
+    """Start and end of the slots the booking holds (or last held, if cancelled)."""
+    slots = booking.current_slots
+    if not slots:
+        return None
+    return min(s.start for s in slots), max(s.end for s in slots)
+
+
+def _booking_hub_id(booking: Booking) -> int | None:
+    slots = booking.current_slots
+    return slots[0].studio.hub_id if slots else None
+
+
+def _require_staff(actor: User, booking: Booking) -> None:
+    """Operators act only on bookings at their bases; admins everywhere."""
+    if is_admin(actor):
+        return
+    hub_id = _booking_hub_id(booking)
+    if actor.role != Role.OPERATOR or hub_id is None or not can_operate_hub(actor, hub_id):
+        raise Forbidden("only the base's operators may do this", code="forbidden")
+
+
+def _require_owner(actor: User, booking: Booking) -> None:
+    if actor.role != Role.PARTICIPANT or actor.participant_id != booking.participant_id:
+        raise Forbidden("only the booking's participant may do this", code="forbidden")
+
+
+def _release(booking: Booking, now: datetime) -> None:
+    """Free the booking's slots: delete its holds, close its slot history rows."""
+    db.session.execute(delete(SlotHold).where(SlotHold.booking_id == booking.id))
+    db.session.execute(
+        update(BookingSlot)
+        .where(BookingSlot.booking_id == booking.id, BookingSlot.released_at.is_(None))
+        .values(released_at=now)
+    )
+
+
+def _finish(action: str, actor: User, booking: Booking, now: datetime, **detail) -> Booking:
+    booking.updated_at = now
+    audit.record(action, actor=actor, booking=booking, **detail)
+    db.session.commit()
+    db.session.refresh(booking)
+    return booking
+
+
+def cancel(
+    actor: User, booking: Booking, *, reason: str | None = None, now: datetime | None = None
+) -> Booking:
+    """Cancel an active booking and free its slots.
+
+    The participant may cancel a tentative or confirmed booking up to CANCEL_CUTOFF_HOURS
+    before it starts; the base's operators (and admins) may cancel any active booking, with a
+    reason, and the participant is notified.
+    """
+    now = now or utcnow()
+    reason = (reason or "").strip() or None
+    if not booking.is_active:
+        raise InvalidState(f"booking {booking.code} is already {booking.status}")
+    by_staff = actor.role != Role.PARTICIPANT
+    if by_staff:
+        _require_staff(actor, booking)
+        if reason is None:
+            raise RuleBroken("a reason is required to cancel someone's booking", code="reason")
+    else:
+        _require_owner(actor, booking)
+        if booking.status == "locked":
+            raise InvalidState(f"booking {booking.code} is locked by the base", code="locked")
+        span = booking_span(booking)
+        cutoff = timedelta(hours=float(current_app.config["CANCEL_CUTOFF_HOURS"]))
+        if span is not None and now > span[0] - cutoff:
+            raise CutoffPassed(
+                f"bookings can be cancelled up to {cutoff.total_seconds() / 3600:g} h before start",
+                detail={"cutoff_hours": cutoff.total_seconds() / 3600},
+            )
+    previous = booking.status
+    booking.status = "cancelled"
+    booking.cancelled_at = now
+    _release(booking, now)
+    if by_staff:
+        notify.booking_event("booking_cancelled", booking, reason=reason)
+    return _finish("booking.cancel", actor, booking, now, reason=reason, previous=previous)
+
+
+def _transition(
+    action: str, actor: User, booking: Booking, allowed: tuple[str, ...], to: str, now
+) -> Booking:
+    if booking.status not in allowed:
+        raise InvalidState(f"booking {booking.code} is {booking.status}, cannot {action}")
+    previous = booking.status
+    booking.status = to
+    return _finish(f"booking.{action}", actor, booking, now or utcnow(), previous=previous)
+
+
+def confirm(actor: User, booking: Booking, *, now: datetime | None = None) -> Booking:
+    """An operator confirms a tentative booking at their base."""
+    _require_staff(actor, booking)
+    result = _transition("confirm", actor, booking, ("tentative",), "confirmed", now)
+    notify.booking_event("booking_confirmed", result)
+    db.session.commit()
+    return result
+
+
+def lock(actor: User, booking: Booking, *, now: datetime | None = None) -> Booking:
+    """An operator pins a booking so the optimizer never moves it."""
+    _require_staff(actor, booking)
+    return _transition("lock", actor, booking, ("tentative", "confirmed"), "locked", now)
+
+
+def unlock(actor: User, booking: Booking, *, now: datetime | None = None) -> Booking:
+    """An operator releases the pin; the booking stays confirmed."""
+    _require_staff(actor, booking)
+    return _transition("unlock", actor, booking, ("locked",), "confirmed", now)
+
+
+def accept(actor: User, booking: Booking, *, now: datetime | None = None) -> Booking:
+    """The participant accepts a tentative session the optimizer proposed."""
+    _require_owner(actor, booking)
+    return _transition("accept", actor, booking, ("tentative",), "confirmed", now)
+
+
+def decline(actor: User, booking: Booking, *, now: datetime | None = None) -> Booking:
+    """The participant declines a tentative session; its slots become free again."""
+    _require_owner(actor, booking)
+    if booking.status != "tentative":
+        raise InvalidState(f"booking {booking.code} is {booking.status}, cannot decline")
+    now = now or utcnow()
+    booking.status = "cancelled"
+    booking.cancelled_at = now
+    _release(booking, now)
+    return _finish("booking.decline", actor, booking, now, previous="tentative")

@@ -1,0 +1,247 @@
+"""The hard rules a direct booking must obey, as small named checks (spec rules 1, 5, 6).
+
+Each ``check_*`` raises ``RuleBroken`` with a stable ``code`` naming the rule it enforces, so
+pages can translate it and the API can report which rule a booking breaks. They read the
+database but never write; ``app.services.booking`` calls them before it claims the slots.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingRequest,
+    BookingSlot,
+    Participant,
+    PlanningWeek,
+    Slot,
+    SlotHold,
+    Studio,
+)
+
+
+class BookingError(Exception):
+    """A booking action refused; ``status`` is the HTTP answer, ``code`` a stable name."""
+
+    status = 422
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, detail: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.detail = detail or {}
+
+
+class RuleBroken(BookingError):
+    """The slots or the participant's week break a hard rule (422)."""
+
+    status = 422
+
+
+class SlotTaken(BookingError):
+    """Another booking holds one of the slots (409); ``detail["slots"]`` names them."""
+
+    status = 409
+    code = "slot_taken"
+
+
+@dataclass(frozen=True)
+class Session:
+    """One active session of a participant: its booking, base and time span."""
+
+    booking_id: int
+    hub_id: int
+    start: datetime
+    end: datetime
+
+
+def local_day(instant: datetime) -> date:
+    """The calendar day of ``instant`` in the configured time zone (spec rule 6)."""
+    return instant.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in km with Earth radius 6371.0 km, as the exchange format says."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(a))
+
+
+def check_shape(slots: Sequence[Slot], max_slots: int) -> None:
+    """Rule 1: one studio, consecutive in time, between 1 and ``max_slots`` slots."""
+    if not slots:
+        raise RuleBroken("a booking needs at least one slot", code="wrong_length")
+    if len(slots) > max_slots:
+        raise RuleBroken(
+            f"a booking may hold at most {max_slots} consecutive slots, got {len(slots)}",
+            code="wrong_length",
+            detail={"max": max_slots, "got": len(slots)},
+        )
+    if len({s.studio_id for s in slots}) > 1:
+        raise RuleBroken("all slots of a booking must be in one studio", code="not_consecutive")
+    for first, second in zip(slots, slots[1:], strict=False):
+        if first.end != second.start:
+            raise RuleBroken(
+                f"slots {first.code} and {second.code} are not consecutive",
+                code="not_consecutive",
+                detail={"slots": [first.code, second.code]},
+            )
+
+
+def check_bookable(slots: Sequence[Slot], now: datetime) -> None:
+    """Only open slots of a published week that have not started yet can be booked."""
+    for slot in slots:
+        if slot.timetable_week.state != "published":
+            raise RuleBroken(
+                f"slot {slot.code} is not published",
+                code="not_published",
+                detail={"slot": slot.code},
+            )
+        if slot.state != "open":
+            raise RuleBroken(
+                f"slot {slot.code} is blocked", code="slot_blocked", detail={"slot": slot.code}
+            )
+        if slot.start <= now:
+            raise RuleBroken(
+                f"slot {slot.code} has already started", code="in_past", detail={"slot": slot.code}
+            )
+
+
+def check_request_fit(req: BookingRequest, participant: Participant, slots: Sequence[Slot]) -> None:
+    """Rules 3–5 for a booking made against a request: length, window, base, distance, needs."""
+    if req.participant_id != participant.id:
+        raise RuleBroken(f"request {req.code} belongs to another participant", code="request")
+    if req.status != "open":
+        raise RuleBroken(f"request {req.code} is {req.status}", code="request_closed")
+    if len(slots) != req.length:
+        raise RuleBroken(
+            f"request {req.code} asks for {req.length} consecutive slot(s), got {len(slots)}",
+            code="wrong_length",
+            detail={"expected": req.length, "got": len(slots)},
+        )
+    if slots[0].start < req.window_start or slots[-1].end > req.window_end:
+        raise RuleBroken(f"the slots lie outside request {req.code}'s window", code="window")
+    studio = slots[0].studio
+    hub = studio.hub
+    if not req.any_base and all(h.id != hub.id for h in req.allowed_hubs):
+        raise RuleBroken(f"base {hub.code} is not allowed by request {req.code}", code="base")
+    if req.max_km is not None:
+        km = haversine_km(participant.lat, participant.lon, hub.lat, hub.lon)
+        if km > req.max_km:
+            raise RuleBroken(
+                f"base {hub.code} is {km:.0f} km away, request {req.code} allows {req.max_km:g}",
+                code="max_km",
+            )
+    missing = sorted(set(req.needs or []) - set(studio.features or []))
+    if missing:
+        raise RuleBroken(
+            f"studio {studio.code} lacks {', '.join(missing)}",
+            code="needs",
+            detail={"missing": missing},
+        )
+    served = db.session.scalar(
+        select(func.count(Booking.id)).where(
+            Booking.request_id == req.id, Booking.status.in_(ACTIVE_STATUSES)
+        )
+    )
+    if served >= req.sessions:
+        raise RuleBroken(
+            f"request {req.code} already has its {req.sessions} session(s)", code="request_full"
+        )
+
+
+def active_sessions(participant_id: int) -> list[Session]:
+    """The participant's active sessions (from live slot holds), one per booking."""
+    rows = db.session.execute(
+        select(SlotHold.booking_id, Studio.hub_id, func.min(Slot.start), func.max(Slot.end))
+        .join(Booking, Booking.id == SlotHold.booking_id)
+        .join(Slot, Slot.id == SlotHold.slot_id)
+        .join(Studio, Studio.id == Slot.studio_id)
+        .where(Booking.participant_id == participant_id, Booking.status.in_(ACTIVE_STATUSES))
+        .group_by(SlotHold.booking_id, Studio.hub_id)
+    ).all()
+    return [Session(b, h, _aware(s), _aware(e)) for b, h, s, e in rows]
+
+
+def _aware(value: datetime) -> datetime:
+    """Aggregates bypass the column type on SQLite; tag naive UTC values again."""
+    from datetime import UTC
+
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def check_participant_week(
+    participant_id: int,
+    slots: Sequence[Slot],
+    policy: PlanningWeek,
+    *,
+    ignore_booking_id: int | None = None,
+) -> None:
+    """Rule 6: no overlap, at most ``max_sessions_per_day`` a day, one base a day."""
+    start, end, hub_id = slots[0].start, slots[-1].end, slots[0].studio.hub_id
+    day = local_day(start)
+    same_day = []
+    for s in active_sessions(participant_id):
+        if s.booking_id == ignore_booking_id:
+            continue
+        if s.start < end and start < s.end:
+            raise RuleBroken(
+                "the participant already has a session at that time",
+                code="overlap",
+                detail={"booking": _code(s.booking_id)},
+            )
+        if local_day(s.start) == day:
+            same_day.append(s)
+    cap = policy.max_sessions_per_day  # None: the week sets no daily cap
+    if cap is not None and len(same_day) >= cap:
+        raise RuleBroken(
+            f"at most {cap} session(s) per day ({day.isoformat()})",
+            code="daily_cap",
+            detail={"day": day.isoformat(), "max": cap},
+        )
+    if policy.same_day_same_base and any(s.hub_id != hub_id for s in same_day):
+        raise RuleBroken(
+            f"all sessions of {day.isoformat()} must be at one base",
+            code="same_day_same_base",
+            detail={"day": day.isoformat()},
+        )
+
+
+def _code(booking_id: int) -> str | None:
+    return db.session.scalar(select(Booking.code).where(Booking.id == booking_id))
+
+
+def held_slot_codes(slot_ids: Sequence[int]) -> list[str]:
+    """Codes of those slots that an active booking holds right now."""
+    return list(
+        db.session.scalars(
+            select(Slot.code)
+            .join(SlotHold, SlotHold.slot_id == Slot.id)
+            .where(Slot.id.in_(slot_ids))
+            .order_by(Slot.start)
+        )
+    )
+
+
+def current_slot_rows(booking_id: int) -> list[BookingSlot]:
+    """The booking's unreleased slot rows, in position order."""
+    return list(
+        db.session.scalars(
+            select(BookingSlot)
+            .where(BookingSlot.booking_id == booking_id, BookingSlot.released_at.is_(None))
+            .order_by(BookingSlot.position)
+        )
+    )
