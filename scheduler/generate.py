@@ -1,0 +1,286 @@
+"""Random but realistic weeks, in the shape of the shared samples, deterministic for a seed.
+
+``generate(size, seed=...)`` returns an :class:`Instance` like ``shared/instances/sample-*.json``:
+bases with 2–6 studios and their features, a week of 2-hour slots (08:00–24:00 or 10:00–22:00,
+prime from 18:00 to 22:00), producers and merchants of the seven macro-regions with priorities
+1–3, requests with windows, allowed bases, distance limits, needs and preferences, and bookings
+in every status that obey every hard rule, some of them before ``freeze_until`` (one day after
+the start). The mix of each field follows the samples. Coordinates are synthetic (scattered
+around a rough centre of each macro-region), which keeps distances realistic without a gazetteer.
+
+Sizes: ``tiny`` for property tests (a few seconds of CP-SAT at most), ``S`` / ``M`` / ``L`` of the
+small / medium / national samples' size.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from scheduler.domain import INSTANCE_FORMAT, Instance
+from scheduler.greedy import Calendar, eligible_bases
+from scheduler.io import load_instance
+
+
+@dataclass(frozen=True)
+class Size:
+    bases: int
+    participants: int
+    requests: int
+    days: int = 7
+    booked_share: float = 0.2  # requests that hold bookings already
+    studios: tuple[int, ...] = (2, 3, 4, 4, 5, 5, 6)  # studios per base, drawn uniformly
+    local: bool = False  # participants next to a base (so that a tiny week is not all too far)
+
+
+SIZES: dict[str, Size] = {
+    "tiny": Size(
+        bases=3,
+        participants=10,
+        requests=14,
+        days=3,
+        booked_share=0.3,
+        studios=(1, 2, 3),
+        local=True,
+    ),
+    "S": Size(bases=12, participants=180, requests=300),
+    "M": Size(bases=20, participants=720, requests=1200),
+    "L": Size(bases=100, participants=3600, requests=6000),
+}
+
+START = date(2026, 12, 7)
+TIMEZONE = "Asia/Shanghai"
+#: Rough centre (lat, lon) of each macro-region, a few provinces in it, and its weight among
+#: participants (the samples' mix: the east dominates).
+REGIONS = {
+    "east": ((31.5, 119.0), ("浙江省", "江苏省", "山东省", "福建省", "安徽省"), 0.36),
+    "south": ((23.5, 112.0), ("广东省", "广西壮族自治区", "海南省"), 0.05),
+    "north": ((39.0, 115.5), ("河北省", "北京市", "山西省", "内蒙古自治区"), 0.08),
+    "central": ((30.0, 113.0), ("湖北省", "湖南省", "河南省", "江西省"), 0.07),
+    "southwest": ((27.5, 104.5), ("四川省", "云南省", "贵州省", "重庆市"), 0.14),
+    "northwest": ((37.0, 103.0), ("陕西省", "甘肃省", "宁夏回族自治区", "新疆维吾尔自治区"), 0.15),
+    "northeast": ((44.0, 126.0), ("黑龙江省", "吉林省", "辽宁省"), 0.10),
+}
+REGION_ZH = {
+    "east": "华东",
+    "south": "华南",
+    "north": "华北",
+    "central": "华中",
+    "southwest": "西南",
+    "northwest": "西北",
+    "northeast": "东北",
+}
+STUDIO_FEATURES = (
+    ((), 0.30),
+    (("kitchen",), 0.12),
+    (("green_screen",), 0.11),
+    (("cold_chain",), 0.05),
+    (("large_set",), 0.05),
+    (("outdoor",), 0.04),
+    (("green_screen", "kitchen"), 0.07),
+    (("cold_chain", "green_screen"), 0.06),
+    (("cold_chain", "kitchen"), 0.06),
+    (("kitchen", "large_set"), 0.04),
+    (("cold_chain", "large_set"), 0.03),
+    (("green_screen", "kitchen", "large_set"), 0.03),
+    (("cold_chain", "green_screen", "kitchen"), 0.03),
+    (("cold_chain", "green_screen", "kitchen", "large_set"), 0.01),
+)
+NEEDS = (
+    ((), 0.57),
+    (("kitchen",), 0.14),
+    (("green_screen",), 0.09),
+    (("cold_chain",), 0.07),
+    (("large_set",), 0.06),
+    (("cold_chain", "kitchen"), 0.05),
+    (("green_screen", "large_set"), 0.02),
+)
+MAX_KM = (None, 200, 400, 600, 900, 1500)
+STATUS = (("tentative", 0.5), ("confirmed", 0.38), ("locked", 0.12))
+
+
+def _pick(rng: random.Random, table):
+    values, weights = zip(*table, strict=True)
+    return rng.choices(values, weights)[0]
+
+
+def _near(rng: random.Random, centre: tuple[float, float], spread: float) -> tuple[float, float]:
+    return (
+        round(centre[0] + rng.uniform(-spread, spread), 6),
+        round(centre[1] + rng.uniform(-spread, spread) * 1.3, 6),
+    )
+
+
+def generate(size: str = "M", *, seed: int = 0) -> Instance:
+    """A random week of the given size (``tiny``, ``S``, ``M``, ``L``); same seed, same week."""
+    spec = SIZES[size]
+    rng = random.Random(f"chunlei:{size}:{seed}")
+    tz = ZoneInfo(TIMEZONE)
+
+    def at(day: int, hour: int = 0) -> datetime:
+        return datetime.combine(START + timedelta(days=day), time(hour), tz)
+
+    regions = list(REGIONS)
+    weights = [REGIONS[g][2] for g in regions]
+    bases, slots = [], []
+    for i in range(1, spec.bases + 1):
+        region = rng.choices(regions, weights)[0]
+        centre, provinces, _ = REGIONS[region]
+        lat, lon = _near(rng, centre, 3.0)
+        bid = f"B{i:03d}"
+        studios = []
+        for j in range(1, rng.choice(spec.studios) + 1):
+            sid = f"{bid}-S{j}"
+            studios.append({"id": sid, "features": list(_pick(rng, STUDIO_FEATURES))})
+            hours = range(8, 24, 2) if rng.random() < 0.7 else range(10, 22, 2)
+            for d in range(spec.days):
+                for h in hours:
+                    slots.append(
+                        {
+                            "id": f"SL{len(slots) + 1:06d}",
+                            "studio": sid,
+                            "start": at(d, h).isoformat(),
+                            "end": (at(d, h) + timedelta(hours=2)).isoformat(),
+                            "prime": 18 <= h < 22,
+                        }
+                    )
+        bases.append(
+            {
+                "id": bid,
+                "name": f"{REGION_ZH[region]}{i}号直播基地",
+                "city": "",
+                "province": rng.choice(provinces),
+                "region": region,
+                "lat": lat,
+                "lon": lon,
+                "studios": studios,
+            }
+        )
+
+    participants = []
+    for i in range(1, spec.participants + 1):
+        region = rng.choices(regions, weights)[0]
+        centre, provinces, _ = REGIONS[region]
+        if spec.local:
+            home = rng.choice(bases)
+            region, centre = home["region"], (home["lat"], home["lon"])
+            provinces = REGIONS[region][1]
+        kind = "producer" if rng.random() < 0.46 else "merchant"
+        priority = rng.choices(
+            (1, 2, 3), (0.3, 0.37, 0.33) if kind == "producer" else (0.5, 0.33, 0.17)
+        )[0]
+        province = rng.choice(provinces)
+        lat, lon = _near(rng, centre, 2.0 if spec.local else 4.0)
+        participants.append(
+            {
+                "id": f"P{i:05d}",
+                "name": f"{province}{'合作社' if kind == 'producer' else '品牌店'}{i}",
+                "kind": kind,
+                "province": province,
+                "region": region,
+                "lat": lat,
+                "lon": lon,
+                "priority": priority,
+            }
+        )
+
+    # Requests: a few participants ask often (the samples have 1-7 requests per participant).
+    activity = [rng.paretovariate(2.0) for _ in participants]
+    requests = []
+    for i in range(1, spec.requests + 1):
+        p = rng.choices(participants, activity)[0]
+        days = rng.choices((2, 3, 4, 5, 6, 7), (0.3, 0.25, 0.19, 0.15, 0.08, 0.03))[0]
+        days = min(days, spec.days)
+        end = spec.days if rng.random() < 0.6 else rng.randint(days, spec.days)
+        near = sorted(bases, key=lambda b: (b["lat"] - p["lat"]) ** 2 + (b["lon"] - p["lon"]) ** 2)
+        allowed = None
+        if rng.random() < 0.23:
+            allowed = sorted(b["id"] for b in near[: rng.randint(1, 5)])
+        pool = [b["id"] for b in near[:4] if allowed is None or b["id"] in allowed]
+        prefer = rng.sample(
+            pool, min(len(pool), rng.choices((0, 1, 2, 3), (0.32, 0.35, 0.2, 0.13))[0])
+        )
+        requests.append(
+            {
+                "id": f"R{i:06d}",
+                "participant": p["id"],
+                "sessions": rng.choices((1, 2, 3), (0.5, 0.33, 0.17))[0],
+                "length": rng.choices((1, 2, 3), (0.7, 0.25, 0.05))[0],
+                "window": {"start": at(end - days).isoformat(), "end": at(end).isoformat()},
+                "bases": allowed,
+                "max_km": rng.choice(MAX_KM),
+                "needs": list(_pick(rng, NEEDS)),
+                "prefer": {"bases": prefer, "prime": rng.random() < 0.5},
+            }
+        )
+
+    doc = {
+        "format": INSTANCE_FORMAT,
+        "name": f"generated-{size}-seed{seed}",
+        "timezone": TIMEZONE,
+        "horizon": {"start": START.isoformat(), "days": spec.days},
+        "bases": bases,
+        "slots": slots,
+        "participants": participants,
+        "requests": requests,
+        "bookings": [],
+        "policy": {
+            "max_sessions_per_day": 2,
+            "same_day_same_base": True,
+            "freeze_until": at(1).isoformat(),
+            "target_utilization": 0.85,
+        },
+    }
+    doc["bookings"] = _bookings(load_instance(doc), rng, spec.booked_share)
+    return load_instance(doc)
+
+
+def _bookings(inst: Instance, rng: random.Random, share: float) -> list[dict]:
+    """Bookings that obey every hard rule together: random runs (not the earliest) of a share of
+    the requests, placed one by one on a calendar that enforces the participant's rules."""
+    cal = Calendar(inst)
+    out = []
+    for r in rng.sample(inst.requests, round(share * len(inst.requests))):
+        studios = [
+            s.id
+            for b in eligible_bases(inst, r)
+            for s in inst.base_by_id[b].studios
+            if r.needs <= s.features
+        ]
+        if not studios:
+            continue
+        for _ in range(rng.randint(1, r.sessions)):
+            for _attempt in range(20):
+                run = _random_run(inst, rng, r, rng.choice(studios))
+                base = inst.studio_by_id[run[0].studio].base if run else None
+                if (
+                    run
+                    and all(s.id not in cal.used for s in run)
+                    and cal.participant_can(r.participant, base, run[0], run[-1].end)
+                ):
+                    cal.take(r, run)
+                    out.append(
+                        {
+                            "request": r.id,
+                            "slots": [s.id for s in run],
+                            "status": _pick(rng, STATUS),
+                        }
+                    )
+                    break
+    return out
+
+
+def _random_run(inst: Instance, rng: random.Random, r, studio: str):
+    """A random run of ``r.length`` consecutive slots of ``studio`` inside the window, or None."""
+    slots = [s for s in inst.slots_by_studio[studio] if r.window_start <= s.start < r.window_end]
+    if len(slots) < r.length:
+        return None
+    i = rng.randrange(len(slots) - r.length + 1)
+    run = tuple(slots[i : i + r.length])
+    if run[-1].end > r.window_end or any(
+        x.end != y.start for x, y in zip(run, run[1:], strict=False)
+    ):
+        return None
+    return run
