@@ -41,6 +41,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh_CN": "您的待确认场次 {booking} 已被取消（重新排期）。",
         "en": "Your tentative session {booking} was withdrawn by re-planning.",
     },
+    "run_base_changes": {
+        "zh_CN": "重新排期（第 {run} 次运行）调整了 {base} 的待确认场次：新增 {added}，调整 {moved}，取消 {dropped}。",
+        "en": "Re-planning (run #{run}) changed tentative sessions at {base}: "
+        "{added} added, {moved} moved, {dropped} dropped.",
+    },
 }
 SUBJECTS = {"zh_CN": "春雷直播排期通知", "en": "Chunlei scheduling notice"}
 

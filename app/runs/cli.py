@@ -1,0 +1,103 @@
+"""``flask --app wsgi reoptimize | runs | scheduler``: thin wrappers over the run service."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import sys
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from app.cli.params import DateParam
+from app.extensions import db
+from app.models import OptimizationRun
+from app.runs import bp
+from app.services.reoptimize import reoptimize
+from app.services.run_report import run_summary
+from app.services.weeks import WeekError
+
+#: Exit codes of ``reoptimize``: applied or nothing to change is success.
+EXIT = {"applied": 0, "no_change": 0, "skipped": 3, "failed": 1}
+
+
+def _positive(ctx, param, value):
+    if value is not None and value <= 0:
+        raise click.BadParameter("must be a positive number of seconds")
+    return value
+
+
+@bp.cli.command("reoptimize")
+@click.option("--week", "week_start", type=DateParam(), required=True, help="Monday of the week.")
+@click.option(
+    "--time-limit",
+    type=float,
+    callback=_positive,
+    help="Solver time limit in seconds (default: SOLVER_TIME_LIMIT_S).",
+)
+def reoptimize_command(week_start, time_limit) -> None:
+    """Re-optimize one week now: snapshot, solve, validate, apply, record, notify."""
+    try:
+        run = reoptimize(
+            week_start,
+            trigger="manual",
+            actor_label=f"cli:{_whoami()}",
+            time_limit_s=time_limit,
+        )
+    except WeekError as e:
+        raise click.ClickException(str(e)) from None
+    s = run_summary(run)
+    click.echo(f"run #{run.id} {run.state}: {run.message}")
+    before, after = s["kpis_before"], s["kpis"]
+    if after:
+        click.echo(
+            f"weighted served {before.get('weighted_served')} -> {after.get('weighted_served')}, "
+            f"worst region {before.get('min_region_ratio')} -> {after.get('min_region_ratio')}"
+        )
+    if run.state in ("failed", "skipped"):
+        click.echo(f"run #{run.id} {run.state}: {run.message}", err=True)
+    sys.exit(EXIT.get(run.state, 1))
+
+
+def _whoami() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@bp.cli.command("runs")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, oldest run first.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the latest N runs.")
+def runs_command(as_json, limit) -> None:
+    """List the run history (oldest first)."""
+    stmt = select(OptimizationRun).order_by(OptimizationRun.id.desc())
+    if limit:
+        stmt = stmt.limit(limit)
+    runs = list(reversed(db.session.scalars(stmt).all()))
+    rows = [run_summary(r) for r in runs]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    if not rows:
+        click.echo("no runs yet")
+        return
+    for r in rows:
+        k = r["kpis"] or {}
+        ws = k.get("weighted_served", "-")
+        click.echo(
+            f"#{r['id']:<5} {r['week']} {r['trigger']:<8} {r['status']:<9} "
+            f"{(r['started_at'] or '')[:19]:<19}  served(w) {ws!s:<6} "
+            f"+{r['added']} ~{r['moved']} -{r['dropped']}  {r['message'] or ''}"
+        )
+
+
+@bp.cli.command("scheduler")
+def scheduler_command() -> None:
+    """Run the periodic jobs (the nightly re-optimization) in this one dedicated process."""
+    from scheduler.jobs import run_scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    run_scheduler(current_app._get_current_object())

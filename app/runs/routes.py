@@ -1,0 +1,106 @@
+"""Run pages for admins and operators: history, report, live progress, files, re-optimize now.
+
+Routes stay thin: the button calls ``reoptimize.start_in_background`` (the same code path as
+the nightly job and the CLI) and redirects to the run's report, which polls the progress while
+the run is in progress.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.extensions import db
+from app.main.guards import roles_required
+from app.models import OptimizationRun, PlanningWeek
+from app.runs import bp
+from app.services.reoptimize import run_folder, start_in_background
+from app.services.run_report import RUN_FILES, run_details, run_summary
+
+staff_only = roles_required("admin", "operator")
+PAGE = 50
+
+
+def _run_or_404(run_id: int) -> OptimizationRun:
+    run = db.session.get(OptimizationRun, run_id)
+    if run is None:
+        abort(404)
+    return run
+
+
+def _present_files(run: OptimizationRun) -> list[str]:
+    folder = run_folder(run)
+    if folder is None:
+        return []
+    return [name for name in RUN_FILES if (folder / name).is_file()]
+
+
+@bp.get("/")
+@staff_only
+def history():
+    """The latest runs, newest first, and the re-optimize form."""
+    runs = db.session.scalars(
+        select(OptimizationRun).order_by(OptimizationRun.id.desc()).limit(PAGE)
+    ).all()
+    weeks = db.session.scalars(select(PlanningWeek).order_by(PlanningWeek.week_start.desc())).all()
+    return render_template("runs/history.html", runs=[run_summary(r) for r in runs], weeks=weeks)
+
+
+@bp.get("/<int:run_id>")
+@staff_only
+def report(run_id: int):
+    """One run: outcome, KPIs before/after with a chart, changes per region/base and session."""
+    run = _run_or_404(run_id)
+    return render_template(
+        "runs/report.html",
+        run=run_summary(run),
+        details=run_details(run, _present_files(run)),
+    )
+
+
+@bp.get("/<int:run_id>/progress.json")
+@staff_only
+def progress(run_id: int):
+    """The run's state and live solver progress, for the report page's polling."""
+    run = _run_or_404(run_id)
+    s = run_summary(run)
+    return jsonify({k: s[k] for k in ("id", "status", "message", "progress", "started_at")})
+
+
+@bp.get("/<int:run_id>/files/<name>")
+@staff_only
+def download(run_id: int, name: str):
+    """A run's instance, plans or solver log, to reproduce it with ``python -m scheduler``."""
+    run = _run_or_404(run_id)
+    if name not in RUN_FILES or name not in _present_files(run):
+        abort(404)
+    path = run_folder(run) / name
+    mimetype = "text/plain" if name.endswith(".log") else "application/json"
+    download_name = f"run-{run.id}-{name}"
+    return send_file(path, mimetype=mimetype, as_attachment=True, download_name=download_name)
+
+
+@bp.post("/reoptimize")
+@staff_only
+def reoptimize_now():
+    """Start a run of the chosen week (admins and operators; CSRF-protected form)."""
+    raw = request.form.get("week", "")
+    try:
+        week_start = date.fromisoformat(raw)
+    except ValueError:
+        flash(_("Choose a week to re-optimize."), "warning")
+        return redirect(url_for("runs.history"))
+    week = db.session.scalar(select(PlanningWeek).where(PlanningWeek.week_start == week_start))
+    if week is None:
+        flash(_("There is no planning week starting on %(day)s.", day=raw), "warning")
+        return redirect(url_for("runs.history"))
+    run = start_in_background(week.week_start, actor=current_user._get_current_object())
+    if run.state == "skipped":
+        flash(_("Another run of this week is in progress; this one was skipped."), "warning")
+    else:
+        flash(_("Re-optimization started."), "success")
+    return redirect(url_for("runs.report", run_id=run.id))

@@ -1,0 +1,427 @@
+"""Re-optimize a week: the one code path for the nightly job, the CLI and the operators' button.
+
+A run goes snapshot → solve → validate → apply → record → notify, and each step can only make
+it stop, never lose a booking:
+
+1. **claim** the week in the database (``run_guard``): one run of a week at a time, one nightly
+   run per night; the loser is recorded as ``skipped``;
+2. **snapshot** the week as ``livehub-instance/1`` with the frozen horizon ``now + FREEZE_HOURS``
+   (everything before it is kept), plus a fingerprint of its active bookings, into the run's
+   folder (``instance.json``, ``before.json``), so any run can be reproduced with
+   ``python -m scheduler solve``;
+3. **solve** in a child process with a deadline (``solver_process``), storing its progress;
+4. **validate** the plan with ``scheduler.validate``; refuse a plan that serves less weight than
+   the bookings already do; stop with ``no_change`` when it changes nothing;
+5. **apply** in one transaction (``apply_plan``), only if the active bookings still have the
+   snapshot's fingerprint — otherwise the plan is merged around the bookings made meanwhile
+   (``run_diff.merge_around``) and validated again; a slot taken at the last moment rolls the
+   transaction back and the check is repeated;
+6. **record** the KPIs before and after and every change with its reason, and **notify** the
+   participants and the operators of the affected bases, in that same transaction.
+
+Any exception rolls back and records the run as ``failed`` with the reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import threading
+import time
+import traceback
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.extensions import db
+from app.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingSlot,
+    OptimizationRun,
+    Participant,
+    PlanningWeek,
+    Slot,
+    User,
+    utcnow,
+)
+from app.services import run_guard
+from app.services.plan_apply import PlanConflict, PlanRejected, apply_plan
+from app.services.run_diff import diff, merge_around, touched_participants
+from app.services.run_notify import notify_run
+from app.services.solver_process import run_solver, solver_command
+from app.services.week_export import build_instance, build_plan
+from app.services.weeks import get_week, local_zone
+from scheduler.domain import Instance, Plan
+from scheduler.io import dump_instance, dump_plan, write_json
+from scheduler.metrics import figures
+from scheduler.validate import validate
+
+log = logging.getLogger("chunlei.runs")
+
+TRIGGERS = ("nightly", "manual")
+#: How often the apply step retries after a slot was taken under it.
+APPLY_ATTEMPTS = 3
+
+
+def runs_dir() -> Path:
+    """Where run folders live (``RUNS_DIR``, default ``<instance folder>/runs``)."""
+    configured = current_app.config.get("RUNS_DIR")
+    return Path(configured or Path(current_app.instance_path) / "runs")
+
+
+def run_folder(run: OptimizationRun) -> Path | None:
+    """The folder holding a run's instance, plans and solver log, if it has one."""
+    return runs_dir() / run.files_dir if run.files_dir else None
+
+
+def bookings_fingerprint(week: PlanningWeek) -> str:
+    """A digest of the week's active bookings (code, status, slots): equal means unchanged."""
+    rows = db.session.execute(
+        select(Booking.code, Booking.status, BookingSlot.position, Slot.code)
+        .join(BookingSlot, BookingSlot.booking_id == Booking.id)
+        .join(Slot, Slot.id == BookingSlot.slot_id)
+        .where(Booking.planning_week_id == week.id, Booking.status.in_(ACTIVE_STATUSES))
+        .where(BookingSlot.released_at.is_(None))
+        .order_by(Booking.code, BookingSlot.position)
+    )
+    digest = hashlib.sha256()
+    for code, status, position, slot in rows:
+        digest.update(f"{code}|{status}|{position}|{slot}\n".encode())
+    return digest.hexdigest()
+
+
+def reoptimize(
+    week_start: date,
+    *,
+    trigger: str = "manual",
+    actor: User | None = None,
+    actor_label: str | None = None,
+    time_limit_s: float | None = None,
+    run_key: str | None = None,
+    now: datetime | None = None,
+) -> OptimizationRun:
+    """Re-optimize the week starting on ``week_start``; returns the run, whatever its outcome.
+
+    Raises ``WeekError`` only for a week that does not exist (nothing is written then).
+    """
+    if trigger not in TRIGGERS:
+        raise ValueError(f"unknown trigger {trigger!r}")
+    week = get_week(db.session, week_start)
+    if actor_label is None and actor is not None:
+        actor_label = actor.username
+    run, granted = run_guard.claim(
+        week, trigger=trigger, actor=actor, actor_label=actor_label, run_key=run_key
+    )
+    if not granted:
+        return run
+    return run_claimed(
+        run.id, actor_id=actor.id if actor else None, time_limit_s=time_limit_s, now=now
+    )
+
+
+def run_claimed(
+    run_id: int,
+    *,
+    actor_id: int | None = None,
+    time_limit_s: float | None = None,
+    now: datetime | None = None,
+) -> OptimizationRun:
+    """Carry out a run whose claim was granted; every failure is recorded on the run."""
+    run = db.session.get(OptimizationRun, run_id)
+    try:
+        week = db.session.get(PlanningWeek, run.planning_week_id)
+        actor = db.session.get(User, actor_id) if actor_id is not None else None
+        return _execute(run, week, actor=actor, time_limit_s=time_limit_s, now=now)
+    except Exception as e:  # record every failure; the lock is released with it
+        reason = f"{type(e).__name__}: {e}".splitlines()[0][:300]
+        _keep_traceback(run_id)
+        return run_guard.fail(run_id, reason) or run
+
+
+def _keep_traceback(run_id: int) -> None:
+    """Write the current exception's traceback to the run's folder (error.log) for a developer."""
+    folder = runs_dir() / f"run-{run_id:06d}"
+    with contextlib.suppress(OSError):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "error.log").write_text(traceback.format_exc(), encoding="utf-8")
+
+
+def start_in_background(
+    week_start: date, *, actor: User, time_limit_s: float | None = None
+) -> OptimizationRun:
+    """Claim a manual run now and carry it out in a thread (the web button).
+
+    The claim is synchronous, so the caller learns at once whether the run was skipped; the
+    solve runs in a child process either way. ``RUNS_IN_BACKGROUND = False`` runs it inline.
+    """
+    week = get_week(db.session, week_start)
+    run, granted = run_guard.claim(week, trigger="manual", actor=actor, actor_label=actor.username)
+    if not granted:
+        return run
+    run_id, actor_id = run.id, actor.id
+    if not current_app.config.get("RUNS_IN_BACKGROUND", True):
+        return run_claimed(run_id, actor_id=actor_id, time_limit_s=time_limit_s)
+    app = current_app._get_current_object()
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                run_claimed(run_id, actor_id=actor_id, time_limit_s=time_limit_s)
+            finally:
+                db.session.remove()
+
+    threading.Thread(target=work, name=f"run-{run_id}", daemon=True).start()
+    return run
+
+
+def _execute(
+    run: OptimizationRun,
+    week: PlanningWeek,
+    *,
+    actor: User | None,
+    time_limit_s: float | None,
+    now: datetime | None,
+) -> OptimizationRun:
+    cfg = current_app.config
+    tz_name = cfg.get("TIMEZONE", "Asia/Shanghai")
+    now = now or utcnow()
+    freeze_until = now + timedelta(hours=float(cfg.get("FREEZE_HOURS", 24.0)))
+    time_limit = float(time_limit_s or cfg.get("SOLVER_TIME_LIMIT_S", 60.0))
+
+    # 1. Snapshot.
+    folder = runs_dir() / f"run-{run.id:06d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    fingerprint = bookings_fingerprint(week)
+    inst = build_instance(db.session, week, freeze_until=freeze_until, timezone=tz_name)
+    before = build_plan(db.session, week, inst)
+    write_json(dump_instance(inst), folder / "instance.json")
+    write_json(dump_plan(before), folder / "before.json")
+    run.files_dir = folder.name
+    run.freeze_until = freeze_until
+    run.kpis_before = figures(inst, before)
+    run.progress = {"phase": "solving", "elapsed_s": 0.0}
+    db.session.commit()
+
+    # 2. Solve in a child process; its progress goes to the run record for the UI.
+    last_beat = [0.0]
+
+    def on_progress(progress: dict) -> None:
+        if time.monotonic() - last_beat[0] >= 1.0:
+            last_beat[0] = time.monotonic()
+            run_guard.heartbeat(run.id, {**progress, "phase": "solving"})
+
+    result = run_solver(
+        solver_command(cfg),
+        folder / "instance.json",
+        folder / "plan.json",
+        time_limit_s=time_limit,
+        workers=int(cfg.get("SOLVER_WORKERS", 2)),
+        grace_s=float(cfg.get("SOLVER_GRACE_S", 60.0)),
+        on_progress=on_progress,
+    )
+    run = db.session.get(OptimizationRun, run.id)
+    run.progress = {**result.progress, "phase": "checking"}
+    run.wall_s = result.wall_s
+    if not result.ok:
+        return _end(run, "failed", result.reason)
+    plan = result.plan
+    run.solver_status = _short(plan.stats.get("status"))
+    run.objective = _number(plan.stats.get("objective"))
+    run.bound = _number(plan.stats.get("bound"))
+
+    # 3. Validate, and never make the week worse on what matters first.
+    refusal = _refusal(inst, plan, run.kpis_before, folder)
+    if refusal is not None:
+        state, reason = refusal
+        return _end(run, state, reason)
+    db.session.commit()
+
+    # 4.–6. Apply, record, notify: one transaction per attempt.
+    for _attempt in range(APPLY_ATTEMPTS):
+        outcome = _apply_once(run.id, week.id, inst, plan, fingerprint, actor, freeze_until)
+        if outcome is not None:
+            return outcome
+    return run_guard.fail(run.id, "slots kept being booked under the plan; nothing applied")
+
+
+def _refusal(inst: Instance, plan: Plan, kpis_before: dict, folder: Path):
+    """Why a plan must not be applied as it is: (state, reason), or None when it may."""
+    broken = validate(inst, plan)
+    if broken:
+        (folder / "violations.txt").write_text("".join(f"{v}\n" for v in broken), encoding="utf-8")
+        return "failed", f"the solver's plan breaks {len(broken)} hard rule(s), first: {broken[0]}"
+    after = figures(inst, plan)
+    if after["weighted_served"] < kpis_before.get("weighted_served", 0):
+        return "no_change", (
+            f"the plan serves less weight ({after['weighted_served']} < "
+            f"{kpis_before['weighted_served']}); the current bookings stay"
+        )
+    if not diff(inst, plan):
+        return "no_change", "the solver found no better plan than the current bookings"
+    return None
+
+
+def _apply_once(
+    run_id: int,
+    week_id: int,
+    inst: Instance,
+    plan: Plan,
+    fingerprint: str,
+    actor: User | None,
+    freeze_until: datetime,
+) -> OptimizationRun | None:
+    """One attempt at applying; None means "a slot was taken under us, try again"."""
+    cfg = current_app.config
+    tz_name = cfg.get("TIMEZONE", "Asia/Shanghai")
+    run = db.session.get(OptimizationRun, run_id)
+    week = db.session.get(PlanningWeek, week_id)
+    # The first write takes SQLite's write lock; PostgreSQL locks the week row, and the rows of
+    # the participants whose sessions change (the booking service locks a participant first).
+    db.session.execute(
+        update(OptimizationRun).where(OptimizationRun.id == run_id).values(heartbeat_at=utcnow())
+    )
+    db.session.execute(select(PlanningWeek.id).where(PlanningWeek.id == week_id).with_for_update())
+    changed = sorted({c.participant for c in diff(inst, plan)})
+    if changed:
+        db.session.execute(
+            select(Participant.id)
+            .where(Participant.code.in_(changed))
+            .order_by(Participant.id)
+            .with_for_update()
+        )
+    base = inst
+    if bookings_fingerprint(week) != fingerprint:
+        # Bookings changed during the solve: keep them all, fit the plan around them.
+        base = build_instance(db.session, week, freeze_until=freeze_until, timezone=tz_name)
+        touched = touched_participants(inst, base)
+        plan = merge_around(base, plan, touched)
+        broken = validate(base, plan)
+        if broken:
+            db.session.rollback()
+            return run_guard.fail(
+                run_id,
+                f"bookings changed during the solve ({len(touched)} participant(s)) and the plan "
+                f"no longer fits around them: {broken[0]}",
+            )
+        current = build_plan(db.session, week, base)
+        if figures(base, plan)["weighted_served"] < figures(base, current)["weighted_served"]:
+            db.session.rollback()
+            return _end(
+                db.session.get(OptimizationRun, run_id),
+                "no_change",
+                "bookings changed during the solve; the merged plan would serve less",
+            )
+        run.message = f"merged around the bookings of {len(touched)} participant(s)"
+    changes = diff(base, plan, open_requests=_open_requests(base))
+    if not changes:
+        db.session.rollback()
+        run = db.session.get(OptimizationRun, run_id)
+        return _end(run, "no_change", "nothing left to change after the bookings made meanwhile")
+    merged_note = run.message
+    try:
+        applied = apply_plan(
+            db.session,
+            week,
+            plan,
+            actor=actor,
+            freeze_until=freeze_until,
+            timezone=tz_name,
+            kind=run.kind,
+            run=run,
+        )
+    except PlanConflict:
+        db.session.rollback()
+        return None
+    except PlanRejected as e:
+        db.session.rollback()
+        first = f", first: {e.violations[0]}" if e.violations else ""
+        return run_guard.fail(run_id, f"{e}{first}")
+    folder = run_folder(run)
+    if folder is not None:
+        write_json(dump_plan(plan), folder / "applied.json")
+    reasons = {(c.change, c.request, c.before, c.after): c for c in changes}
+    for rc in run.changes:
+        match = reasons.get(
+            (rc.change, rc.request_code, tuple(rc.before_slots), tuple(rc.after_slots))
+        )
+        if match is not None:
+            rc.reason, rc.participant_code = match.reason, match.participant
+    summary = f"{len(applied.added)} added, {len(applied.moved)} moved, "
+    summary += f"{len(applied.dropped)} dropped, {applied.kept} kept"
+    if merged_note:
+        summary += f" ({merged_note})"
+    run.progress = {**(run.progress or {}), "phase": "done"}
+    notify_run(run)
+    run_guard.finish(run, "applied", summary)
+    db.session.commit()
+    log.info("run #%s %s", run.id, summary)
+    return run
+
+
+def _open_requests(inst: Instance) -> set[str]:
+    from app.models import BookingRequest
+
+    codes = {r.id for r in inst.requests}
+    open_codes = set(
+        db.session.scalars(
+            select(BookingRequest.code).where(
+                BookingRequest.code.in_(codes), BookingRequest.status == "open"
+            )
+        )
+    )
+    # Direct bookings' synthesized requests ("RK...") are open as long as they exist.
+    return open_codes | {c for c in codes if c not in open_codes and c.startswith("RK")}
+
+
+def _end(run: OptimizationRun, state: str, reason: str) -> OptimizationRun:
+    run.progress = {**(run.progress or {}), "phase": "done"}
+    run_guard.finish(run, state, reason)
+    db.session.commit()
+    log.info("run #%s %s: %s", run.id, state, reason)
+    return run
+
+
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _short(value) -> str | None:
+    return str(value)[:32] if value is not None else None
+
+
+# ---------------------------------------------------------------------------- nightly
+
+
+def nightly_weeks(now: datetime | None = None) -> list[PlanningWeek]:
+    """Planning weeks overlapping the next ``NIGHTLY_WEEKS_AHEAD_DAYS`` days (local time)."""
+    tz = local_zone()
+    today = (now or utcnow()).astimezone(tz).date()
+    horizon = today + timedelta(days=int(current_app.config.get("NIGHTLY_WEEKS_AHEAD_DAYS", 7)))
+    weeks = db.session.scalars(
+        select(PlanningWeek)
+        .where(PlanningWeek.week_start <= horizon)
+        .order_by(PlanningWeek.week_start)
+    )
+    return [w for w in weeks if w.week_start + timedelta(days=w.days) > today]
+
+
+def run_nightly(app=None, *, now: datetime | None = None) -> list[OptimizationRun]:
+    """The nightly job: re-optimize each coming week once for tonight, whoever else tries too."""
+    now = now or utcnow()
+    night = now.astimezone(local_zone()).date().isoformat()
+    runs = []
+    for week in nightly_weeks(now):
+        key = run_guard.nightly_run_key(week, night)
+        try:
+            runs.append(
+                reoptimize(week.week_start, trigger="nightly", actor_label="scheduler", run_key=key)
+            )
+        except SQLAlchemyError:
+            db.session.rollback()
+            log.exception("nightly run of week %s could not start", week.week_start)
+    return runs

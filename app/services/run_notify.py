@@ -1,0 +1,80 @@
+"""Tell people what a run changed: each participant about their sessions, each base's operators
+about their base — in the run's own transaction, so a rolled-back run notifies no one.
+
+Participants get the booking service's kinds (``booking_proposed``, ``booking_moved``,
+``booking_dropped``); operators get one ``run_base_changes`` notice per base with counts and
+the run's number, which links to its report.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Booking, Hub, OptimizationRun, Role, Slot, Studio, User, operator_hubs
+from app.services.notify import booking_event, notify_user
+
+#: The participant notification kind for each change.
+PARTICIPANT_KINDS = {
+    "added": "booking_proposed",
+    "moved": "booking_moved",
+    "dropped": "booking_dropped",
+}
+
+
+def hubs_of_slots(codes: set[str]) -> dict[str, Hub]:
+    """The base of each slot code."""
+    if not codes:
+        return {}
+    rows = db.session.execute(
+        select(Slot.code, Hub)
+        .join(Studio, Studio.id == Slot.studio_id)
+        .join(Hub, Hub.id == Studio.hub_id)
+        .where(Slot.code.in_(codes))
+    )
+    return dict(rows.tuples().all())
+
+
+def notify_run(run: OptimizationRun) -> int:
+    """Add the notifications (and outbox e-mails) for a run's changes; returns how many."""
+    count = 0
+    slot_codes = {c for rc in run.changes for c in (*rc.before_slots, *rc.after_slots)}
+    hub_of = hubs_of_slots(slot_codes)
+    per_hub: dict[int, Counter] = defaultdict(Counter)
+    hubs: dict[int, Hub] = {}
+    for rc in run.changes:
+        if rc.booking_id is not None:
+            booking = db.session.get(Booking, rc.booking_id)
+            if booking is not None:
+                extra = {"run": run.id, "reason": rc.reason or ""}
+                count += len(booking_event(PARTICIPANT_KINDS[rc.change], booking, **extra))
+        for code in {*rc.before_slots, *rc.after_slots}:
+            hub = hub_of.get(code)
+            if hub is not None:
+                hubs[hub.id] = hub
+        touched = {hub_of[c].id for c in (*rc.before_slots, *rc.after_slots) if c in hub_of}
+        for hub_id in touched:
+            per_hub[hub_id][rc.change] += 1
+    for hub_id, counts in sorted(per_hub.items()):
+        operators = db.session.scalars(
+            select(User)
+            .join(operator_hubs, operator_hubs.c.user_id == User.id)
+            .where(
+                operator_hubs.c.hub_id == hub_id,
+                User.role == Role.OPERATOR.value,
+                User.active.is_(True),
+            )
+        ).all()
+        for user in operators:
+            params = {
+                "run": run.id,
+                "base": hubs[hub_id].name,
+                "added": counts["added"],
+                "moved": counts["moved"],
+                "dropped": counts["dropped"],
+            }
+            notify_user(user, "run_base_changes", params)
+            count += 1
+    return count

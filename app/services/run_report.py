@@ -1,0 +1,187 @@
+"""What a run did, as plain data for the ``runs`` command, the JSON history and the report page.
+
+``run_summary`` is one run's record (the ``runs --json`` object); ``run_details`` adds what the
+report page shows: the KPIs side by side, the changes per region and per base, and every
+changed session with its participant, times, bases and reason.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Hub, OptimizationRun, Participant, PlanningWeek, Slot, Studio
+from app.services.weeks import local_zone
+
+#: The KPIs the report compares, in the order the spec ranks what a good plan is.
+KPI_KEYS = (
+    "sessions_served",
+    "weighted_served",
+    "min_region_ratio",
+    "utilization_stdev",
+    "preferred_base_share",
+    "prime_satisfaction",
+    "mean_km",
+)
+#: For each KPI, whether a higher value is better.
+HIGHER_IS_BETTER = {
+    "sessions_served": True,
+    "weighted_served": True,
+    "min_region_ratio": True,
+    "utilization_stdev": False,
+    "preferred_base_share": True,
+    "prime_satisfaction": True,
+    "mean_km": False,
+}
+RUN_FILES = (
+    "instance.json",
+    "before.json",
+    "plan.json",
+    "applied.json",
+    "solver.log",
+    "error.log",
+)
+
+
+def _iso(t) -> str | None:
+    return t.isoformat() if t is not None else None
+
+
+def kpis_after(run: OptimizationRun) -> dict:
+    """The week's KPIs after the run: the applied plan's, or the unchanged ones before."""
+    if run.state == "applied":
+        return dict(run.kpis or {})
+    return dict(run.kpis_before or {})
+
+
+def run_summary(run: OptimizationRun) -> dict:
+    """One run as a JSON-ready dict (``runs --json``): who, when, outcome, KPIs, counts."""
+    week = run.planning_week or db.session.get(PlanningWeek, run.planning_week_id)
+    return {
+        "id": run.id,
+        "week": week.week_start.isoformat() if week is not None else None,
+        "trigger": run.kind,
+        "actor": run.actor_label,
+        "status": run.state,
+        "message": run.message,
+        "started_at": _iso(run.started_at),
+        "finished_at": _iso(run.finished_at),
+        "freeze_until": _iso(run.freeze_until),
+        "solver_status": run.solver_status,
+        "objective": run.objective,
+        "bound": run.bound,
+        "wall_s": run.wall_s,
+        "added": run.added or 0,
+        "moved": run.moved or 0,
+        "dropped": run.dropped or 0,
+        "kept": run.kept or 0,
+        "kpis_before": dict(run.kpis_before or {}),
+        "kpis": kpis_after(run),
+        "progress": dict(run.progress or {}),
+    }
+
+
+@dataclass
+class SessionRow:
+    """One changed session as the report lists it."""
+
+    change: str
+    request: str
+    participant: str
+    participant_name: str
+    before: str
+    after: str
+    before_base: str
+    after_base: str
+    reason: str
+
+
+@dataclass
+class RunDetails:
+    """Everything the run report page shows besides the summary."""
+
+    kpis: list[tuple[str, object, object, bool | None]] = field(default_factory=list)
+    by_region: list[tuple[str, Counter]] = field(default_factory=list)
+    by_base: list[tuple[str, str, Counter]] = field(default_factory=list)
+    sessions: list[SessionRow] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+
+def _better(key: str, before, after) -> bool | None:
+    """True if the KPI improved, False if it got worse, None if equal or unknown."""
+    if not isinstance(before, int | float) or not isinstance(after, int | float):
+        return None
+    if before == after:
+        return None
+    return (after > before) == HIGHER_IS_BETTER[key]
+
+
+def _span(slots: list[Slot], studio: str, tz) -> str:
+    if not slots:
+        return ""
+    start = slots[0].start.astimezone(tz)
+    end = slots[-1].end.astimezone(tz)
+    return f"{start:%m-%d %H:%M}–{end:%H:%M} {studio}"
+
+
+def run_details(run: OptimizationRun, files_present: list[str] | None = None) -> RunDetails:
+    """The KPI table, changes per region and per base, and the changed sessions."""
+    tz = local_zone(current_app.config.get("TIMEZONE"))
+    details = RunDetails(files=list(files_present or []))
+    before, after = run.kpis_before or {}, kpis_after(run)
+    for key in KPI_KEYS:
+        b, a = before.get(key), after.get(key)
+        details.kpis.append((key, b, a, _better(key, b, a)))
+
+    codes = {c for rc in run.changes for c in (*rc.before_slots, *rc.after_slots)}
+    slots: dict[str, Slot] = {}
+    hub_of: dict[str, Hub] = {}
+    studio_of: dict[str, str] = {}
+    if codes:
+        for slot, studio_code, hub in db.session.execute(
+            select(Slot, Studio.code, Hub)
+            .join(Studio, Studio.id == Slot.studio_id)
+            .join(Hub, Hub.id == Studio.hub_id)
+            .where(Slot.code.in_(codes))
+        ):
+            slots[slot.code] = slot
+            studio_of[slot.code] = studio_code
+            hub_of[slot.code] = hub
+    people = {rc.participant_code for rc in run.changes if rc.participant_code}
+    names = dict(
+        db.session.execute(
+            select(Participant.code, Participant.name).where(Participant.code.in_(people))
+        ).all()
+    )
+    region: dict[str, Counter] = defaultdict(Counter)
+    base: dict[str, Counter] = defaultdict(Counter)
+    base_names: dict[str, str] = {}
+    for rc in run.changes:
+        old = [slots[c] for c in rc.before_slots if c in slots]
+        new = [slots[c] for c in rc.after_slots if c in slots]
+        old_hub = hub_of.get(rc.before_slots[0]) if rc.before_slots else None
+        new_hub = hub_of.get(rc.after_slots[0]) if rc.after_slots else None
+        for hub in {h for h in (old_hub, new_hub) if h is not None}:
+            region[hub.region][rc.change] += 1
+            base[hub.code][rc.change] += 1
+            base_names[hub.code] = hub.name
+        details.sessions.append(
+            SessionRow(
+                change=rc.change,
+                request=rc.request_code,
+                participant=rc.participant_code or "",
+                participant_name=names.get(rc.participant_code or "", ""),
+                before=_span(old, studio_of.get(old[0].code, "") if old else "", tz),
+                after=_span(new, studio_of.get(new[0].code, "") if new else "", tz),
+                before_base=old_hub.name if old_hub else "",
+                after_base=new_hub.name if new_hub else "",
+                reason=rc.reason or "",
+            )
+        )
+    details.by_region = sorted(region.items())
+    details.by_base = [(code, base_names[code], c) for code, c in sorted(base.items())]
+    return details
