@@ -190,24 +190,31 @@ def _denials(inst, cal: Calendar, owner, r: Request, missing: int) -> tuple[Reas
         scratch.take(r, run)
         out.append(_text(inst, r, "free_run_unused", run=", ".join(s.id for s in run)))
     if len(out) < missing:
-        out += [_blocked_reason(inst, cal, owner, r, runs)] * (missing - len(out))
+        out += [_blocked_reason(inst, scratch, owner, r, runs)] * (missing - len(out))
     return tuple(out)
 
 
 def _blocked_reason(inst, cal: Calendar, owner, r: Request, runs) -> Reason:
-    """No free run is usable: a participant rule if it blocks free slots, else who holds them."""
+    """No free run is usable (``cal`` holds the plan plus the free runs just counted): a
+    participant rule if it blocks free slots, else who holds them."""
     rules: Counter[str] = Counter()
     all_by_bookings = True
     blockers: set[str] = set()
+    any_taken = False
     for base, run in runs:
+        if any(s.id in cal.used and s.id not in owner for s in run):
+            continue  # one of the free runs counted above
         taken = [owner[s.id] for s in run if s.id in cal.used]
         if taken:
+            any_taken = True
             blockers |= {rid for rid, is_booking in taken if not is_booking}
             all_by_bookings &= any(is_booking for _, is_booking in taken)
-        else:
-            rules[_participant_rule(cal, r, base, run)] += 1
+        elif rule := _participant_rule(cal, r, base, run):
+            rules[rule] += 1
     if rules:
         return _text(inst, r, rules.most_common(1)[0][0])
+    if not any_taken:  # the window holds fewer runs than sessions asked
+        return _text(inst, r, "no_studio_in_window")
     if all_by_bookings:
         return _text(inst, r, "taken_by_bookings")
     mine = inst.participant_by_id[r.participant].priority
