@@ -1,0 +1,67 @@
+"""Bearer tokens for the API: signed, self-contained, revoked by a password change.
+
+A token is ``itsdangerous``-signed ``{"u": user id, "f": fingerprint of the password hash}``
+with a timestamp; it is valid for API_TOKEN_MAX_AGE_S seconds while the account is active and
+its password unchanged. No token table: nothing to clean up, nothing to leak from the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from apiflask import HTTPTokenAuth
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from app.api.errors import error_response
+from app.extensions import db
+from app.models import User
+
+SALT = "chunlei-api-token"
+
+auth = HTTPTokenAuth(scheme="Bearer", description="A token from POST /api/v1/tokens")
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def _fingerprint(user: User) -> str:
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def issue_token(user: User) -> str:
+    """A signed token for ``user``."""
+    return _serializer().dumps({"u": user.id, "f": _fingerprint(user)})
+
+
+def user_from_token(token: str) -> User | None:
+    """The active user a valid, unexpired token names; ``None`` for anything else."""
+    try:
+        data = _serializer().loads(token, max_age=current_app.config["API_TOKEN_MAX_AGE_S"])
+    except BadSignature:  # also SignatureExpired
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+        return None
+    user = db.session.get(User, data["u"])
+    if user is None or not user.active or data.get("f") != _fingerprint(user):
+        return None
+    return user
+
+
+@auth.verify_token
+def _verify(token: str) -> User | None:
+    return user_from_token(token) if token else None
+
+
+@auth.error_processor
+def _auth_error(error):
+    return error_response(
+        error.status_code,
+        "a valid bearer token is required (POST /api/v1/tokens)"
+        if error.status_code == 401
+        else "forbidden",
+        headers={"WWW-Authenticate": 'Bearer realm="chunlei"'}
+        if error.status_code == 401
+        else None,
+    )

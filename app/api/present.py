@@ -1,0 +1,93 @@
+"""Rows → API dictionaries: public codes instead of ids, local ISO 8601 times."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.extensions import db
+from app.models import ACTIVE_STATUSES, Booking, BookingRequest, BookingSlot, Hub, Slot, Studio
+
+
+def iso(value: datetime | None) -> str | None:
+    """An instant as ISO 8601 in the product's zone (``2026-12-08T20:00:00+08:00``)."""
+    if value is None:
+        return None
+    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).isoformat()
+
+
+def base_dict(hub: Hub) -> dict:
+    return {
+        "id": hub.code,
+        "name": hub.name,
+        "city": hub.city,
+        "province": hub.province,
+        "region": hub.region,
+        "lat": hub.lat,
+        "lon": hub.lon,
+        "studios": [
+            {"id": s.code, "name": s.name, "features": list(s.features or [])} for s in hub.studios
+        ],
+    }
+
+
+BOOKING_LOAD = (
+    selectinload(Booking.slot_history)
+    .joinedload(BookingSlot.slot)
+    .joinedload(Slot.studio)
+    .joinedload(Studio.hub),
+    joinedload(Booking.participant),
+    joinedload(Booking.request),
+)
+
+
+def booking_dict(booking: Booking) -> dict:
+    slots = booking.current_slots
+    first, last = (slots[0], slots[-1]) if slots else (None, None)
+    return {
+        "id": booking.code,
+        "status": booking.status,
+        "origin": booking.origin,
+        "participant": booking.participant.code,
+        "request": booking.request.code if booking.request is not None else None,
+        "base": first.studio.hub.code if first else None,
+        "studio": first.studio.code if first else None,
+        "start": iso(first.start) if first else None,
+        "end": iso(last.end) if last else None,
+        "slots": [s.code for s in slots],
+        "created_at": iso(booking.created_at),
+        "cancelled_at": iso(booking.cancelled_at),
+    }
+
+
+def load_booking(booking_id: int) -> Booking:
+    """A booking with everything ``booking_dict`` reads, in three queries."""
+    return db.session.scalars(
+        select(Booking).options(*BOOKING_LOAD).where(Booking.id == booking_id)
+    ).one()
+
+
+def request_dict(req: BookingRequest) -> dict:
+    served = db.session.scalar(
+        select(func.count(Booking.id)).where(
+            Booking.request_id == req.id, Booking.status.in_(ACTIVE_STATUSES)
+        )
+    )
+    return {
+        "id": req.code,
+        "participant": req.participant.code,
+        "sessions": req.sessions,
+        "length": req.length,
+        "window": {"start": iso(req.window_start), "end": iso(req.window_end)},
+        "bases": None if req.any_base else [h.code for h in req.allowed_hubs],
+        "max_km": req.max_km,
+        "needs": list(req.needs or []),
+        "prefer": {"bases": [h.code for h in req.preferred_hubs], "prime": req.prefer_prime},
+        "status": req.status,
+        "served": served,
+        "created_at": iso(req.created_at),
+    }

@@ -1,0 +1,292 @@
+"""The /api/v1 endpoints. Thin: parse, ask ``access`` and the services, present."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from apiflask import abort
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.api import bp
+from app.api import schemas as s
+from app.api.auth import auth, issue_token
+from app.api.present import BOOKING_LOAD, base_dict, booking_dict, iso, load_booking, request_dict
+from app.extensions import db, limiter
+from app.models import (
+    Booking,
+    BookingSlot,
+    Hub,
+    Slot,
+    SlotHold,
+    Studio,
+    TimetableWeek,
+    User,
+    utcnow,
+)
+from app.services import access, booking, requests
+from app.services.access import NotFound
+
+ERRORS = {401: "Missing or invalid token", 404: "Not found"}
+
+
+def _login_limit() -> str:
+    return current_app.config.get("LOGIN_RATE_LIMIT", "10 per minute")
+
+
+@bp.post("/tokens")
+@limiter.limit(_login_limit)
+@bp.input(s.TokenIn, arg_name="body")
+@bp.output(s.TokenOut, status_code=201)
+@bp.doc(summary="Get a bearer token", responses={401: "Wrong username or password"})
+def create_token(body: dict):
+    """Exchange a username and password for a signed bearer token."""
+    user = db.session.scalar(select(User).where(User.username == body["username"]))
+    if user is None or not user.active or not user.check_password(body["password"]):
+        db.session.rollback()
+        abort(401, "wrong username or password", extra_data={"reason": "bad_credentials"})
+    db.session.commit()  # check_password may have upgraded the hash
+    return {
+        "token": issue_token(user),
+        "expires_in": current_app.config["API_TOKEN_MAX_AGE_S"],
+        "user": user.username,
+        "role": user.role,
+    }
+
+
+@bp.get("/bases")
+@bp.auth_required(auth)
+@bp.output(s.BaseOut(many=True))
+@bp.doc(summary="List the livestream bases and their studios", responses=ERRORS)
+def list_bases():
+    """Every base with its studios and their features."""
+    hubs = db.session.scalars(select(Hub).options(selectinload(Hub.studios)).order_by(Hub.code))
+    return [base_dict(h) for h in hubs]
+
+
+def _hub_or_404(code: str) -> Hub:
+    hub = db.session.scalar(select(Hub).where(Hub.code == code))
+    if hub is None:
+        raise NotFound(f"no base {code}")
+    return hub
+
+
+@bp.get("/slots")
+@bp.auth_required(auth)
+@bp.input(s.SlotQuery, location="query", arg_name="q")
+@bp.output(s.SlotOut(many=True))
+@bp.doc(summary="List published slots", responses=ERRORS)
+def list_slots(q: dict):
+    """Published slots by start time; ``free=true`` keeps only open, unheld, future slots."""
+    stmt = (
+        select(
+            Slot.code,
+            Studio.code,
+            Hub.code,
+            Slot.start,
+            Slot.end,
+            Slot.prime,
+            Studio.features,
+            Slot.state,
+            SlotHold.booking_id,
+        )
+        .join(Studio, Studio.id == Slot.studio_id)
+        .join(Hub, Hub.id == Studio.hub_id)
+        .join(TimetableWeek, TimetableWeek.id == Slot.timetable_week_id)
+        .outerjoin(SlotHold, SlotHold.slot_id == Slot.id)
+        .where(TimetableWeek.state == "published")
+    )
+    if q.get("base"):
+        stmt = stmt.where(Studio.hub_id == _hub_or_404(q["base"]).id)
+    if q.get("date"):
+        tz = ZoneInfo(current_app.config["TIMEZONE"])
+        day_start = datetime.combine(q["date"], time(0), tz)
+        stmt = stmt.where(Slot.start >= day_start, Slot.start < day_start + timedelta(days=1))
+    if q.get("feature"):
+        studios = db.session.execute(select(Studio.id, Studio.features)).all()
+        wanted = set(q["feature"])
+        stmt = stmt.where(Slot.studio_id.in_([i for i, f in studios if wanted <= set(f or [])]))
+    if q["free"]:
+        stmt = stmt.where(Slot.state == "open", SlotHold.slot_id.is_(None), Slot.start > utcnow())
+    stmt = stmt.order_by(Slot.start, Studio.code).limit(q["limit"]).offset(q["offset"])
+    return [
+        {
+            "id": code,
+            "studio": studio,
+            "base": base,
+            "start": iso(start),
+            "end": iso(end),
+            "prime": prime,
+            "features": list(features or []),
+            "state": "blocked" if state != "open" else ("booked" if held else "open"),
+        }
+        for code, studio, base, start, end, prime, features, state, held in db.session.execute(stmt)
+    ]
+
+
+@bp.post("/bookings")
+@bp.auth_required(auth)
+@bp.input(s.BookingIn, arg_name="body")
+@bp.output(s.BookingOut, status_code=201)
+@bp.doc(
+    summary="Book consecutive slots (confirmed at once)",
+    responses={
+        403: "This role may not book",
+        409: "A slot is taken (detail.slots names it)",
+        422: "Invalid: reason names the rule (not_consecutive, wrong_length, daily_cap, ...)",
+        **ERRORS,
+    },
+)
+def create_booking(body: dict):
+    """Book one session for the signed-in participant; staff accounts get 403."""
+    user = auth.current_user
+    if user.role != "participant":
+        raise access.Forbidden("only participant accounts book slots", code="role_cannot_book")
+    req = access.get_request(user, body["request"]) if body.get("request") else None
+    made = booking.book_slots(user, body["slots"], request=req)
+    return booking_dict(load_booking(made.id))
+
+
+@bp.get("/bookings")
+@bp.auth_required(auth)
+@bp.input(s.BookingQuery, location="query", arg_name="q")
+@bp.output(s.BookingOut(many=True))
+@bp.doc(summary="My bookings (participant) or my bases' bookings (operator)", responses=ERRORS)
+def list_bookings(q: dict):
+    """Newest first; admins see every booking."""
+    stmt = access.visible_bookings(auth.current_user).options(*BOOKING_LOAD)
+    if q.get("status"):
+        stmt = stmt.where(Booking.status == q["status"])
+    if q.get("base"):
+        at_base = (
+            select(BookingSlot.booking_id)
+            .join(Slot, Slot.id == BookingSlot.slot_id)
+            .join(Studio, Studio.id == Slot.studio_id)
+            .where(Studio.hub_id == _hub_or_404(q["base"]).id)
+        )
+        stmt = stmt.where(Booking.id.in_(at_base))
+    stmt = stmt.order_by(Booking.id.desc()).limit(q["limit"]).offset(q["offset"])
+    return [booking_dict(b) for b in db.session.scalars(stmt).unique()]
+
+
+@bp.get("/bookings/<code>")
+@bp.auth_required(auth)
+@bp.output(s.BookingOut)
+@bp.doc(summary="One booking", responses=ERRORS)
+def get_booking(code: str):
+    """A booking the caller may see; any other id answers 404."""
+    return booking_dict(load_booking(access.get_booking(auth.current_user, code).id))
+
+
+@bp.delete("/bookings/<code>")
+@bp.auth_required(auth)
+@bp.input(s.CancelIn, arg_name="body", location="json_or_form")
+@bp.output(s.BookingOut)
+@bp.doc(
+    summary="Cancel a booking",
+    responses={
+        403: "Not yours / not your base",
+        409: "Already cancelled, or locked by the base",
+        422: "Past the cancel cut-off, or staff gave no reason",
+        **ERRORS,
+    },
+)
+def cancel_booking(code: str, body: dict):
+    """The participant cancels up to the cut-off; the base's staff cancel with a reason."""
+    user = auth.current_user
+    found = access.get_booking(user, code, for_update=True)
+    booking.cancel(user, found, reason=body.get("reason"))
+    return booking_dict(load_booking(found.id))
+
+
+def _transition(action, code: str):
+    user = auth.current_user
+    found = access.get_booking(user, code, for_update=True)
+    action(user, found)
+    return booking_dict(load_booking(found.id))
+
+
+_STATE_RESPONSES = {403: "Not allowed for this role or base", 409: "Wrong state", **ERRORS}
+
+
+@bp.post("/bookings/<code>/confirm")
+@bp.auth_required(auth)
+@bp.output(s.BookingOut)
+@bp.doc(summary="Confirm a tentative booking (base staff)", responses=_STATE_RESPONSES)
+def confirm_booking(code: str):
+    """Base staff confirm a tentative booking at their base."""
+    return _transition(booking.confirm, code)
+
+
+@bp.post("/bookings/<code>/lock")
+@bp.auth_required(auth)
+@bp.output(s.BookingOut)
+@bp.doc(summary="Lock a booking so the optimizer keeps it (base staff)", responses=_STATE_RESPONSES)
+def lock_booking(code: str):
+    """Base staff pin a booking."""
+    return _transition(booking.lock, code)
+
+
+@bp.post("/bookings/<code>/accept")
+@bp.auth_required(auth)
+@bp.output(s.BookingOut)
+@bp.doc(summary="Accept a tentative session (participant)", responses=_STATE_RESPONSES)
+def accept_booking(code: str):
+    """The participant accepts a session the optimizer proposed."""
+    return _transition(booking.accept, code)
+
+
+@bp.post("/bookings/<code>/decline")
+@bp.auth_required(auth)
+@bp.output(s.BookingOut)
+@bp.doc(summary="Decline a tentative session (participant)", responses=_STATE_RESPONSES)
+def decline_booking(code: str):
+    """The participant declines a proposed session; its slots become free."""
+    return _transition(booking.decline, code)
+
+
+@bp.post("/requests")
+@bp.auth_required(auth)
+@bp.input(s.RequestIn, arg_name="body")
+@bp.output(s.RequestOut, status_code=201)
+@bp.doc(
+    summary="File a request for the optimizer",
+    responses={403: "Only participants file requests", 422: "Invalid field", **ERRORS},
+)
+def create_request(body: dict):
+    """Ask for ``sessions`` sessions of ``length`` consecutive slots inside ``window``."""
+    prefer = body.get("prefer") or {}
+    req = requests.file_request(
+        auth.current_user,
+        sessions=body["sessions"],
+        length=body["length"],
+        window_start=body["window"]["start"],
+        window_end=body["window"]["end"],
+        bases=body.get("bases"),
+        max_km=body.get("max_km"),
+        needs=body.get("needs") or [],
+        prefer_bases=prefer.get("bases") or [],
+        prefer_prime=prefer.get("prime", False),
+    )
+    return request_dict(req)
+
+
+@bp.get("/requests")
+@bp.auth_required(auth)
+@bp.input(s.RequestQuery, location="query", arg_name="q")
+@bp.output(s.RequestOut(many=True))
+@bp.doc(summary="My requests (participant) or those my bases may serve", responses=ERRORS)
+def list_requests(q: dict):
+    """Newest first."""
+    return [request_dict(r) for r in requests.list_requests(auth.current_user, **q)]
+
+
+@bp.get("/requests/<code>")
+@bp.auth_required(auth)
+@bp.output(s.RequestOut)
+@bp.doc(summary="One request", responses=ERRORS)
+def get_request(code: str):
+    """A request the caller may see; any other id answers 404."""
+    return request_dict(access.get_request(auth.current_user, code))
