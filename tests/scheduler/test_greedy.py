@@ -1,5 +1,8 @@
 """The first-come-first-served baseline: keeps bookings, obeys every hard rule, in file order."""
 
+import pytest
+
+from scheduler.generate import generate
 from scheduler.greedy import eligible_bases, greedy
 from scheduler.validate import validate
 from tests.scheduler.builders import at, req, slot, week
@@ -78,3 +81,20 @@ def test_daily_cap_same_day_same_base_and_no_overlap():
 def test_length_runs_need_consecutive_slots():
     inst = week(hours=(8, 18, 20), requests=[req("R1", "P1", length=2)])
     assert sessions(greedy(inst)) == [("R1", [slot(S1, 0, 18), slot(S1, 0, 20)])]
+
+
+@pytest.mark.parametrize("size, seed", [("tiny", s) for s in range(12)] + [("S", 0), ("M", 1)])
+def test_valid_on_generated_weeks_and_keeps_every_booking(size, seed):
+    inst = generate(size, seed=seed)
+    p = greedy(inst)
+    assert validate(inst, p) == []
+    kept = {(a.request, a.slots) for a in p.assignments}
+    assert all((b.request, b.slots) in kept for b in inst.bookings)
+    served = {}
+    for a in p.assignments:
+        served[a.request] = served.get(a.request, 0) + 1
+    assert {u.request: u.missing for u in p.unassigned} == {
+        r.id: r.sessions - served.get(r.id, 0)
+        for r in inst.requests
+        if served.get(r.id, 0) < r.sessions
+    }

@@ -1,0 +1,128 @@
+"""The command line end to end: generate a week, greedy, check, explain, and bad input."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from scheduler.cli import main
+from scheduler.io import dump_instance, load_plan, write_json
+from tests.scheduler.builders import req, slot, week
+
+
+def run(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "scheduler", *argv], capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture
+def small_week(tmp_path):
+    path = tmp_path / "week.json"
+    assert main(["generate", "--size", "S", "--seed", "3", "-o", str(path)]) == 0
+    return path
+
+
+def test_generate_greedy_check_explain(small_week, tmp_path, capsys):
+    plan = tmp_path / "plan.json"
+    assert main(["greedy", str(small_week), "-o", str(plan)]) == 0
+    out = capsys.readouterr().out
+    assert "weighted served" in out and "plan written" in out
+    assert main(["check", str(small_week), str(plan)]) == 0
+    assert "VALID" in capsys.readouterr().out
+    assert main(["check", str(small_week), str(plan), "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert figures["violations"] == 0 and figures["weighted_served"] > 0
+    assert main(["explain", str(small_week), str(plan)]) == 0
+    out = capsys.readouterr().out
+    assert "request(s) left short" in out
+    assert main(["explain", str(small_week), str(plan), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc and {"request", "missing", "denials"} <= doc[0].keys()
+    assert {"code", "zh", "en"} <= doc[0]["denials"][0].keys()
+
+
+def test_python_dash_m_scheduler_end_to_end(small_week, tmp_path):
+    plan = tmp_path / "plan.json"
+    done = run("greedy", str(small_week), "-o", str(plan))
+    assert done.returncode == 0, done.stderr
+    done = run("check", str(small_week), str(plan))
+    assert done.returncode == 0 and "VALID" in done.stdout
+
+
+def test_check_exits_1_on_a_broken_plan(tmp_path, capsys):
+    inst = week(requests=[req("R1", "P1"), req("R2", "P2")])
+    write_json(dump_instance(inst), tmp_path / "w.json")
+    broken = {
+        "format": "livehub-plan/1",
+        "instance": inst.name,
+        "assignments": [
+            {"request": "R1", "slots": [slot("B1-S1", 0, 18)]},
+            {"request": "R2", "slots": [slot("B1-S1", 0, 18)]},
+        ],
+    }
+    (tmp_path / "p.json").write_text(json.dumps(broken), encoding="utf-8")
+    assert main(["check", str(tmp_path / "w.json"), str(tmp_path / "p.json")]) == 1
+    out = capsys.readouterr().out
+    assert "BROKEN rule 2: slot B1-S1/d0/18 used 2 times" in out
+
+
+def test_explain_one_request_and_an_unknown_one(small_week, tmp_path, capsys):
+    plan = tmp_path / "plan.json"
+    main(["greedy", str(small_week), "-o", str(plan)])
+    capsys.readouterr()
+    assert main(["explain", str(small_week), str(plan), "--request", "R000001"]) == 0
+    assert capsys.readouterr().out.startswith("R000001 (")
+    assert main(["explain", str(small_week), str(plan), "--request", "R9"]) == 2
+    assert capsys.readouterr().err.strip() == "error: unknown request(s): R9"
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["{not json", json.dumps({"format": "other"}), json.dumps([1, 2]), "\x00\xff"],
+)
+def test_bad_instance_one_line_exit_2_no_file(tmp_path, content):
+    bad = tmp_path / "bad.json"
+    bad.write_text(content, encoding="utf-8", errors="ignore")
+    out = tmp_path / "plan.json"
+    done = run("greedy", str(bad), "-o", str(out))
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert not out.exists()
+
+
+def test_bad_arguments_and_missing_files(tmp_path, capsys):
+    assert main(["check", str(tmp_path / "nope.json"), str(tmp_path / "p.json")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    for argv in (["frobnicate"], ["solve", "x.json"], ["solve", "x", "-o", "y", "--workers", "0"]):
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        assert e.value.code == 2
+        assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_inconsistent_input_is_refused_and_nothing_written(tmp_path, capsys):
+    inst = week(
+        requests=[req("R1", "P1"), req("R2", "P2")],
+        bookings=[
+            ("R1", [slot("B1-S1", 0, 18)], "locked"),
+            ("R2", [slot("B1-S1", 0, 18)], "locked"),
+        ],
+    )
+    write_json(dump_instance(inst), tmp_path / "w.json")
+    assert main(["greedy", str(tmp_path / "w.json"), "-o", str(tmp_path / "p.json")]) == 2
+    err = capsys.readouterr().err
+    assert "inconsistent input" in err and "B1-S1/d0/18" in err and "R1, R2" in err
+    assert not (tmp_path / "p.json").exists()
+
+
+@pytest.mark.slow
+def test_solve_through_the_cli(small_week, tmp_path):
+    pytest.importorskip("scheduler.solve", reason="the CP-SAT solver is not built yet")
+    plan = tmp_path / "plan.json"
+    done = run("solve", str(small_week), "-o", str(plan), "--time-limit", "5", "--workers", "2")
+    assert done.returncode == 0, done.stderr
+    assert "weighted served" in done.stdout and "status" in done.stdout
+    assert load_plan(plan).assignments
+    assert run("check", str(small_week), str(plan)).returncode == 0

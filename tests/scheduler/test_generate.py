@@ -1,0 +1,46 @@
+"""Generated weeks: deterministic, consistent, shaped like the samples."""
+
+from collections import Counter
+from datetime import datetime, time, timedelta
+
+import pytest
+
+from scheduler.generate import SIZES, generate
+from scheduler.io import dump_instance, load_instance
+from scheduler.validate import check_instance
+
+
+@pytest.mark.parametrize("size", ["tiny", "S"])
+def test_same_seed_same_week_other_seed_other_week(size):
+    a, b = generate(size, seed=7), generate(size, seed=7)
+    assert dump_instance(a) == dump_instance(b)
+    assert dump_instance(generate(size, seed=8)) != dump_instance(a)
+
+
+@pytest.mark.parametrize("size, seed", [("tiny", s) for s in range(10)] + [("S", 1), ("M", 2)])
+def test_bookings_obey_the_hard_rules(size, seed):
+    inst = generate(size, seed=seed)
+    assert check_instance(inst) == []
+    assert load_instance(dump_instance(inst)) == inst  # a valid livehub-instance/1 document
+
+
+def test_shape_of_a_medium_week():
+    inst = generate("M", seed=0)
+    spec = SIZES["M"]
+    assert (len(inst.bases), len(inst.participants), len(inst.requests)) == (
+        spec.bases,
+        spec.participants,
+        spec.requests,
+    )
+    assert inst.horizon_days == 7
+    day_two = datetime.combine(inst.horizon_start + timedelta(days=1), time(0), inst.tz)
+    assert inst.policy.freeze_until == day_two
+    statuses = Counter(b.status for b in inst.bookings)
+    assert set(statuses) == {"locked", "confirmed", "tentative"}
+    freeze = inst.policy.freeze_until
+    assert any(inst.slot_by_id[b.slots[0]].start < freeze for b in inst.bookings)
+    assert {s.start.hour for s in inst.slots if s.prime} == {18, 20}
+    assert all((s.end - s.start).total_seconds() == 7200 for s in inst.slots)
+    assert len({p.region for p in inst.participants}) == 7
+    assert {r.length for r in inst.requests} == {1, 2, 3}
+    assert any(r.bases for r in inst.requests) and any(r.max_km for r in inst.requests)
