@@ -39,16 +39,28 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
+    from app.main.web import init_web
+
+    init_web(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    @app.get("/")
-    def index() -> str:
-        return "春雷 Chunlei"
+    from app.auth import bp as auth_bp
+    from app.main import bp as main_bp
+    from app.operator import bp as operator_bp
+    from app.participant import bp as participant_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(operator_bp)
+    app.register_blueprint(participant_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
-    pass
+    """HTML error pages for people, JSON errors under /api/ (decided by the request path)."""
+    from app.main.errors import register
+
+    register(app)
 
 
 def register_commands(app: Flask) -> None:

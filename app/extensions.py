@@ -1,7 +1,13 @@
 """The Flask extension objects, created unbound; ``create_app`` binds them."""
 
+from flask_babel import Babel
+from flask_bootstrap import Bootstrap5
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -21,3 +27,12 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True)
+
+# --- web extensions (login, CSRF, translations, login rate limit, local Bootstrap) ---
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+# No default limits: only the login form is limited (see app.auth.routes).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+bootstrap = Bootstrap5()

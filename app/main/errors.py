@@ -1,0 +1,59 @@
+"""Error answers: friendly HTML pages for people, JSON for ``/api/`` clients.
+
+One dispatcher for every HTTP error, so APIFlask's JSON errors and the site's pages never
+step on each other: the request path decides.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.extensions import db
+
+
+def wants_json() -> bool:
+    """API clients get JSON errors; everyone else gets a page."""
+    return request.path.startswith("/api/")
+
+
+def _json_error(code: int, name: str, message: str):
+    return jsonify({"error": {"code": code, "status": name, "message": message}}), code
+
+
+def handle_http_error(error: HTTPException):
+    """Render any HTTP error as a page (HTML) or as ``{"error": {...}}`` (API)."""
+    code = error.code or 500
+    if wants_json():
+        return _json_error(code, error.name, error.description or error.name)
+    if code == 429 and request.endpoint == "auth.login":
+        flash(_("Too many login attempts. Please wait a minute and try again."), "warning")
+        return redirect(url_for("auth.login")), 303
+    template = {403: "errors/403.html", 404: "errors/404.html"}.get(code, "errors/generic.html")
+    return render_template(template, code=code, error=error), code
+
+
+def handle_csrf_error(error: CSRFError):
+    """An expired or missing form token: explain and send the person back, keep nothing."""
+    if wants_json():
+        return _json_error(400, "Bad Request", error.description)
+    return render_template("errors/csrf.html", code=400), 400
+
+
+def handle_unexpected(error: InternalServerError):
+    """A bug: roll back, log it, and still answer with a page (or JSON), never a traceback."""
+    db.session.rollback()
+    current_app.logger.error("unhandled error on %s: %r", request.path, error.original_exception)
+    if wants_json():
+        return _json_error(500, "Internal Server Error", "internal error")
+    return render_template("errors/500.html", code=500), 500
+
+
+def register(app: Flask) -> None:
+    """Install the handlers on ``app`` (called from ``create_app``)."""
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    # Flask routes any uncaught exception here (outside testing) with ``original_exception``.
+    app.register_error_handler(InternalServerError, handle_unexpected)

@@ -1,0 +1,44 @@
+"""Translated messages for booking refusals, keyed by the booking service's stable codes.
+
+The service speaks English one-liners for logs and the API; people read these instead.
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from app.services.booking_rules import BookingError
+
+
+def _messages() -> dict[str, str]:
+    return {
+        "slot_taken": _("This slot was just taken by someone else."),
+        "daily_cap": _("You already have the most sessions allowed on that day."),
+        "same_day_same_base": _("All your sessions on one day must be at the same base."),
+        "overlap": _("You already have a session at that time."),
+        "in_past": _("This slot has already started."),
+        "slot_blocked": _("This slot has been blocked by the base."),
+        "not_published": _("This week's timetable is not published yet."),
+        "not_consecutive": _("The slots must follow each other in one studio."),
+        "wrong_length": _("That is not a length you can book."),
+        "unknown_slot": _("This slot no longer exists."),
+        "cancel_cutoff": _("It is too late to cancel this session online; please call the base."),
+        "locked": _("The base has locked this session; please contact the base to change it."),
+        "invalid_state": _("This session has already been changed by someone else."),
+        "reason": _("Please give a reason."),
+        "role_cannot_book": _("Only merchant and producer accounts can book slots."),
+        "forbidden": _("You may not change this session."),
+        "other_base": _("You do not operate this base."),
+        "window": _("The slots lie outside the request's time window."),
+        "base": _("This base is not allowed by the request."),
+        "max_km": _("This base is farther than the request allows."),
+        "needs": _("This studio lacks a feature the request needs."),
+        "request_closed": _("This request is closed."),
+        "request_full": _("This request already has all its sessions."),
+    }
+
+
+def booking_message(error: BookingError | Exception) -> str:
+    """The person-facing message for a refused booking action."""
+    code = getattr(error, "code", "")
+    return _messages().get(code) or getattr(error, "message", None) or str(error)

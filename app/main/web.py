@@ -1,0 +1,118 @@
+"""Binds the web extensions and the template helpers every page uses.
+
+Kept apart from ``create_app`` so the factory stays a table of contents: one call here sets up
+login, CSRF, translations (zh_CN first), the login limiter and locally served Bootstrap.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, request, session
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.extensions import babel, bootstrap, csrf, db, limiter, login_manager
+
+LANG_COOKIE = "lang"
+
+
+def select_locale() -> str:
+    """``?lang=`` wins, then the session, then the cookie, then the account; zh_CN otherwise."""
+    languages = current_app.config["LANGUAGES"]
+    wanted = request.args.get("lang")
+    if wanted in languages:
+        session["lang"] = wanted
+        return wanted
+    for candidate in (session.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if candidate in languages:
+            return candidate
+    user_locale = getattr(current_user, "locale", None) if current_user else None
+    if user_locale in languages:
+        return user_locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only same-site relative paths may be redirect targets (no open redirects)."""
+    if not target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and target.startswith("/")
+
+
+def local_zone() -> ZoneInfo:
+    """The zone every screen shows times in (Asia/Shanghai unless configured)."""
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def to_local(value: datetime) -> datetime:
+    """An aware instant as local wall-clock time."""
+    return value.astimezone(local_zone())
+
+
+def _fmt_dt(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    return "" if value is None else format_datetime(value, fmt)
+
+
+def _fmt_time(value: datetime | None) -> str:
+    return "" if value is None else format_datetime(value, "HH:mm")
+
+
+def _fmt_day(value, fmt: str = "EEE M/d") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value, fmt)
+    return format_date(value, fmt)
+
+
+def init_web(app: Flask) -> None:
+    """Bind login, CSRF, Babel, the limiter and Bootstrap, and the template helpers."""
+    app.config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)
+    app.config.setdefault("BOOTSTRAP_BTN_SIZE", "md")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    bootstrap.init_app(app)
+
+    from app.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+    @app.after_request
+    def remember_language(response):
+        wanted = request.args.get("lang")
+        if wanted in app.config["LANGUAGES"]:
+            response.set_cookie(
+                LANG_COOKIE, wanted, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+            )
+        return response
+
+    @app.context_processor
+    def inject_helpers() -> dict:
+        locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
+        return {
+            "current_locale": locale,
+            "html_lang": "zh-CN" if locale.startswith("zh") else "en",
+            "languages": [("zh_CN", "中文"), ("en", "English")],
+        }
+
+    from app.main.labels import label
+
+    app.jinja_env.globals["label"] = label
+    app.jinja_env.globals["timedelta"] = timedelta
+    app.jinja_env.filters["dt"] = _fmt_dt
+    app.jinja_env.filters["hm"] = _fmt_time
+    app.jinja_env.filters["day"] = _fmt_day

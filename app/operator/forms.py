@@ -1,0 +1,80 @@
+"""Operator forms (all CSRF-protected through Flask-WTF)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    TimeField,
+    widgets,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.models import FEATURES
+
+WEEKDAYS = [
+    (0, _l("Monday")),
+    (1, _l("Tuesday")),
+    (2, _l("Wednesday")),
+    (3, _l("Thursday")),
+    (4, _l("Friday")),
+    (5, _l("Saturday")),
+    (6, _l("Sunday")),
+]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes instead of a multi-select (easier on a phone)."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class TemplateForm(FlaskForm):
+    """The weekly template: which days, opening hours, slot length, prime hours."""
+
+    weekdays = MultiCheckboxField(_l("Days open"), choices=WEEKDAYS, coerce=int)
+    open_time = TimeField(_l("Opens at"), validators=[DataRequired()])
+    close_time = TimeField(_l("Closes at"), validators=[DataRequired()])
+    slot_minutes = SelectField(
+        _l("Slot length"),
+        coerce=int,
+        choices=[
+            (60, _l("1 hour")),
+            (90, _l("1.5 hours")),
+            (120, _l("2 hours")),
+            (180, _l("3 hours")),
+        ],
+        default=120,
+    )
+    prime_start = TimeField(_l("Prime time from"), validators=[DataRequired()])
+    prime_end = TimeField(_l("Prime time until"), validators=[DataRequired()])
+    submit = SubmitField(_l("Save template"))
+
+
+class GenerateForm(FlaskForm):
+    """Generate a week's slots from the template."""
+
+    week_start = DateField(_l("Week starting (Monday)"), validators=[DataRequired()])
+    submit = SubmitField(_l("Generate slots"))
+
+
+class StudioForm(FlaskForm):
+    """A studio's display name and features."""
+
+    name = StringField(_l("Studio name"), validators=[Optional(), Length(max=120)])
+    features = MultiCheckboxField(_l("Features"), choices=[(f, f) for f in FEATURES])
+    submit = SubmitField(_l("Save studio"))
+
+
+class ReasonForm(FlaskForm):
+    """A reason for blocking a slot or cancelling a booking."""
+
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=300)])
+    submit = SubmitField(_l("Confirm"))

@@ -1,0 +1,78 @@
+"""Participant forms: slot search (GET, no CSRF), request filing, profile."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    widgets,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes for a multiple choice (thumb-friendly on phones)."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class SearchForm(FlaskForm):
+    """The find-slots filters; read from the query string, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    region = SelectField(_l("Region"), validators=[Optional()])
+    province = SelectField(_l("Province"), validators=[Optional()])
+    base = SelectField(_l("Base"), validators=[Optional()])
+    day = DateField(_l("Date"), validators=[Optional()])
+    daypart = SelectField(_l("Time of day"), validators=[Optional()])
+    features = MultiCheckboxField(_l("Studio features"), validators=[Optional()])
+    max_km = IntegerField(_l("Within (km)"), validators=[Optional(), NumberRange(min=1, max=5000)])
+
+
+class RequestForm(FlaskForm):
+    """A request for the optimizer: how many sessions, how long, when, where, what studio."""
+
+    sessions = IntegerField(
+        _l("Sessions"), default=1, validators=[DataRequired(), NumberRange(1, 14)]
+    )
+    length = SelectField(_l("Length of each session"), coerce=int, default=1)
+    window_start = DateField(_l("From"), validators=[DataRequired()])
+    window_end = DateField(_l("Until (inclusive)"), validators=[DataRequired()])
+    bases = MultiCheckboxField(
+        _l("Only these bases (leave empty for any)"), validators=[Optional()]
+    )
+    max_km = IntegerField(
+        _l("At most this far (km)"), validators=[Optional(), NumberRange(1, 5000)]
+    )
+    needs = MultiCheckboxField(_l("The studio must have"), validators=[Optional()])
+    prefer_bases = MultiCheckboxField(_l("Preferred bases"), validators=[Optional()])
+    prefer_prime = BooleanField(_l("Prefer prime time (evenings)"))
+    submit = SubmitField(_l("File request"))
+
+
+class ProfileForm(FlaskForm):
+    """Name, kind, location (province → city → county) and categories."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    kind = SelectField(_l("I am a"), validators=[DataRequired()])
+    province = SelectField(_l("Province"), validators=[DataRequired()], validate_choice=False)
+    city = SelectField(_l("City"), validators=[DataRequired()], validate_choice=False)
+    county = SelectField(
+        _l("County / district"), validators=[DataRequired()], validate_choice=False
+    )
+    categories = MultiCheckboxField(_l("What I sell"), validators=[Optional()])
+    submit = SubmitField(_l("Save profile"))
+
+
+class ReasonlessForm(FlaskForm):
+    """An action button (accept, decline, cancel) that only needs the CSRF token."""

@@ -1,0 +1,158 @@
+"""Requests for the optimizer: file one, see its state and sessions, and why any were not placed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.extensions import db
+from app.main.labels import label
+from app.main.messages import booking_message
+from app.main.web import local_zone
+from app.models import FEATURES, Booking, BookingRequest, Hub
+from app.participant import bp
+from app.participant.forms import RequestForm
+from app.participant.routes import me, participant_only
+from app.services import requests as request_service
+from app.services.access import AccessError
+from app.services.booking_rules import BookingError
+from app.services.week_export import build_instance, build_plan
+from app.services.weeks import next_week_start
+from scheduler.explain import explain
+
+REQUEST_FIELD_MESSAGES = {
+    "window": lambda: _(
+        "The dates must lie inside one week (Monday to Sunday) and not in the past."
+    ),
+    "sessions": lambda: _("Ask for 1 to 14 sessions."),
+    "length": lambda: _("Choose a session length."),
+    "bases": lambda: _("Choose bases from the list, or none for any base."),
+    "max_km": lambda: _("The distance must be a positive number."),
+}
+
+
+def _request_form() -> RequestForm:
+    form = RequestForm()
+    hubs = list(db.session.execute(select(Hub.code, Hub.name, Hub.city).order_by(Hub.code)))
+    form.length.choices = [(1, _("1 slot (2 hours)")), (2, _("2 slots in a row (4 hours)"))]
+    form.bases.choices = [(c, f"{n} · {city}") for c, n, city in hubs]
+    form.prefer_bases.choices = form.bases.choices
+    form.needs.choices = [(f, label("feature", f)) for f in FEATURES]
+    return form
+
+
+@bp.get("/requests")
+@participant_only
+def requests():
+    """My requests, newest first, with how many sessions each has got so far."""
+    me()
+    rows = request_service.list_requests(current_user)
+    served = {}
+    for req_id, status in db.session.execute(
+        select(Booking.request_id, Booking.status).where(
+            Booking.request_id.in_([r.id for r in rows] or [-1])
+        )
+    ):
+        if status != "cancelled":
+            served.setdefault(req_id, {}).setdefault(status, 0)
+            served[req_id][status] += 1
+    return render_template("participant/requests.html", rows=rows, served=served)
+
+
+@bp.route("/requests/new", methods=["GET", "POST"])
+@participant_only
+def request_new():
+    """File a request; the optimizer places it in its next run (tentative sessions to accept)."""
+    participant = me()
+    form = _request_form()
+    if request.method == "GET":
+        start = next_week_start()
+        form.window_start.data = start
+        form.window_end.data = start + timedelta(days=6)
+    elif form.validate_on_submit():
+        tz = local_zone()
+        first: date = form.window_start.data
+        last: date = form.window_end.data
+        try:
+            req = request_service.file_request(
+                current_user,
+                sessions=form.sessions.data,
+                length=form.length.data,
+                window_start=datetime.combine(first, time(0), tz),
+                window_end=datetime.combine(last + timedelta(days=1), time(0), tz),
+                bases=list(form.bases.data) or None,
+                max_km=form.max_km.data,
+                needs=list(form.needs.data),
+                prefer_bases=list(form.prefer_bases.data),
+                prefer_prime=form.prefer_prime.data,
+            )
+        except (BookingError, AccessError) as error:
+            db.session.rollback()
+            message = REQUEST_FIELD_MESSAGES.get(getattr(error, "code", ""))
+            flash(message() if message else booking_message(error), "warning")
+        else:
+            flash(
+                _("Request %(code)s filed. The optimizer will propose sessions; you accept them under My sessions.", code=req.code),
+                "success",
+            )  # fmt: skip
+            return redirect(url_for("participant.request_detail", code=req.code))
+    return render_template("participant/request_new.html", form=form, participant=participant)
+
+
+def _own_request(code: str) -> BookingRequest:
+    req = db.session.scalar(select(BookingRequest).where(BookingRequest.code == code))
+    if req is None or req.participant_id != current_user.participant_id:
+        abort(404)
+    return req
+
+
+@bp.get("/requests/<code>")
+@participant_only
+def request_detail(code: str):
+    """One request: what it asks, the sessions it got, and why the rest were not placed."""
+    req = _own_request(code)
+    bookings = list(
+        db.session.scalars(select(Booking).where(Booking.request_id == req.id).order_by(Booking.id))
+    )
+    active = [b for b in bookings if b.status != "cancelled"]
+    reasons = why_not_placed(req) if len(active) < req.sessions and req.status == "open" else []
+    return render_template(
+        "participant/request_detail.html",
+        req=req,
+        bookings=bookings,
+        active=active,
+        reasons=reasons,
+    )
+
+
+def why_not_placed(req: BookingRequest) -> list[str]:
+    """The solver's explanation for the sessions this request is short of, in my language."""
+    week = req.planning_week
+    try:
+        inst = build_instance(db.session, week, freeze_until=None, timezone=str(local_zone()))
+        plan = build_plan(db.session, week, inst)
+        found = explain(inst, plan, [req.code])
+    except (KeyError, ValueError) as error:  # a week the exchange format cannot express
+        return [str(error)]
+    zh = str(get_locale() or "zh_CN").startswith("zh")
+    return [(r.zh if zh else r.en) for e in found for r in e.denials]
+
+
+@bp.post("/requests/<code>/withdraw")
+@participant_only
+def request_withdraw(code: str):
+    """Withdraw an open request; sessions already booked stay."""
+    req = _own_request(code)
+    try:
+        request_service.withdraw_request(current_user, req)
+    except (BookingError, AccessError) as error:
+        db.session.rollback()
+        flash(booking_message(error), "warning")
+    else:
+        flash(_("Request %(code)s withdrawn.", code=code), "success")
+    return redirect(url_for("participant.requests"))

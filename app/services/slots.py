@@ -1,0 +1,197 @@
+"""Finding free slots: published, open, not held, not started, filtered the way people ask.
+
+Filters are region, province, base, day, time of day, studio features and distance from the
+participant. Rows are read as plain columns (no ORM objects) so a national week of ~20k slots
+filters quickly; distance and features are applied in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Hub, Participant, Slot, SlotHold, Studio, TimetableWeek, utcnow
+from scheduler.domain import haversine_km
+
+#: Time of day by local start hour: morning before 12:00, afternoon before 18:00, evening after.
+DAYPARTS = {"morning": (0, 12), "afternoon": (12, 18), "evening": (18, 24)}
+
+
+@dataclass(frozen=True)
+class SlotFilter:
+    """What the person asked for; empty fields do not filter."""
+
+    region: str | None = None
+    province: str | None = None
+    base: str | None = None
+    day: date | None = None
+    daypart: str | None = None
+    features: frozenset[str] = field(default_factory=frozenset)
+    max_km: float | None = None
+
+
+@dataclass(frozen=True)
+class FreeSlot:
+    """One bookable slot as the result list shows it, with the distance from the participant."""
+
+    code: str
+    start: datetime
+    end: datetime
+    prime: bool
+    studio_code: str
+    studio_name: str | None
+    features: tuple[str, ...]
+    base_code: str
+    base_name: str
+    city: str
+    province: str
+    region: str
+    km: float | None
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def _rows(flt: SlotFilter, now: datetime, *, start_from=None, start_until=None):
+    stmt = (
+        select(
+            Slot.code,
+            Slot.start,
+            Slot.end,
+            Slot.prime,
+            Studio.code,
+            Studio.name,
+            Studio.features,
+            Hub.code,
+            Hub.name,
+            Hub.city,
+            Hub.province,
+            Hub.region,
+            Hub.lat,
+            Hub.lon,
+        )
+        .join(Studio, Studio.id == Slot.studio_id)
+        .join(Hub, Hub.id == Studio.hub_id)
+        .join(TimetableWeek, TimetableWeek.id == Slot.timetable_week_id)
+        .outerjoin(SlotHold, SlotHold.slot_id == Slot.id)
+        .where(
+            TimetableWeek.state == "published",
+            Slot.state == "open",
+            SlotHold.slot_id.is_(None),
+            Slot.start > now,
+        )
+        .order_by(Slot.start, Hub.code, Studio.code)
+    )
+    if flt.region:
+        stmt = stmt.where(Hub.region == flt.region)
+    if flt.province:
+        stmt = stmt.where(Hub.province == flt.province)
+    if flt.base:
+        stmt = stmt.where(Hub.code == flt.base)
+    if flt.day:
+        tz = _zone()
+        start_from = datetime.combine(flt.day, time(0), tz)
+        start_until = start_from + timedelta(days=1)
+    if start_from is not None:
+        stmt = stmt.where(Slot.start >= start_from)
+    if start_until is not None:
+        stmt = stmt.where(Slot.start < start_until)
+    return db.session.execute(stmt)
+
+
+def find_free_slots(
+    flt: SlotFilter,
+    participant: Participant | None,
+    *,
+    now: datetime | None = None,
+    limit: int = 60,
+    start_from: datetime | None = None,
+    start_until: datetime | None = None,
+) -> tuple[list[FreeSlot], int]:
+    """Free slots matching ``flt``, earliest first; returns (first ``limit`` rows, total)."""
+    now = now or utcnow()
+    tz = _zone()
+    hours = DAYPARTS.get(flt.daypart or "")
+    found: list[FreeSlot] = []
+    total = 0
+    for row in _rows(flt, now, start_from=start_from, start_until=start_until):
+        (
+            code,
+            start,
+            end,
+            prime,
+            s_code,
+            s_name,
+            feats,
+            b_code,
+            b_name,
+            city,
+            prov,
+            region,
+            lat,
+            lon,
+        ) = row
+        if flt.features and not flt.features <= set(feats or ()):
+            continue
+        if hours is not None and not hours[0] <= start.astimezone(tz).hour < hours[1]:
+            continue
+        km = haversine_km(participant.lat, participant.lon, lat, lon) if participant else None
+        if flt.max_km is not None and km is not None and km > flt.max_km:
+            continue
+        total += 1
+        if len(found) < limit:
+            found.append(
+                FreeSlot(
+                    code, start, end, prime, s_code, s_name, tuple(feats or ()),
+                    b_code, b_name, city, prov, region, km,
+                )
+            )  # fmt: skip
+    return found, total
+
+
+def alternatives(
+    slot: Slot, participant: Participant | None, *, limit: int = 6, now: datetime | None = None
+) -> list[FreeSlot]:
+    """Free slots close to a slot someone else just took: same day, nearest in time, then km.
+
+    Slots of a studio with the same features come first, so a kitchen request gets kitchens.
+    """
+    needs = frozenset(slot.studio.features or ())
+    window = timedelta(hours=6)
+    flt = SlotFilter(features=needs)
+    rows, _ = find_free_slots(
+        flt,
+        participant,
+        now=now,
+        limit=500,
+        start_from=slot.start - window,
+        start_until=slot.start + window,
+    )
+    if not rows and needs:
+        rows, _ = find_free_slots(
+            SlotFilter(), participant, now=now, limit=500,
+            start_from=slot.start - window, start_until=slot.start + window,
+        )  # fmt: skip
+    here = slot.studio.hub.code
+
+    def rank(r: FreeSlot):
+        return (
+            r.base_code != here,
+            abs((r.start - slot.start).total_seconds()),
+            r.km if r.km is not None else 0.0,
+        )
+
+    return sorted(rows, key=rank)[:limit]
+
+
+def bases_for_filters() -> list[tuple[str, str, str, str]]:
+    """(code, name, province, region) of every base, for the filter's pickers."""
+    return list(
+        db.session.execute(select(Hub.code, Hub.name, Hub.province, Hub.region).order_by(Hub.code))
+    )

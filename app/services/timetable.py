@@ -1,0 +1,264 @@
+"""Timetables: a base's weekly template becomes a week of slots, a draft until it is published.
+
+Operators shape a template (opening hours, slot length, prime hours, days open), generate a
+week's slots from it, block or unblock single slots with a reason, and publish. Participants
+only ever see slots of published weeks. Every change is recorded in the audit trail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import (
+    AuditEvent,
+    Hub,
+    PlanningWeek,
+    Slot,
+    SlotHold,
+    TemplateBlock,
+    TimetableTemplate,
+    TimetableWeek,
+    User,
+    utcnow,
+)
+from app.services import audit
+
+
+class TimetableError(ValueError):
+    """An operator action that cannot be done; ``code`` names why, for a translated message."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    """What the template form asks: days open, opening hours, slot length, prime hours."""
+
+    weekdays: tuple[int, ...]
+    open_minute: int
+    close_minute: int
+    slot_minutes: int = 120
+    prime_start: int = 18 * 60
+    prime_end: int = 22 * 60
+
+    def blocks(self) -> list[tuple[int, int, int, bool]]:
+        """(weekday, start, end, prime) for every whole slot between opening and closing."""
+        if not self.weekdays:
+            raise TimetableError("no_days", "choose at least one day")
+        if self.slot_minutes < 30 or self.slot_minutes > 480:
+            raise TimetableError("slot_length", "slot length must be 30 to 480 minutes")
+        if not 0 <= self.open_minute < self.close_minute <= 1440:
+            raise TimetableError("hours", "closing must come after opening")
+        out = []
+        for day in sorted(set(self.weekdays)):
+            start = self.open_minute
+            while start + self.slot_minutes <= self.close_minute:
+                end = start + self.slot_minutes
+                prime = start < self.prime_end and end > self.prime_start
+                out.append((day, start, end, prime))
+                start = end
+        if not out:
+            raise TimetableError("hours", "the opening hours hold no whole slot")
+        return out
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def default_template(hub: Hub) -> TimetableTemplate | None:
+    """The base's default template (the first one when none is marked default)."""
+    templates = sorted(hub.templates, key=lambda t: (not t.is_default, t.id))
+    return templates[0] if templates else None
+
+
+def describe_template(template: TimetableTemplate | None) -> TemplateSpec | None:
+    """Read a template back as the form's fields (days, hours, slot length, prime hours)."""
+    if template is None or not template.blocks:
+        return None
+    blocks = template.blocks
+    primes = [b for b in blocks if b.prime]
+    return TemplateSpec(
+        weekdays=tuple(sorted({b.weekday for b in blocks})),
+        open_minute=min(b.start_minute for b in blocks),
+        close_minute=max(b.end_minute for b in blocks),
+        slot_minutes=blocks[0].end_minute - blocks[0].start_minute,
+        prime_start=min((b.start_minute for b in primes), default=18 * 60),
+        prime_end=max((b.end_minute for b in primes), default=22 * 60),
+    )
+
+
+def save_template(hub: Hub, spec: TemplateSpec, actor: User) -> TimetableTemplate:
+    """Replace the base's default template's blocks with those ``spec`` describes."""
+    rows = spec.blocks()
+    template = default_template(hub)
+    if template is None:
+        template = TimetableTemplate(hub=hub, name="default", is_default=True)
+        db.session.add(template)
+    template.blocks.clear()
+    db.session.flush()
+    for weekday, start, end, prime in rows:
+        template.blocks.append(
+            TemplateBlock(weekday=weekday, start_minute=start, end_minute=end, prime=prime)
+        )
+    audit.record("template.save", actor=actor, subject=hub.code, blocks=len(rows))
+    db.session.commit()
+    return template
+
+
+def ensure_planning_week(week_start: date) -> PlanningWeek:
+    """The planning week starting on Monday ``week_start``, made with the default policy."""
+    if week_start.weekday() != 0:
+        raise TimetableError("not_monday", "a week starts on a Monday")
+    week = db.session.scalar(select(PlanningWeek).where(PlanningWeek.week_start == week_start))
+    if week is None:
+        cfg = current_app.config
+        week = PlanningWeek(
+            week_start=week_start,
+            days=7,
+            name=f"week-{week_start.isoformat()}",
+            max_sessions_per_day=cfg["MAX_SESSIONS_PER_DAY"],
+            same_day_same_base=cfg["SAME_DAY_SAME_BASE"],
+            target_utilization=cfg["TARGET_UTILIZATION"],
+        )
+        db.session.add(week)
+        db.session.flush()
+    return week
+
+
+def get_timetable_week(hub: Hub, week_start: date) -> TimetableWeek | None:
+    """The base's timetable for the week, if one was generated."""
+    return db.session.scalar(
+        select(TimetableWeek).where(
+            TimetableWeek.hub_id == hub.id, TimetableWeek.week_start == week_start
+        )
+    )
+
+
+def _next_slot_numbers(count: int) -> list[str]:
+    """Fresh slot codes ("SL004212" …) after the highest one in use."""
+    codes = db.session.scalars(select(Slot.code).where(Slot.code.like("SL%"))).all()
+    top = max((int(c[2:]) for c in codes if c[2:].isdigit()), default=0)
+    return [f"SL{top + i:06d}" for i in range(1, count + 1)]
+
+
+def generate_week(hub: Hub, week_start: date, actor: User) -> tuple[TimetableWeek, int]:
+    """Create (or fill up) the base's draft week from its template; returns (week, new slots).
+
+    Slots that already exist are kept, so running it twice adds nothing. A published week is
+    left alone: its slots may already be booked.
+    """
+    template = default_template(hub)
+    if template is None or not template.blocks:
+        raise TimetableError("no_template", "set up the weekly template first")
+    if not hub.studios:
+        raise TimetableError("no_studios", "the base has no studios")
+    ensure_planning_week(week_start)
+    week = get_timetable_week(hub, week_start)
+    if week is None:
+        week = TimetableWeek(hub=hub, week_start=week_start, state="draft")
+        db.session.add(week)
+        db.session.flush()
+    elif week.state == "published":
+        raise TimetableError("published", "this week is already published")
+    tz = _zone()
+    existing = {(s.studio_id, s.start) for s in week.slots}
+    wanted = []
+    for studio in hub.studios:
+        for block in template.blocks:
+            day = week_start + timedelta(days=block.weekday)
+            start = datetime.combine(day, time(0), tz) + timedelta(minutes=block.start_minute)
+            end = datetime.combine(day, time(0), tz) + timedelta(minutes=block.end_minute)
+            key = (studio.id, start)
+            if key not in existing:
+                wanted.append((studio, start, end, block.prime))
+    for code, (studio, start, end, prime) in zip(
+        _next_slot_numbers(len(wanted)), wanted, strict=True
+    ):
+        db.session.add(
+            Slot(
+                code=code,
+                studio=studio,
+                timetable_week=week,
+                start=start,
+                end=end,
+                prime=prime,
+                state="open",
+            )
+        )
+    audit.record(
+        "timetable.generate",
+        actor=actor,
+        subject=hub.code,
+        week=week_start.isoformat(),
+        slots=len(wanted),
+    )
+    db.session.commit()
+    return week, len(wanted)
+
+
+def publish_week(week: TimetableWeek, actor: User) -> None:
+    """Make a draft week visible to participants."""
+    if week.state == "published":
+        raise TimetableError("published", "this week is already published")
+    if not week.slots:
+        raise TimetableError("empty", "a week without slots cannot be published")
+    week.state = "published"
+    week.published_at = utcnow()
+    audit.record(
+        "timetable.publish",
+        actor=actor,
+        subject=week.hub.code,
+        week=week.week_start.isoformat(),
+        slots=len(week.slots),
+    )
+    db.session.commit()
+
+
+def block_slot(slot: Slot, reason: str, actor: User) -> None:
+    """Close one slot (maintenance, a private event); a booked slot must be cancelled first."""
+    reason = reason.strip()
+    if not reason:
+        raise TimetableError("reason", "say why the slot is blocked")
+    if slot.state == "blocked":
+        raise TimetableError("already_blocked", "the slot is already blocked")
+    if db.session.get(SlotHold, slot.id) is not None:
+        raise TimetableError("booked", "the slot is booked; cancel the booking first")
+    slot.state = "blocked"
+    audit.record("slot.block", actor=actor, subject=slot.code, reason=reason[:300])
+    db.session.commit()
+
+
+def unblock_slot(slot: Slot, actor: User, reason: str = "") -> None:
+    """Open a blocked slot again."""
+    if slot.state != "blocked":
+        raise TimetableError("not_blocked", "the slot is not blocked")
+    slot.state = "open"
+    audit.record("slot.unblock", actor=actor, subject=slot.code, reason=reason.strip()[:300])
+    db.session.commit()
+
+
+def block_reasons(slots: list[Slot]) -> dict[str, str]:
+    """The latest block reason of each blocked slot, read from the audit trail."""
+    codes = [s.code for s in slots if s.state == "blocked"]
+    if not codes:
+        return {}
+    latest = (
+        select(AuditEvent.subject, func.max(AuditEvent.id).label("last"))
+        .where(AuditEvent.action == "slot.block", AuditEvent.subject.in_(codes))
+        .group_by(AuditEvent.subject)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(AuditEvent.subject, AuditEvent.detail).join(latest, AuditEvent.id == latest.c.last)
+    )
+    return {subject: (detail or {}).get("reason", "") for subject, detail in rows}

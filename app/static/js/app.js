@@ -1,0 +1,59 @@
+// Chunlei's small enhancements; every page works without them.
+(function () {
+  "use strict";
+  // Ask before a destructive action (cancel, block) when the form says so.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+    }
+  });
+  // Filling a modal's form from the button that opened it (slot block/unblock, cancel).
+  document.addEventListener("show.bs.modal", function (event) {
+    var trigger = event.relatedTarget;
+    if (!trigger) { return; }
+    var modal = event.target;
+    Array.prototype.forEach.call(trigger.attributes, function (attr) {
+      if (attr.name.indexOf("data-fill-") === 0) {
+        var key = attr.name.slice("data-fill-".length);
+        modal.querySelectorAll("[data-slot='" + key + "']").forEach(function (el) {
+          if (el.tagName === "FORM") { el.action = attr.value; }
+          else if (el.tagName === "INPUT") { el.value = attr.value; }
+          else { el.textContent = attr.value; }
+        });
+      }
+    });
+  });
+  // Province → city → county pickers fed by a JSON island on the profile page.
+  var places = document.getElementById("cl-places");
+  if (places) {
+    var data = JSON.parse(places.textContent);
+    var prov = document.getElementById("province");
+    var city = document.getElementById("city");
+    var county = document.getElementById("county");
+    var fill = function (select, items, keep) {
+      var first = select.options[0];
+      select.innerHTML = "";
+      select.appendChild(first);
+      items.forEach(function (name) {
+        var opt = document.createElement("option");
+        opt.value = name; opt.textContent = name;
+        if (name === keep) { opt.selected = true; }
+        select.appendChild(opt);
+      });
+    };
+    var onProvince = function (keepCity, keepCounty) {
+      var cities = data[prov.value] || {};
+      fill(city, Object.keys(cities), keepCity);
+      onCity(keepCounty);
+    };
+    var onCity = function (keepCounty) {
+      var counties = (data[prov.value] || {})[city.value] || [];
+      fill(county, counties, keepCounty);
+    };
+    prov.addEventListener("change", function () { onProvince(null, null); });
+    city.addEventListener("change", function () { onCity(null); });
+    onProvince(city.getAttribute("data-value"), county.getAttribute("data-value"));
+  }
+})();
