@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
+from app.cli.params import OneLineCommand
 from app.extensions import db
 from app.models import ROLES
 from app.services.accounts import AccountError, create_user
 
 
-@click.command("create-user")
+@click.command("create-user", cls=OneLineCommand)
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--base", "bases", multiple=True, help="Base id an operator runs (repeatable).")

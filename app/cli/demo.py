@@ -5,13 +5,13 @@ from __future__ import annotations
 import click
 from flask import current_app
 
-from app.cli.params import DateParam
+from app.cli.params import DateParam, OneLineCommand
 from app.demo.seed import SeedError, seed_demo
 from app.extensions import db
 from app.services.weeks import is_database_empty, local_zone, next_week_start
 
 
-@click.command("seed-demo")
+@click.command("seed-demo", cls=OneLineCommand)
 @click.option("--seed", type=int, default=5, show_default=True, help="Random seed.")
 @click.option("--week", type=DateParam(), help="Monday of the week (default: next week).")
 @click.option("--bases", type=int, default=100, show_default=True)

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.cli.params import DateParam, InstantParam, default_freeze_until
+from app.cli.params import DateParam, InstantParam, OneLineCommand, default_freeze_until
 from app.extensions import db
 from app.models import PlanningWeek
 from app.services.plan_apply import PlanConflict, PlanRejected, apply_plan
@@ -32,7 +32,7 @@ def _week(week_start) -> PlanningWeek:
         raise click.ClickException(str(e)) from None
 
 
-@click.command("export-week")
+@click.command("export-week", cls=OneLineCommand)
 @click.option("--week", "week_start", type=DateParam(), required=True, help="Monday of the week.")
 @click.option("-o", "--output", required=True, help="File to write (livehub-instance/1).")
 @click.option(
@@ -57,7 +57,7 @@ def export_week_command(week_start, output, freeze_until) -> None:
     )
 
 
-@click.command("export-plan")
+@click.command("export-plan", cls=OneLineCommand)
 @click.option("--week", "week_start", type=DateParam(), required=True, help="Monday of the week.")
 @click.option("-o", "--output", required=True, help="File to write (livehub-plan/1).")
 def export_plan_command(week_start, output) -> None:
@@ -71,7 +71,7 @@ def export_plan_command(week_start, output) -> None:
     click.echo(f"wrote {output}: {len(plan.assignments)} sessions, {len(plan.unassigned)} short")
 
 
-@click.command("import-week")
+@click.command("import-week", cls=OneLineCommand)
 @click.argument("file")
 def import_week_command(file) -> None:
     """Load a livehub-instance/1 file into an empty database."""
@@ -92,7 +92,7 @@ def import_week_command(file) -> None:
     )
 
 
-@click.command("apply-plan")
+@click.command("apply-plan", cls=OneLineCommand)
 @click.argument("file")
 @click.option("--week", "week_start", type=DateParam(), help="Default: the plan's instance name.")
 @click.option(

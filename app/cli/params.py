@@ -11,6 +11,18 @@ from flask import current_app
 from app.services.weeks import local_zone
 
 
+class OneLineCommand(click.Command):
+    """A command whose usage errors are one line on stderr (no usage dump), exit code 2."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as e:
+            error = click.ClickException(f"{info_name}: {e.format_message()}")
+            error.exit_code = 2
+            raise error from None
+
+
 class DateParam(click.ParamType):
     name = "YYYY-MM-DD"
 

@@ -135,7 +135,7 @@ def build_participants(world: World, rng: random.Random, n: int, kinds: dict[str
     g = gazetteer()
     famous = [g.lookup(p) for p in FARM_COUNTIES]
     rural = g.counties(suffixes=("县", "旗"))
-    belts = [h for h in world.hubs if kinds[h["code"]] == "belt"]
+    belts = [h for h in world.hubs if kinds[h["code"]] == "belt"] or world.hubs
     near_belt = {
         h["code"]: g.counties(prefix=h["adcode"][:4]) or [g.lookup_adcode(h["adcode"])]
         for h in belts
@@ -193,6 +193,7 @@ def build_requests(world: World, rng: random.Random, n: int) -> None:
         max_km: float | None = None
         if mode < 0.4:
             k = rng.choices((1, 2, 3, 4, 5), (0.25, 0.25, 0.2, 0.15, 0.15))[0]
+            k = min(k, len(near))
             pool = [c for _, c in near[: max(k, 6)]]
             bases = sorted(rng.sample(pool, k))
         elif mode < 0.85:
