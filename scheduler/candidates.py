@@ -1,0 +1,348 @@
+"""Candidate placements: every way one session of one request could be placed, pruned and aggregated.
+
+A naive model has one boolean per (request, studio, start slot): 11 million on the national week.
+This module shrinks that in three exact steps and one heuristic one:
+
+1. **Kept bookings are constants, not variables.** Every locked or confirmed booking, and every
+   booking that starts before ``freeze_until``, is copied into the plan as it is (rules 7 and 8).
+   Their slots leave the studios' timetables; their sessions use up the participant's daily cap,
+   fix the participant's base for that day (same-day-same-base) and block overlapping times; their
+   request needs fewer sessions. A candidate that could only break one of these is never created.
+2. **Eligibility is decided here, not in the model.** Window (rule 4), allowed bases, ``max_km`` and
+   features (rule 5), consecutive slots of one studio (rule 1) and "nothing new before
+   ``freeze_until``" (rule 8) are checked once per candidate, so the model never sees a variable
+   that would break them.
+3. **Identical studio-days are one machine class.** No session crosses midnight (a slot ending at
+   24:00 is not consecutive with one starting at 08:00), so a studio's days are independent
+   machines. Studio-days of one base with the same features, the same free slots (same start, end
+   and prime flag) are identical machines; a class of ``k`` of them takes a set of sessions
+   (intervals) iff no instant is covered more than ``k`` times (interval graphs are perfect), and
+   assigning sessions by start time to any free studio realises it (see ``studios.py``). So a
+   variable is one (request, class, start position), and capacity is a count per position.
+4. **A budget, when the week is too big** (heuristic). If the exact candidate set is larger than
+   ``budget``, each request keeps its candidates base by base, best bases first (preferred bases by
+   rank, then a score of distance and how crowded the base is) until it has its share. The
+   placements of the warm start (greedy or the previous plan) and of tentative bookings are always
+   kept, so the model can always reproduce the warm start and is never worse than it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from scheduler.domain import Booking, Instance, Plan, Slot
+from scheduler.validate import KM_TOLERANCE
+
+
+def _minute(t: datetime) -> int:
+    return int(t.timestamp()) // 60
+
+
+@dataclass(frozen=True)
+class StudioClass:
+    """Identical studio-days of one base: ``slots[m][j]`` is studio ``m``'s slot at position ``j``."""
+
+    index: int
+    base: str
+    features: frozenset[str]
+    day: int
+    studios: tuple[str, ...]
+    slots: tuple[tuple[str, ...], ...]
+    starts: tuple[int, ...]  # minutes since the epoch, one per position
+    ends: tuple[int, ...]
+    prime: tuple[bool, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.studios)
+
+    @property
+    def name(self) -> str:
+        return f"{self.base}/d{self.day}/{'+'.join(sorted(self.features)) or 'plain'}#{self.index}"
+
+
+@dataclass
+class Candidates:
+    """The pruned placement space of one week, in parallel lists (one entry per candidate)."""
+
+    instance: Instance
+    kept: list[Booking]
+    classes: list[StudioClass]
+    req: list[int] = field(default_factory=list)  # index into instance.requests
+    cls: list[int] = field(default_factory=list)
+    pos: list[int] = field(default_factory=list)
+    length: list[int] = field(default_factory=list)
+    start: list[int] = field(default_factory=list)
+    end: list[int] = field(default_factory=list)
+    day: list[int] = field(default_factory=list)
+    prime: list[bool] = field(default_factory=list)
+    #: sessions each request may still get once its kept bookings are counted
+    open_sessions: dict[int, int] = field(default_factory=dict)
+    #: (participant, day) -> sessions already kept that day; and the base they fix
+    kept_per_day: dict[tuple[str, int], int] = field(default_factory=dict)
+    kept_base: dict[tuple[str, int], str] = field(default_factory=dict)
+    #: where a (studio, first slot id) lies: (class index, position)
+    where: dict[str, tuple[int, int]] = field(default_factory=dict)
+    pruned: bool = False
+    raw_count: int = 0
+
+    def __len__(self) -> int:
+        return len(self.req)
+
+    def key(self, i: int) -> tuple[int, int, int]:
+        return (self.req[i], self.cls[i], self.pos[i])
+
+    def base(self, i: int) -> str:
+        return self.classes[self.cls[i]].base
+
+    def request(self, i: int):
+        return self.instance.requests[self.req[i]]
+
+    def index_of(self) -> dict[tuple[int, int, int], int]:
+        """Lookup from (request, class, position) to candidate index."""
+        return {self.key(i): i for i in range(len(self.req))}
+
+
+def day_index(inst: Instance, t: datetime) -> int:
+    """Whole days from the horizon's start to the local calendar day of ``t``."""
+    return (inst.local_day(t) - inst.horizon_start).days
+
+
+def kept_bookings(inst: Instance) -> list[Booking]:
+    """Bookings that must stay exactly as they are: locked, confirmed, or starting before the freeze."""
+    fz = inst.policy.freeze_until
+    out = []
+    for b in inst.bookings:
+        first = inst.slot_by_id[b.slots[0]]
+        if b.status in ("locked", "confirmed") or (fz is not None and first.start < fz):
+            out.append(b)
+    return out
+
+
+def build_classes(inst: Instance, held: set[str]) -> tuple[list[StudioClass], dict[str, tuple]]:
+    """Group free studio-days into identical machine classes; also map each free slot to its place."""
+    fz = inst.policy.freeze_until
+    groups: dict[tuple, list[tuple[str, list[Slot]]]] = defaultdict(list)
+    for studio_id, slots in inst.slots_by_studio.items():
+        studio = inst.studio_by_id[studio_id]
+        by_day: dict[int, list[Slot]] = defaultdict(list)
+        for s in slots:
+            if s.id in held or (fz is not None and s.start < fz):
+                continue
+            by_day[day_index(inst, s.start)].append(s)
+        for d, day_slots in by_day.items():
+            shape = tuple((_minute(s.start), _minute(s.end), s.prime) for s in day_slots)
+            groups[(studio.base, studio.features, d, shape)].append((studio_id, day_slots))
+    classes: list[StudioClass] = []
+    where: dict[str, tuple[int, int]] = {}
+    for (base, features, d, shape), members in sorted(
+        groups.items(), key=lambda kv: kv[0][:1] + (kv[0][2], kv[1][0][0])
+    ):
+        c = StudioClass(
+            index=len(classes),
+            base=base,
+            features=features,
+            day=d,
+            studios=tuple(m[0] for m in members),
+            slots=tuple(tuple(s.id for s in m[1]) for m in members),
+            starts=tuple(x[0] for x in shape),
+            ends=tuple(x[1] for x in shape),
+            prime=tuple(x[2] for x in shape),
+        )
+        for row in c.slots:
+            for j, sid in enumerate(row):
+                where[sid] = (c.index, j)
+        classes.append(c)
+    return classes, where
+
+
+def runs_of(c: StudioClass, length: int) -> list[int]:
+    """Start positions of ``length`` consecutive slots in a class's timetable."""
+    out = []
+    for j in range(len(c.starts) - length + 1):
+        if all(c.ends[j + k] == c.starts[j + k + 1] for k in range(length - 1)):
+            out.append(j)
+    return out
+
+
+def eligible_bases(inst: Instance, r) -> list[str]:
+    """Bases a request may use (rule 5: allowed list and ``max_km``); features are checked per class."""
+    out = []
+    for b in inst.bases:
+        if r.bases is not None and b.id not in r.bases:
+            continue
+        if r.max_km is not None and inst.distance_km(r.participant, b.id) > r.max_km + KM_TOLERANCE:
+            continue
+        out.append(b.id)
+    return out
+
+
+def generate(
+    inst: Instance,
+    *,
+    budget: int | None = None,
+    keep: tuple[Plan, ...] = (),
+) -> Candidates:
+    """Every eligible placement of every open session, within ``budget`` candidates if one is given.
+
+    ``keep`` plans (the warm start, the previous plan) have their placements always included.
+    """
+    kept = kept_bookings(inst)
+    held = {s for b in kept for s in b.slots}
+    classes, where = build_classes(inst, held)
+    cands = Candidates(instance=inst, kept=kept, classes=classes, where=where)
+    policy = inst.policy
+    req_index = {r.id: i for i, r in enumerate(inst.requests)}
+
+    kept_count: dict[str, int] = defaultdict(int)
+    busy: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for b in kept:
+        r = inst.request_by_id[b.request]
+        first, last = inst.slot_by_id[b.slots[0]], inst.slot_by_id[b.slots[-1]]
+        d = day_index(inst, first.start)
+        kept_count[b.request] += 1
+        cands.kept_per_day[(r.participant, d)] = cands.kept_per_day.get((r.participant, d), 0) + 1
+        cands.kept_base[(r.participant, d)] = inst.base_of_slot(first.id)
+        busy[r.participant].append((_minute(first.start), _minute(last.end)))
+
+    by_base_day: dict[tuple[str, int], list[StudioClass]] = defaultdict(list)
+    for c in classes:
+        by_base_day[(c.base, c.day)].append(c)
+    run_cache: dict[tuple[int, int], list[int]] = {}
+
+    def runs(c: StudioClass, length: int) -> list[int]:
+        key = (c.index, length)
+        if key not in run_cache:
+            run_cache[key] = runs_of(c, length)
+        return run_cache[key]
+
+    count_cache: dict[tuple, int] = {}
+
+    def count(base: str, d: int, needs: frozenset, length: int) -> int:
+        key = (base, d, needs, length)
+        if key not in count_cache:
+            count_cache[key] = sum(
+                len(runs(c, length)) * c.size
+                for c in by_base_day.get((base, d), ())
+                if needs <= c.features
+            )
+        return count_cache[key]
+
+    # Per open request: its eligible bases and the days its window touches.
+    open_reqs = []
+    for ri, r in enumerate(inst.requests):
+        n_open = r.sessions - kept_count[r.id]
+        if n_open <= 0:
+            continue
+        cands.open_sessions[ri] = n_open
+        d0 = day_index(inst, r.window_start)
+        d1 = day_index(inst, r.window_end)
+        days = range(max(d0, 0), min(d1, inst.horizon_days - 1) + 1)
+        open_reqs.append((ri, r, eligible_bases(inst, r), days))
+
+    totals = [
+        sum(count(b, d, r.needs, r.length) for b in bases for d in days)
+        for _, r, bases, days in open_reqs
+    ]
+    cands.raw_count = sum(totals)
+    quota = _water_fill(totals, budget) if budget is not None and cands.raw_count > budget else None
+    cands.pruned = quota is not None
+    if quota is not None:
+        pressure = _base_pressure(inst, open_reqs, classes)
+
+    forced: dict[int, set[tuple[int, int]]] = defaultdict(set)
+    for p in keep:
+        for a in p.assignments:
+            if a.request in req_index and a.slots and a.slots[0] in where:
+                forced[req_index[a.request]].add(where[a.slots[0]])
+    for b in inst.bookings:
+        if b.status == "tentative" and b.slots[0] in where:
+            forced[req_index[b.request]].add(where[b.slots[0]])
+
+    for k, (ri, r, bases, days) in enumerate(open_reqs):
+        limit = quota[k] if quota is not None else None
+        if limit is not None:
+            bases = _rank_bases(inst, r, bases, pressure)
+        p = r.participant
+        ws, we = _minute(r.window_start), _minute(r.window_end)
+        added: set[tuple[int, int]] = set()
+        n = 0
+
+        def admit(c: StudioClass, j: int, _r=r, _p=p, _ri=ri, _ws=ws, _we=we, _added=added) -> bool:
+            s, e = c.starts[j], c.ends[j + _r.length - 1]
+            if s < _ws or e > _we or (c.index, j) in _added:
+                return False
+            if any(s < b1 and b0 < e for b0, b1 in busy.get(_p, ())):
+                return False
+            cands.req.append(_ri)
+            cands.cls.append(c.index)
+            cands.pos.append(j)
+            cands.length.append(_r.length)
+            cands.start.append(s)
+            cands.end.append(e)
+            cands.day.append(c.day)
+            cands.prime.append(any(c.prime[j : j + _r.length]))
+            _added.add((c.index, j))
+            return True
+
+        for b in bases:
+            if limit is not None and n >= limit:
+                break
+            for d in days:
+                if not _day_open(policy, cands, p, d, b):
+                    continue
+                for c in by_base_day.get((b, d), ()):
+                    if r.needs <= c.features:
+                        for j in runs(c, r.length):
+                            n += admit(c, j) * c.size
+        for ci, j in forced.get(ri, ()):
+            c = classes[ci]
+            eligible = r.needs <= c.features and c.base in bases
+            if eligible and j in runs(c, r.length) and _day_open(policy, cands, p, c.day, c.base):
+                admit(c, j)
+    return cands
+
+
+def _day_open(policy, cands: Candidates, participant: str, d: int, base: str) -> bool:
+    """Whether a new session of ``participant`` may start on day ``d`` at ``base`` given kept ones."""
+    done = cands.kept_per_day.get((participant, d), 0)
+    if policy.max_sessions_per_day is not None and done >= policy.max_sessions_per_day:
+        return False
+    fixed = cands.kept_base.get((participant, d))
+    return not (policy.same_day_same_base and fixed is not None and fixed != base)
+
+
+def _water_fill(totals: list[int], budget: int) -> list[int]:
+    """Split ``budget`` so that small requests keep everything and big ones share the rest equally."""
+    order = sorted(range(len(totals)), key=lambda k: totals[k])
+    quota = [0] * len(totals)
+    left, n = budget, len(totals)
+    for rank, k in enumerate(order):
+        share = left // max(n - rank, 1)
+        quota[k] = min(totals[k], max(share, 1))
+        left -= quota[k]
+    return quota
+
+
+def _base_pressure(inst: Instance, open_reqs, classes: list[StudioClass]) -> dict[str, float]:
+    """Expected demand over free capacity per base, spreading each request evenly over its bases."""
+    free: dict[str, int] = defaultdict(int)
+    for c in classes:
+        free[c.base] += len(c.starts) * c.size
+    demand: dict[str, float] = defaultdict(float)
+    for _, r, bases, _ in open_reqs:
+        for b in bases:
+            demand[b] += r.sessions * r.length / len(bases)
+    return {b.id: demand[b.id] / max(free[b.id], 1) for b in inst.bases}
+
+
+def _rank_bases(inst: Instance, r, bases: list[str], pressure: dict[str, float]) -> list[str]:
+    """Preferred bases by rank first, then the rest by distance (per 500 km) plus crowding."""
+    pref = {b: k for k, b in enumerate(r.prefer_bases)}
+
+    def score(b: str) -> tuple[int, float]:
+        return (pref.get(b, len(pref)), inst.distance_km(r.participant, b) / 500 + 2 * pressure[b])
+
+    return sorted(bases, key=score)

@@ -1,0 +1,107 @@
+"""The CP-SAT model of one week, built from the rule modules; this file is the whole policy.
+
+Hard rules (always; a plan that breaks one is never returned):
+
+====  =======================================  ==========================================
+spec  rule                                     where
+====  =======================================  ==========================================
+1     consecutive slots of one studio          ``candidates.py`` (runs of a studio class)
+2     no slot used twice                       ``rules/capacity.add_studio_capacity``
+3     at most ``sessions`` per request         ``rules/sessions.add_session_count``
+4     inside the window                        ``candidates.py``
+5     allowed base, ``max_km``, features       ``candidates.py``
+6     participant: no overlap, daily cap,      ``rules/participant.add_no_overlap``,
+      one base per day                         ``add_daily_cap``, ``add_same_day_same_base``
+7     locked / confirmed bookings kept         ``candidates.py`` (kept as constants)
+8     frozen horizon                           ``candidates.py`` (kept; nothing new before)
+====  =======================================  ==========================================
+
+Objective, in the spec's order (each a :class:`~scheduler.rules.Penalty` to minimise):
+
+1. ``soft_weighted_served`` — weighted sessions not served (priority 1/2/3 = 1/2/4);
+2. ``soft_regional_coverage`` — how far the worst macro-region's served ratio is below 1;
+3. ``soft_base_balance`` — convex cost of each base's utilization, steep above the target;
+4. ``soft_preferences`` — preferred-base and prime-time points missed;
+5. ``soft_tentative_stability`` — tentative bookings moved or dropped.
+
+**How the levels combine.** Within a stage, levels are weighed strictly lexicographically: level
+``k`` is multiplied by the product of ``worst + 1`` of every level below it, so all lower levels
+together can never outweigh one unit of a higher one. Doing that for all five levels at once
+overflows 64-bit coefficients on a national week (about 10^20), so the solve is staged (see
+``STAGES`` and ``solve.py``): stage 1 minimises levels 1-2 strictly; stage 2 keeps every
+request's number of sessions from stage 1 (so levels 1 and 2 cannot get worse: the same sessions
+of the same participants are served) and minimises levels 3-5 strictly by moving them. Mixing
+levels 3-5 into stage 1 as a tie-break was tried: the search then spends itself on the tie-break
+and stops improving level 1. The result is lexicographic in the spec's order up to what each
+stage finds in its time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from scheduler.candidates import Candidates
+from scheduler.rules import Penalty
+from scheduler.rules.balance import soft_base_balance
+from scheduler.rules.capacity import add_studio_capacity
+from scheduler.rules.coverage import soft_regional_coverage
+from scheduler.rules.participant import add_daily_cap, add_no_overlap, add_same_day_same_base
+from scheduler.rules.preferences import soft_preferences
+from scheduler.rules.served import soft_weighted_served
+from scheduler.rules.sessions import add_session_count
+from scheduler.rules.stability import soft_tentative_stability
+from scheduler.variables import Vars
+
+HARD_RULES = (
+    add_studio_capacity,
+    add_session_count,
+    add_no_overlap,
+    add_daily_cap,
+    add_same_day_same_base,
+)
+SOFT_RULES = (
+    soft_weighted_served,
+    soft_regional_coverage,
+    soft_base_balance,
+    soft_preferences,
+    soft_tentative_stability,
+)
+#: Each stage: the soft levels it optimises strictly (indices into SOFT_RULES), and the levels it
+#: adds as a compressed tie-break below them, each with its multiplier.
+STAGES = (((0, 1), ()), ((2, 3, 4), ()))
+
+
+@dataclass
+class WeekModel:
+    """A built model: the CP-SAT model, its variables, the week and the soft levels in order."""
+
+    model: cp_model.CpModel
+    vars: Vars
+    week: Candidates
+    levels: list[Penalty]
+
+    def lexicographic(
+        self, stage: tuple[int, ...], tie_break: tuple[tuple[int, int], ...] = ()
+    ) -> tuple[cp_model.LinearExprT, list[int]]:
+        """The stage's levels as one expression, strictly weighted, over an optional compressed
+        tie-break; also the weight of each strict level (the tie-break's unit is 1)."""
+        tie = sum(m * self.levels[k].expr for k, m in tie_break)
+        weights, w = [], 1 + sum(m * self.levels[k].worst for k, m in tie_break)
+        for k in reversed(stage):
+            weights.append(w)
+            w *= self.levels[k].worst + 1
+        weights.reverse()
+        strict = sum(wk * self.levels[k].expr for wk, k in zip(weights, stage, strict=True))
+        return strict + tie, weights
+
+
+def build(week: Candidates) -> WeekModel:
+    """Every hard rule as constraints, every soft rule as a penalty, in priority order."""
+    model = cp_model.CpModel()
+    vars = Vars.create(model, week)
+    for add_rule in HARD_RULES:
+        add_rule(model, vars, week)
+    levels = [soft_rule(model, vars, week) for soft_rule in SOFT_RULES]
+    return WeekModel(model=model, vars=vars, week=week, levels=levels)

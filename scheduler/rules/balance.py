@@ -1,0 +1,52 @@
+"""Base balance (soft, level 3): no base far above ``target_utilization`` while others stand idle.
+
+A base's utilization is its used slots (kept bookings included, the whole week) over its slots.
+The cost is a convex piecewise-linear curve of it: each slot used beyond 50 % of a base costs 1,
+beyond 70 % costs 2 more, beyond ``target_utilization`` 6 more, scaled by 1000 / (the base's
+slots) so that a slot counts by how much it moves the base's ratio. Minimising a convex function of
+every ratio with the total fixed pulls the ratios together, which is what a low spread (stdev)
+of utilization means; the steep step at the target keeps bases under it when others have room.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ortools.sat.python import cp_model
+
+from scheduler.candidates import Candidates
+from scheduler.rules import Penalty
+from scheduler.variables import Vars
+
+STEPS = ((0.5, 1), (0.7, 2), (None, 6))  # (utilization, extra cost per slot); None = target
+
+
+def soft_base_balance(model: cp_model.CpModel, vars: Vars, week: Candidates) -> Penalty:
+    """Soft, level 3: sum over bases of the utilization curve (unit: scaled slot-steps)."""
+    inst = week.instance
+    kept = Counter(inst.base_of_slot(s) for b in week.kept for s in b.slots)
+    target = inst.policy.target_utilization
+    terms, worst = [], 0
+    for base, size in inst.slot_count_by_base.items():
+        idx = vars.by_base.get(base, [])
+        if size == 0 or not idx:
+            continue
+        lengths = [week.length[i] for i in idx]
+        used = kept[base] + cp_model.LinearExpr.weighted_sum([vars.x[i] for i in idx], lengths)
+        top = min(size, kept[base] + sum(week.length[i] for i in idx))
+        scale = max(1, round(1000 / size))
+        for level, cost in STEPS:
+            threshold = int((target if level is None else level) * size)
+            if top <= threshold:
+                continue
+            excess = model.new_int_var(0, top - threshold, f"over[{base}>{threshold}]")
+            model.add(excess >= used - threshold)
+            vars.derived.append((excess, _excess(idx, week.length, kept[base], threshold)))
+            terms.append(cost * scale * excess)
+            worst += cost * scale * (top - threshold)
+    return Penalty("base_imbalance", sum(terms), worst)
+
+
+def _excess(idx: list[int], length: list[int], kept: int, threshold: int):
+    """The value of one excess variable for a set of chosen candidates."""
+    return lambda chosen: max(0, kept + sum(length[i] for i in idx if i in chosen) - threshold)
