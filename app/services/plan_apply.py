@@ -12,6 +12,7 @@ that loses one (rules 7 and 8). The caller commits; nothing is committed here.
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -231,7 +232,7 @@ def _add_booking(session, inst, week, request, slots, slot_id, run_id, actor, no
         select(Participant.id).where(Participant.code == req.participant)
     )
     booking = Booking(
-        code=f"new-{run_id}-{request}-{slots[0]}",
+        code="t" + secrets.token_hex(7),  # fits String(16) until the id gives the real code
         request_id=request_id,
         participant_id=participant_id,
         planning_week_id=week.id,
