@@ -154,7 +154,7 @@ def _write_progress(path: str | None, doc: dict) -> None:
 def solve_child(argv: list[str] | None = None) -> int:
     """``python -m scheduler.jobs solve INSTANCE -o PLAN --time-limit S --workers N``.
 
-    The instance's bookings are the warm start. Exit 0 with a plan written, 2 on bad input.
+    Exit 0 with a plan written, 2 on bad input; progress goes to ``$CHUNLEI_PROGRESS_FILE``.
     """
     parser = argparse.ArgumentParser(prog="python -m scheduler.jobs solve")
     parser.add_argument("instance")
@@ -164,7 +164,6 @@ def solve_child(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args(argv)
 
-    from scheduler.domain import Assignment, Plan
     from scheduler.io import FormatError, dump_plan, load_instance, write_json
 
     progress_path = os.environ.get(PROGRESS_ENV)
@@ -190,10 +189,6 @@ def solve_child(argv: list[str] | None = None) -> int:
             },
         )
 
-    previous = Plan(
-        instance=instance.name,
-        assignments=tuple(Assignment(b.request, b.slots) for b in instance.bookings),
-    )
     _write_progress(progress_path, {"pid": os.getpid(), "phase": "solving", "elapsed_s": 0.0})
     plan = solve(
         instance,
@@ -201,7 +196,9 @@ def solve_child(argv: list[str] | None = None) -> int:
         workers=args.workers,
         seed=args.seed,
         on_progress=on_progress,
-        previous=previous,
+        # No ``previous``: the solver then starts from greedy, which keeps every current booking
+        # and fills free slots first-come-first-served — never worse than the bookings, no moves.
+        previous=None,
     )
     write_json(dump_plan(plan), args.output)
     _write_progress(

@@ -4,7 +4,9 @@
 ``crash`` (exit 3), ``hang`` (never finish), ``garbage`` (a plan file that is not JSON),
 ``nothing`` (exit 0, no plan), ``invalid`` (a well-formed plan that drops every booking and puts
 two sessions on one slot), ``keep`` (the instance's bookings, unchanged) or ``sigkill`` (report
-progress, then kill itself with SIGKILL).
+progress, then kill itself with SIGKILL). ``late`` runs the real solver child, then writes
+``PLAN.ready`` and waits (up to 30 s) for the test to create ``PLAN.go`` before exiting — so a
+test can book a slot the plan uses while the solver is, as far as the app knows, still running.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -20,6 +23,14 @@ def main() -> int:
     """Behave as MODE asks; the argument shape is the real solver's."""
     mode, instance_path = sys.argv[1], sys.argv[2]
     plan_path = sys.argv[sys.argv.index("-o") + 1]
+    if mode == "late":
+        real = [sys.executable, "-m", "scheduler.jobs", "solve", *sys.argv[2:]]
+        rc = subprocess.call(real)
+        open(plan_path + ".ready", "w").close()
+        deadline = time.monotonic() + 30
+        while not os.path.exists(plan_path + ".go") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return rc
     progress = os.environ.get("CHUNLEI_PROGRESS_FILE")
     if progress:
         with open(progress, "w", encoding="utf-8") as f:

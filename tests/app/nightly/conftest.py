@@ -1,0 +1,98 @@
+"""A small seeded week (``seed-demo --seed 5 --bases 6 --requests 120``) on SQLite (a file, so
+threads and child processes share it) and on a fresh scratch PostgreSQL database per test."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from app.demo.seed import seed_demo
+from app.extensions import db
+from app.models import ACTIVE_STATUSES, Booking, SlotHold
+from app.services.weeks import next_week_start
+from tests.conftest import make_app
+
+WEEK = next_week_start()
+FAULT_SOLVER = str(Path(__file__).with_name("fault_solver.py"))
+
+
+def fault_command(mode: str) -> list[str]:
+    """The SOLVER_COMMAND seam pointed at a misbehaving solver (see fault_solver.py)."""
+    return [sys.executable, FAULT_SOLVER, mode]
+
+
+def booking_book() -> dict:
+    """Every booking's status and current slots, and every live slot hold: the state a failed
+    run must leave exactly as it found it."""
+    db.session.expire_all()
+    out = {}
+    for b in db.session.scalars(select(Booking).order_by(Booking.code)):
+        out[b.code] = (b.status, tuple(s.code for s in b.current_slots) if b.is_active else ())
+    holds = sorted(db.session.execute(select(SlotHold.slot_id, SlotHold.booking_id)).all())
+    return {"bookings": out, "holds": [tuple(h) for h in holds]}
+
+
+def fixed_bookings() -> dict:
+    """Locked and confirmed bookings with their slots: a run must never change one."""
+    book = booking_book()["bookings"]
+    return {c: v for c, v in book.items() if v[0] in ("locked", "confirmed")}
+
+
+def active_count() -> int:
+    return len(
+        db.session.scalars(select(Booking.id).where(Booking.status.in_(ACTIVE_STATUSES))).all()
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def nightly_app(request, tmp_path: Path) -> Iterator[Flask]:
+    """The real app on a seeded small week, runs kept under ``tmp_path/runs``, inline runs."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'chunlei.sqlite'}"
+    else:
+        url = request.getfixturevalue("pg_server").create("chunlei_nightly")
+    app = make_app(url)
+    app.config.update(
+        RUNS_DIR=str(tmp_path / "runs"),
+        SOLVER_TIME_LIMIT_S=3.0,
+        SOLVER_WORKERS=1,
+        SOLVER_GRACE_S=20.0,
+        RUNS_IN_BACKGROUND=False,
+    )
+    with app.app_context():
+        db.create_all()
+        seed_demo(db.session, seed=5, week_start=WEEK, bases=6, requests=120)
+        try:
+            yield app
+        finally:
+            db.session.rollback()
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def pg_nightly_app(request, tmp_path: Path) -> Iterator[Flask]:
+    """The seeded small week on a fresh PostgreSQL database only (for the race tests)."""
+    url = request.getfixturevalue("pg_server").create("chunlei_nightly")
+    app = make_app(url)
+    app.config.update(
+        RUNS_DIR=str(tmp_path / "runs"),
+        SOLVER_TIME_LIMIT_S=3.0,
+        SOLVER_WORKERS=1,
+        SOLVER_GRACE_S=20.0,
+        RUNS_IN_BACKGROUND=False,
+    )
+    with app.app_context():
+        db.create_all()
+        seed_demo(db.session, seed=5, week_start=WEEK, bases=6, requests=120)
+        try:
+            yield app
+        finally:
+            db.session.rollback()
+            db.session.remove()
+            db.engine.dispose()

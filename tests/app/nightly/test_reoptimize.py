@@ -1,0 +1,80 @@
+"""A real run on a seeded small week: a valid plan applied, fixed bookings untouched, recorded."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import OptimizationRun, RunChange, utcnow
+from app.models.notification import Notification
+from app.services.reoptimize import reoptimize, run_folder
+from app.services.run_diff import REASONS
+from app.services.week_export import build_instance, build_plan
+from app.services.weeks import get_week
+from scheduler.io import load_instance, load_plan
+from scheduler.metrics import figures
+from scheduler.validate import validate
+from tests.app.nightly.conftest import WEEK, booking_book, fixed_bookings
+
+
+def current_plan_figures(run: OptimizationRun):
+    week = get_week(db.session, WEEK)
+    inst = build_instance(db.session, week, freeze_until=run.freeze_until, timezone="Asia/Shanghai")
+    plan = build_plan(db.session, week, inst)
+    return inst, plan, figures(inst, plan)
+
+
+def test_a_run_applies_a_valid_better_plan_and_never_touches_fixed_bookings(nightly_app):
+    fixed = fixed_bookings()
+    run = reoptimize(WEEK, trigger="manual", actor_label="test", time_limit_s=4)
+    assert run.state == "applied", run.message
+    assert run.finished_at is not None and run.lock_key is None
+    assert fixed_bookings() == fixed  # every locked and confirmed booking identical
+
+    inst, plan, after = current_plan_figures(run)
+    assert validate(inst, plan) == []
+    assert after["weighted_served"] >= run.kpis_before["weighted_served"]
+    assert run.kpis["weighted_served"] == after["weighted_served"]
+
+    changes = db.session.scalars(select(RunChange).where(RunChange.run_id == run.id)).all()
+    assert len(changes) == run.added + run.moved + run.dropped > 0
+    assert all(c.reason in REASONS and c.participant_code for c in changes)
+    fixed_slots = {s for _, slots in fixed.values() for s in slots}
+    for c in changes:  # no change ever names a slot of a locked or confirmed booking
+        assert not fixed_slots.intersection(c.before_slots)
+
+    # The run's files reproduce it: the instance as it was, the plan the solver wrote.
+    folder = run_folder(run)
+    snapshot = load_instance(folder / "instance.json")
+    assert validate(snapshot, load_plan(folder / "plan.json")) == []
+    assert validate(snapshot, load_plan(folder / "before.json")) == []
+
+    notes = db.session.scalar(select(func.count(Notification.id)))
+    assert notes > 0  # participants with accounts and the operators of the affected bases
+
+
+def test_a_second_run_right_after_changes_little_and_keeps_everything_valid(nightly_app):
+    first = reoptimize(WEEK, trigger="manual", time_limit_s=3)
+    book = booking_book()
+    second = reoptimize(WEEK, trigger="manual", time_limit_s=2)
+    assert first.state == "applied", first.message
+    assert second.state in ("applied", "no_change"), second.message
+    if second.state == "no_change":
+        assert booking_book() == book
+    inst, plan, after = current_plan_figures(second)
+    assert validate(inst, plan) == []
+    assert after["weighted_served"] >= first.kpis["weighted_served"]
+
+
+def test_a_week_that_does_not_exist_is_refused_without_a_run(nightly_app):
+    import datetime as dt
+
+    import pytest
+
+    from app.services.weeks import WeekError
+
+    before = db.session.scalar(select(func.count(OptimizationRun.id)))
+    with pytest.raises(WeekError):
+        reoptimize(dt.date(2001, 1, 1))
+    assert db.session.scalar(select(func.count(OptimizationRun.id))) == before
+    assert utcnow()  # the session is still usable
