@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from apiflask import APIFlask
 from flask import Flask
 
 from config import Config
@@ -11,7 +12,16 @@ from config import Config
 
 def create_app(config_class: type[Config] = Config) -> Flask:
     """Build the app: configuration, extensions, blueprints, error handlers, CLI commands."""
-    app = Flask(__name__, instance_relative_config=True)
+    # APIFlask is Flask plus the OpenAPI spec of /api/v1; the site keeps its HTML error pages.
+    app = APIFlask(
+        __name__,
+        instance_relative_config=True,
+        title="Chunlei API",
+        version="v1",
+        spec_path="/api/v1/openapi.json",
+        docs_path=None,
+        json_errors=False,
+    )
     app.config.from_object(config_class)
     configure(app)
     register_extensions(app)
@@ -49,11 +59,17 @@ def register_blueprints(app: Flask) -> None:
     from app.main import bp as main_bp
     from app.operator import bp as operator_bp
     from app.participant import bp as participant_bp
+    from app.runs import bp as runs_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(operator_bp)
     app.register_blueprint(participant_bp)
+    app.register_blueprint(runs_bp)
+
+    from app.api import register as register_api
+
+    register_api(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -47,9 +47,23 @@ def pg_url():
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+_PG_SCHEMAS: set[str] = set()
+
+
+def _empty_postgres() -> None:
+    """Empty every table and restart the ids (codes like K000001 follow the ids)."""
+    names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def app(request):
-    """The app on an empty schema, inside an app context, on each database in turn."""
+    """The app on an empty schema, inside an app context, on each database in turn.
+
+    SQLite is a fresh in-memory database per test; PostgreSQL keeps its schema for the
+    session and is emptied after each test.
+    """
     url = "sqlite://" if request.param == "sqlite" else request.getfixturevalue("pg_url")
 
     class Config(TestingConfig):
@@ -57,13 +71,18 @@ def app(request):
 
     application = create_app(Config)
     with application.app_context():
-        db.create_all()
+        if url.startswith("sqlite") or url not in _PG_SCHEMAS:
+            db.create_all()
+            _PG_SCHEMAS.add(url)
         try:
             yield application
         finally:
             db.session.rollback()
             db.session.remove()
-            db.drop_all()
+            if url.startswith("sqlite"):
+                db.drop_all()
+            else:
+                _empty_postgres()
             db.engine.dispose()
 
 
