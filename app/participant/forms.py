@@ -37,6 +37,12 @@ class SearchForm(FlaskForm):
     daypart = SelectField(_l("Time of day"), validators=[Optional()])
     features = MultiCheckboxField(_l("Studio features"), validators=[Optional()])
     max_km = IntegerField(_l("Within (km)"), validators=[Optional(), NumberRange(min=1, max=5000)])
+    sort = SelectField(
+        _l("Sort"),
+        choices=[("soonest", _l("Soonest first")), ("nearest", _l("Nearest first"))],
+        default="soonest",
+        validators=[Optional()],
+    )
 
 
 class RequestForm(FlaskForm):

@@ -69,6 +69,7 @@ def find_slots():
         daypart=form.daypart.data or None,
         features=frozenset(form.features.data or ()),
         max_km=float(form.max_km.data) if form.max_km.data and not form.max_km.errors else None,
+        nearest_first=form.sort.data == "nearest",
     )
     results, total = find_free_slots(flt, participant, limit=60)
     return render_template(

@@ -33,6 +33,7 @@ class SlotFilter:
     daypart: str | None = None
     features: frozenset[str] = field(default_factory=frozenset)
     max_km: float | None = None
+    nearest_first: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,6 @@ def find_free_slots(
     tz = _zone()
     hours = DAYPARTS.get(flt.daypart or "")
     found: list[FreeSlot] = []
-    total = 0
     for row in _rows(flt, now, start_from=start_from, start_until=start_until):
         (
             code,
@@ -144,15 +144,17 @@ def find_free_slots(
         km = haversine_km(participant.lat, participant.lon, lat, lon) if participant else None
         if flt.max_km is not None and km is not None and km > flt.max_km:
             continue
-        total += 1
-        if len(found) < limit:
-            found.append(
-                FreeSlot(
-                    code, start, end, prime, s_code, s_name, tuple(feats or ()),
-                    b_code, b_name, city, prov, region, km,
-                )
-            )  # fmt: skip
-    return found, total
+        found.append(
+            FreeSlot(
+                code, start, end, prime, s_code, s_name, tuple(feats or ()),
+                b_code, b_name, city, prov, region, km,
+            )
+        )  # fmt: skip
+    if flt.nearest_first:
+        found.sort(key=lambda r: (r.km or 0.0, r.start))
+    else:
+        found.sort(key=lambda r: (r.start, r.km or 0.0))
+    return found[:limit], len(found)
 
 
 def alternatives(
