@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.api.auth import issue_token
-from tests.app.services.fixtures import app, pg_url, world  # noqa: F401  (fixtures)
+from tests.app.services.fixtures import app, world  # noqa: F401  (fixtures)
 
 
 class Api:
