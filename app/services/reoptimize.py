@@ -295,7 +295,8 @@ def _apply_once(
             .with_for_update()
         )
     base = inst
-    if bookings_fingerprint(week) != fingerprint:
+    seen = bookings_fingerprint(week)
+    if seen != fingerprint:
         # Bookings changed during the solve: keep them all, fit the plan around them.
         base = build_instance(db.session, week, freeze_until=freeze_until, timezone=tz_name)
         touched = touched_participants(inst, base)
@@ -334,9 +335,12 @@ def _apply_once(
             kind=run.kind,
             run=run,
         )
-    except PlanConflict:
+    except PlanConflict as e:
         db.session.rollback()
-        return None
+        if bookings_fingerprint(db.session.get(PlanningWeek, week_id)) != seen:
+            return None  # someone booked under us: look again
+        cause = str(e.__cause__ or e).splitlines()[0][:300]
+        return run_guard.fail(run_id, f"the database refused the apply: {cause}")
     except PlanRejected as e:
         db.session.rollback()
         first = f", first: {e.violations[0]}" if e.violations else ""
