@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo test lint format bench clean translations
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -32,6 +32,12 @@ format: install
 
 bench: install
 	$(BIN)/python -m benchmarks.solvers
+
+# Re-extract the UI strings, merge them into both catalogs, compile the .mo files (committed).
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations -w 100 --no-fuzzy-matching
+	$(BIN)/pybabel compile -d app/translations --statistics
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

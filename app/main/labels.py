@@ -6,6 +6,7 @@ The database keeps stable English codes; people see these labels in their langua
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from wtforms.fields.choices import SelectChoice
 
 LABELS: dict[str, dict[str, object]] = {
     "region": {
@@ -54,3 +55,8 @@ def label(family: str, code: object) -> str:
     """The label of ``code`` in ``family``; unknown codes (a new feature) show as they are."""
     found = LABELS.get(family, {}).get(code)
     return str(found) if found is not None else str(code)
+
+
+def opts(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices (tuples are deprecated in WTForms 3.3)."""
+    return [SelectChoice(value=value, label=text) for value, text in pairs]

@@ -16,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.main.labels import opts
 from app.models import FEATURES
 
 WEEKDAYS = [
@@ -39,18 +40,20 @@ class MultiCheckboxField(SelectMultipleField):
 class TemplateForm(FlaskForm):
     """The weekly template: which days, opening hours, slot length, prime hours."""
 
-    weekdays = MultiCheckboxField(_l("Days open"), choices=WEEKDAYS, coerce=int)
+    weekdays = MultiCheckboxField(_l("Days open"), choices=opts(WEEKDAYS), coerce=int)
     open_time = TimeField(_l("Opens at"), validators=[DataRequired()])
     close_time = TimeField(_l("Closes at"), validators=[DataRequired()])
     slot_minutes = SelectField(
         _l("Slot length"),
         coerce=int,
-        choices=[
-            (60, _l("1 hour")),
-            (90, _l("1.5 hours")),
-            (120, _l("2 hours")),
-            (180, _l("3 hours")),
-        ],
+        choices=opts(
+            [
+                (60, _l("1 hour")),
+                (90, _l("1.5 hours")),
+                (120, _l("2 hours")),
+                (180, _l("3 hours")),
+            ]
+        ),
         default=120,
     )
     prime_start = TimeField(_l("Prime time from"), validators=[DataRequired()])
@@ -69,7 +72,7 @@ class StudioForm(FlaskForm):
     """A studio's display name and features."""
 
     name = StringField(_l("Studio name"), validators=[Optional(), Length(max=120)])
-    features = MultiCheckboxField(_l("Features"), choices=[(f, f) for f in FEATURES])
+    features = MultiCheckboxField(_l("Features"), choices=opts((f, f) for f in FEATURES))
     submit = SubmitField(_l("Save studio"))
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.main.guards import roles_required
-from app.main.labels import label
+from app.main.labels import label, opts
 from app.models import FEATURES, Hub, Slot, Studio, TimetableWeek
 from app.operator import bp
 from app.operator.forms import GenerateForm, ReasonForm, StudioForm, TemplateForm
@@ -111,7 +111,7 @@ def base(code: str):
     forms = {}
     for studio in hub.studios:
         form = StudioForm(prefix=studio.code, obj=studio if request.method == "GET" else None)
-        form.features.choices = [(f, label("feature", f)) for f in FEATURES]
+        form.features.choices = opts([(f, label("feature", f)) for f in FEATURES])
         forms[studio.code] = form
     target = request.form.get("studio")
     if request.method == "POST" and target in forms:

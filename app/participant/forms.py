@@ -16,6 +16,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from app.main.labels import opts
+
 
 class MultiCheckboxField(SelectMultipleField):
     """Checkboxes for a multiple choice (thumb-friendly on phones)."""
@@ -39,7 +41,7 @@ class SearchForm(FlaskForm):
     max_km = IntegerField(_l("Within (km)"), validators=[Optional(), NumberRange(min=1, max=5000)])
     sort = SelectField(
         _l("Sort"),
-        choices=[("soonest", _l("Soonest first")), ("nearest", _l("Nearest first"))],
+        choices=opts([("soonest", _l("Soonest first")), ("nearest", _l("Nearest first"))]),
         default="soonest",
         validators=[Optional()],
     )

@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.geo import GazetteerError, gazetteer
-from app.main.labels import label
+from app.main.labels import label, opts
 from app.models import KINDS
 from app.models.profiles import CATEGORIES, ParticipantProfile
 from app.participant import bp
@@ -65,11 +65,11 @@ def profile():
     )
     form = ProfileForm()
     tree = places()
-    form.kind.choices = [(k, label("kind", k)) for k in KINDS]
-    form.province.choices = [("", _("Choose…"))] + [(p, p) for p in sorted(tree)]
-    form.city.choices = [("", _("Choose…"))]
-    form.county.choices = [("", _("Choose…"))]
-    form.categories.choices = [(c, str(CATEGORY_LABELS[c])) for c in CATEGORIES]
+    form.kind.choices = opts([(k, label("kind", k)) for k in KINDS])
+    form.province.choices = opts([("", _("Choose…"))] + [(p, p) for p in sorted(tree)])
+    form.city.choices = opts([("", _("Choose…"))])
+    form.county.choices = opts([("", _("Choose…"))])
+    form.categories.choices = opts([(c, str(CATEGORY_LABELS[c])) for c in CATEGORIES])
     if request.method == "GET":
         form.name.data = participant.name
         form.kind.data = participant.kind

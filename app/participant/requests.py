@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.extensions import db
-from app.main.labels import label
+from app.main.labels import label, opts
 from app.main.messages import booking_message
 from app.main.web import local_zone
 from app.models import FEATURES, Booking, BookingRequest, Hub
@@ -39,10 +39,10 @@ REQUEST_FIELD_MESSAGES = {
 def _request_form() -> RequestForm:
     form = RequestForm()
     hubs = list(db.session.execute(select(Hub.code, Hub.name, Hub.city).order_by(Hub.code)))
-    form.length.choices = [(1, _("1 slot (2 hours)")), (2, _("2 slots in a row (4 hours)"))]
-    form.bases.choices = [(c, f"{n} · {city}") for c, n, city in hubs]
+    form.length.choices = opts([(1, _("1 slot (2 hours)")), (2, _("2 slots in a row (4 hours)"))])
+    form.bases.choices = opts([(c, f"{n} · {city}") for c, n, city in hubs])
     form.prefer_bases.choices = form.bases.choices
-    form.needs.choices = [(f, label("feature", f)) for f in FEATURES]
+    form.needs.choices = opts([(f, label("feature", f)) for f in FEATURES])
     return form
 
 

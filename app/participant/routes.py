@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.main.guards import roles_required
-from app.main.labels import LABELS, label
+from app.main.labels import LABELS, label, opts
 from app.main.messages import booking_message
 from app.main.web import local_zone
 from app.models import FEATURES, REGIONS, Booking, BookingSlot, Participant, Slot, User, utcnow
@@ -43,14 +43,14 @@ def me() -> Participant:
 def _search_form() -> SearchForm:
     form = SearchForm(request.args)
     bases = bases_for_filters()
-    form.region.choices = [("", _("Any region"))] + [(r, label("region", r)) for r in REGIONS]
+    form.region.choices = opts([("", _("Any region"))] + [(r, label("region", r)) for r in REGIONS])
     provinces = sorted({b[2] for b in bases})
-    form.province.choices = [("", _("Any province"))] + [(p, p) for p in provinces]
-    form.base.choices = [("", _("Any base"))] + [(b[0], f"{b[1]} ({b[0]})") for b in bases]
-    form.daypart.choices = [("", _("Any time"))] + [
-        (k, str(v)) for k, v in LABELS["daypart"].items()
-    ]
-    form.features.choices = [(f, label("feature", f)) for f in FEATURES]
+    form.province.choices = opts([("", _("Any province"))] + [(p, p) for p in provinces])
+    form.base.choices = opts([("", _("Any base"))] + [(b[0], f"{b[1]} ({b[0]})") for b in bases])
+    form.daypart.choices = opts(
+        [("", _("Any time"))] + [(k, str(v)) for k, v in LABELS["daypart"].items()]
+    )
+    form.features.choices = opts([(f, label("feature", f)) for f in FEATURES])
     return form
 
 

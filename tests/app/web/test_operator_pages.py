@@ -1,0 +1,137 @@
+"""Operator pages end to end: template → week → publish, block/unblock, bookings, exports."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import AuditEvent, Slot, TimetableWeek
+from app.services import booking as booking_service
+
+
+def test_template_generate_publish_makes_slots_bookable(app, world, login):
+    op1 = login("op1")
+    week = (world.week_start + timedelta(days=14)).isoformat()
+    form = {
+        "weekdays": ["0", "1"],
+        "open_time": "08:00",
+        "close_time": "12:00",
+        "slot_minutes": "120",
+        "prime_start": "10:00",
+        "prime_end": "12:00",
+    }
+    assert op1.post("/operator/bases/B001/template", data=form).status_code == 302
+    response = op1.post("/operator/bases/B001/week/generate", data={"week_start": week})
+    assert response.status_code == 302
+    tw = db.session.scalar(
+        select(TimetableWeek).where(TimetableWeek.week_start == world.week_start + timedelta(14))
+    )
+    # 2 studios × 2 days × 2 slots, in draft.
+    assert tw.state == "draft" and len(tw.slots) == 8
+    assert sum(s.prime for s in tw.slots) == 4
+    page = op1.get(f"/operator/bases/B001/week?week={week}").get_data(as_text=True)
+    assert "草稿" in page and "发布本周" in page
+    # A participant does not see the draft.
+    p1 = login("p1")
+    found = p1.get(f"/me/slots?day={week}").get_data(as_text=True)
+    assert tw.slots[0].code not in found
+    assert op1.post("/operator/bases/B001/week/publish", data={"week": week}).status_code == 302
+    db.session.refresh(tw)
+    assert tw.state == "published" and tw.published_at is not None
+    assert tw.slots[0].code in p1.get(f"/me/slots?day={week}").get_data(as_text=True)
+    actions = set(db.session.scalars(select(AuditEvent.action)))
+    assert {"template.save", "timetable.generate", "timetable.publish"} <= actions
+
+
+def test_generating_twice_adds_nothing_and_published_weeks_refuse(app, world, login):
+    op1 = login("op1")
+    week = (world.week_start + timedelta(days=21)).isoformat()
+    form = {"weekdays": ["2"], "open_time": "18:00", "close_time": "22:00", "slot_minutes": "120",
+            "prime_start": "18:00", "prime_end": "22:00"}  # fmt: skip
+    op1.post("/operator/bases/B001/template", data=form)
+    op1.post("/operator/bases/B001/week/generate", data={"week_start": week})
+    again = op1.post(
+        "/operator/bases/B001/week/generate", data={"week_start": week}, follow_redirects=True
+    )
+    assert "本周已包含模板中的全部时段" in again.get_data(as_text=True)
+    op1.post("/operator/bases/B001/week/publish", data={"week": week})
+    late = op1.post(
+        "/operator/bases/B001/week/generate", data={"week_start": week}, follow_redirects=True
+    )
+    assert late.status_code == 200
+    assert "本周已发布" in late.get_data(as_text=True)
+
+
+def test_block_needs_a_reason_and_refuses_booked_slots(app, world, login):
+    op1 = login("op1")
+    code = world.slot("B001-S2", 1, 12)
+    page = op1.post(f"/operator/slots/{code}/block", data={"reason": ""}, follow_redirects=True)
+    assert "请填写原因" in page.get_data(as_text=True)
+    op1.post(f"/operator/slots/{code}/block", data={"reason": "灯光检修"})
+    slot = db.session.scalar(select(Slot).where(Slot.code == code))
+    assert slot.state == "blocked"
+    grid = op1.get(f"/operator/bases/B001/week?week={world.week_start}").get_data(as_text=True)
+    assert "灯光检修" in grid
+    op1.post(f"/operator/slots/{code}/unblock")
+    db.session.refresh(slot)
+    assert slot.state == "open"
+    booked = world.slot("B001-S2", 1, 14)
+    booking_service.book_slots(world.users["p1"], [booked])
+    refused = op1.post(
+        f"/operator/slots/{booked}/block", data={"reason": "x"}, follow_redirects=True
+    )
+    assert "请先取消预订" in refused.get_data(as_text=True)
+
+
+def test_week_grid_shows_who_booked_in_words(app, world, login):
+    booking_service.book_slots(world.users["p2"], [world.slot("B001-S1", 0, 20)])
+    page = (
+        login("op1")
+        .get(f"/operator/bases/B001/week?week={world.week_start}")
+        .get_data(as_text=True)
+    )
+    assert "赣南脐橙合作社" in page and "已确认" in page and "已停用" in page
+
+
+def test_bookings_confirm_lock_and_cancel_with_reason(app, world, login):
+    booking = booking_service.book_slots(world.users["p1"], [world.slot("B001-S1", 1, 10)])
+    op1 = login("op1")
+    listing = op1.get(f"/operator/bases/B001/bookings?week={world.week_start}")
+    assert booking.code in listing.get_data(as_text=True)
+    op1.post(f"/operator/bookings/{booking.code}/lock")
+    db.session.refresh(booking)
+    assert booking.status == "locked"
+    no_reason = op1.post(f"/operator/bookings/{booking.code}/cancel", data={"reason": ""})
+    assert no_reason.status_code == 302
+    db.session.refresh(booking)
+    assert booking.status == "locked"
+    op1.post(f"/operator/bookings/{booking.code}/cancel", data={"reason": "直播间停电"})
+    db.session.refresh(booking)
+    assert booking.status == "cancelled"
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "booking.cancel")
+    ).one()
+    assert event.detail["reason"] == "直播间停电"
+
+
+def test_dashboard_csv_and_ical(app, world, login):
+    booking_service.book_slots(world.users["p1"], [world.slot("B001-S1", 0, 20)])
+    op1 = login("op1")
+    dash = op1.get(f"/operator/bases/B001/dashboard?week={world.week_start}")
+    assert dash.status_code == 200
+    text = dash.get_data(as_text=True)
+    assert "<svg" in text and "各直播间利用率" in text
+    csv = op1.get(f"/operator/bases/B001/bookings.csv?week={world.week_start}")
+    assert csv.mimetype == "text/csv"
+    lines = csv.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("booking,status,origin,participant")
+    assert len(lines) == 2 and "寿光蔬菜合作社" in lines[1] and "+08:00" in lines[1]
+    link = op1.get("/operator/bases/B001/calendar").get_data(as_text=True)
+    feed_url = link.split('readonly value="', 1)[1].split('"')[0].replace("&amp;", "&")
+    anonymous = app.test_client().get(feed_url.replace("http://localhost", ""))
+    assert anonymous.status_code == 200 and anonymous.mimetype == "text/calendar"
+    ics = anonymous.get_data(as_text=True)
+    assert ics.count("BEGIN:VEVENT") == 24 and "寿光蔬菜合作社" in ics
+    assert app.test_client().get("/operator/bases/B001/timetable.ics?key=forged").status_code == 403

@@ -1,0 +1,138 @@
+"""Language switch, error pages (HTML for people, JSON under /api/), CSRF, login limit, catalogs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from app import create_app
+from app.extensions import db
+from config import TestingConfig
+from tests.app.services.world import PASSWORD, build_world
+from tests.app.web.conftest import FreshUserClient
+
+TRANSLATIONS = Path(__file__).resolve().parents[3] / "app" / "translations"
+
+
+def test_chinese_is_the_default_and_lang_switches_and_sticks(app, world):
+    client = app.test_client()
+    home = client.get("/").get_data(as_text=True)
+    assert 'lang="zh-CN"' in home and "让每个农场和工厂都有直播间" in home
+    english = client.get("/?lang=en").get_data(as_text=True)
+    assert 'lang="en"' in english and "Livestream studios for every farm and factory" in english
+    assert "Username" in client.get("/auth/login").get_data(as_text=True)
+    back = client.get("/lang/zh_CN?next=/auth/login")
+    assert back.status_code == 302 and back.headers["Location"].endswith("/auth/login")
+    assert "用户名" in client.get("/auth/login").get_data(as_text=True)
+
+
+def test_language_cookie_survives_a_new_session(app, world):
+    client = app.test_client()
+    client.get("/lang/en?next=/")
+    with client.session_transaction() as session:
+        session.clear()
+    assert "Log in" in client.get("/auth/login").get_data(as_text=True)
+
+
+def test_language_switch_refuses_open_redirects(app, world):
+    response = app.test_client().get("/lang/en?next=https://evil.example/")
+    assert response.headers["Location"] == "/"
+
+
+def test_error_pages_in_both_languages_and_json_for_the_api(app, world):
+    client = app.test_client()
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404 and "页面不存在" in missing.get_data(as_text=True)
+    english = client.get("/no-such-page?lang=en")
+    assert "Page not found" in english.get_data(as_text=True)
+    api = client.get("/api/v1/no-such-endpoint")
+    assert api.status_code == 404 and api.is_json
+    assert api.get_json()["error"]["message"]
+
+
+def test_forbidden_page_is_friendly(app, world, login):
+    page = login("p1").get("/operator/")
+    assert page.status_code == 403 and "无权查看" in page.get_data(as_text=True)
+
+
+@pytest.fixture
+def strict_app():
+    """The app with CSRF and the login limit switched on, as in production."""
+
+    class Strict(TestingConfig):
+        WTF_CSRF_ENABLED = True
+        RATELIMIT_ENABLED = True
+        LOGIN_RATE_LIMIT = "3 per minute"
+
+    app = create_app(Strict)
+    app.test_client_class = FreshUserClient
+    with app.app_context():
+        db.create_all()
+        world = build_world()
+        yield app, world
+        db.session.remove()
+        db.drop_all()
+
+
+def _token(page: str) -> str:
+    return page.split('name="csrf_token" type="hidden" value="', 1)[1].split('"')[0]
+
+
+def test_forms_without_csrf_token_are_refused(strict_app):
+    app, world = strict_app
+    client = app.test_client()
+    refused = client.post("/auth/login", data={"username": "p1", "password": PASSWORD})
+    assert refused.status_code == 400 and "表单已过期" in refused.get_data(as_text=True)
+    token = _token(client.get("/auth/login").get_data(as_text=True))
+    ok = client.post(
+        "/auth/login", data={"username": "p1", "password": PASSWORD, "csrf_token": token}
+    )
+    assert ok.status_code == 302
+    slot = world.slot("B001-S1", 1, 20)
+    assert client.post(f"/me/slots/{slot}/book").status_code == 400
+    from app.models import Booking
+
+    assert db.session.query(Booking).count() == 0
+
+
+def test_login_attempts_are_rate_limited(strict_app):
+    app, _world = strict_app
+    client = app.test_client()
+    for _ in range(3):
+        token = _token(client.get("/auth/login").get_data(as_text=True))
+        wrong = client.post(
+            "/auth/login", data={"username": "p1", "password": "no", "csrf_token": token}
+        )
+        assert wrong.status_code == 200 and "用户名或密码错误" in wrong.get_data(as_text=True)
+    token = _token(client.get("/auth/login").get_data(as_text=True))
+    limited = client.post(
+        "/auth/login", data={"username": "p1", "password": PASSWORD, "csrf_token": token}
+    )
+    assert limited.status_code == 303
+    assert "登录尝试次数过多" in client.get("/auth/login").get_data(as_text=True)
+
+
+def test_logout_needs_post(login):
+    client = login("p1")
+    assert client.get("/auth/logout").status_code == 405
+    assert client.post("/auth/logout").status_code == 302
+    assert client.get("/me/sessions").status_code == 302
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans_CN", "en"])
+def test_every_string_is_translated_and_compiled(locale):
+    folder = TRANSLATIONS / locale / "LC_MESSAGES"
+    with open(folder / "messages.po", "rb") as f:
+        po = read_po(f)
+    with open(TRANSLATIONS / "messages.pot", "rb") as f:
+        pot = read_po(f)
+    with open(folder / "messages.mo", "rb") as f:
+        mo = read_mo(f)
+    wanted = {m.id for m in pot if m.id}
+    translated = {m.id: m.string for m in po if m.id and m.string and "fuzzy" not in m.flags}
+    assert wanted - set(translated) == set()
+    compiled = {m.id: m.string for m in mo if m.id}
+    assert compiled == translated
