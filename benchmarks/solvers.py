@@ -22,10 +22,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -33,6 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_INSTANCES = ROOT.parent / "shared" / "instances"
 SOLVERS = ("greedy", "cpsat", "highs")
 GENERATED = ("S", "M", "L")
+#: A child still running after KILL_FACTOR x its time limit + KILL_GRACE_S seconds is killed.
+KILL_FACTOR, KILL_GRACE_S = 2.0, 120.0
 
 
 # ---------------------------------------------------------------------------- one run (child)
@@ -118,16 +122,24 @@ def run_child(solver: str, instance: Path, opts: argparse.Namespace) -> dict:
     t0 = time.monotonic()
     with open(os.devnull, "wb") as devnull:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=devnull, stderr=subprocess.PIPE)
+        # A solver that overruns its limit this much (HiGHS's presolve does not look at the
+        # clock) is stopped, and the row says so.
+        watchdog = threading.Timer(KILL_FACTOR * limit + KILL_GRACE_S, proc.kill)
+        watchdog.start()
         err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
         if proc.stderr:
             proc.stderr.close()
         _, status, usage = os.wait4(proc.pid, 0)
+        watchdog.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.monotonic() - t0
     try:
         out = json.loads(result.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        last = err.strip().splitlines()[-1] if err.strip() else f"exit {proc.returncode}"
+        if proc.returncode == -signal.SIGKILL:
+            last = f"killed after {wall:.0f} s"
+        else:
+            last = err.strip().splitlines()[-1] if err.strip() else f"exit {proc.returncode}"
         out = {"solver": solver, "status": f"failed: {last}"}
     finally:
         result.unlink(missing_ok=True)
