@@ -18,10 +18,17 @@ _PG_SCHEMAS: set[str] = set()
 
 
 def _empty_postgres() -> None:
-    """Empty every table and restart the ids (codes like K000001 follow the ids)."""
-    names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    """Empty every table and restart the ids (codes like K000001 follow the ids).
+
+    DELETE on a handful of rows is far quicker than TRUNCATE, which rewrites every table.
+    """
     with db.engine.begin() as conn:
-        conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+            if "id" in table.c and table.c.id.autoincrement in (True, "auto"):
+                conn.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), 1, false)"
+                )
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
