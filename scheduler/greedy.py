@@ -23,6 +23,7 @@ from collections import Counter, defaultdict
 from datetime import date, datetime
 
 from scheduler.domain import Assignment, Instance, Plan, Request, Slot, Unassigned
+from scheduler.validate import KM_TOLERANCE
 
 #: Reason written into ``Plan.unassigned`` (``explain.py`` tells the binding reason per session).
 NOT_PLACED = "no free eligible run left when its turn came (first come, first served)"
@@ -83,7 +84,7 @@ def eligible_bases(inst: Instance, request: Request) -> list[str]:
         if request.bases is not None and base.id not in request.bases:
             continue
         km = inst.distance_km(request.participant, base.id)
-        if request.max_km is not None and km > request.max_km + 1e-6:
+        if request.max_km is not None and km > request.max_km + KM_TOLERANCE:
             continue
         if not any(request.needs <= s.features for s in base.studios):
             continue
