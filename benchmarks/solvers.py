@@ -7,7 +7,8 @@
 By default it runs generated S / M / L weeks (``scheduler.generate``, seed 1) and the shared
 samples (``../shared/instances/*.json``) when they are there. Every run is a child process
 (``--child``) so that its wall time includes loading and building, and its peak memory is the
-child's own ``ru_maxrss`` (from ``os.wait4``), not this process's. Each child validates its plan
+child's own ``ru_maxrss`` (from ``os.wait4``), not this process's. That figure cannot be lower than
+this process's resident set at the fork (about 20 MB: it imports nothing of the solver). Each child validates its plan
 with ``scheduler.validate``; a broken plan shows in the ``valid`` column.
 
 The table gives medians over the repeats (HiGHS, deterministic, runs ``--highs-repeats`` times):
@@ -35,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_INSTANCES = ROOT.parent / "shared" / "instances"
 SOLVERS = ("greedy", "cpsat", "highs")
 GENERATED = ("S", "M", "L")
+SIZES = ("tiny", "S", "M", "L")  # scheduler.generate's, named here to keep this process small
 #: A child still running after KILL_FACTOR x its time limit + KILL_GRACE_S seconds is killed.
 KILL_FACTOR, KILL_GRACE_S = 2.0, 120.0
 
@@ -223,16 +225,21 @@ def render(rows: list[dict], markdown: bool) -> str:
 
 def instances(names: list[str] | None, workdir: Path, seed: int) -> list[tuple[str, Path]]:
     """(label, path) of the weeks to run: generated sizes by name, files by path."""
-    from scheduler.generate import SIZES, generate
-    from scheduler.io import dump_instance, write_json
-
     if not names:
         names = list(GENERATED) + sorted(str(p) for p in SHARED_INSTANCES.glob("*.json"))
     out = []
     for name in names:
         if name in SIZES:
             path = workdir / f"generated-{name}-seed{seed}.json"
-            write_json(dump_instance(generate(name, seed=seed)), path)
+            # In a child too: this process must stay small, for a child's ru_maxrss starts
+            # from its parent's resident set at the fork.
+            generate = ["-m", "scheduler", "generate", "--size", name, "--seed", str(seed)]
+            subprocess.run(
+                [sys.executable, *generate, "-o", str(path)],
+                cwd=ROOT,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
             out.append((f"gen-{name}", path))
         else:
             out.append((Path(name).stem, Path(name)))
