@@ -83,13 +83,56 @@ def run_job_in_app(app: Flask, func: str) -> Any:
             return None
 
 
-def add_jobs(scheduler: BaseScheduler, app: Flask, jobs: tuple[JobSpec, ...] = JOBS) -> None:
-    """Put every job of ``jobs`` on ``scheduler`` with the app's cron times and time zone."""
+_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _crontab_days(field: str) -> str:
+    """A crontab day-of-week field as APScheduler 3 day names.
+
+    APScheduler 3 counts days from Monday = 0, crontab from Sunday = 0 (and 7), and its
+    ``from_crontab`` does not translate: "1-5" would mean Tuesday to Saturday. Names are
+    unambiguous, so numbers are expanded and named here.
+    """
+    if field == "*" or not any(ch.isdigit() for ch in field.split("/")[0]):
+        return field
+    days: set[int] = set()
+    for part in field.split(","):
+        span, _, step = part.partition("/")
+        if span == "*":
+            lo, hi = 0, 6
+        elif "-" in span:
+            lo, hi = (int(x) for x in span.split("-", 1))
+        else:
+            lo = hi = int(span)
+        if not (0 <= lo <= 7 and 0 <= hi <= 7 and lo <= hi):
+            raise ValueError(f"bad day-of-week {part!r} in the cron expression")
+        days.update(d % 7 for d in range(lo, hi + 1, int(step or 1)))
+    return ",".join(_DAY_NAMES[d] for d in sorted(days))
+
+
+def cron_trigger(expression: str, timezone: str):
+    """An APScheduler trigger for a standard 5-field crontab expression in ``timezone``."""
     from apscheduler.triggers.cron import CronTrigger
 
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError(f"{expression!r} is not a 5-field cron expression")
+    minute, hour, day, month, dow = fields
+    return CronTrigger(
+        minute=minute,
+        hour=hour,
+        day=day,
+        month=month,
+        day_of_week=_crontab_days(dow),
+        timezone=timezone,
+    )
+
+
+def add_jobs(scheduler: BaseScheduler, app: Flask, jobs: tuple[JobSpec, ...] = JOBS) -> None:
+    """Put every job of ``jobs`` on ``scheduler`` with the app's cron times and time zone."""
     tz = app.config.get("TIMEZONE", "Asia/Shanghai")
     for spec in jobs:
-        trigger = CronTrigger.from_crontab(app.config[spec.cron_setting], timezone=tz)
+        trigger = cron_trigger(app.config[spec.cron_setting], tz)
         scheduler.add_job(
             run_job_in_app,
             trigger=trigger,
@@ -115,21 +158,31 @@ def build_scheduler(app: Flask, *, blocking: bool = True) -> BaseScheduler:
 
 
 def run_scheduler(app: Flask) -> None:
-    """The scheduler process: block running the jobs until SIGINT or SIGTERM, then stop cleanly."""
+    """The scheduler process: run the jobs until SIGINT or SIGTERM, then stop cleanly.
+
+    A signal only raises SystemExit in the main thread (nothing else is safe inside a signal
+    handler); the scheduler then waits for a running job, so a run is never cut in half.
+    """
     scheduler = build_scheduler(app, blocking=True)
 
     def stop(signum: int, _frame: Any) -> None:
-        log.info("signal %s: shutting the scheduler down", signum)
-        scheduler.shutdown(wait=False)
+        raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    for job in scheduler.get_jobs():
-        # Not started yet, so ask the trigger: the job's own next_run_time is only set on start.
-        first = job.trigger.get_next_fire_time(None, _now(scheduler))
-        log.info("job %s (%s): first run at %s", job.id, job.name, first.isoformat())
-    log.info("scheduler started (pid %s)", os.getpid())
-    scheduler.start()
+    try:
+        for job in scheduler.get_jobs():
+            # Not started yet: ask the trigger (a job's next_run_time is only set on start).
+            first = job.trigger.get_next_fire_time(None, _now(scheduler))
+            log.info("job %s (%s): first run at %s", job.id, job.name, first.isoformat())
+        log.info("scheduler started (pid %s)", os.getpid())
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second signal ends it at once
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if scheduler.running:
+            log.info("stopping: waiting for a running job to finish")
+            scheduler.shutdown(wait=True)
     log.info("scheduler stopped")
 
 

@@ -49,13 +49,9 @@ def active_count() -> int:
     )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def nightly_app(request, tmp_path: Path) -> Iterator[Flask]:
-    """The real app on a seeded small week, runs kept under ``tmp_path/runs``, inline runs."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'chunlei.sqlite'}"
-    else:
-        url = request.getfixturevalue("pg_server").create("chunlei_nightly")
+def seeded(url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The real app on ``url`` holding the seeded small week, runs kept under ``tmp_path/runs``,
+    runs carried out inline (no background thread)."""
     app = make_app(url)
     app.config.update(
         RUNS_DIR=str(tmp_path / "runs"),
@@ -73,26 +69,24 @@ def nightly_app(request, tmp_path: Path) -> Iterator[Flask]:
             db.session.rollback()
             db.session.remove()
             db.engine.dispose()
+
+
+def sqlite_file(tmp_path: Path) -> str:
+    """A SQLite file URL: threads and child processes see one database."""
+    return f"sqlite:///{tmp_path / 'chunlei.sqlite'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def nightly_app(request, tmp_path: Path) -> Iterator[Flask]:
+    """The seeded small week on SQLite, then on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        url = sqlite_file(tmp_path)
+    else:
+        url = request.getfixturevalue("pg_server").create("chunlei_nightly")
+    yield from seeded(url, tmp_path)
 
 
 @pytest.fixture
-def pg_nightly_app(request, tmp_path: Path) -> Iterator[Flask]:
+def pg_nightly_app(pg_server, tmp_path: Path) -> Iterator[Flask]:
     """The seeded small week on a fresh PostgreSQL database only (for the race tests)."""
-    url = request.getfixturevalue("pg_server").create("chunlei_nightly")
-    app = make_app(url)
-    app.config.update(
-        RUNS_DIR=str(tmp_path / "runs"),
-        SOLVER_TIME_LIMIT_S=3.0,
-        SOLVER_WORKERS=1,
-        SOLVER_GRACE_S=20.0,
-        RUNS_IN_BACKGROUND=False,
-    )
-    with app.app_context():
-        db.create_all()
-        seed_demo(db.session, seed=5, week_start=WEEK, bases=6, requests=120)
-        try:
-            yield app
-        finally:
-            db.session.rollback()
-            db.session.remove()
-            db.engine.dispose()
+    yield from seeded(pg_server.create("chunlei_nightly"), tmp_path)
