@@ -1,12 +1,17 @@
-"""Home page and the language switch."""
+"""Home page, the language switch and my notifications."""
 
 from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, session, url_for
-from flask_login import current_user
+from flask_babel import get_locale
+from flask_login import current_user, login_required
+from sqlalchemy import select
 
+from app.extensions import db
 from app.main import bp
 from app.main.web import LANG_COOKIE, is_safe_next
+from app.models.notification import Notification
+from app.services import notify
 
 
 @bp.get("/")
@@ -32,3 +37,24 @@ def set_language(code: str):
             LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
         )
     return response
+
+
+@bp.get("/notifications")
+@login_required
+def notifications():
+    """My latest notifications in my language; opening the page marks them read."""
+    rows = list(
+        db.session.scalars(
+            select(Notification)
+            .where(Notification.user_id == current_user.id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(50)
+        )
+    )
+    locale = "zh_CN" if str(get_locale() or "zh_CN").startswith("zh") else "en"
+    items = [(n, notify.render(n.kind, n.params or {}, locale)) for n in rows]
+    unread_ids = [n.id for n in rows if n.read_at is None]
+    page = render_template("main/notifications.html", items=items, unread_ids=set(unread_ids))
+    if unread_ids:
+        notify.mark_read(current_user, unread_ids)
+    return page

@@ -14,8 +14,10 @@ from flask import Flask, current_app, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import func, select
 
 from app.extensions import babel, bootstrap, csrf, db, limiter, login_manager
+from app.models.notification import Notification
 
 LANG_COOKIE = "lang"
 
@@ -70,6 +72,17 @@ def _fmt_day(value, fmt: str = "EEE M/d") -> str:
     return format_date(value, fmt)
 
 
+def _unread_count() -> int:
+    """Unread notifications of the signed-in person (0 for visitors), for the navbar badge."""
+    if not current_user or not current_user.is_authenticated:
+        return 0
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+    )
+
+
 def init_web(app: Flask) -> None:
     """Bind login, CSRF, Babel, the limiter and Bootstrap, and the template helpers."""
     app.config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)
@@ -104,6 +117,7 @@ def init_web(app: Flask) -> None:
     def inject_helpers() -> dict:
         locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
         return {
+            "unread_count": _unread_count(),
             "current_locale": locale,
             "html_lang": "zh-CN" if locale.startswith("zh") else "en",
             "languages": [("zh_CN", "中文"), ("en", "English")],

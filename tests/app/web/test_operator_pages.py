@@ -114,6 +114,12 @@ def test_bookings_confirm_lock_and_cancel_with_reason(app, world, login):
         select(AuditEvent).where(AuditEvent.action == "booking.cancel")
     ).one()
     assert event.detail["reason"] == "直播间停电"
+    p1 = login("p1")
+    assert 'data-testid="notifications"' in p1.get("/me/sessions").get_data(as_text=True)
+    inbox = p1.get("/notifications").get_data(as_text=True)
+    assert booking.code in inbox and "直播间停电" in inbox and "已被基地取消" in inbox
+    english = p1.get("/notifications?lang=en").get_data(as_text=True)
+    assert "was cancelled by the base" in english
 
 
 def test_dashboard_csv_and_ical(app, world, login):
