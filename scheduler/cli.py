@@ -53,11 +53,16 @@ class _Parser(argparse.ArgumentParser):
 # ---------------------------------------------------------------------------- loading
 
 
-def _instance(path: str) -> Instance:
+def _read(load, path: str):
+    """``load(path)``, with a FormatError turned into a one-line UserError naming the file."""
     try:
-        return load_instance(path)
+        return load(path)
     except FormatError as e:
-        raise UserError(f"{path}: {e}" if not str(e).startswith(str(path)) else str(e)) from None
+        raise UserError(str(e) if str(e).startswith(str(path)) else f"{path}: {e}") from None
+
+
+def _instance(path: str) -> Instance:
+    return _read(load_instance, path)
 
 
 def _consistent_instance(path: str) -> Instance:
@@ -71,10 +76,7 @@ def _consistent_instance(path: str) -> Instance:
 
 
 def _plan(path: str) -> Plan:
-    try:
-        return load_plan(path)
-    except FormatError as e:
-        raise UserError(f"{path}: {e}" if not str(e).startswith(str(path)) else str(e)) from None
+    return _read(load_plan, path)
 
 
 def _write_plan(inst: Instance, plan: Plan, path: str) -> None:
