@@ -33,6 +33,7 @@ from app.models import (
     RunChange,
     Slot,
     SlotHold,
+    TimetableWeek,
     User,
     utcnow,
 )
@@ -140,33 +141,69 @@ def apply_plan(
     session.add(run)
     session.flush()
     diff = PlanDiff(run_id=run.id, kept=kept, figures=run.kpis)
-    slot_id = dict(session.execute(select(Slot.code, Slot.id)).all())
-    releasing = [b for bs in loose.values() for b in bs]
-    _release(session, [b.id for b in releasing], now)
-    for request in sorted(set(loose) | set(fresh)):
-        olds, news = loose.get(request, []), fresh.get(request, [])
-        for old, new in zip(olds, news, strict=False):
-            _hold(session, old.id, new, slot_id, now)
-            session.execute(
-                update(Booking).where(Booking.id == old.id).values(updated_at=now, run_id=run.id)
-            )
-            diff.moved.append(Change(old.code, request, old.slots, new))
-        for old in olds[len(news) :]:
-            session.execute(
-                update(Booking)
-                .where(Booking.id == old.id)
-                .values(status="cancelled", cancelled_at=now, updated_at=now, run_id=run.id)
-            )
-            diff.dropped.append(Change(old.code, request, old.slots, ()))
-        for new in news[len(olds) :]:
-            code = _add_booking(session, inst, week, request, new, slot_id, run.id, actor, now)
-            diff.added.append(Change(code, request, (), new))
-    _record(session, run, diff, actor, kind, now)
     try:
+        _write(session, inst, week, run, loose, fresh, diff, actor, now)
+        _record(session, run, diff, actor, kind, now)
         session.flush()
     except IntegrityError as e:  # a concurrent booking took a slot between read and write
         raise PlanConflict("a slot in the plan was booked meanwhile; export the week again") from e
     return diff
+
+
+def _write(session, inst, week, run, loose, fresh, diff: PlanDiff, actor, now) -> None:
+    """Release moved and dropped bookings' slots, then move, drop and add, in bulk."""
+    slot_id = dict(
+        session.execute(
+            select(Slot.code, Slot.id)
+            .join(TimetableWeek, TimetableWeek.id == Slot.timetable_week_id)
+            .where(TimetableWeek.week_start == week.week_start)
+        ).all()
+    )
+    _release(session, [b.id for bs in loose.values() for b in bs], now)
+    holds: list[tuple[int, tuple[str, ...]]] = []
+    moved_ids, dropped_ids, adding = [], [], []
+    for request in sorted(set(loose) | set(fresh)):
+        olds, news = loose.get(request, []), fresh.get(request, [])
+        for old, new in zip(olds, news, strict=False):
+            holds.append((old.id, new))
+            moved_ids.append(old.id)
+            diff.moved.append(Change(old.code, request, old.slots, new))
+        for old in olds[len(news) :]:
+            dropped_ids.append(old.id)
+            diff.dropped.append(Change(old.code, request, old.slots, ()))
+        adding.extend((request, new) for new in news[len(olds) :])
+    if moved_ids:
+        session.execute(
+            update(Booking).where(Booking.id.in_(moved_ids)).values(updated_at=now, run_id=run.id)
+        )
+    if dropped_ids:
+        session.execute(
+            update(Booking)
+            .where(Booking.id.in_(dropped_ids))
+            .values(status="cancelled", cancelled_at=now, updated_at=now, run_id=run.id)
+        )
+    for (request, new), booking_id, code in zip(
+        adding, *_add_bookings(session, inst, week, adding, run.id, actor, now), strict=True
+    ):
+        holds.append((booking_id, new))
+        diff.added.append(Change(code, request, (), new))
+    if holds:
+        session.execute(
+            insert(BookingSlot),
+            [
+                {"booking_id": b, "slot_id": slot_id[c], "position": k, "assigned_at": now}
+                for b, slots in holds
+                for k, c in enumerate(slots)
+            ],
+        )
+        session.execute(
+            insert(SlotHold),
+            [
+                {"slot_id": slot_id[c], "booking_id": b, "held_at": now}
+                for b, slots in holds
+                for c in slots
+            ],
+        )
 
 
 class PlanConflict(RuntimeError):
@@ -210,44 +247,51 @@ def _release(session: Session, booking_ids: list[int], now: datetime) -> None:
     )
 
 
-def _hold(session: Session, booking_id: int, slots: tuple[str, ...], slot_id, now) -> None:
+def _add_bookings(session, inst, week, adding, run_id, actor, now) -> tuple[list, list]:
+    """New tentative bookings by the optimizer, in order; codes follow ids (K000123)."""
+    if not adding:
+        return [], []
+    requests = sorted({r for r, _ in adding})
+    request_id = dict(
+        session.execute(
+            select(BookingRequest.code, BookingRequest.id).where(
+                BookingRequest.planning_week_id == week.id, BookingRequest.code.in_(requests)
+            )
+        ).all()
+    )
+    people = sorted({inst.request_by_id[r].participant for r in requests})
+    participant_id = dict(
+        session.execute(
+            select(Participant.code, Participant.id).where(Participant.code.in_(people))
+        ).all()
+    )
+    # Temporary codes fit String(16) until the ids give the real ones.
+    temps = [f"t{k:06d}{secrets.token_hex(4)}" for k in range(len(adding))]
     session.execute(
-        insert(BookingSlot),
+        insert(Booking),
         [
-            {"booking_id": booking_id, "slot_id": slot_id[c], "position": k, "assigned_at": now}
-            for k, c in enumerate(slots)
+            {
+                "code": temp,
+                # None for a direct booking's synthesized request ("RK000123").
+                "request_id": request_id.get(request),
+                "participant_id": participant_id[inst.request_by_id[request].participant],
+                "planning_week_id": week.id,
+                "status": "tentative",
+                "origin": "optimizer",
+                "created_by_user_id": actor.id if actor else None,
+                "run_id": run_id,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for temp, (request, _) in zip(temps, adding, strict=True)
         ],
     )
-    session.execute(
-        insert(SlotHold),
-        [{"slot_id": slot_id[c], "booking_id": booking_id, "held_at": now} for c in slots],
+    by_temp = dict(
+        session.execute(select(Booking.code, Booking.id).where(Booking.code.in_(temps))).all()
     )
-
-
-def _add_booking(session, inst, week, request, slots, slot_id, run_id, actor, now) -> str:
-    """A new tentative booking by the optimizer; its code follows its id (K000123)."""
-    req = inst.request_by_id[request]
-    request_id = session.scalar(select(BookingRequest.id).where(BookingRequest.code == request))
-    participant_id = session.scalar(
-        select(Participant.id).where(Participant.code == req.participant)
-    )
-    booking = Booking(
-        code="t" + secrets.token_hex(7),  # fits String(16) until the id gives the real code
-        request_id=request_id,
-        participant_id=participant_id,
-        planning_week_id=week.id,
-        status="tentative",
-        origin="optimizer",
-        created_by_user_id=actor.id if actor else None,
-        run_id=run_id,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(booking)
-    session.flush()
-    booking.code = f"K{booking.id:06d}"
-    _hold(session, booking.id, slots, slot_id, now)
-    return booking.code
+    ids = [by_temp[t] for t in temps]
+    session.execute(update(Booking), [{"id": i, "code": f"K{i:06d}"} for i in ids])
+    return ids, [f"K{i:06d}" for i in ids]
 
 
 def _record(session, run, diff: PlanDiff, actor, kind, now) -> None:
