@@ -1,0 +1,146 @@
+"""PostgreSQL under contention: many participants try to book one slot at the same instant.
+
+Each attempt runs in its own thread with its own app context, session and connection; a
+barrier releases them together, so most pass the friendly pre-check before anyone commits and
+the database's unique slot hold is what decides. Exactly one wins; every other attempt gets
+``SlotTaken``; one hold row remains.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from app import create_app
+from app.extensions import db
+from app.models import Booking, Participant, Slot, SlotHold, User
+from app.services import booking
+from config import TestingConfig
+from tests.app.services.world import build_world
+
+ATTEMPTS = 60
+
+
+@pytest.mark.postgres
+def test_sixty_participants_race_for_one_slot(pg_url):
+    class Config(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = pg_url
+        SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": ATTEMPTS + 2, "max_overflow": 0}
+
+    app = create_app(Config)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        world = build_world()
+        hash_ = world.users["p1"].password_hash
+        ids = []
+        for i in range(ATTEMPTS):
+            p = Participant(
+                code=f"P9{i:03d}",
+                name=f"合作社{i}",
+                kind="producer",
+                province="山东省",
+                region="east",
+                lat=36.0,
+                lon=118.0,
+                priority=1,
+            )
+            u = User(username=f"racer{i}", role="participant", participant=p, password_hash=hash_)
+            db.session.add_all([p, u])
+            db.session.flush()
+            ids.append(u.id)
+        db.session.commit()
+        slot = world.slot("B001-S1", 2, 20)
+
+    barrier = threading.Barrier(ATTEMPTS, timeout=60)
+    results: list[str] = []
+    lock = threading.Lock()
+
+    def attempt(user_id: int) -> None:
+        with app.app_context():
+            user = db.session.get(User, user_id)
+            db.session.execute(select(1))  # hold a connection before the start signal
+            barrier.wait()
+            try:
+                booking.book_slots(user, [slot])
+                outcome = "booked"
+            except booking.SlotTaken:
+                outcome = "taken"
+            except Exception as exc:  # anything else is a failure of the test
+                outcome = f"error: {exc!r}"
+            finally:
+                db.session.remove()
+            with lock:
+                results.append(outcome)
+
+    threads = [threading.Thread(target=attempt, args=(uid,)) for uid in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+
+    assert len(results) == ATTEMPTS
+    assert results.count("booked") == 1, results
+    assert results.count("taken") == ATTEMPTS - 1, [r for r in results if r.startswith("error")]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SlotHold)) == 1
+        active = db.session.scalar(
+            select(func.count()).select_from(Booking).where(Booking.status != "cancelled")
+        )
+        assert active == 1
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_unique_hold_decides_when_the_pre_check_cannot_see_the_rival(pg_url):
+    """A rival's hold, inserted but not yet committed, is invisible to the pre-check; the
+    insert then waits on the unique index and fails once the rival commits: SlotTaken."""
+
+    class Config(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = pg_url
+
+    app = create_app(Config)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        world = build_world()
+        rival = booking.book_slots(world.users["p2"], [world.slot("B002-S1", 1, 10)])
+        target = world.slot("B001-S1", 2, 20)
+        slot_id = db.session.scalar(select(SlotHold.slot_id).where(SlotHold.booking_id == rival.id))
+        target_id = db.session.scalar(select(Slot.id).where(Slot.code == target))
+        p1_id, rival_id = world.users["p1"].id, rival.id
+        assert slot_id != target_id
+
+    outcome: list[object] = []
+
+    def attempt() -> None:
+        with app.app_context():
+            try:
+                booking.book_slots(db.session.get(User, p1_id), [target])
+                outcome.append("booked")
+            except booking.SlotTaken as exc:
+                outcome.append(exc.detail)
+            finally:
+                db.session.remove()
+
+    with app.app_context():
+        with db.engine.connect() as rival_conn:
+            rival_conn.exec_driver_sql(
+                "INSERT INTO slot_holds (slot_id, booking_id, held_at) VALUES (%s, %s, now())",
+                (target_id, rival_id),
+            )
+            thread = threading.Thread(target=attempt)
+            thread.start()
+            thread.join(timeout=1.5)
+            assert thread.is_alive(), "the booking should wait on the rival's uncommitted hold"
+            rival_conn.commit()
+        thread.join(timeout=30)
+        assert outcome == [{"slots": [target]}]
+        assert db.session.scalar(select(func.count()).select_from(SlotHold)) == 2
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
