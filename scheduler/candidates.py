@@ -121,25 +121,32 @@ def kept_bookings(inst: Instance) -> list[Booking]:
     return out
 
 
-def build_classes(inst: Instance, held: set[str]) -> tuple[list[StudioClass], dict[str, tuple]]:
-    """Group free studio-days into identical machine classes; also map each free slot to its place."""
+def build_classes(
+    inst: Instance, held: set[str], area: set[tuple[str, int]] | None = None
+) -> tuple[list[StudioClass], dict[str, tuple]]:
+    """Group free studio-days (of ``area``'s base-days, if given) into identical machine classes;
+    also map each free slot to its (class, position)."""
     fz = inst.policy.freeze_until
+    bases = None if area is None else {b for b, _ in area}
     groups: dict[tuple, list[tuple[str, list[Slot]]]] = defaultdict(list)
     for studio_id, slots in inst.slots_by_studio.items():
         studio = inst.studio_by_id[studio_id]
+        if bases is not None and studio.base not in bases:
+            continue
         by_day: dict[int, list[Slot]] = defaultdict(list)
         for s in slots:
             if s.id in held or (fz is not None and s.start < fz):
                 continue
             by_day[day_index(inst, s.start)].append(s)
         for d, day_slots in by_day.items():
+            if area is not None and (studio.base, d) not in area:
+                continue
             shape = tuple((_minute(s.start), _minute(s.end), s.prime) for s in day_slots)
             groups[(studio.base, studio.features, d, shape)].append((studio_id, day_slots))
     classes: list[StudioClass] = []
     where: dict[str, tuple[int, int]] = {}
-    for (base, features, d, shape), members in sorted(
-        groups.items(), key=lambda kv: kv[0][:1] + (kv[0][2], kv[1][0][0])
-    ):
+    order = sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[1][0][0]))
+    for (base, features, d, shape), members in order:
         c = StudioClass(
             index=len(classes),
             base=base,
@@ -175,8 +182,14 @@ def eligible_bases(inst: Instance, r) -> list[str]:
             continue
         if r.max_km is not None and inst.distance_km(r.participant, b.id) > r.max_km + KM_TOLERANCE:
             continue
-        out.append(b.id)
+        if any(r.needs <= st.features for st in b.studios):
+            out.append(b.id)
     return out
+
+
+def eligibility(inst: Instance) -> list[list[str]]:
+    """Eligible bases of every request, by request index (computed once per solve)."""
+    return [eligible_bases(inst, r) for r in inst.requests]
 
 
 def generate(
@@ -184,14 +197,21 @@ def generate(
     *,
     budget: int | None = None,
     keep: tuple[Plan, ...] = (),
+    fixed: tuple[Booking, ...] = (),
+    area: set[tuple[str, int]] | None = None,
+    eligible: list[list[str]] | None = None,
 ) -> Candidates:
     """Every eligible placement of every open session, within ``budget`` candidates if one is given.
 
     ``keep`` plans (the warm start, the previous plan) have their placements always included.
+    ``fixed`` sessions are held like kept bookings and only ``area``'s (base, day) pairs get
+    candidates: that is one neighbourhood of the large-neighbourhood search (``lns.py``).
     """
-    kept = kept_bookings(inst)
+    kept = kept_bookings(inst) + list(fixed)
     held = {s for b in kept for s in b.slots}
-    classes, where = build_classes(inst, held)
+    classes, where = build_classes(inst, held, area)
+    eligible = eligibility(inst) if eligible is None else eligible
+    area_bases = None if area is None else {b for b, _ in area}
     cands = Candidates(instance=inst, kept=kept, classes=classes, where=where)
     policy = inst.policy
     req_index = {r.id: i for i, r in enumerate(inst.requests)}
@@ -236,11 +256,16 @@ def generate(
         n_open = r.sessions - kept_count[r.id]
         if n_open <= 0:
             continue
+        bases = eligible[ri]
+        if area_bases is not None:
+            bases = [b for b in bases if b in area_bases]
+            if not bases:
+                continue
         cands.open_sessions[ri] = n_open
         d0 = day_index(inst, r.window_start)
         d1 = day_index(inst, r.window_end)
         days = range(max(d0, 0), min(d1, inst.horizon_days - 1) + 1)
-        open_reqs.append((ri, r, eligible_bases(inst, r), days))
+        open_reqs.append((ri, r, bases, days))
 
     totals = [
         sum(count(b, d, r.needs, r.length) for b in bases for d in days)

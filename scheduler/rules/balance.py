@@ -1,11 +1,13 @@
 """Base balance (soft, level 3): no base far above ``target_utilization`` while others stand idle.
 
 A base's utilization is its used slots (kept bookings included, the whole week) over its slots.
-The cost is a convex piecewise-linear curve of it: each slot used beyond 50 % of a base costs 1,
-beyond 70 % costs 2 more, beyond ``target_utilization`` 6 more, scaled by 1000 / (the base's
-slots) so that a slot counts by how much it moves the base's ratio. Minimising a convex function of
-every ratio with the total fixed pulls the ratios together, which is what a low spread (stdev)
-of utilization means; the steep step at the target keeps bases under it when others have room.
+The cost is a convex piecewise-linear curve of it around the week's expected mean ``m`` (slots
+asked over slots offered, at most the target): each slot used beyond ``m`` costs 1, beyond
+1.25 ``m`` 1 more, beyond 1.5 ``m`` 2 more, beyond 2 ``m`` 4 more and beyond
+``target_utilization`` 8 more, scaled by 1000 / (the base's slots) so that a slot counts by how
+much it moves the base's ratio. Minimising a convex function of every ratio with the total fixed
+pulls the ratios together, which is what a low spread (stdev) of utilization means; the steep
+step at the target keeps bases under it while others have room.
 """
 
 from __future__ import annotations
@@ -18,7 +20,14 @@ from scheduler.candidates import Candidates
 from scheduler.rules import Penalty
 from scheduler.variables import Vars
 
-STEPS = ((0.5, 1), (0.7, 2), (None, 6))  # (utilization, extra cost per slot); None = target
+#: (multiple of the expected mean utilization, extra cost per slot); None = the policy's target
+STEPS = ((1.0, 1), (1.25, 1), (1.5, 2), (2.0, 4), (None, 8))
+
+
+def expected_mean(inst) -> float:
+    """Slots asked over slots offered, capped at the target: where a balanced week would sit."""
+    asked = sum(r.sessions * r.length for r in inst.requests)
+    return min(inst.policy.target_utilization, asked / max(1, len(inst.slots)))
 
 
 def soft_base_balance(model: cp_model.CpModel, vars: Vars, week: Candidates) -> Penalty:
@@ -26,6 +35,7 @@ def soft_base_balance(model: cp_model.CpModel, vars: Vars, week: Candidates) -> 
     inst = week.instance
     kept = Counter(inst.base_of_slot(s) for b in week.kept for s in b.slots)
     target = inst.policy.target_utilization
+    mean = expected_mean(inst)
     terms, worst = [], 0
     for base, size in inst.slot_count_by_base.items():
         idx = vars.by_base.get(base, [])
@@ -36,7 +46,7 @@ def soft_base_balance(model: cp_model.CpModel, vars: Vars, week: Candidates) -> 
         top = min(size, kept[base] + sum(week.length[i] for i in idx))
         scale = max(1, round(1000 / size))
         for level, cost in STEPS:
-            threshold = int((target if level is None else level) * size)
+            threshold = int((target if level is None else min(target, level * mean)) * size)
             if top <= threshold:
                 continue
             excess = model.new_int_var(0, top - threshold, f"over[{base}>{threshold}]")

@@ -41,15 +41,19 @@ def add_daily_cap(model: cp_model.CpModel, vars: Vars, week: Candidates) -> None
     for (p, d), idx in vars.by_participant_day.items():
         left = cap - week.kept_per_day.get((p, d), 0)
         if len(idx) > left:
-            model.add(sum(vars.x[i] for i in idx) <= left).with_name(f"daily_cap[{p}/d{d}]")
+            model.add(cp_model.LinearExpr.sum([vars.x[i] for i in idx]) <= left).with_name(
+                f"daily_cap[{p}/d{d}]"
+            )
 
 
 def add_same_day_same_base(model: cp_model.CpModel, vars: Vars, week: Candidates) -> None:
     """Hard: when the policy asks, all of a participant's sessions of one day are at one base.
 
-    One indicator per (participant, day, base) that has candidates; a chosen candidate implies its
-    base's indicator, and at most one indicator per participant-day is on.
+    One indicator per (participant, day, base) that has candidates; the candidates at a base can
+    only be chosen (at most ``m`` of them, ``m`` the day's cap) when its indicator is on, and at
+    most one indicator per participant-day is on.
     """
+    cap = week.instance.policy.max_sessions_per_day
     if not week.instance.policy.same_day_same_base:
         return
     for (p, d), idx in vars.by_participant_day.items():

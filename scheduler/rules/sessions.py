@@ -17,4 +17,6 @@ def add_session_count(model: cp_model.CpModel, vars: Vars, week: Candidates) -> 
     for ri, idx in vars.by_request.items():
         n = week.open_sessions[ri]
         if len(idx) > n:
-            model.add(sum(vars.x[i] for i in idx) <= n).with_name(f"sessions[{reqs[ri].id}]")
+            model.add(cp_model.LinearExpr.sum([vars.x[i] for i in idx]) <= n).with_name(
+                f"sessions[{reqs[ri].id}]"
+            )

@@ -36,4 +36,5 @@ def tentative_candidates(week: Candidates) -> tuple[int, list[int]]:
 def soft_tentative_stability(model: cp_model.CpModel, vars: Vars, week: Candidates) -> Penalty:
     """Soft, level 5: tentative bookings moved or dropped (unit: bookings)."""
     total, keepers = tentative_candidates(week)
-    return Penalty("tentative_moved", total - sum(vars.x[i] for i in keepers), total)
+    kept = cp_model.LinearExpr.sum([vars.x[i] for i in keepers])
+    return Penalty("tentative_moved", total - kept, total)

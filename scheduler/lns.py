@@ -1,0 +1,277 @@
+"""Large-neighbourhood search: re-solve one area of the week at a time, the rest held fixed.
+
+A national week has ~11 million placements; even pruned, one model of it spends a minute in
+building and presolve before the search moves. The week decomposes well in space and time,
+though: a session only competes with sessions at the same base on the same day, and only through
+its participant with the rest of the week. So the search keeps an incumbent plan and repeatedly
+
+1. picks an *area*, a set of (base, day) pairs: for level 1-2 (``improve_served``) around a
+   request that still misses sessions (its eligible bases, its window's days); for levels 3-5
+   (``improve_balance``) around the busiest bases and the idle bases their requests could use;
+2. builds the exact model of that area (``candidates.generate(fixed=..., area=...)``): the
+   incumbent's sessions elsewhere are held like kept bookings, so every hard rule still holds
+   across the boundary, and the objective's constants (regional counts, base utilization, kept
+   tentative bookings) include them;
+3. solves it with CP-SAT from the incumbent as a complete hint (so it never returns worse), and
+   takes the answer if it is at least as good on the stage's levels.
+
+The area grows while CP-SAT closes it to optimality in the time given and shrinks when it cannot.
+When the whole week is small enough, the first area is the whole week.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from scheduler.candidates import Candidates, day_index, eligibility, generate, kept_bookings
+from scheduler.domain import Assignment, Booking, Instance
+from scheduler.model import STAGES, build
+from scheduler.studios import assign_studios
+
+#: Weeks with at most about this many candidates are first solved as one model.
+FULL_MODEL_CANDIDATES = 40_000
+#: CP-SAT time per area (the area grows while it is solved faster than this, shrinks otherwise).
+AREA_SECONDS = 1.5
+
+
+@dataclass
+class Search:
+    """The incumbent (new sessions only; kept bookings are implicit) and what the search learnt."""
+
+    instance: Instance
+    sessions: list[Assignment]
+    workers: int
+    rng: random.Random
+    eligible: list[list[str]] = field(default_factory=list)
+    area_bases: int = 6
+    #: how often an area around each request was tried without gain (such requests are drawn less)
+    failures: Counter = field(default_factory=Counter)
+    last_request: int | None = None
+    log: list = field(default_factory=list)
+    iterations: int = 0
+    improvements: int = 0
+    solved_optimally: int = 0
+
+    def __post_init__(self) -> None:
+        self.eligible = eligibility(self.instance)
+        self.req_index = {r.id: k for k, r in enumerate(self.instance.requests)}
+        self.kept = kept_bookings(self.instance)
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def place(self, a: Assignment) -> tuple[str, int]:
+        """The (base, day) pair of a session."""
+        first = self.instance.slot_by_id[a.slots[0]]
+        return self.instance.base_of_slot(first.id), day_index(self.instance, first.start)
+
+    def missing(self) -> dict[int, int]:
+        """Requests (by index) that still miss sessions, with how many."""
+        got = Counter(b.request for b in self.kept) + Counter(a.request for a in self.sessions)
+        return {
+            k: r.sessions - got[r.id]
+            for k, r in enumerate(self.instance.requests)
+            if got[r.id] < r.sessions and self.eligible[k]
+        }
+
+    def utilization(self) -> dict[str, float]:
+        inst = self.instance
+        used: Counter[str] = Counter()
+        for a in [*self.kept, *self.sessions]:
+            used[inst.base_of_slot(a.slots[0])] += len(a.slots)
+        return {b: used[b] / n for b, n in inst.slot_count_by_base.items() if n}
+
+    # ------------------------------------------------------------------ one neighbourhood
+
+    def solve_area(
+        self, area: set[tuple[str, int]], stage: int, limit: float, deadline: float
+    ) -> tuple[bool, bool]:
+        """Re-solve ``area`` for one stage's levels; adopt the answer if not worse.
+
+        Returns whether the answer was taken and whether CP-SAT proved it optimal for the area.
+
+        CP-SAT gets ``limit`` seconds, cut so that it stops by ``deadline`` (building included).
+        """
+        inside = [a for a in self.sessions if self.place(a) in area]
+        outside = [a for a in self.sessions if self.place(a) not in area]
+        fixed = tuple(Booking(a.request, a.slots, "fixed") for a in outside)
+        week = generate(self.instance, fixed=fixed, area=area, eligible=self.eligible)
+        if not len(week):
+            return False, True
+        wm = build(week)
+        hint = hint_indices(week, inside)
+        if len(hint) != len(inside):  # pragma: no cover - the incumbent is always representable
+            return False, False
+        wm.vars.hint(wm.model, set(hint))
+        if stage == 1:
+            served = Counter(week.req[i] for i in hint)
+            for ri, idx in wm.vars.by_request.items():
+                wm.model.add(cp_model.LinearExpr.sum([wm.vars.x[i] for i in idx]) == served[ri])
+        levels, tie = STAGES[stage]
+        expr, _ = wm.lexicographic(levels, tie)
+        wm.model.minimize(expr)
+        limit = min(limit, deadline - time.monotonic())
+        if limit < 0.05:
+            return False, False
+        solver = make_solver(self.workers, self.rng.randrange(1 << 30), limit)
+        status = solver.solve(wm.model)
+        self.iterations += 1
+        self.log.append(
+            (stage, len(week), len(area), solver.status_name(status), round(solver.wall_time, 2))
+        )
+        if status == cp_model.OPTIMAL:
+            self.solved_optimally += 1
+        optimal = status == cp_model.OPTIMAL
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return False, False
+        chosen = wm.vars.extract(solver)
+        if sorted(chosen) == sorted(hint):
+            return False, optimal
+        candidate = outside + assign_studios(week, chosen)
+        if stage == 0 and self.served_key(candidate) < self.served_key(self.sessions):
+            return False, False  # CP-SAT starts from the hint, so this is only a safety net
+        self.sessions = candidate
+        self.improvements += 1
+        return True, optimal
+
+    def served_key(self, sessions: list[Assignment]) -> tuple[int, float]:
+        """Levels 1-2 of a set of new sessions: weighted served, worst region's served ratio."""
+        inst = self.instance
+        region = {p.id: p.region for p in inst.participants}
+        asked: Counter[str] = Counter()
+        for r in inst.requests:
+            asked[region[r.participant]] += r.sessions
+        served: Counter[str] = Counter()
+        weighted = 0
+        for a in [*self.kept, *sessions]:
+            served[region[inst.request_by_id[a.request].participant]] += 1
+            weighted += inst.weight_of(a.request)
+        return weighted, min((served[g] / n for g, n in asked.items() if n), default=1.0)
+
+    # ------------------------------------------------------------------ areas
+
+    def served_area(self) -> set[tuple[str, int]] | None:
+        """Around a request that misses sessions, heavier priorities first."""
+        missing = self.missing()
+        if not missing:
+            return None
+        inst = self.instance
+        reqs = inst.requests
+        ks = list(missing)
+        weights = [inst.weight_of(reqs[k].id) * 0.5 ** min(self.failures[k], 20) for k in ks]
+        k = self.rng.choices(ks, weights)[0]
+        self.last_request = k
+        r = reqs[k]
+        bases = list(self.eligible[k])
+        self.rng.shuffle(bases)
+        bases = bases[: self.area_bases]
+        d0 = max(0, day_index(inst, r.window_start) - 1)
+        d1 = min(inst.horizon_days - 1, day_index(inst, r.window_end))
+        days = range(d0, d1 + 1)
+        # Serving r usually means moving someone out of r's bases: add the bases those could use.
+        core = {(b, d) for b in bases for d in days}
+        others: Counter[str] = Counter()
+        for a in self.sessions:
+            if self.place(a) in core:
+                others.update(self.eligible[self.req_index[a.request]])
+        extra = [b for b, _ in others.most_common() if b not in bases]
+        bases += extra[: max(0, self.area_bases - len(bases))]
+        return {(b, d) for b in bases for d in days}
+
+    def whole_week(self) -> set[tuple[str, int]]:
+        """Every (base, day) pair: the area that is the full model."""
+        return {(b.id, d) for b in self.instance.bases for d in range(self.instance.horizon_days)}
+
+    def estimated_size(self) -> int:
+        """About how many candidates the full model has (studios x days x 7 starts per base)."""
+        inst = self.instance
+        studios = {b.id: len(b.studios) for b in inst.bases}
+        total = 0
+        for r, bases in zip(inst.requests, self.eligible, strict=True):
+            days = max(1, (r.window_end - r.window_start).days)
+            total += sum(studios[b] for b in bases) * days * 7
+        return total
+
+    def balance_area(self) -> set[tuple[str, int]]:
+        """The busiest bases (one of the top few) with idle bases their requests could also use."""
+        util = self.utilization()
+        busy = sorted(util, key=util.get, reverse=True)[:8]
+        hot = self.rng.choice(busy)
+        neighbours: Counter[str] = Counter()
+        for k, bases in enumerate(self.eligible):
+            if hot in bases and self.instance.requests[k]:
+                neighbours.update(b for b in bases if b != hot)
+        pool = sorted(neighbours, key=lambda b: util.get(b, 0.0))[: 3 * self.area_bases]
+        self.rng.shuffle(pool)
+        chosen = [hot, *pool[: self.area_bases - 1]]
+        start = self.rng.randrange(self.instance.horizon_days)
+        days = {(start + i) % self.instance.horizon_days for i in range(3)}
+        return {(b, d) for b in chosen for d in days}
+
+
+def hint_indices(week: Candidates, sessions: list[Assignment]) -> list[int]:
+    """Candidate indices reproducing ``sessions`` (those that lie in the candidates' area)."""
+    req_index = {r.id: k for k, r in enumerate(week.instance.requests)}
+    lookup = week.index_of()
+    out = []
+    for a in sessions:
+        place = week.where.get(a.slots[0])
+        i = lookup.get((req_index[a.request], *place)) if place else None
+        if i is not None:
+            out.append(i)
+    return out
+
+
+def make_solver(workers: int, seed: int | None, limit: float) -> cp_model.CpSolver:
+    """A CP-SAT solver with the project's parameters."""
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = max(1, workers)
+    solver.parameters.max_time_in_seconds = max(0.05, limit)
+    if seed is not None:
+        solver.parameters.random_seed = seed
+    # Presolve's probing and symmetry passes cost seconds on 100k booleans and find little here
+    # (the at-most-ones are already explicit); the time is better spent searching.
+    solver.parameters.symmetry_level = 0
+    solver.parameters.cp_model_probing_level = 0
+    solver.parameters.max_presolve_iterations = 1
+    return solver
+
+
+def run(search: Search, deadline: float, stage_split: float, on_step=None) -> None:
+    """Stage 1 (levels 1-2) for ``stage_split`` of the time, then stage 2 (levels 3-5).
+
+    A stage starts with the whole week as one area when the week is small enough
+    (``FULL_MODEL_CANDIDATES``) and ends early when that is proved optimal; otherwise, and after
+    that, it goes area by area.
+    """
+    start = time.monotonic()
+    switch = start + stage_split * (deadline - start)
+    whole = search.estimated_size() <= FULL_MODEL_CANDIDATES
+    for stage in (0, 1):
+        end = switch if stage == 0 else deadline
+        if whole:
+            _, optimal = search.solve_area(search.whole_week(), stage, end - time.monotonic(), end)
+            if on_step:
+                on_step(search)
+            if optimal:
+                continue
+        while end - time.monotonic() > 0.3:
+            area = search.served_area() if stage == 0 else search.balance_area()
+            if area is None:
+                break
+            limit = AREA_SECONDS
+            t = time.monotonic()
+            gained, _ = search.solve_area(area, stage, limit, end)
+            took = time.monotonic() - t
+            if stage == 0 and not gained and search.last_request is not None:
+                search.failures[search.last_request] += 1
+            if took < 0.5 * limit:
+                search.area_bases += 1
+            elif took >= limit * 0.95 and search.area_bases > 1:
+                search.area_bases -= 1
+            if on_step:
+                on_step(search)
