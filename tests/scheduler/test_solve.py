@@ -1,0 +1,96 @@
+"""End-to-end solves: a generated week, warm starts, kept bookings, input errors, fallbacks."""
+
+from collections import Counter
+
+import pytest
+
+from scheduler.candidates import kept_bookings
+from scheduler.domain import Plan
+from scheduler.generate import generate
+from scheduler.greedy import greedy
+from scheduler.solve import InstanceError, solve
+from scheduler.validate import validate
+from tests.scheduler.builders import at, plan, req, slot, week
+
+S1, S2 = "B1-S1", "B2-S1"
+
+
+def weighted(inst, p: Plan) -> int:
+    return sum(inst.weight_of(a.request) for a in p.assignments)
+
+
+def test_generated_week_is_valid_and_at_least_greedy():
+    inst = generate("tiny", seed=11)
+    progress = []
+    p = solve(inst, time_limit_s=2, workers=1, seed=1, on_progress=lambda *a: progress.append(a))
+    assert validate(inst, p) == []
+    assert weighted(inst, p) >= weighted(inst, greedy(inst))
+    assert p.stats["objective"] == weighted(inst, p) <= p.stats["bound"]
+    assert p.stats["warm_start"] == "greedy" and "fallback" not in p.stats
+    assert progress and all(e >= 0 and o <= b for e, o, b in progress)
+    asked = {r.id: r.sessions for r in inst.requests}
+    served = Counter(a.request for a in p.assignments)
+    assert {u.request: u.missing for u in p.unassigned} == {
+        r: n - served[r] for r, n in asked.items() if served[r] < n
+    }
+
+
+def test_warm_start_from_a_previous_plan():
+    inst = generate("tiny", seed=12)
+    first = solve(inst, time_limit_s=1, workers=1, seed=1)
+    again = solve(inst, time_limit_s=1, workers=1, seed=2, previous=first)
+    assert again.stats["warm_start"] == "previous"
+    assert validate(inst, again) == []
+    assert weighted(inst, again) >= weighted(inst, first)
+
+
+def test_an_invalid_previous_plan_falls_back_to_greedy():
+    inst = week({S1: []}, requests=[req("R1", "P1"), req("R2", "P2")])
+    broken = plan(inst, ("R1", [slot(S1, 0, 18)]), ("R2", [slot(S1, 0, 18)]))
+    p = solve(inst, time_limit_s=1, workers=1, previous=broken)
+    assert p.stats["warm_start"] == "greedy"
+    assert validate(inst, p) == [] and len(p.assignments) == 2
+
+
+def test_locked_confirmed_and_frozen_bookings_are_kept_exactly():
+    inst = week(
+        {S1: [], S2: []},
+        days=3,
+        hours=(14, 16, 18, 20),
+        requests=[
+            req("R1", "P1", sessions=2, priority=1),
+            req("R2", "P2", sessions=3, priority=3),
+            req("R3", "P3", sessions=2),
+        ],
+        bookings=[
+            ("R1", [slot(S1, 1, 18)], "locked"),
+            ("R1", [slot(S2, 2, 20)], "confirmed"),
+            ("R3", [slot(S1, 0, 14)], "tentative"),  # before the freeze: kept too
+        ],
+        policy={"freeze_until": at(1).isoformat()},
+    )
+    p = solve(inst, time_limit_s=1, workers=1)
+    held = Counter((a.request, a.slots) for a in p.assignments)
+    for b in kept_bookings(inst):
+        assert held[(b.request, b.slots)] >= 1
+    assert validate(inst, p) == []
+    assert all(
+        inst.slot_by_id[a.slots[0]].start >= at(1) for a in p.assignments if a.request == "R2"
+    )
+
+
+def test_clashing_locked_bookings_are_an_input_error_naming_them():
+    inst = week(
+        {S1: []},
+        requests=[req("R1", "P1"), req("R2", "P2")],
+        bookings=[("R1", [slot(S1, 0, 18)], "locked"), ("R2", [slot(S1, 0, 18)], "locked")],
+    )
+    with pytest.raises(InstanceError, match=slot(S1, 0, 18)):
+        solve(inst, time_limit_s=1, workers=1)
+
+
+def test_no_time_at_all_still_returns_the_valid_warm_start():
+    inst = generate("tiny", seed=13)
+    p = solve(inst, time_limit_s=0.0, workers=1)
+    assert validate(inst, p) == []
+    assert weighted(inst, p) == weighted(inst, greedy(inst))
