@@ -19,7 +19,7 @@ from app.main.guards import roles_required
 from app.models import OptimizationRun, PlanningWeek
 from app.runs import bp
 from app.services.reoptimize import run_folder, start_in_background
-from app.services.run_report import RUN_FILES, run_details, run_summary
+from app.services.run_report import RUN_FILES, chart_rows, run_details, run_summary
 
 staff_only = roles_required("admin", "operator")
 PAGE = 50
@@ -47,7 +47,8 @@ def history():
         select(OptimizationRun).order_by(OptimizationRun.id.desc()).limit(PAGE)
     ).all()
     weeks = db.session.scalars(select(PlanningWeek).order_by(PlanningWeek.week_start.desc())).all()
-    return render_template("runs/history.html", runs=[run_summary(r) for r in runs], weeks=weeks)
+    rows = [dict(run_summary(r), started=r.started_at) for r in runs]
+    return render_template("runs/history.html", runs=rows, weeks=weeks)
 
 
 @bp.get("/<int:run_id>")
@@ -55,10 +56,22 @@ def history():
 def report(run_id: int):
     """One run: outcome, KPIs before/after with a chart, changes per region/base and session."""
     run = _run_or_404(run_id)
+    names = {
+        "weighted_share": _("Weighted served"),
+        "served_ratio": _("Sessions served"),
+        "min_region_ratio": _("Worst region"),
+        "preferred_base_share": _("Preferred base"),
+        "prime_satisfaction": _("Prime time"),
+    }
+    chart = [(names[key], *rest) for key, *rest in chart_rows(run)]
     return render_template(
         "runs/report.html",
         run=run_summary(run),
         details=run_details(run, _present_files(run)),
+        chart=chart,
+        started=run.started_at,
+        finished=run.finished_at,
+        freeze_until=run.freeze_until,
     )
 
 

@@ -185,3 +185,30 @@ def run_details(run: OptimizationRun, files_present: list[str] | None = None) ->
     details.by_region = sorted(region.items())
     details.by_base = [(code, base_names[code], c) for code, c in sorted(base.items())]
     return details
+
+
+#: The KPIs the report's chart shows as shares (0..1), before and after.
+CHART_KEYS = (
+    "weighted_share",
+    "served_ratio",
+    "min_region_ratio",
+    "preferred_base_share",
+    "prime_satisfaction",
+)
+
+
+def chart_rows(run: OptimizationRun) -> list[tuple[str, float, float, str, str]]:
+    """(kpi key, before share, after share, before text, after text) for the report's chart."""
+    before, after = dict(run.kpis_before or {}), kpis_after(run)
+    for k in (before, after):
+        asked = k.get("weighted_asked")
+        if asked:
+            k["weighted_share"] = k.get("weighted_served", 0) / asked
+    rows = []
+    for key in CHART_KEYS:
+        b, a = before.get(key), after.get(key)
+        if b is None and a is None:
+            continue
+        b, a = float(b or 0), float(a or 0)
+        rows.append((key, b, a, f"{b * 100:.1f}%", f"{a * 100:.1f}%"))
+    return rows

@@ -49,9 +49,8 @@ def active_count() -> int:
     )
 
 
-def seeded(url: str, tmp_path: Path) -> Iterator[Flask]:
-    """The real app on ``url`` holding the seeded small week, runs kept under ``tmp_path/runs``,
-    runs carried out inline (no background thread)."""
+def configured_app(url: str, tmp_path: Path) -> Flask:
+    """The real app on ``url``, runs kept under ``tmp_path/runs`` and carried out inline."""
     app = make_app(url)
     app.config.update(
         RUNS_DIR=str(tmp_path / "runs"),
@@ -60,9 +59,20 @@ def seeded(url: str, tmp_path: Path) -> Iterator[Flask]:
         SOLVER_GRACE_S=20.0,
         RUNS_IN_BACKGROUND=False,
     )
+    return app
+
+
+def seed_small_week() -> None:
+    """Create the tables and seed the small week (inside an app context)."""
+    db.create_all()
+    seed_demo(db.session, seed=5, week_start=WEEK, bases=6, requests=120)
+
+
+def seeded(url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The app holding the seeded small week, inside an app context for the whole test."""
+    app = configured_app(url, tmp_path)
     with app.app_context():
-        db.create_all()
-        seed_demo(db.session, seed=5, week_start=WEEK, bases=6, requests=120)
+        seed_small_week()
         try:
             yield app
         finally:

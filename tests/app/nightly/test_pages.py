@@ -1,0 +1,108 @@
+"""The run pages: history, report in Chinese and English, progress, files, and the button.
+
+Requests run outside any app context of the test (as in production, each request has its own),
+so the signed-in user and the language are never carried over from one request to the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import OptimizationRun, Participant, Role, User
+from app.services.reoptimize import reoptimize
+from tests.app.nightly.conftest import WEEK, configured_app, seed_small_week, sqlite_file
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def web_app(tmp_path) -> Iterator:
+    """The seeded small week on a SQLite file, with no app context left pushed."""
+    app = configured_app(sqlite_file(tmp_path), tmp_path)
+    with app.app_context():
+        seed_small_week()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def signed_in(app, role: str):
+    """A test client signed in as a new account of ``role``."""
+    name = f"{role}-runs"
+    with app.app_context():
+        user = User(username=name, role=role)
+        if role == Role.PARTICIPANT.value:
+            user.participant_id = db.session.scalar(select(Participant.id).limit(1))
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        db.session.commit()
+    client = app.test_client()
+    response = client.post("/auth/login", data={"username": name, "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+def test_the_report_shows_what_changed_and_why_in_chinese_and_english(web_app):
+    with web_app.app_context():
+        run = reoptimize(WEEK, time_limit_s=3)
+        assert run.state == "applied", run.message
+        run_id = run.id
+    client = signed_in(web_app, "admin")
+
+    zh = client.get(f"/runs/{run_id}").get_data(as_text=True)
+    assert "关键指标" in zh and "已应用" in zh and "加权服务场次" in zh
+    assert "变更的场次" in zh and "新安排" in zh and "按区域" in zh
+    assert "instance.json" in zh
+
+    client.get("/lang/en")
+    en = client.get(f"/runs/{run_id}").get_data(as_text=True)
+    assert "Key figures before and after" in en and "Applied" in en
+    assert "Changed sessions" in en and "Newly placed" in en and "Changes per base" in en
+
+    history = client.get("/runs/").get_data(as_text=True)
+    assert f"#{run_id}" in history and "Re-optimize now" in history
+
+    files = client.get(f"/runs/{run_id}/files/instance.json")
+    assert files.status_code == 200 and b"livehub-instance/1" in files.data
+    files.close()
+    assert client.get(f"/runs/{run_id}/files/secrets.txt").status_code == 404
+    progress = client.get(f"/runs/{run_id}/progress.json").get_json()
+    assert progress["status"] == "applied" and progress["progress"]["phase"] == "done"
+
+
+def test_the_button_starts_a_run_for_operators_and_participants_cannot(web_app):
+    participant = signed_in(web_app, "participant")
+    assert participant.get("/runs/").status_code == 403
+    assert participant.post("/runs/reoptimize", data={"week": WEEK.isoformat()}).status_code == 403
+
+    operator = signed_in(web_app, "operator")
+    response = operator.post("/runs/reoptimize", data={"week": WEEK.isoformat()})
+    assert response.status_code == 302
+    with web_app.app_context():
+        run = db.session.scalar(select(OptimizationRun).order_by(OptimizationRun.id.desc()))
+        assert response.headers["Location"].endswith(f"/runs/{run.id}")
+        assert run.kind == "manual" and run.actor_label == "operator-runs"
+        assert run.state in ("applied", "no_change"), run.message
+
+    bad = operator.post("/runs/reoptimize", data={"week": "not-a-day"})
+    assert bad.status_code == 302 and bad.headers["Location"].endswith("/runs/")
+
+
+def test_a_run_in_progress_shows_its_progress(web_app):
+    with web_app.app_context():
+        from app.services import run_guard
+        from app.services.weeks import get_week
+
+        week = get_week(db.session, WEEK)
+        run, granted = run_guard.claim(week, trigger="manual", actor=None, actor_label="t")
+        assert granted
+        run_guard.heartbeat(run.id, {"phase": "solving", "elapsed_s": 12.3, "objective": 4242})
+        run_id = run.id
+    client = signed_in(web_app, "admin")
+    page = client.get(f"/runs/{run_id}").get_data(as_text=True)
+    assert 'data-testid="run-progress"' in page and "4242" in page and "运行中" in page
+    assert client.get(f"/runs/{run_id}/progress.json").get_json()["progress"]["elapsed_s"] == 12.3
