@@ -126,11 +126,26 @@ def base(code: str):
             db.session.commit()
             flash(_("Studio %(code)s saved.", code=studio.code), "success")
             return redirect(url_for("operator.base", code=hub.code))
+    new_studio = StudioForm(prefix="new")
+    new_studio.features.choices = opts([(f, label("feature", f)) for f in FEATURES])
+    if request.method == "POST" and target == "new" and new_studio.validate():
+        studio = timetable.add_studio(
+            hub, new_studio.name.data, list(new_studio.features.data), current_user
+        )
+        flash(
+            _(
+                "Studio %(code)s added. Its slots come with the next week you generate.",
+                code=studio.code,
+            ),
+            "success",
+        )
+        return redirect(url_for("operator.base", code=hub.code))
     weeks = sorted(hub.weeks, key=lambda w: w.week_start, reverse=True)[:8]
     return render_template(
         "operator/base.html",
         hub=hub,
         forms=forms,
+        new_studio=new_studio,
         weeks=weeks,
         spec=timetable.describe_template(timetable.default_template(hub)),
     )

@@ -21,6 +21,7 @@ from app.models import (
     PlanningWeek,
     Slot,
     SlotHold,
+    Studio,
     TemplateBlock,
     TimetableTemplate,
     TimetableWeek,
@@ -69,6 +70,27 @@ class TemplateSpec:
         if not out:
             raise TimetableError("hours", "the opening hours hold no whole slot")
         return out
+
+
+def add_studio(hub: Hub, name: str | None, features: list[str], actor: User) -> Studio:
+    """A new studio at the base, coded after the last one ("B017-S5"); its slots come with the
+    next week generated from the template."""
+    numbers = [
+        int(s.code.rsplit("-S", 1)[1])
+        for s in hub.studios
+        if "-S" in s.code and s.code.rsplit("-S", 1)[1].isdigit()
+    ]
+    studio = Studio(
+        code=f"{hub.code}-S{max(numbers, default=0) + 1}",
+        hub=hub,
+        name=(name or "").strip() or None,
+        features=sorted(set(features)),
+        position=len(hub.studios),
+    )
+    db.session.add(studio)
+    audit.record("studio.create", actor=actor, subject=studio.code, features=studio.features)
+    db.session.commit()
+    return studio
 
 
 def _zone() -> ZoneInfo:

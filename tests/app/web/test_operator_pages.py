@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEvent, Slot, TimetableWeek
+from app.models import AuditEvent, Slot, Studio, TimetableWeek
 from app.services import booking as booking_service
 
 
@@ -141,3 +141,23 @@ def test_dashboard_csv_and_ical(app, world, login):
     ics = anonymous.get_data(as_text=True)
     assert ics.count("BEGIN:VEVENT") == 24 and "寿光蔬菜合作社" in ics
     assert app.test_client().get("/operator/bases/B001/timetable.ics?key=forged").status_code == 403
+
+
+def test_studio_features_edit_and_add_a_studio(app, world, login):
+    op1 = login("op1")
+    page = op1.post(
+        "/operator/bases/B001",
+        data={"studio": "B001-S2", "B001-S2-name": "二号间", "B001-S2-features": ["green_screen"]},
+    )
+    assert page.status_code == 302
+    studio = db.session.scalar(select(Studio).where(Studio.code == "B001-S2"))
+    assert studio.name == "二号间" and studio.features == ["green_screen"]
+    added = op1.post(
+        "/operator/bases/B001",
+        data={"studio": "new", "new-name": "户外间", "new-features": ["outdoor"]},
+        follow_redirects=True,
+    )
+    assert "B001-S3" in added.get_data(as_text=True)
+    new = db.session.scalar(select(Studio).where(Studio.code == "B001-S3"))
+    assert new.features == ["outdoor"] and new.hub_id == world.hubs["B001"].id
+    assert login("op2").post("/operator/bases/B001", data={"studio": "new"}).status_code == 404
