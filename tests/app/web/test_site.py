@@ -136,3 +136,26 @@ def test_every_string_is_translated_and_compiled(locale):
     assert wanted - set(translated) == set()
     compiled = {m.id: m.string for m in mo if m.id}
     assert compiled == translated
+
+
+def test_an_unexpected_error_is_a_friendly_page_or_json_never_a_traceback(caplog):
+    class Production(TestingConfig):
+        TESTING = False
+
+    app = create_app(Production)
+
+    def boom():
+        raise RuntimeError("a bug")
+
+    app.add_url_rule("/boom", "boom", boom)
+    app.add_url_rule("/api/v1/boom", "api_boom", boom)
+    with app.app_context():
+        db.create_all()
+        client = app.test_client()
+        page = client.get("/boom")
+        assert page.status_code == 500 and "系统出了点问题" in page.get_data(as_text=True)
+        assert "Traceback" not in page.get_data(as_text=True)
+        api = client.get("/api/v1/boom")
+        assert api.status_code == 500 and api.get_json()["error"]["message"] == "internal error"
+        db.drop_all()
+    assert "a bug" in caplog.text
