@@ -103,12 +103,18 @@ def apply_plan(
         raise PlanRejected(f"the plan is for {plan.instance!r}, not for {week.name!r}")
     # Serialize applies of one week (PostgreSQL row lock; SQLite locks the file on write).
     session.execute(select(PlanningWeek.id).where(PlanningWeek.id == week.id).with_for_update())
+    # Lock the week's active bookings first (PostgreSQL), then read the week: the plan is
+    # checked against exactly the bookings it will replace.
+    current = _current_bookings(session, week)
     inst = build_instance(session, week, freeze_until=freeze_until, timezone=timezone)
+    if Counter((b.request, b.slots, b.status) for b in current) != Counter(
+        (b.request, b.slots, b.status) for b in inst.bookings
+    ):
+        raise PlanConflict("the week's bookings changed while the plan was read; try again")
     broken = validate(inst, plan)
     if broken:
         raise PlanRejected(f"the plan breaks {len(broken)} hard rule(s)", broken)
 
-    current = _current_bookings(session, week)
     wanted = Counter((a.request, tuple(a.slots)) for a in plan.assignments)
     kept, loose = 0, defaultdict(list)
     for b in current:
@@ -226,6 +232,7 @@ def _current_bookings(session: Session, week: PlanningWeek) -> list[_Current]:
         .outerjoin(BookingRequest, BookingRequest.id == Booking.request_id)
         .where(Booking.planning_week_id == week.id, Booking.status.in_(ACTIVE_STATUSES))
         .order_by(Booking.code)
+        .with_for_update(of=Booking)
     ):
         held = tuple(c for _, c in sorted(slots[booking_id]))
         if held:

@@ -190,3 +190,53 @@ def test_holds_follow_active_bookings(app, tmp_path):
     active = db.session.scalars(select(Booking).where(Booking.status != "cancelled")).all()
     holds = db.session.scalars(select(SlotHold)).all()
     assert sum(len(b.current_slots) for b in active) == len(holds)
+
+
+@pytest.mark.parametrize("moment", ["before-the-read", "after-the-read"])
+def test_a_slot_taken_meanwhile_is_a_conflict_and_nothing_is_kept(
+    app, tmp_path, monkeypatch, moment
+):
+    import app.services.plan_apply as plan_apply
+    from app.models import BookingSlot, Participant, Slot
+    from app.services.plan_apply import PlanConflict
+
+    seed(app)
+    inst, plan_doc = export(app, tmp_path)
+    status = _status(inst)
+    plan = load_plan(plan_doc)
+    gone = next(a for a in plan.assignments if status[(a.request, a.slots)] == "tentative")
+    week = get_week(db.session, WEEK)
+    freeze = datetime.fromisoformat(FREEZE)
+    without = Plan(plan.instance, tuple(a for a in plan.assignments if a != gone))
+    apply_plan(db.session, week, without, actor=None, freeze_until=freeze, timezone="Asia/Shanghai")
+    db.session.commit()
+    before = snapshot()
+    real_build = plan_apply.build_instance
+
+    def build_then_someone_books(*args, **kwargs):
+        inst = real_build(*args, **kwargs) if moment == "after-the-read" else None
+        # Another participant books the freed slots between our read and our write.
+        who = db.session.scalar(select(Participant).order_by(Participant.code.desc()))
+        b = Booking(
+            code="K900001",
+            participant=who,
+            planning_week=week,
+            status="confirmed",
+            origin="participant",
+        )
+        db.session.add(b)
+        db.session.flush()
+        for k, code in enumerate(gone.slots):
+            slot = db.session.scalar(select(Slot).where(Slot.code == code))
+            db.session.add(BookingSlot(booking_id=b.id, slot_id=slot.id, position=k))
+            db.session.add(SlotHold(booking_id=b.id, slot_id=slot.id))
+        db.session.flush()
+        return inst or real_build(*args, **kwargs)
+
+    monkeypatch.setattr(plan_apply, "build_instance", build_then_someone_books)
+    with pytest.raises(PlanConflict):
+        apply_plan(
+            db.session, week, plan, actor=None, freeze_until=freeze, timezone="Asia/Shanghai"
+        )
+    db.session.rollback()
+    assert snapshot() == before
