@@ -60,14 +60,19 @@ class Search:
     def __post_init__(self) -> None:
         self.eligible = eligibility(self.instance)
         self.req_index = {r.id: k for k, r in enumerate(self.instance.requests)}
+        self._places: dict[str, tuple[str, int]] = {}
         self.kept = kept_bookings(self.instance)
 
     # ------------------------------------------------------------------ bookkeeping
 
     def place(self, a: Assignment) -> tuple[str, int]:
         """The (base, day) pair of a session."""
-        first = self.instance.slot_by_id[a.slots[0]]
-        return self.instance.base_of_slot(first.id), day_index(self.instance, first.start)
+        where = self._places.get(a.slots[0])
+        if where is None:
+            first = self.instance.slot_by_id[a.slots[0]]
+            where = (self.instance.base_of_slot(first.id), day_index(self.instance, first.start))
+            self._places[a.slots[0]] = where
+        return where
 
     def missing(self) -> dict[int, int]:
         """Requests (by index) that still miss sessions, with how many."""
@@ -96,6 +101,7 @@ class Search:
 
         CP-SAT gets ``limit`` seconds, cut so that it stops by ``deadline`` (building included).
         """
+        self._built_from = time.monotonic()
         inside = [a for a in self.sessions if self.place(a) in area]
         outside = [a for a in self.sessions if self.place(a) not in area]
         fixed = tuple(Booking(a.request, a.slots, "fixed") for a in outside)
@@ -114,7 +120,8 @@ class Search:
         levels, tie = STAGES[stage]
         expr, _ = wm.lexicographic(levels, tie)
         wm.model.minimize(expr)
-        limit = min(limit, deadline - time.monotonic())
+        # Never spend less time searching than building: on a national week building is slow.
+        limit = min(max(limit, time.monotonic() - self._built_from), deadline - time.monotonic())
         if limit < 0.05:
             return False, False
         solver = make_solver(self.workers, self.rng.randrange(1 << 30), limit)
