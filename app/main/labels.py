@@ -39,7 +39,7 @@ LABELS: dict[str, dict[str, object]] = {
     },
     "slot": {"open": _l("Open"), "blocked": _l("Blocked"), "booked": _l("Booked")},
     "week": {"draft": _l("Draft"), "published": _l("Published")},
-    "request": {"open": _l("Open"), "withdrawn": _l("Withdrawn")},
+    "request": {"open": _l("Awaiting placement"), "withdrawn": _l("Withdrawn")},
     "origin": {
         "participant": _l("Booked directly"),
         "operator": _l("By the operator"),
