@@ -118,6 +118,7 @@ def init_web(app: Flask) -> None:
         locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
         return {
             "unread_count": _unread_count(),
+            "has_runs_pages": "runs" in app.blueprints,
             "current_locale": locale,
             "html_lang": "zh-CN" if locale.startswith("zh") else "en",
             "languages": [("zh_CN", "中文"), ("en", "English")],
