@@ -196,3 +196,27 @@ MERCHANT_TRADES = [
     ("鞋业有限公司", 1),
     ("进出口贸易公司", 3),
 ]
+
+#: Product categories (app.models.profiles.CATEGORIES) of each trade, for participant profiles.
+TRADE_CATEGORIES = {
+    "蔬菜合作社": ["vegetables"],
+    "果业合作社": ["fruit"],
+    "茶叶合作社": ["tea"],
+    "粮油合作社": ["grain_oil"],
+    "养殖合作社": ["meat_eggs"],
+    "种植专业合作社": ["fruit", "vegetables"],
+    "家庭农场": ["meat_eggs", "vegetables"],
+    "农产品有限公司": ["grain_oil", "specialty_food"],
+    "特产合作社": ["specialty_food"],
+    "电商扶贫合作社": ["fruit", "specialty_food"],
+    "服饰有限公司": ["apparel"],
+    "电子商务有限公司": ["electronics", "home_goods"],
+    "日用品厂": ["home_goods"],
+    "食品有限公司": ["specialty_food"],
+    "家居用品公司": ["home_goods"],
+    "品牌运营公司": ["apparel", "beauty"],
+    "外贸公司": ["apparel", "home_goods"],
+    "小商品商行": ["crafts", "home_goods"],
+    "鞋业有限公司": ["apparel"],
+    "进出口贸易公司": ["electronics", "home_goods"],
+}

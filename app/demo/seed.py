@@ -31,6 +31,7 @@ from app.models import (
     operator_hubs,
     request_allowed_hubs,
 )
+from app.models.profiles import ParticipantProfile
 from app.services.weeks import is_database_empty, local_zone, week_name
 
 DEMO_PASSWORDS = {
@@ -183,6 +184,18 @@ def _write_places(session: Session, world: World, published: datetime) -> None:
         ],
     )
     session.execute(insert(Participant), world.participants)
+    person = _ids(session, Participant)
+    session.execute(
+        insert(ParticipantProfile),
+        [
+            {
+                "participant_id": person[p["participant_code"]],
+                "city": p["city"],
+                "categories": p["categories"],
+            }
+            for p in world.profiles
+        ],
+    )
 
 
 def _write_requests(session: Session, world: World, week_id: int) -> None:

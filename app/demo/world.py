@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from app.demo.catalog import BASE_PLACES, FARM_COUNTIES, MERCHANT_TRADES, PRODUCER_TRADES
+from app.demo.catalog import (
+    BASE_PLACES,
+    FARM_COUNTIES,
+    MERCHANT_TRADES,
+    PRODUCER_TRADES,
+    TRADE_CATEGORIES,
+)
 from app.geo import Place, gazetteer
 from app.models.hubs import REGIONS
 from scheduler.domain import haversine_km
@@ -51,6 +57,7 @@ class World:
     templates: list[dict] = field(default_factory=list)  # hub_code, open_hour, close_hour
     slots: list[dict] = field(default_factory=list)
     participants: list[dict] = field(default_factory=list)
+    profiles: list[dict] = field(default_factory=list)  # participant_code, city, categories
     requests: list[dict] = field(default_factory=list)
     bookings: list[dict] = field(default_factory=list)
 
@@ -168,6 +175,13 @@ def build_participants(world: World, rng: random.Random, n: int, kinds: dict[str
                 "lon": place.lon,
                 "priority": priority,
                 "adcode": place.adcode,
+            }
+        )
+        world.profiles.append(
+            {
+                "participant_code": f"P{i + 1:05d}",
+                "city": place.prefecture,
+                "categories": sorted(TRADE_CATEGORIES[trade]),
             }
         )
 

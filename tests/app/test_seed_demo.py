@@ -82,3 +82,23 @@ def test_bad_arguments_write_nothing(app, args):
     from app.services.weeks import is_database_empty
 
     assert is_database_empty(db.session)
+
+
+def test_participants_get_profiles_and_real_places(app):
+    from sqlalchemy import select
+
+    from app.geo import gazetteer
+    from app.models import Participant
+    from app.models.profiles import CATEGORIES, ParticipantProfile
+
+    seed(app, bases=6, requests=80)
+    people = db.session.scalars(select(Participant)).all()
+    profiles = {p.participant_id: p for p in db.session.scalars(select(ParticipantProfile))}
+    assert len(profiles) == len(people) == 48
+    places = {p.adcode: p for p in gazetteer().places}
+    for person in people:
+        place = places[person.adcode]
+        assert (person.lat, person.lon, person.province) == (place.lat, place.lon, place.province)
+        profile = profiles[person.id]
+        assert profile.city == place.prefecture
+        assert profile.categories and set(profile.categories) <= set(CATEGORIES)
