@@ -51,7 +51,7 @@ from app.models import (
 )
 from app.services import run_guard
 from app.services.plan_apply import PlanConflict, PlanRejected, apply_plan
-from app.services.run_diff import diff, merge_around, touched_participants
+from app.services.run_diff import diff, merge_around, reason_for, touched_participants
 from app.services.run_notify import notify_run
 from app.services.solver_process import run_solver, solver_command
 from app.services.week_export import build_instance, build_plan
@@ -318,7 +318,7 @@ def _apply_once(
                 "bookings changed during the solve; the merged plan would serve less",
             )
         run.message = f"merged around the bookings of {len(touched)} participant(s)"
-    changes = diff(base, plan, open_requests=_open_requests(base))
+    changes = diff(base, plan)
     if not changes:
         db.session.rollback()
         run = db.session.get(OptimizationRun, run_id)
@@ -348,13 +348,12 @@ def _apply_once(
     folder = run_folder(run)
     if folder is not None:
         write_json(dump_plan(plan), folder / "applied.json")
-    reasons = {(c.change, c.request, c.before, c.after): c for c in changes}
+    open_requests = _open_requests(base)
     for rc in run.changes:
-        match = reasons.get(
-            (rc.change, rc.request_code, tuple(rc.before_slots), tuple(rc.after_slots))
-        )
-        if match is not None:
-            rc.reason, rc.participant_code = match.reason, match.participant
+        before, after = tuple(rc.before_slots), tuple(rc.after_slots)
+        rc.reason = reason_for(base, rc.change, rc.request_code, before, after, open_requests)
+        req = base.request_by_id.get(rc.request_code)
+        rc.participant_code = req.participant if req is not None else None
     summary = f"{len(applied.added)} added, {len(applied.moved)} moved, "
     summary += f"{len(applied.dropped)} dropped, {applied.kept} kept"
     if merged_note:

@@ -88,6 +88,25 @@ def diff(
     return changes
 
 
+def reason_for(
+    inst: Instance,
+    change: str,
+    request: str,
+    before: tuple[str, ...],
+    after: tuple[str, ...],
+    open_requests: set[str] | None = None,
+) -> str:
+    """The reason code of one change, however the caller paired old and new sessions."""
+    if change == "added":
+        return "placed"
+    if change == "dropped":
+        withdrawn = open_requests is not None and request not in open_requests
+        return "withdrawn" if withdrawn else "displaced"
+    if request not in inst.request_by_id or not before or not after:
+        return "rebalanced"
+    return _move_reason(inst, request, before, after)
+
+
 def _move_reason(inst: Instance, request: str, old: tuple[str, ...], new: tuple[str, ...]) -> str:
     """The most telling reason a session moved, by the spec's order of what a good plan is."""
     req = inst.request_by_id[request]
