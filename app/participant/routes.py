@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -113,8 +114,8 @@ def book(code: str):
 
 
 def _when(slot: Slot) -> str:
-    local = slot.start.astimezone(local_zone())
-    return f"{local:%m-%d %H:%M}–{slot.end.astimezone(local_zone()):%H:%M}"
+    """The slot's local day and hours, written the reader's way."""
+    return f"{format_datetime(slot.start, 'EEE M/d HH:mm')}–{format_datetime(slot.end, 'HH:mm')}"
 
 
 @bp.get("/slots/<code>/taken")
