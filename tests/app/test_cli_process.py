@@ -1,0 +1,41 @@
+"""The commands as a user runs them (a real ``flask --app wsgi`` process): one line, no trace."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _flask(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite'}")
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_upgrade_then_bad_input_gets_one_line_and_no_traceback(tmp_path):
+    assert _flask(tmp_path, "db", "upgrade").returncode == 0
+    bad = tmp_path / "bad.json"
+    bad.write_text("{oops", "utf-8")
+    for args in (
+        ("import-week", str(bad)),
+        ("apply-plan", str(bad)),
+        ("export-week", "--week", "2026-12-07", "-o", str(tmp_path / "w.json")),
+        ("export-week", "--week", "12/07/2026", "-o", str(tmp_path / "w.json")),
+        ("create-user", "x", "--role", "operator", "--password", "longenough"),
+    ):
+        done = _flask(tmp_path, *args)
+        assert done.returncode != 0, args
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error:"), (args, done.stderr)
+        assert "Traceback" not in done.stderr
+    assert not (tmp_path / "w.json").exists()
