@@ -73,8 +73,13 @@ def find_slots():
         nearest_first=form.sort.data == "nearest",
     )
     results, total = find_free_slots(flt, participant, limit=60)
+    today = datetime.now(local_zone()).date()
+    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in ("day", "lang")}
     return render_template(
         "participant/find.html",
+        quick_days=[today + timedelta(days=i) for i in range(10)],
+        chosen_day=flt.day,
+        base_args=args,
         form=form,
         results=results,
         total=total,

@@ -25,6 +25,10 @@
       }
     });
   });
+  // Keep the chosen day chip in view on narrow screens.
+  document.querySelectorAll("[data-scroll-active] .active").forEach(function (el) {
+    el.parentNode.scrollLeft = el.offsetLeft - el.parentNode.offsetLeft - 16;
+  });
   // Province → city → county pickers fed by a JSON island on the profile page.
   var places = document.getElementById("cl-places");
   if (places) {
