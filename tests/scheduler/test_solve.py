@@ -26,7 +26,7 @@ def test_generated_week_is_valid_and_at_least_greedy():
     assert validate(inst, p) == []
     assert weighted(inst, p) >= weighted(inst, greedy(inst))
     assert p.stats["objective"] == weighted(inst, p) <= p.stats["bound"]
-    assert p.stats["warm_start"] == "greedy" and "fallback" not in p.stats
+    assert p.stats["warm_start"].startswith("greedy") and "fallback" not in p.stats
     assert progress and all(e >= 0 and o <= b for e, o, b in progress)
     asked = {r.id: r.sessions for r in inst.requests}
     served = Counter(a.request for a in p.assignments)
@@ -39,7 +39,8 @@ def test_warm_start_from_a_previous_plan():
     inst = generate("tiny", seed=12)
     first = solve(inst, time_limit_s=1, workers=1, seed=1)
     again = solve(inst, time_limit_s=1, workers=1, seed=2, previous=first)
-    assert again.stats["warm_start"] == "previous"
+    # The previous plan is the start unless a greedy order strictly beats it on levels 1-2.
+    assert again.stats["warm_start"] == "previous" or weighted(inst, again) > weighted(inst, first)
     assert validate(inst, again) == []
     assert weighted(inst, again) >= weighted(inst, first)
 
@@ -48,7 +49,7 @@ def test_an_invalid_previous_plan_falls_back_to_greedy():
     inst = week({S1: []}, requests=[req("R1", "P1"), req("R2", "P2")])
     broken = plan(inst, ("R1", [slot(S1, 0, 18)]), ("R2", [slot(S1, 0, 18)]))
     p = solve(inst, time_limit_s=1, workers=1, previous=broken)
-    assert p.stats["warm_start"] == "greedy"
+    assert p.stats["warm_start"].startswith("greedy")
     assert validate(inst, p) == [] and len(p.assignments) == 2
 
 
