@@ -159,3 +159,29 @@ def test_an_unexpected_error_is_a_friendly_page_or_json_never_a_traceback(caplog
         assert api.status_code == 500 and api.get_json()["error"]["message"] == "internal error"
         db.drop_all()
     assert "a bug" in caplog.text
+
+
+def test_every_asset_is_served_locally(app, world, login):
+    import re
+
+    pages = [app.test_client().get("/"), login("op1").get("/operator/bases/B001/dashboard")]
+    pages.append(login("p1").get("/me/slots"))
+    client = app.test_client()
+    for page in pages:
+        html = page.get_data(as_text=True)
+        refs = re.findall(r'(?:src|href)="([^"]+)"', html)
+        assert refs
+        external = [r for r in refs if r.startswith(("http:", "https:", "//"))]
+        assert external == []
+        for ref in refs:
+            if ref.startswith(("/static/", "/bootstrap/")):
+                with client.get(ref.split("#")[0]) as response:
+                    assert response.status_code == 200, ref
+
+
+def test_times_are_shown_in_china_standard_time(app, world, login):
+    from app.services import booking as booking_service
+
+    booking_service.book_slots(world.users["p1"], [world.slot("B001-S1", 1, 20)])
+    page = login("p1").get("/me/sessions").get_data(as_text=True)
+    assert "20:00–22:00" in page  # 12:00–14:00 UTC
