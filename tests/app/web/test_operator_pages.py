@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent, Slot, Studio, TimetableWeek
 from app.services import booking as booking_service
+from app.services import reports
 
 
 def test_template_generate_publish_makes_slots_bookable(app, world, login):
@@ -128,7 +129,13 @@ def test_dashboard_csv_and_ical(app, world, login):
     dash = op1.get(f"/operator/bases/B001/dashboard?week={world.week_start}")
     assert dash.status_code == 200
     text = dash.get_data(as_text=True)
-    assert "<svg" in text and "各直播间利用率" in text
+    assert "cl-hbar-fill" in text and "各直播间利用率" in text
+    # B001-S1: 1 of 12 slots held; B001-S2: 11 bookable (one blocked), none held.
+    assert "8% (1/12)" in text and "0% (0/11)" in text
+    figures = reports.week_figures(world.hubs["B001"], world.week_start)
+    assert (figures.slots, figures.blocked, figures.held, figures.sessions) == (24, 1, 1, 1)
+    assert figures.prime_share == 1.0 and figures.by_kind == {"producer": 1}
+    assert round(figures.utilization, 4) == round(1 / 23, 4)
     csv = op1.get(f"/operator/bases/B001/bookings.csv?week={world.week_start}")
     assert csv.mimetype == "text/csv"
     lines = csv.get_data(as_text=True).lstrip("\ufeff").splitlines()
