@@ -49,15 +49,15 @@ def reoptimize_command(week_start, time_limit) -> None:
     except WeekError as e:
         raise click.ClickException(str(e)) from None
     s = run_summary(run)
-    click.echo(f"run #{run.id} {run.state}: {run.message}")
-    before, after = s["kpis_before"], s["kpis"]
-    if after:
-        click.echo(
-            f"weighted served {before.get('weighted_served')} -> {after.get('weighted_served')}, "
-            f"worst region {before.get('min_region_ratio')} -> {after.get('min_region_ratio')}"
-        )
     if run.state in ("failed", "skipped"):
         click.echo(f"run #{run.id} {run.state}: {run.message}", err=True)
+        sys.exit(EXIT[run.state])
+    click.echo(f"run #{run.id} {run.state}: {run.message}")
+    before, after = s["kpis_before"], s["kpis"]
+    click.echo(
+        f"weighted served {before.get('weighted_served')} -> {after.get('weighted_served')}, "
+        f"worst region {before.get('min_region_ratio')} -> {after.get('min_region_ratio')}"
+    )
     sys.exit(EXIT.get(run.state, 1))
 
 

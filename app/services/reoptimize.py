@@ -282,9 +282,14 @@ def _apply_once(
     week = db.session.get(PlanningWeek, week_id)
     # The first write takes SQLite's write lock; PostgreSQL locks the week row, and the rows of
     # the participants whose sessions change (the booking service locks a participant first).
-    db.session.execute(
-        update(OptimizationRun).where(OptimizationRun.id == run_id).values(heartbeat_at=utcnow())
-    )
+    still_ours = db.session.execute(
+        update(OptimizationRun)
+        .where(OptimizationRun.id == run_id, OptimizationRun.lock_key.is_not(None))
+        .values(heartbeat_at=utcnow())
+    ).rowcount
+    if not still_ours:  # declared dead by another process meanwhile: it owns the week now
+        db.session.rollback()
+        return db.session.get(OptimizationRun, run_id)
     db.session.execute(select(PlanningWeek.id).where(PlanningWeek.id == week_id).with_for_update())
     changed = sorted({c.participant for c in diff(inst, plan)})
     if changed:

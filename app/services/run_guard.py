@@ -113,7 +113,7 @@ def _skipped(
 
 def stale_after() -> timedelta:
     """How long a running run may stay silent before it counts as dead."""
-    return timedelta(seconds=float(current_app.config.get("RUN_STALE_S", 300)))
+    return timedelta(seconds=float(current_app.config.get("RUN_STALE_S", 900)))
 
 
 def _abandon_if_stale(holder: OptimizationRun) -> bool:

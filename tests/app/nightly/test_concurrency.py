@@ -111,3 +111,38 @@ def test_a_live_run_is_not_taken_over(pg_nightly_app):
     assert run.state == "skipped" and f"run #{live.id}" in run.message
     db.session.refresh(live)
     assert live.state == "running"
+
+
+def test_a_run_declared_dead_while_solving_never_applies(nightly_app):
+    """If another process takes the week over (heartbeat judged stale), the old run stops."""
+    from tests.app.nightly.conftest import booking_book, fault_command
+    from tests.app.nightly.test_faults import wait_for
+
+    app = nightly_app
+    app.config["SOLVER_COMMAND"] = fault_command("late")
+    folder = Path(app.config["RUNS_DIR"]) / "run-000001"
+    taken: list[str] = []
+    before = booking_book()
+
+    def take_over() -> None:
+        if not wait_for(folder / "plan.json.ready", 60):
+            return
+        with app.app_context():
+            try:
+                app.config["RUN_STALE_S"] = 0
+                week = get_week(db.session, WEEK)
+                run, granted = run_guard.claim(week, trigger="manual", actor=None, actor_label="x")
+                taken.append(run.state if granted else "refused")
+                run_guard.finish(run, "no_change", "took over in a test")
+                db.session.commit()
+            finally:
+                db.session.remove()
+                (folder / "plan.json.go").touch()
+
+    thread = threading.Thread(target=take_over)
+    thread.start()
+    run = reoptimize(WEEK, time_limit_s=3)
+    thread.join()
+    assert taken == ["running"]
+    assert run.state == "failed" and "no sign of life" in run.message
+    assert booking_book() == before
