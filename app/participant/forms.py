@@ -39,6 +39,12 @@ class SearchForm(FlaskForm):
     daypart = SelectField(_l("Time of day"), validators=[Optional()])
     features = MultiCheckboxField(_l("Studio features"), validators=[Optional()])
     max_km = IntegerField(_l("Within (km)"), validators=[Optional(), NumberRange(min=1, max=5000)])
+    length = SelectField(
+        _l("Session length"),
+        choices=opts([("1", _l("1 slot (2 hours)")), ("2", _l("2 slots in a row (4 hours)"))]),
+        default="1",
+        validators=[Optional()],
+    )
     sort = SelectField(
         _l("Sort"),
         choices=opts([("soonest", _l("Soonest first")), ("nearest", _l("Nearest first"))]),

@@ -71,6 +71,7 @@ def find_slots():
         features=frozenset(form.features.data or ()),
         max_km=float(form.max_km.data) if form.max_km.data and not form.max_km.errors else None,
         nearest_first=form.sort.data == "nearest",
+        length=2 if form.length.data == "2" else 1,
     )
     results, total = find_free_slots(flt, participant, limit=60)
     today = datetime.now(local_zone()).date()
@@ -91,13 +92,17 @@ def find_slots():
 @bp.post("/slots/<code>/book")
 @participant_only
 def book(code: str):
-    """Book one free slot; it is confirmed at once. Taken or refused: say why, offer others."""
+    """Book a free slot (or a run of them); confirmed at once. Taken or refused: say why and
+    offer others."""
     participant = me()
     slot = db.session.scalar(select(Slot).where(Slot.code == code))
     if slot is None:
         abort(404)
+    codes = request.form.getlist("slots") or [code]
+    if codes[0] != code or len(codes) > 4:
+        abort(400)
     try:
-        booking = booking_service.book_slots(current_user, [code])
+        booking = booking_service.book_slots(current_user, codes)
     except SlotTaken:
         db.session.rollback()
         return redirect(url_for("participant.slot_taken", code=code))
@@ -112,15 +117,17 @@ def book(code: str):
         ), 200
     flash(
         _("Booked! %(base)s, %(when)s. It is confirmed and in your sessions.",
-          base=slot.studio.hub.name, when=_when(slot)),
+          base=slot.studio.hub.name, when=_when(booking)),
         "success",
     )  # fmt: skip
     return redirect(url_for("participant.sessions", _anchor=booking.code))
 
 
-def _when(slot: Slot) -> str:
-    """The slot's local day and hours, written the reader's way."""
-    return f"{format_datetime(slot.start, 'EEE M/d HH:mm')}–{format_datetime(slot.end, 'HH:mm')}"
+def _when(booking: Booking) -> str:
+    """The session's local day and hours, written the reader's way."""
+    slots = booking.current_slots
+    start = format_datetime(slots[0].start, "EEE M/d HH:mm")
+    return f"{start}–{format_datetime(slots[-1].end, 'HH:mm')}"
 
 
 @bp.get("/slots/<code>/taken")

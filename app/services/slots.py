@@ -7,7 +7,7 @@ filters quickly; distance and features are applied in Python.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -34,6 +34,8 @@ class SlotFilter:
     features: frozenset[str] = field(default_factory=frozenset)
     max_km: float | None = None
     nearest_first: bool = False
+    #: Consecutive slots of one studio wanted (a 4-hour session is two 2-hour slots).
+    length: int = 1
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,31 @@ class FreeSlot:
     province: str
     region: str
     km: float | None
+    #: Every slot of a multi-slot session, in order (empty for a single slot).
+    codes: tuple[str, ...] = ()
+
+    @property
+    def slot_codes(self) -> tuple[str, ...]:
+        """The slots to book: one, or a run of consecutive ones."""
+        return self.codes or (self.code,)
+
+
+def runs_of(slots: list[FreeSlot], length: int) -> list[FreeSlot]:
+    """Runs of ``length`` consecutive free slots of one studio, as one result each."""
+    by_studio: dict[str, list[FreeSlot]] = {}
+    for slot in sorted(slots, key=lambda r: (r.studio_code, r.start)):
+        by_studio.setdefault(slot.studio_code, []).append(slot)
+    runs = []
+    for studio_slots in by_studio.values():
+        for i in range(len(studio_slots) - length + 1):
+            run = studio_slots[i : i + length]
+            if all(a.end == b.start for a, b in zip(run, run[1:], strict=False)):
+                first = run[0]
+                runs.append(
+                    replace(first, end=run[-1].end, codes=tuple(r.code for r in run),
+                            prime=any(r.prime for r in run))
+                )  # fmt: skip
+    return runs
 
 
 def _zone() -> ZoneInfo:
@@ -150,6 +177,8 @@ def find_free_slots(
                 b_code, b_name, city, prov, region, km,
             )
         )  # fmt: skip
+    if flt.length > 1:
+        found = runs_of(found, flt.length)
     if flt.nearest_first:
         found.sort(key=lambda r: (r.km or 0.0, r.start))
     else:
