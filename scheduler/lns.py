@@ -204,20 +204,19 @@ class Search:
         return total
 
     def balance_area(self) -> set[tuple[str, int]]:
-        """The busiest bases (one of the top few) with idle bases their requests could also use."""
+        """One of the busiest bases, with the idlest bases its sessions could move to, all week."""
         util = self.utilization()
         busy = sorted(util, key=util.get, reverse=True)[:8]
         hot = self.rng.choice(busy)
         neighbours: Counter[str] = Counter()
-        for k, bases in enumerate(self.eligible):
-            if hot in bases and self.instance.requests[k]:
-                neighbours.update(b for b in bases if b != hot)
-        pool = sorted(neighbours, key=lambda b: util.get(b, 0.0))[: 3 * self.area_bases]
+        for a in self.sessions:
+            if self.place(a)[0] == hot:
+                neighbours.update(self.eligible[self.req_index[a.request]])
+        neighbours.pop(hot, None)
+        pool = sorted(neighbours, key=lambda b: util.get(b, 0.0))[: 2 * self.area_bases]
         self.rng.shuffle(pool)
-        chosen = [hot, *pool[: self.area_bases - 1]]
-        start = self.rng.randrange(self.instance.horizon_days)
-        days = {(start + i) % self.instance.horizon_days for i in range(3)}
-        return {(b, d) for b in chosen for d in days}
+        chosen = [hot, *pool[: max(1, self.area_bases - 1)]]
+        return {(b, d) for b in chosen for d in range(self.instance.horizon_days)}
 
 
 def hint_indices(week: Candidates, sessions: list[Assignment]) -> list[int]:

@@ -42,21 +42,41 @@ def soft_base_balance(model: cp_model.CpModel, vars: Vars, week: Candidates) -> 
         if size == 0 or not idx:
             continue
         lengths = [week.length[i] for i in idx]
-        used = kept[base] + cp_model.LinearExpr.weighted_sum([vars.x[i] for i in idx], lengths)
-        top = min(size, kept[base] + sum(week.length[i] for i in idx))
+        top = min(size, kept[base] + sum(lengths))
+        steps = [
+            (int((target if level is None else min(target, level * mean)) * size), cost)
+            for level, cost in STEPS
+        ]
+        steps = [(threshold, cost) for threshold, cost in steps if top > threshold]
+        if not steps:
+            continue
+        # One variable for the base's used slots, so each step's constraint stays two terms.
+        used = model.new_int_var(kept[base], top, f"used[{base}]")
+        model.add(
+            used == kept[base] + cp_model.LinearExpr.weighted_sum([vars.x[i] for i in idx], lengths)
+        )
+        used_value = _used(idx, week.length, kept[base])
+        vars.derived.append((used, used_value))
         scale = max(1, round(1000 / size))
-        for level, cost in STEPS:
-            threshold = int((target if level is None else min(target, level * mean)) * size)
-            if top <= threshold:
-                continue
+        for threshold, cost in steps:
             excess = model.new_int_var(0, top - threshold, f"over[{base}>{threshold}]")
             model.add(excess >= used - threshold)
-            vars.derived.append((excess, _excess(idx, week.length, kept[base], threshold)))
+            vars.derived.append(
+                (excess, lambda chosen, f=used_value, t=threshold: max(0, f(chosen) - t))
+            )
             terms.append(cost * scale * excess)
             worst += cost * scale * (top - threshold)
     return Penalty("base_imbalance", sum(terms), worst)
 
 
-def _excess(idx: list[int], length: list[int], kept: int, threshold: int):
-    """The value of one excess variable for a set of chosen candidates."""
-    return lambda chosen: max(0, kept + sum(length[i] for i in idx if i in chosen) - threshold)
+def _used(idx: list[int], length: list[int], kept: int):
+    """Used slots of a base for a set of chosen candidates (remembered for the last set asked)."""
+    memo: dict[int, int] = {}
+
+    def value(chosen: set[int]) -> int:
+        if id(chosen) not in memo:
+            memo.clear()
+            memo[id(chosen)] = kept + sum(length[i] for i in idx if i in chosen)
+        return memo[id(chosen)]
+
+    return value
