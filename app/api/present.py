@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import ACTIVE_STATUSES, Booking, BookingRequest, BookingSlot, Hub, Slot, Studio
@@ -36,7 +36,7 @@ def base_dict(hub: Hub) -> dict:
 
 
 BOOKING_LOAD = (
-    selectinload(Booking.slot_history)
+    joinedload(Booking.slot_history)
     .joinedload(BookingSlot.slot)
     .joinedload(Slot.studio)
     .joinedload(Studio.hub),
@@ -65,10 +65,12 @@ def booking_dict(booking: Booking) -> dict:
 
 
 def load_booking(booking_id: int) -> Booking:
-    """A booking with everything ``booking_dict`` reads, in three queries."""
-    return db.session.scalars(
-        select(Booking).options(*BOOKING_LOAD).where(Booking.id == booking_id)
-    ).one()
+    """A booking with everything ``booking_dict`` reads, in one query."""
+    return (
+        db.session.scalars(select(Booking).options(*BOOKING_LOAD).where(Booking.id == booking_id))
+        .unique()
+        .one()
+    )
 
 
 def request_dict(req: BookingRequest) -> dict:

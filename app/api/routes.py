@@ -99,7 +99,7 @@ def list_slots(q: dict):
         .where(TimetableWeek.state == "published")
     )
     if q.get("base"):
-        stmt = stmt.where(Studio.hub_id == _hub_or_404(q["base"]).id)
+        stmt = stmt.where(Hub.code == q["base"])
     if q.get("date"):
         tz = ZoneInfo(current_app.config["TIMEZONE"])
         day_start = datetime.combine(q["date"], time(0), tz)
@@ -111,6 +111,9 @@ def list_slots(q: dict):
     if q["free"]:
         stmt = stmt.where(Slot.state == "open", SlotHold.slot_id.is_(None), Slot.start > utcnow())
     stmt = stmt.order_by(Slot.start, Studio.code).limit(q["limit"]).offset(q["offset"])
+    rows = db.session.execute(stmt).all()
+    if not rows and q.get("base"):
+        _hub_or_404(q["base"])  # an unknown base is a 404, a base with no slots an empty list
     return [
         {
             "id": code,
@@ -122,7 +125,7 @@ def list_slots(q: dict):
             "features": list(features or []),
             "state": "blocked" if state != "open" else ("booked" if held else "open"),
         }
-        for code, studio, base, start, end, prime, features, state, held in db.session.execute(stmt)
+        for code, studio, base, start, end, prime, features, state, held in rows
     ]
 
 
@@ -145,8 +148,7 @@ def create_booking(body: dict):
     if user.role != "participant":
         raise access.Forbidden("only participant accounts book slots", code="role_cannot_book")
     req = access.get_request(user, body["request"]) if body.get("request") else None
-    made = booking.book_slots(user, body["slots"], request=req)
-    return booking_dict(load_booking(made.id))
+    return booking_dict(booking.book_slots(user, body["slots"], request=req))
 
 
 @bp.get("/bookings")

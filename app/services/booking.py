@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import (
+    AuditEvent,
     Booking,
     BookingRequest,
     BookingSlot,
@@ -100,22 +101,26 @@ def planning_week_for(week_start: date) -> PlanningWeek:
     return week
 
 
-def _load_slots(refs: Sequence[str | int]) -> list[Slot]:
-    """Slots by code or id, sorted by start; unknown references are a RuleBroken."""
+def _load_slots(refs: Sequence[str | int]) -> tuple[list[Slot], list[str]]:
+    """Slots by code or id, sorted by start, and the codes of those already held.
+
+    One query: the slots with studio, base and week, outer-joined to their live holds.
+    Unknown references are a RuleBroken.
+    """
     if not isinstance(refs, list | tuple) or not all(isinstance(r, str | int) for r in refs):
         raise RuleBroken("slots must be a list of slot ids", code="invalid")
     if len(set(refs)) != len(refs):
         raise RuleBroken("a slot is listed twice", code="not_consecutive")
     codes = [r for r in refs if isinstance(r, str)]
     ids = [r for r in refs if isinstance(r, int)]
-    stmt = select(Slot).options(
-        joinedload(Slot.studio).joinedload(Studio.hub), joinedload(Slot.timetable_week)
+    stmt = (
+        select(Slot, SlotHold.booking_id)
+        .outerjoin(SlotHold, SlotHold.slot_id == Slot.id)
+        .options(joinedload(Slot.studio).joinedload(Studio.hub), joinedload(Slot.timetable_week))
+        .where(or_(Slot.code.in_(codes), Slot.id.in_(ids)))
     )
-    found: list[Slot] = []
-    if codes:
-        found += db.session.scalars(stmt.where(Slot.code.in_(codes))).unique().all()
-    if ids:
-        found += db.session.scalars(stmt.where(Slot.id.in_(ids))).unique().all()
+    rows = db.session.execute(stmt).unique().all()
+    found = [slot for slot, _held in rows]
     known = {s.code for s in found} | {s.id for s in found}
     missing = [r for r in refs if r not in known]
     if missing:
@@ -124,24 +129,35 @@ def _load_slots(refs: Sequence[str | int]) -> list[Slot]:
             code="unknown_slot",
             detail={"slots": missing},
         )
-    return sorted(found, key=lambda s: s.start)
+    found.sort(key=lambda s: s.start)
+    held = {slot.code for slot, holder in rows if holder is not None}
+    return found, [s.code for s in found if s.code in held]
 
 
 def _booker(actor: User, participant: Participant | None) -> tuple[Participant, str]:
-    """Who the booking is for, and its origin; participants book only for themselves."""
+    """Who the booking is for, and its origin; participants book only for themselves.
+
+    The participant's row is locked (SELECT ... FOR UPDATE) until the transaction ends, which
+    serialises one participant's bookings so the daily cap cannot be raced past.
+    """
     if actor.role == Role.PARTICIPANT:
         if participant is not None and participant.id != actor.participant_id:
             raise Forbidden("participants book only for themselves", code="role_cannot_book")
-        own = db.session.get(Participant, actor.participant_id)
-        if own is None:
-            raise Forbidden("this account has no participant", code="role_cannot_book")
-        return own, "participant"
-    if participant is None:
+        wanted = actor.participant_id
+        origin = "participant"
+    elif participant is None:
         raise Forbidden(
             "only participants book slots; staff must name the participant",
             code="role_cannot_book",
         )
-    return participant, "operator"
+    else:
+        wanted, origin = participant.id, "operator"
+    locked = db.session.scalars(
+        select(Participant).where(Participant.id == wanted).with_for_update()
+    ).first()
+    if locked is None:
+        raise Forbidden("this account has no participant", code="role_cannot_book")
+    return locked, origin
 
 
 def book_slots(
@@ -158,27 +174,66 @@ def book_slots(
     ``SlotTaken``. Staff may book for a ``participant`` at a base they operate.
     """
     now = now or utcnow()
-    who, origin = _booker(actor, participant)
     max_slots = int(current_app.config.get("MAX_SLOTS_PER_BOOKING", 4))
+    chosen_ids: list[int] = []
     try:
-        # Serialise one participant's bookings so the daily cap cannot be raced past.
-        db.session.execute(select(Participant.id).where(Participant.id == who.id).with_for_update())
-        chosen = _load_slots(slots)
+        who, origin = _booker(actor, participant)
+        chosen, taken = _load_slots(slots)
+        chosen_ids = [s.id for s in chosen]
         check_shape(chosen, max_slots)
         hub = chosen[0].studio.hub
         if origin == "operator" and not can_operate_hub(actor, hub):
             raise Forbidden(f"you do not operate base {hub.code}", code="other_base")
         check_bookable(chosen, now)
+        if taken:
+            raise SlotTaken(f"slot(s) already taken: {', '.join(taken)}", detail={"slots": taken})
         if request is not None:
             check_request_fit(request, who, chosen)
             week = request.planning_week
         else:
             week = planning_week_for(chosen[0].timetable_week.week_start)
         check_participant_week(who.id, chosen, week)
-        taken = held_slot_codes([s.id for s in chosen])
+        booking_id = _insert_booking(who, origin, actor, request, week, chosen, now)
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        taken = held_slot_codes(chosen_ids)
         if taken:
-            raise SlotTaken(f"slot(s) already taken: {', '.join(taken)}", detail={"slots": taken})
-        booking = Booking(
+            raise SlotTaken(
+                f"slot(s) already taken: {', '.join(taken)}", detail={"slots": taken}
+            ) from exc
+        raise
+    except Exception:
+        db.session.rollback()
+        raise
+    return (
+        db.session.scalars(select(Booking).options(*BOOKING_LOAD).where(Booking.id == booking_id))
+        .unique()
+        .one()
+    )
+
+
+#: What callers read from a new booking (slots, base, participant, request), in one query.
+BOOKING_LOAD = (
+    joinedload(Booking.slot_history)
+    .joinedload(BookingSlot.slot)
+    .joinedload(Slot.studio)
+    .joinedload(Studio.hub),
+    joinedload(Booking.participant),
+    joinedload(Booking.request),
+)
+
+
+def _insert_booking(who, origin, actor, request, week, chosen, now) -> int:
+    """Write the booking, its slot history, its holds and the audit event; returns its id.
+
+    Plain INSERTs (this is the hot path of every booking): the holds' INSERT is the claim —
+    ``slot_holds.slot_id`` is the primary key, so a rival's committed or pending hold on one
+    of these slots makes it fail (IntegrityError → SlotTaken in ``book_slots``).
+    """
+    booking_id = db.session.execute(
+        insert(Booking)
+        .values(
             code="t" + secrets.token_hex(7),
             participant_id=who.id,
             request_id=request.id if request is not None else None,
@@ -189,38 +244,37 @@ def book_slots(
             created_at=now,
             updated_at=now,
         )
-        db.session.add(booking)
-        db.session.flush()
-        booking.code = f"K{booking.id:06d}"
-        for position, slot in enumerate(chosen):
-            db.session.add(
-                BookingSlot(
-                    booking_id=booking.id, slot_id=slot.id, position=position, assigned_at=now
-                )
-            )
-            db.session.add(SlotHold(slot_id=slot.id, booking_id=booking.id, held_at=now))
-        audit.record(
-            "booking.create",
-            actor=actor,
-            booking=booking,
-            slots=[s.code for s in chosen],
-            participant=who.code,
-            request=request.code if request is not None else None,
+        .returning(Booking.id)
+    ).scalar_one()
+    code = f"K{booking_id:06d}"
+    db.session.execute(update(Booking).where(Booking.id == booking_id).values(code=code))
+    db.session.execute(
+        insert(BookingSlot),
+        [
+            {"booking_id": booking_id, "slot_id": s.id, "position": k, "assigned_at": now}
+            for k, s in enumerate(chosen)
+        ],
+    )
+    db.session.execute(
+        insert(SlotHold),
+        [{"slot_id": s.id, "booking_id": booking_id, "held_at": now} for s in chosen],
+    )
+    db.session.execute(
+        insert(AuditEvent).values(
+            at=now,
+            actor_kind="user",
+            actor_user_id=actor.id,
+            action="booking.create",
+            booking_id=booking_id,
+            subject=code,
+            detail={
+                "slots": [s.code for s in chosen],
+                "participant": who.code,
+                "request": request.code if request is not None else None,
+            },
         )
-        db.session.flush()
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        taken = held_slot_codes([s.id for s in chosen]) if "chosen" in locals() else []
-        if taken:
-            raise SlotTaken(
-                f"slot(s) already taken: {', '.join(taken)}", detail={"slots": taken}
-            ) from exc
-        raise
-    except Exception:
-        db.session.rollback()
-        raise
-    return booking
+    )
+    return booking_id
 
 
 def booking_span(booking: Booking) -> tuple[datetime, datetime] | None:

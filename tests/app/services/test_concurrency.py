@@ -24,14 +24,15 @@ ATTEMPTS = 60
 
 
 @pytest.mark.postgres
-def test_sixty_participants_race_for_one_slot(pg_url):
+def test_sixty_participants_race_for_one_slot(pg_server):
+    pg_url = pg_server.create()  # a database of its own: this test needs a big pool
+
     class Config(TestingConfig):
         SQLALCHEMY_DATABASE_URI = pg_url
         SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": ATTEMPTS + 2, "max_overflow": 0}
 
     app = create_app(Config)
     with app.app_context():
-        db.drop_all()
         db.create_all()
         world = build_world()
         hash_ = world.users["p1"].password_hash
@@ -96,16 +97,16 @@ def test_sixty_participants_race_for_one_slot(pg_url):
 
 
 @pytest.mark.postgres
-def test_the_unique_hold_decides_when_the_pre_check_cannot_see_the_rival(pg_url):
+def test_the_unique_hold_decides_when_the_pre_check_cannot_see_the_rival(pg_server):
     """A rival's hold, inserted but not yet committed, is invisible to the pre-check; the
     insert then waits on the unique index and fails once the rival commits: SlotTaken."""
+    pg_url = pg_server.create()
 
     class Config(TestingConfig):
         SQLALCHEMY_DATABASE_URI = pg_url
 
     app = create_app(Config)
     with app.app_context():
-        db.drop_all()
         db.create_all()
         world = build_world()
         rival = booking.book_slots(world.users["p2"], [world.slot("B002-S1", 1, 10)])
