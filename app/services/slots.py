@@ -86,7 +86,7 @@ def _zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
 
 
-def _rows(flt: SlotFilter, now: datetime, *, start_from=None, start_until=None):
+def _rows(flt: SlotFilter, now: datetime, studio_ids, *, start_from=None, start_until=None):
     stmt = (
         select(
             Slot.code,
@@ -101,8 +101,7 @@ def _rows(flt: SlotFilter, now: datetime, *, start_from=None, start_until=None):
             Hub.city,
             Hub.province,
             Hub.region,
-            Hub.lat,
-            Hub.lon,
+            Hub.id,
         )
         .join(Studio, Studio.id == Slot.studio_id)
         .join(Hub, Hub.id == Studio.hub_id)
@@ -116,6 +115,8 @@ def _rows(flt: SlotFilter, now: datetime, *, start_from=None, start_until=None):
         )
         .order_by(Slot.start, Hub.code, Studio.code)
     )
+    if studio_ids is not None:
+        stmt = stmt.where(Slot.studio_id.in_(studio_ids or [-1]))
     if flt.region:
         stmt = stmt.where(Hub.region == flt.region)
     if flt.province:
@@ -146,35 +147,43 @@ def find_free_slots(
     now = now or utcnow()
     tz = _zone()
     hours = DAYPARTS.get(flt.daypart or "")
-    found: list[FreeSlot] = []
-    for row in _rows(flt, now, start_from=start_from, start_until=start_until):
-        (
-            code,
-            start,
-            end,
-            prime,
-            s_code,
-            s_name,
-            feats,
-            b_code,
-            b_name,
-            city,
-            prov,
-            region,
-            lat,
-            lon,
-        ) = row
+    # Features and distance are decided per studio (a few hundred rows), so the slot query only
+    # reads slots that can match; distances are computed once per base.
+    km_by_hub: dict[int, float | None] = {}
+    studio_ids: list[int] = []
+    for studio_id, feats, hub_id, lat, lon in db.session.execute(
+        select(Studio.id, Studio.features, Hub.id, Hub.lat, Hub.lon).join(
+            Hub, Hub.id == Studio.hub_id
+        )
+    ):
+        if hub_id not in km_by_hub:
+            km_by_hub[hub_id] = (
+                haversine_km(participant.lat, participant.lon, lat, lon) if participant else None
+            )
+        km = km_by_hub[hub_id]
         if flt.features and not flt.features <= set(feats or ()):
             continue
-        if hours is not None and not hours[0] <= start.astimezone(tz).hour < hours[1]:
-            continue
-        km = haversine_km(participant.lat, participant.lon, lat, lon) if participant else None
         if flt.max_km is not None and km is not None and km > flt.max_km:
+            continue
+        studio_ids.append(studio_id)
+    narrowed = bool(flt.features) or flt.max_km is not None
+    found: list[FreeSlot] = []
+    rows = _rows(
+        flt,
+        now,
+        studio_ids if narrowed else None,
+        start_from=start_from,
+        start_until=start_until,
+    )
+    for row in rows:
+        (code, start, end, prime, s_code, s_name, feats, b_code, b_name, city, prov, region,
+         hub_id) = row  # fmt: skip
+        if hours is not None and not hours[0] <= start.astimezone(tz).hour < hours[1]:
             continue
         found.append(
             FreeSlot(
                 code, start, end, prime, s_code, s_name, tuple(feats or ()),
-                b_code, b_name, city, prov, region, km,
+                b_code, b_name, city, prov, region, km_by_hub.get(hub_id),
             )
         )  # fmt: skip
     if flt.length > 1:
