@@ -182,6 +182,9 @@ def run_details(run: OptimizationRun, files_present: list[str] | None = None) ->
                 reason=rc.reason or "",
             )
         )
+    # Moves and drops first: they touch sessions people already had.
+    order = {"moved": 0, "dropped": 1, "added": 2}
+    details.sessions.sort(key=lambda row: order.get(row.change, 3))
     details.by_region = sorted(region.items())
     details.by_base = [(code, base_names[code], c) for code, c in sorted(base.items())]
     return details
