@@ -10,6 +10,7 @@ import sys
 import click
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.cli.params import DateParam
 from app.extensions import db
@@ -48,6 +49,8 @@ def reoptimize_command(week_start, time_limit) -> None:
         )
     except WeekError as e:
         raise click.ClickException(str(e)) from None
+    except SQLAlchemyError as e:
+        raise click.ClickException(_db_error(e)) from None
     s = run_summary(run)
     if run.state in ("failed", "skipped"):
         click.echo(f"run #{run.id} {run.state}: {run.message}", err=True)
@@ -59,6 +62,11 @@ def reoptimize_command(week_start, time_limit) -> None:
         f"worst region {before.get('min_region_ratio')} -> {after.get('min_region_ratio')}"
     )
     sys.exit(EXIT.get(run.state, 1))
+
+
+def _db_error(e: SQLAlchemyError) -> str:
+    first = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
+    return f"database error: {first} (is the schema migrated? flask --app wsgi db upgrade)"
 
 
 def _whoami() -> str:
@@ -76,7 +84,10 @@ def runs_command(as_json, limit) -> None:
     stmt = select(OptimizationRun).order_by(OptimizationRun.id.desc())
     if limit:
         stmt = stmt.limit(limit)
-    runs = list(reversed(db.session.scalars(stmt).all()))
+    try:
+        runs = list(reversed(db.session.scalars(stmt).all()))
+    except SQLAlchemyError as e:
+        raise click.ClickException(_db_error(e)) from None
     rows = [run_summary(r) for r in runs]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))

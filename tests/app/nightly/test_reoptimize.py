@@ -49,8 +49,12 @@ def test_a_run_applies_a_valid_better_plan_and_never_touches_fixed_bookings(nigh
     assert validate(snapshot, load_plan(folder / "plan.json")) == []
     assert validate(snapshot, load_plan(folder / "before.json")) == []
 
-    notes = db.session.scalar(select(func.count(Notification.id)))
-    assert notes > 0  # participants with accounts and the operators of the affected bases
+    # The operators of the affected bases hear about their base, with the run's counts.
+    kinds = set(db.session.scalars(select(Notification.kind)))
+    assert "run_base_changes" in kinds
+    note = db.session.scalar(select(Notification).where(Notification.kind == "run_base_changes"))
+    assert note.params["run"] == run.id
+    assert note.params["added"] + note.params["moved"] + note.params["dropped"] > 0
 
 
 def test_a_second_run_right_after_changes_little_and_keeps_everything_valid(nightly_app):
