@@ -58,6 +58,8 @@ class TemplateForm(FlaskForm):
     )
     prime_start = TimeField(_l("Prime time from"), validators=[DataRequired()])
     prime_end = TimeField(_l("Prime time until"), validators=[DataRequired()])
+    break_start = TimeField(_l("Blocked every day from"), validators=[Optional()])
+    break_end = TimeField(_l("Blocked every day until"), validators=[Optional()])
     submit = SubmitField(_l("Save template"))
 
 

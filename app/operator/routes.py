@@ -31,6 +31,7 @@ TIMETABLE_MESSAGES = {
     "no_days": lambda: _("Choose at least one open day."),
     "slot_length": lambda: _("A slot must last between 30 minutes and 8 hours."),
     "hours": lambda: _("The opening hours must hold at least one whole slot."),
+    "break": lambda: _("A blocked time must end after it starts."),
     "not_monday": lambda: _("A week starts on a Monday."),
     "no_template": lambda: _("Set up the weekly template first."),
     "no_studios": lambda: _("This base has no studios yet."),
@@ -181,6 +182,9 @@ def template(code: str):
         form.prime_start.data = time(spec.prime_start // 60, spec.prime_start % 60)
         prime_end = spec.prime_end % 1440
         form.prime_end.data = time(prime_end // 60, prime_end % 60)
+        if spec.break_start is not None and spec.break_end is not None:
+            form.break_start.data = time(spec.break_start // 60, spec.break_start % 60)
+            form.break_end.data = time((spec.break_end // 60) % 24, spec.break_end % 60)
     elif form.validate_on_submit():
         spec = timetable.TemplateSpec(
             weekdays=tuple(form.weekdays.data),
@@ -189,6 +193,8 @@ def template(code: str):
             slot_minutes=form.slot_minutes.data,
             prime_start=_minutes(form.prime_start.data),
             prime_end=_close_minutes(form.prime_end.data),
+            break_start=_minutes(form.break_start.data) if form.break_start.data else None,
+            break_end=_close_minutes(form.break_end.data) if form.break_end.data else None,
         )
         try:
             timetable.save_template(hub, spec, current_user)

@@ -42,7 +42,8 @@ class TimetableError(ValueError):
 
 @dataclass(frozen=True)
 class TemplateSpec:
-    """What the template form asks: days open, opening hours, slot length, prime hours."""
+    """What the template form asks: days open, opening hours, slot length, prime hours, and a
+    daily blocked time (a break, cleaning) during which no slot is offered."""
 
     weekdays: tuple[int, ...]
     open_minute: int
@@ -50,6 +51,8 @@ class TemplateSpec:
     slot_minutes: int = 120
     prime_start: int = 18 * 60
     prime_end: int = 22 * 60
+    break_start: int | None = None
+    break_end: int | None = None
 
     def blocks(self) -> list[tuple[int, int, int, bool]]:
         """(weekday, start, end, prime) for every whole slot between opening and closing."""
@@ -59,11 +62,17 @@ class TemplateSpec:
             raise TimetableError("slot_length", "slot length must be 30 to 480 minutes")
         if not 0 <= self.open_minute < self.close_minute <= 1440:
             raise TimetableError("hours", "closing must come after opening")
+        has_break = self.break_start is not None and self.break_end is not None
+        if has_break and not self.break_start < self.break_end:
+            raise TimetableError("break", "a blocked time must end after it starts")
         out = []
         for day in sorted(set(self.weekdays)):
             start = self.open_minute
             while start + self.slot_minutes <= self.close_minute:
                 end = start + self.slot_minutes
+                if has_break and start < self.break_end and end > self.break_start:
+                    start = self.break_end  # the first slot after the blocked time
+                    continue
                 prime = start < self.prime_end and end > self.prime_start
                 out.append((day, start, end, prime))
                 start = end
@@ -109,6 +118,9 @@ def describe_template(template: TimetableTemplate | None) -> TemplateSpec | None
         return None
     blocks = template.blocks
     primes = [b for b in blocks if b.prime]
+    first_day = [b for b in blocks if b.weekday == blocks[0].weekday]
+    gaps = [(a.end_minute, b.start_minute) for a, b in zip(first_day, first_day[1:], strict=False)]
+    gap = next(((a, b) for a, b in gaps if b > a), (None, None))
     return TemplateSpec(
         weekdays=tuple(sorted({b.weekday for b in blocks})),
         open_minute=min(b.start_minute for b in blocks),
@@ -116,6 +128,8 @@ def describe_template(template: TimetableTemplate | None) -> TemplateSpec | None
         slot_minutes=blocks[0].end_minute - blocks[0].start_minute,
         prime_start=min((b.start_minute for b in primes), default=18 * 60),
         prime_end=max((b.end_minute for b in primes), default=22 * 60),
+        break_start=gap[0],
+        break_end=gap[1],
     )
 
 
