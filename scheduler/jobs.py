@@ -26,6 +26,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +59,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec(
         id="nightly-reoptimize",
         name="Nightly re-optimization of the coming week(s)",
-        func="app.services.reoptimize:run_nightly",
+        func="app.services.nightly:run_nightly",
         cron_setting="NIGHTLY_CRON",
     ),
 )
@@ -128,11 +129,41 @@ def cron_trigger(expression: str, timezone: str):
     )
 
 
-def add_jobs(scheduler: BaseScheduler, app: Flask, jobs: tuple[JobSpec, ...] = JOBS) -> None:
-    """Put every job of ``jobs`` on ``scheduler`` with the app's cron times and time zone."""
+def latest_fire_time(expression: str, timezone: str, now: datetime) -> datetime | None:
+    """The latest time at or before ``now`` the cron expression fired (looking back 8 days)."""
+    trigger = cron_trigger(expression, timezone)
+    t = trigger.get_next_fire_time(None, now - timedelta(days=8))
+    latest = None
+    while t is not None and t <= now:
+        latest = t
+        t = trigger.get_next_fire_time(t, t + timedelta(seconds=1))
+    return latest
+
+
+def add_jobs(
+    scheduler: BaseScheduler,
+    app: Flask,
+    jobs: tuple[JobSpec, ...] = JOBS,
+    *,
+    catch_up: bool = False,
+) -> None:
+    """Put every job of ``jobs`` on ``scheduler`` with the app's cron times and time zone.
+
+    With ``catch_up``, a job whose last due time lies within the misfire grace (the process was
+    down at 02:00 and came back at 02:20) is due at once; the run's database key keeps that
+    from ever running a night twice.
+    """
     tz = app.config.get("TIMEZONE", "Asia/Shanghai")
+    grace = int(app.config.get("MISFIRE_GRACE_S", 3600))
     for spec in jobs:
         trigger = cron_trigger(app.config[spec.cron_setting], tz)
+        extra: dict[str, Any] = {}
+        if catch_up:
+            now = datetime.now(trigger.timezone)
+            missed = latest_fire_time(app.config[spec.cron_setting], tz, now)
+            if missed is not None and (now - missed).total_seconds() <= grace:
+                log.info("job %s was due at %s: running it now", spec.id, missed.isoformat())
+                extra["next_run_time"] = missed
         scheduler.add_job(
             run_job_in_app,
             trigger=trigger,
@@ -142,18 +173,19 @@ def add_jobs(scheduler: BaseScheduler, app: Flask, jobs: tuple[JobSpec, ...] = J
             replace_existing=True,
             coalesce=True,
             max_instances=1,
-            misfire_grace_time=int(app.config.get("MISFIRE_GRACE_S", 3600)),
+            misfire_grace_time=grace,
+            **extra,
         )
 
 
-def build_scheduler(app: Flask, *, blocking: bool = True) -> BaseScheduler:
+def build_scheduler(app: Flask, *, blocking: bool = True, catch_up: bool = False) -> BaseScheduler:
     """A scheduler in the app's time zone holding :data:`JOBS` (not started)."""
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     cls = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = cls(timezone=app.config.get("TIMEZONE", "Asia/Shanghai"))
-    add_jobs(scheduler, app)
+    add_jobs(scheduler, app, catch_up=catch_up)
     return scheduler
 
 
@@ -163,7 +195,7 @@ def run_scheduler(app: Flask) -> None:
     A signal only raises SystemExit in the main thread (nothing else is safe inside a signal
     handler); the scheduler then waits for a running job, so a run is never cut in half.
     """
-    scheduler = build_scheduler(app, blocking=True)
+    scheduler = build_scheduler(app, blocking=True, catch_up=True)
 
     def stop(signum: int, _frame: Any) -> None:
         raise SystemExit(0)
@@ -173,7 +205,9 @@ def run_scheduler(app: Flask) -> None:
     try:
         for job in scheduler.get_jobs():
             # Not started yet: ask the trigger (a job's next_run_time is only set on start).
-            first = job.trigger.get_next_fire_time(None, _now(scheduler))
+            first = getattr(job, "next_run_time", None) or job.trigger.get_next_fire_time(
+                None, _now(scheduler)
+            )
             log.info("job %s (%s): first run at %s", job.id, job.name, first.isoformat())
         log.info("scheduler started (pid %s)", os.getpid())
         scheduler.start()
@@ -186,9 +220,7 @@ def run_scheduler(app: Flask) -> None:
     log.info("scheduler stopped")
 
 
-def _now(scheduler: BaseScheduler):
-    from datetime import datetime
-
+def _now(scheduler: BaseScheduler) -> datetime:
     return datetime.now(scheduler.timezone)
 
 

@@ -35,7 +35,6 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.models import (
@@ -55,7 +54,7 @@ from app.services.run_diff import diff, merge_around, reason_for, touched_partic
 from app.services.run_notify import notify_run
 from app.services.solver_process import run_solver, solver_command
 from app.services.week_export import build_instance, build_plan
-from app.services.weeks import get_week, local_zone
+from app.services.weeks import get_week
 from scheduler.domain import Instance, Plan
 from scheduler.io import dump_instance, dump_plan, write_json
 from scheduler.metrics import figures
@@ -400,36 +399,3 @@ def _number(value) -> float | None:
 
 def _short(value) -> str | None:
     return str(value)[:32] if value is not None else None
-
-
-# ---------------------------------------------------------------------------- nightly
-
-
-def nightly_weeks(now: datetime | None = None) -> list[PlanningWeek]:
-    """Planning weeks overlapping the next ``NIGHTLY_WEEKS_AHEAD_DAYS`` days (local time)."""
-    tz = local_zone()
-    today = (now or utcnow()).astimezone(tz).date()
-    horizon = today + timedelta(days=int(current_app.config.get("NIGHTLY_WEEKS_AHEAD_DAYS", 7)))
-    weeks = db.session.scalars(
-        select(PlanningWeek)
-        .where(PlanningWeek.week_start <= horizon)
-        .order_by(PlanningWeek.week_start)
-    )
-    return [w for w in weeks if w.week_start + timedelta(days=w.days) > today]
-
-
-def run_nightly(app=None, *, now: datetime | None = None) -> list[OptimizationRun]:
-    """The nightly job: re-optimize each coming week once for tonight, whoever else tries too."""
-    now = now or utcnow()
-    night = now.astimezone(local_zone()).date().isoformat()
-    runs = []
-    for week in nightly_weeks(now):
-        key = run_guard.nightly_run_key(week, night)
-        try:
-            runs.append(
-                reoptimize(week.week_start, trigger="nightly", actor_label="scheduler", run_key=key)
-            )
-        except SQLAlchemyError:
-            db.session.rollback()
-            log.exception("nightly run of week %s could not start", week.week_start)
-    return runs

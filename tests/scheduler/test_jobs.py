@@ -103,7 +103,7 @@ def test_two_schedulers_at_the_same_night_give_one_run(pg_week_app):
 
     def tick() -> None:
         barrier.wait()
-        run_job_in_app(app, "app.services.reoptimize:run_nightly")
+        run_job_in_app(app, "app.services.nightly:run_nightly")
 
     threads = [threading.Thread(target=tick) for _ in range(2)]
     for t in threads:
@@ -116,7 +116,7 @@ def test_two_schedulers_at_the_same_night_give_one_run(pg_week_app):
     (skipped,) = [r for r in runs if r.state == "skipped"]
     assert "already took the nightly run" in skipped.message or "in progress" in skipped.message
     # Later the same night (a misfire caught up, a restarted process): still taken.
-    run_job_in_app(app, "app.services.reoptimize:run_nightly")
+    run_job_in_app(app, "app.services.nightly:run_nightly")
     db.session.expire_all()
     states = [r.state for r in db.session.scalars(select(OptimizationRun))]
     assert states.count("skipped") == 2 and len(states) == 3
@@ -163,3 +163,25 @@ def test_crontab_days_are_counted_from_sunday(field, names):
     from scheduler.jobs import _crontab_days
 
     assert _crontab_days(field) == names
+
+
+def test_the_night_comes_from_the_schedule_not_the_clock(app):
+    from app.services.nightly import scheduled_night
+
+    with app.app_context():
+        late = datetime(2026, 12, 8, 2, 40, tzinfo=SHANGHAI)
+        early = datetime(2026, 12, 8, 1, 0, tzinfo=SHANGHAI)
+        assert scheduled_night(late) == "2026-12-08"
+        assert scheduled_night(early) == "2026-12-07"  # yesterday's 02:00 is the latest due
+
+
+def test_a_run_missed_within_the_grace_is_caught_up_on_start(app):
+    from datetime import timedelta
+
+    five_ago = datetime.now(SHANGHAI) - timedelta(minutes=5)
+    app.config["NIGHTLY_CRON"] = f"{five_ago.minute} {five_ago.hour} * * *"
+    (job,) = build_scheduler(app, blocking=False, catch_up=True).get_jobs()
+    assert job.next_run_time == five_ago.replace(second=0, microsecond=0)
+    app.config["MISFIRE_GRACE_S"] = 60  # beyond the grace: wait for the next due time
+    (job,) = build_scheduler(app, blocking=False, catch_up=True).get_jobs()
+    assert getattr(job, "next_run_time", None) is None

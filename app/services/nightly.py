@@ -1,0 +1,66 @@
+"""The nightly job: every coming week re-optimized once per night, whoever else tries too.
+
+``run_nightly`` is what ``scheduler/jobs.py`` schedules. Each week's run carries the key
+``nightly:<week>:<night>`` (see ``run_guard``), where the night is taken from the cron schedule,
+so two scheduler processes, a restart, or a caught-up misfire never run a night twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.extensions import db
+from app.models import OptimizationRun, PlanningWeek, utcnow
+from app.services import run_guard
+from app.services.reoptimize import reoptimize
+from app.services.weeks import local_zone
+
+log = logging.getLogger("chunlei.runs")
+
+
+def nightly_weeks(now: datetime | None = None) -> list[PlanningWeek]:
+    """Planning weeks overlapping the next ``NIGHTLY_WEEKS_AHEAD_DAYS`` days (local time)."""
+    tz = local_zone()
+    today = (now or utcnow()).astimezone(tz).date()
+    horizon = today + timedelta(days=int(current_app.config.get("NIGHTLY_WEEKS_AHEAD_DAYS", 7)))
+    weeks = db.session.scalars(
+        select(PlanningWeek)
+        .where(PlanningWeek.week_start <= horizon)
+        .order_by(PlanningWeek.week_start)
+    )
+    return [w for w in weeks if w.week_start + timedelta(days=w.days) > today]
+
+
+def scheduled_night(now: datetime) -> str:
+    """The local date of the latest ``NIGHTLY_CRON`` time at or before ``now``: the night's key.
+
+    Taken from the schedule, not the clock, so a run caught up after a restart (within the
+    misfire grace) still counts as the night it was due.
+    """
+    from scheduler.jobs import latest_fire_time
+
+    tz = local_zone()
+    due = latest_fire_time(current_app.config.get("NIGHTLY_CRON", "0 2 * * *"), tz.key, now)
+    return (due or now).astimezone(tz).date().isoformat()
+
+
+def run_nightly(app=None, *, now: datetime | None = None) -> list[OptimizationRun]:
+    """The nightly job: re-optimize each coming week once for tonight, whoever else tries too."""
+    now = now or utcnow()
+    night = scheduled_night(now)
+    runs = []
+    for week in nightly_weeks(now):
+        key = run_guard.nightly_run_key(week, night)
+        try:
+            runs.append(
+                reoptimize(week.week_start, trigger="nightly", actor_label="scheduler", run_key=key)
+            )
+        except SQLAlchemyError:
+            db.session.rollback()
+            log.exception("nightly run of week %s could not start", week.week_start)
+    return runs
