@@ -51,10 +51,18 @@ def _booking_or_404(code: str) -> Booking:
 
 
 def _back(booking: Booking):
+    """Back to the page the action came from, else to the booking's week at its base."""
     target = request.form.get("next")
     if target and target.startswith("/operator/"):
         return redirect(target)
-    return redirect(url_for("operator.home"))
+    slots = booking.current_slots
+    if not slots:
+        return redirect(url_for("operator.home"))
+    week = slots[0].timetable_week
+    return redirect(
+        url_for("operator.bookings", code=week.hub.code, week=week.week_start.isoformat())
+        + f"#{booking.code}"
+    )
 
 
 ACTIONS = {
