@@ -35,6 +35,8 @@ def _messages() -> dict[str, str]:
         "needs": _("This studio lacks a feature the request needs."),
         "request_closed": _("This request is closed."),
         "request_full": _("This request already has all its sessions."),
+        "request": _("This request belongs to another participant."),
+        "invalid": _("This booking could not be made. Please choose the slots again."),
     }
 
 
