@@ -35,6 +35,8 @@ from scheduler.studios import assign_studios
 
 #: Weeks with at most about this many candidates are first solved as one model.
 FULL_MODEL_CANDIDATES = 40_000
+#: Stage 1 hands over to stage 2 after this share of the time without a gain.
+STALL_SHARE = 0.15
 #: CP-SAT time per area (the area grows while it is solved faster than this, shrinks otherwise).
 AREA_SECONDS = 1.5
 
@@ -49,6 +51,8 @@ class Search:
     rng: random.Random
     eligible: list[list[str]] = field(default_factory=list)
     area_bases: int = 6
+    #: bases per balance area (levels 3-5): small areas, many of them
+    balance_bases: int = 3
     #: how often an area around each request was tried without gain (such requests are drawn less)
     failures: Counter = field(default_factory=Counter)
     last_request: int | None = None
@@ -206,16 +210,16 @@ class Search:
     def balance_area(self) -> set[tuple[str, int]]:
         """One of the busiest bases, with the idlest bases its sessions could move to, all week."""
         util = self.utilization()
-        busy = sorted(util, key=util.get, reverse=True)[:8]
+        busy = sorted(util, key=util.get, reverse=True)[: max(2, len(util) // 4)]
         hot = self.rng.choice(busy)
         neighbours: Counter[str] = Counter()
         for a in self.sessions:
             if self.place(a)[0] == hot:
                 neighbours.update(self.eligible[self.req_index[a.request]])
         neighbours.pop(hot, None)
-        pool = sorted(neighbours, key=lambda b: util.get(b, 0.0))[: 2 * self.area_bases]
-        self.rng.shuffle(pool)
-        chosen = [hot, *pool[: max(1, self.area_bases - 1)]]
+        want = max(1, self.balance_bases - 1)
+        pool = sorted(neighbours, key=lambda b: util.get(b, 0.0))[: want + 1]
+        chosen = [hot, *self.rng.sample(pool, min(want, len(pool)))]
         return {(b, d) for b in chosen for d in range(self.instance.horizon_days)}
 
 
@@ -252,10 +256,12 @@ def run(search: Search, deadline: float, stage_split: float, on_step=None) -> No
 
     A stage starts with the whole week as one area when the week is small enough
     (``FULL_MODEL_CANDIDATES``) and ends early when that is proved optimal; otherwise, and after
-    that, it goes area by area.
+    that, it goes area by area. Stage 1 also hands over early when ``STALL_SHARE`` of the time
+    went by without a gain: levels 3-5 then get the time stage 1 could not use.
     """
     start = time.monotonic()
     switch = start + stage_split * (deadline - start)
+    stall = STALL_SHARE * (deadline - start)
     whole = search.estimated_size() <= FULL_MODEL_CANDIDATES
     for stage in (0, 1):
         end = switch if stage == 0 else deadline
@@ -265,7 +271,10 @@ def run(search: Search, deadline: float, stage_split: float, on_step=None) -> No
                 on_step(search)
             if optimal:
                 continue
+        last_gain = time.monotonic()
         while end - time.monotonic() > 0.3:
+            if stage == 0 and time.monotonic() - last_gain > stall:
+                break
             area = search.served_area() if stage == 0 else search.balance_area()
             if area is None:
                 break
@@ -273,11 +282,14 @@ def run(search: Search, deadline: float, stage_split: float, on_step=None) -> No
             t = time.monotonic()
             gained, _ = search.solve_area(area, stage, limit, end)
             took = time.monotonic() - t
-            if stage == 0 and not gained and search.last_request is not None:
+            if gained:
+                last_gain = time.monotonic()
+            elif stage == 0 and search.last_request is not None:
                 search.failures[search.last_request] += 1
+            size = "area_bases" if stage == 0 else "balance_bases"
             if took < 0.5 * limit:
-                search.area_bases += 1
-            elif took >= limit * 0.95 and search.area_bases > 1:
-                search.area_bases -= 1
+                setattr(search, size, getattr(search, size) + 1)
+            elif took >= limit * 0.95 and getattr(search, size) > 2 - stage:
+                setattr(search, size, getattr(search, size) - 1)
             if on_step:
                 on_step(search)

@@ -32,7 +32,7 @@ STAGE1_SHARE = 0.6
 #: Share of the time that re-ordered greedy starts may take.
 START_SHARE = 0.25
 #: Wall time kept back for validation and building the plan (plus a little per slot).
-RESERVE_S = 0.3
+RESERVE_S = 0.5
 RESERVE_PER_SLOT_S = 0.0001
 
 Progress = Callable[[float, float, float], None]

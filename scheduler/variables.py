@@ -42,6 +42,29 @@ class Vars:
         ]
         return cls(cands=cands, x=x)
 
+    # Constraints over candidates by index, written straight into the model's proto: on an area
+    # of a national week (~25k candidates) that is about 3x faster than ``model.add``, and
+    # building, not solving, is what limits how many areas the search gets through.
+
+    def at_most(self, model: cp_model.CpModel, idx: list[int], bound: int, name: str) -> None:
+        """``sum(x[i] for i in idx) <= bound``."""
+        c = model.proto.constraints.add()
+        c.name = name
+        if bound == 1:
+            c.at_most_one.literals.extend(self.x[i].index for i in idx)
+            return
+        c.linear.vars.extend(self.x[i].index for i in idx)
+        c.linear.coeffs.extend([1] * len(idx))
+        c.linear.domain.extend((0, bound))
+
+    def implies(self, model: cp_model.CpModel, idx: list[int], flag: cp_model.IntVar) -> None:
+        """``x[i] => flag`` for every ``i`` in ``idx``."""
+        constraints = model.proto.constraints
+        for i in idx:
+            c = constraints.add()
+            c.enforcement_literal.append(self.x[i].index)
+            c.bool_and.literals.append(flag.index)
+
     @cached_property
     def by_request(self) -> dict[int, list[int]]:
         """Candidate indices of each request (by index in ``instance.requests``)."""

@@ -19,5 +19,4 @@ def add_studio_capacity(model: cp_model.CpModel, vars: Vars, week: Candidates) -
     for (ci, q), idx in vars.by_class_position.items():
         size = week.classes[ci].size
         if len(idx) > size:
-            ct = model.add(cp_model.LinearExpr.sum([vars.x[i] for i in idx]) <= size)
-            ct.with_name(f"capacity[{week.classes[ci].name}:p{q}]")
+            vars.at_most(model, idx, size, f"capacity[{week.classes[ci].name}:p{q}]")

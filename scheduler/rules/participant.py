@@ -29,8 +29,7 @@ def add_no_overlap(model: cp_model.CpModel, vars: Vars, week: Candidates) -> Non
         for t in starts:
             covering = [i for i in idx if week.start[i] <= t < week.end[i]]
             if len(covering) > 1:
-                ct = model.add_at_most_one(vars.x[i] for i in covering)
-                ct.with_name(f"overlap[{p}/d{d}@{t}]")
+                vars.at_most(model, covering, 1, f"overlap[{p}/d{d}@{t}]")
 
 
 def add_daily_cap(model: cp_model.CpModel, vars: Vars, week: Candidates) -> None:
@@ -41,9 +40,7 @@ def add_daily_cap(model: cp_model.CpModel, vars: Vars, week: Candidates) -> None
     for (p, d), idx in vars.by_participant_day.items():
         left = cap - week.kept_per_day.get((p, d), 0)
         if len(idx) > left:
-            model.add(cp_model.LinearExpr.sum([vars.x[i] for i in idx]) <= left).with_name(
-                f"daily_cap[{p}/d{d}]"
-            )
+            vars.at_most(model, idx, left, f"daily_cap[{p}/d{d}]")
 
 
 def add_same_day_same_base(model: cp_model.CpModel, vars: Vars, week: Candidates) -> None:
@@ -67,6 +64,5 @@ def add_same_day_same_base(model: cp_model.CpModel, vars: Vars, week: Candidates
             vars.at_base[(p, d, b)] = y
             vars.derived.append((y, lambda chosen, m=members: int(any(i in chosen for i in m))))
             flags.append(y)
-            for i in members:
-                model.add_implication(vars.x[i], y)
+            vars.implies(model, members, y)
         model.add_at_most_one(flags).with_name(f"same_base[{p}/d{d}]")
