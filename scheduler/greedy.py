@@ -40,11 +40,45 @@ class Calendar:
         self.per_day: Counter[tuple[str, date]] = Counter()
         self.base_of_day: dict[tuple[str, date], str] = {}
         self.day_of_slot = {s.id: inst.local_day(s.start) for s in inst.slots}
+        # Per studio, "the next free slot at or after index i" as a union-find forest over the
+        # studio's slots in time order: a scan jumps over taken slots instead of testing them.
+        self.index_of = {
+            s.id: i for slots in inst.slots_by_studio.values() for i, s in enumerate(slots)
+        }
+        self.next_free_of = {
+            sid: list(range(len(slots) + 1)) for sid, slots in inst.slots_by_studio.items()
+        }
+        # Per studio, for each slot index, the index of the studio's first slot of a later day:
+        # a scan skips a whole day the participant cannot use (daily cap, another base).
+        self.next_day_of = {}
+        for sid, slots in inst.slots_by_studio.items():
+            nxt, later = [0] * len(slots), len(slots)
+            for i in range(len(slots) - 1, -1, -1):
+                if (
+                    i + 1 < len(slots)
+                    and self.day_of_slot[slots[i + 1].id] != self.day_of_slot[slots[i].id]
+                ):
+                    later = i + 1
+                nxt[i] = later
+            self.next_day_of[sid] = nxt
+
+    def next_free(self, studio: str, i: int) -> int:
+        """The index of the first free slot of ``studio`` at or after ``i`` (its slot count when
+        none is)."""
+        parent = self.next_free_of[studio]
+        root = i
+        while parent[root] != root:
+            root = parent[root]
+        while parent[i] != root:  # path compression
+            parent[i], i = root, parent[i]
+        return root
 
     def copy(self) -> Calendar:
         """An independent copy (to try placements without touching this one)."""
         other = Calendar.__new__(Calendar)
-        other.inst, other.day_of_slot = self.inst, self.day_of_slot
+        other.inst, other.day_of_slot, other.index_of = self.inst, self.day_of_slot, self.index_of
+        other.next_day_of = self.next_day_of
+        other.next_free_of = {k: list(v) for k, v in self.next_free_of.items()}
         other.used = set(self.used)
         other.count = Counter(self.count)
         other.busy = defaultdict(list, {k: list(v) for k, v in self.busy.items()})
@@ -56,23 +90,31 @@ class Calendar:
         pid = request.participant
         day = self.day_of_slot[slots[0].id]
         self.used.update(s.id for s in slots)
+        for s in slots:
+            self.next_free_of[s.studio][self.index_of[s.id]] = self.index_of[s.id] + 1
         self.count[request.id] += 1
         self.busy[pid].append((slots[0].start, slots[-1].end))
         self.per_day[pid, day] += 1
         self.base_of_day.setdefault((pid, day), self.inst.studio_by_id[slots[0].studio].base)
 
-    def participant_can(self, pid: str, base: str, first: Slot, end: datetime) -> bool:
-        """Daily cap, same day same base and no overlap for one more session of ``pid`` that
-        starts with slot ``first`` and ends at ``end``."""
+    def day_open(self, pid: str, base: str, day: date) -> bool:
+        """Whether ``pid`` may have one more session on ``day`` at ``base`` (daily cap, same day
+        same base)."""
         policy = self.inst.policy
-        day = self.day_of_slot[first.id]
-        start = first.start
         cap = policy.max_sessions_per_day
         if cap is not None and self.per_day[pid, day] >= cap:
             return False
-        if policy.same_day_same_base and self.base_of_day.get((pid, day), base) != base:
-            return False
+        return not policy.same_day_same_base or self.base_of_day.get((pid, day), base) == base
+
+    def free_of_own_sessions(self, pid: str, start: datetime, end: datetime) -> bool:
         return all(end <= s or e <= start for s, e in self.busy[pid])
+
+    def participant_can(self, pid: str, base: str, first: Slot, end: datetime) -> bool:
+        """Daily cap, same day same base and no overlap for one more session of ``pid`` that
+        starts with slot ``first`` and ends at ``end``."""
+        return self.day_open(pid, base, self.day_of_slot[first.id]) and (
+            self.free_of_own_sessions(pid, first.start, end)
+        )
 
 
 def eligible_bases(inst: Instance, request: Request) -> list[str]:
@@ -96,7 +138,11 @@ def greedy(inst: Instance) -> Plan:
     """Keep every booking, then serve requests first come, first served (see the module doc)."""
     t0 = time.perf_counter()
     cal = Calendar(inst)
-    starts = {sid: [s.start for s in slots] for sid, slots in inst.slots_by_studio.items()}
+    # Times as POSIX seconds: comparing aware datetimes costs an offset lookup each time.
+    starts = {
+        sid: [s.start.timestamp() for s in slots] for sid, slots in inst.slots_by_studio.items()
+    }
+    ends = {sid: [s.end.timestamp() for s in slots] for sid, slots in inst.slots_by_studio.items()}
     assignments = [Assignment(b.request, b.slots) for b in inst.bookings]
     for b in inst.bookings:
         cal.take(inst.request_by_id[b.request], tuple(inst.slot_by_id[s] for s in b.slots))
@@ -107,7 +153,8 @@ def greedy(inst: Instance) -> Plan:
         missing = r.sessions - cal.count[r.id]
         if missing <= 0:
             continue
-        earliest = r.window_start if freeze is None else max(r.window_start, freeze)
+        earliest = (r.window_start if freeze is None else max(r.window_start, freeze)).timestamp()
+        window = (earliest, r.window_end.timestamp())
         studios_by_base = {
             b: [s.id for s in inst.base_by_id[b].studios if r.needs <= s.features]
             for b in eligible_bases(inst, r)
@@ -115,7 +162,7 @@ def greedy(inst: Instance) -> Plan:
         while missing > 0:
             run = None
             for base, studios in studios_by_base.items():
-                run = _earliest_run(inst, cal, r, base, studios, starts, earliest)
+                run = _earliest_run(inst, cal, r, base, studios, starts, ends, window)
                 if run is not None:
                     break
             if run is None:
@@ -136,20 +183,33 @@ def greedy(inst: Instance) -> Plan:
     return Plan(inst.name, tuple(assignments), tuple(unassigned), stats)
 
 
-def _earliest_run(inst, cal, r, base, studios, starts, earliest) -> tuple[Slot, ...] | None:
+def _earliest_run(inst, cal, r, base, studios, starts, ends, window) -> tuple[Slot, ...] | None:
     """The earliest free run of ``r.length`` consecutive slots that the participant may take, in
     the first of ``studios`` (in the base's order) that has one; None if none has."""
+    length, pid = r.length, r.participant
+    open_day: dict[date, bool] = {}
     for sid in studios:
         slots = inst.slots_by_studio[sid]
-        first = bisect_left(starts[sid], earliest)
-        for i in range(first, len(slots) - r.length + 1):
-            run = slots[i : i + r.length]
-            if run[-1].end > r.window_end:
+        next_day = cal.next_day_of[sid]
+        studio_ends = ends[sid]
+        i = cal.next_free(sid, bisect_left(starts[sid], window[0]))
+        while i + length <= len(slots):
+            if studio_ends[i + length - 1] > window[1]:
                 break  # later runs end later still
-            if (
-                all(s.id not in cal.used for s in run)
-                and all(x.end == y.start for x, y in zip(run, run[1:], strict=False))
-                and cal.participant_can(r.participant, base, run[0], run[-1].end)
+            run = slots[i : i + length]
+            day = cal.day_of_slot[run[0].id]
+            if day not in open_day:
+                open_day[day] = cal.day_open(pid, base, day)
+            if not open_day[day]:
+                i = cal.next_free(sid, next_day[i])
+                continue
+            taken = [k for k in range(1, length) if run[k].id in cal.used]
+            if taken:
+                i = cal.next_free(sid, i + taken[-1] + 1)
+                continue
+            if all(x.end == y.start for x, y in zip(run, run[1:], strict=False)) and (
+                cal.free_of_own_sessions(pid, run[0].start, run[-1].end)
             ):
                 return run
+            i = cal.next_free(sid, i + 1)
     return None
