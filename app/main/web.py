@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -25,6 +25,8 @@ LANG_COOKIE = "lang"
 def select_locale() -> str:
     """``?lang=`` wins, then the session, then the cookie, then the account; zh_CN otherwise."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI and background jobs: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     wanted = request.args.get("lang")
     if wanted in languages:
         session["lang"] = wanted
