@@ -119,7 +119,6 @@ def test_inconsistent_input_is_refused_and_nothing_written(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_solve_through_the_cli(small_week, tmp_path):
-    pytest.importorskip("scheduler.solve", reason="the CP-SAT solver is not built yet")
     plan = tmp_path / "plan.json"
     done = run("solve", str(small_week), "-o", str(plan), "--time-limit", "5", "--workers", "2")
     assert done.returncode == 0, done.stderr
