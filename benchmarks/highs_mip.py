@@ -237,8 +237,10 @@ def solve_highs(
     info = h.getInfo()
     status = h.modelStatusToString(h.getModelStatus())
     elapsed = time.perf_counter() - t0
-    if info.primal_solution_status != 2:  # no feasible point
-        return Result(status, None, None, elapsed, n, build_s=build_s)
+    bound = float(info.mip_dual_bound)
+    bound = bound if np.isfinite(bound) else None
+    if info.primal_solution_status != 2:  # no feasible point, maybe a bound
+        return Result(status, None, bound, elapsed, n, build_s=build_s)
     x = np.asarray(h.getSolution().col_value[:n])
     chosen = [p for p in range(n) if x[p] > 0.5]
     assignments = [Assignment(b.request, b.slots) for b in kept]
@@ -246,7 +248,6 @@ def solve_highs(
         Assignment(inst.requests[req[p]].id, tuple(s.id for s in runs[p])) for p in chosen
     ]
     best = kept_weight + sum(weight[p] for p in chosen)
-    bound = float(info.mip_dual_bound)
     plan = Plan(
         inst.name,
         tuple(assignments),

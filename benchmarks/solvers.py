@@ -82,7 +82,7 @@ def child(args: argparse.Namespace) -> int:
             Path(args.result).write_text(json.dumps(out), encoding="utf-8")
             return 0
         if res.plan is None:
-            out.update(status=res.status)
+            out.update(status=res.status, bound=res.bound)
             Path(args.result).write_text(json.dumps(out), encoding="utf-8")
             return 0
         plan = res.plan

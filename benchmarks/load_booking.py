@@ -1,0 +1,473 @@
+"""Load run of the booking API: gunicorn against a fresh PostgreSQL database with the demo data.
+
+    make bench-load          (or: python -m benchmarks.load_booking --help)
+
+Creates a scratch database on the local PostgreSQL server, migrates it, seeds the demo week,
+adds benchmark participants with accounts, starts gunicorn on 127.0.0.1, then drives two
+phases from a bounded pool of client threads: booking POSTs (a share of them deliberately
+contested) and slot-list GETs. Prints throughput and p50/p95/p99 per endpoint, checks that no
+slot is held twice and that every 201 is one booking, then stops gunicorn and drops the
+database. Every request goes to 127.0.0.1; every loop is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@dataclass
+class Sample:
+    """Latencies (ms) and status codes of one endpoint in one phase."""
+
+    name: str
+    ms: list[float] = field(default_factory=list)
+    statuses: Counter = field(default_factory=Counter)
+    wall_s: float = 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) by the nearest-rank method."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- database: create, migrate, seed, add benchmark participants -----------------------------
+
+
+def create_database(server_url: str) -> tuple[str, str, str]:
+    """A new empty database; returns (its name, the maintenance URL, its URL)."""
+    base = server_url.replace("postgresql+psycopg://", "postgresql://").rpartition("/")[0]
+    name = f"chunlei_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name, f"{base}/postgres", f"{base}/{name}"
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def prepare(db_url: str, secret: str, people: int, seed: int) -> dict:
+    """Migrate, seed the demo week, add ``people`` fresh participants with tokens."""
+    os.environ["DATABASE_URL"] = db_url
+    os.environ["SECRET_KEY"] = secret
+    from argon2 import PasswordHasher
+    from flask_migrate import upgrade
+    from sqlalchemy import insert, select
+
+    from app import create_app
+    from app.api.auth import issue_token
+    from app.demo.seed import seed_demo
+    from app.extensions import db
+    from app.models import Participant, User
+    from app.services.weeks import local_zone, next_week_start
+
+    app = create_app()
+    with app.app_context():
+        t0 = time.perf_counter()
+        upgrade()
+        week = next_week_start(tz=local_zone())
+        result = seed_demo(db.session, seed=seed, week_start=week)
+        print(f"  migrated and seeded the week of {week} in {time.perf_counter() - t0:.1f} s")
+        print("  " + ", ".join(f"{k} {v:,}" for k, v in result.counts.items()))
+        cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash("bench")
+        db.session.execute(
+            insert(Participant),
+            [
+                {
+                    "code": f"PB{i:05d}",
+                    "name": f"压测合作社{i}",
+                    "kind": "producer",
+                    "province": "山东省",
+                    "region": "east",
+                    "lat": 36.0,
+                    "lon": 118.0,
+                    "priority": 1,
+                }
+                for i in range(people)
+            ],
+        )
+        pid = dict(db.session.execute(select(Participant.code, Participant.id)).all())
+        db.session.execute(
+            insert(User),
+            [
+                {
+                    "username": f"bench{i}",
+                    "role": "participant",
+                    "participant_id": pid[f"PB{i:05d}"],
+                    "password_hash": cheap,
+                }
+                for i in range(people)
+            ],
+        )
+        db.session.commit()
+        users = db.session.scalars(select(User).where(User.username.like("bench%"))).all()
+        tokens = [issue_token(u) for u in sorted(users, key=lambda u: u.id)]
+        rows = db.session.execute(select_free_slots(), {"after": week_start_instant(week)}).all()
+        db.session.remove()
+    return {"tokens": tokens, "free": rows, "week": week}
+
+
+def select_free_slots():
+    from sqlalchemy import text
+
+    return text(
+        """
+        SELECT s.code, h.code, (s.start AT TIME ZONE 'Asia/Shanghai')::date AS day
+        FROM slots s JOIN studios st ON st.id = s.studio_id JOIN hubs h ON h.id = st.hub_id
+        JOIN timetable_weeks tw ON tw.id = s.timetable_week_id
+        LEFT JOIN slot_holds sh ON sh.slot_id = s.id
+        WHERE tw.state = 'published' AND s.state = 'open' AND sh.slot_id IS NULL
+          AND s.start > :after
+        ORDER BY s.id
+        """
+    )
+
+
+def week_start_instant(week):
+    from datetime import datetime
+    from datetime import time as dtime
+    from zoneinfo import ZoneInfo
+
+    return max(
+        datetime.combine(week, dtime(0), ZoneInfo("Asia/Shanghai")),
+        datetime.now(ZoneInfo("UTC")),
+    )
+
+
+def plan_bookings(free: list, people: int, count: int, contested: float, rng) -> list:
+    """(person, slot) pairs that keep the rules: at most one slot per person and day.
+
+    A ``contested`` share is added on top: a second person, free that day, aims at a slot
+    already planned for someone else — exactly one of the two must win (201 and 409).
+    """
+    by_day = defaultdict(list)
+    for code, _hub, day in free:
+        by_day[day].append(code)
+    slot_day = {code: day for code, _hub, day in free}
+    plan: list[tuple[int, str]] = []
+    busy: set[tuple[int, object]] = set()
+    person_days = [(p, d) for d in sorted(by_day) for p in range(people)]
+    rng.shuffle(person_days)
+    for p, d in person_days:
+        if len(plan) >= count or not by_day[d]:
+            continue
+        plan.append((p, by_day[d].pop()))
+        busy.add((p, d))
+    rivals = []
+    for p, slot in plan[: int(len(plan) * contested)]:
+        day = slot_day[slot]
+        other = next(
+            (q for q in rng.sample(range(people), people) if q != p and (q, day) not in busy),
+            None,
+        )
+        if other is not None:
+            busy.add((other, day))
+            rivals.append((other, slot))
+    plan = plan[: count - len(rivals)] + rivals
+    rng.shuffle(plan)
+    return plan
+
+
+# --- the server ---------------------------------------------------------------------------
+
+
+def start_gunicorn(db_url: str, secret: str, port: int, workers: int, log: Path):
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "SECRET_KEY": secret,
+        "CHUNLEI_ENV": "benchmark",
+        "LOGIN_RATE_LIMIT": "100000 per minute",
+    }
+    cmd = [
+        sys.executable, "-m", "gunicorn", "wsgi:app",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+        "--worker-class", "sync", "--backlog", "512", "--log-level", "warning",
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited: {log.read_text()[-2000:]}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/v1/openapi.json")
+            if conn.getresponse().status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.3)
+    stop_gunicorn(proc)
+    raise RuntimeError("gunicorn did not answer within 60 s")
+
+
+def stop_gunicorn(proc) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+# --- the client ---------------------------------------------------------------------------
+
+
+def server_cpu(proc, db_url: str) -> tuple[float, float]:
+    """CPU seconds used so far by gunicorn (master and workers) and by this database's backends.
+
+    Divided by the requests of a phase this is the cost of one request, which says what an
+    otherwise idle machine could serve (cores / cost) even when the run shares its cores.
+    """
+    name = db_url.rsplit("/", 1)[1]
+    with psycopg.connect(db_url.replace("+psycopg", ""), autocommit=True) as conn:
+        pids = [r[0] for r in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )]  # fmt: skip
+    app = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+    return _cpu(app), _cpu(pids)
+
+
+def _cpu(procs) -> float:
+    total = 0.0
+    for p in procs:
+        try:
+            t = (p if isinstance(p, psutil.Process) else psutil.Process(p)).cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system
+    return total
+
+
+def run_phase(port: int, jobs: list, threads: int, max_s: float) -> tuple[dict, float]:
+    """Send ``jobs`` ((name, method, path, body, token)) from ``threads`` threads; bounded."""
+    samples: dict[str, Sample] = {}
+    lock = threading.Lock()
+    cursor = iter(enumerate(jobs))
+    deadline = time.monotonic() + max_s
+    results = []
+
+    def worker():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.monotonic() < deadline:
+            with lock:
+                item = next(cursor, None)
+            if item is None:
+                break
+            _, (name, method, path, body, token) = item
+            headers = {"Authorization": f"Bearer {token}"}
+            payload = None
+            if body is not None:
+                payload = json.dumps(body)
+                headers["Content-Type"] = "application/json"
+            t0 = time.perf_counter()
+            try:
+                conn.request(method, path, body=payload, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                status = resp.status
+                if resp.getheader("Connection", "").lower() == "close":
+                    conn.close()
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                status, data = 0, b""
+            ms = (time.perf_counter() - t0) * 1000
+            with lock:
+                s = samples.setdefault(name, Sample(name))
+                s.ms.append(ms)
+                s.statuses[status] += 1
+                results.append((name, body, status, data))
+        conn.close()
+
+    t0 = time.perf_counter()
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    wall = time.perf_counter() - t0
+    for s in samples.values():
+        s.wall_s = wall
+    return {"samples": samples, "results": results}, wall
+
+
+def print_table(samples: list[Sample]) -> None:
+    print(f"  {'endpoint':<24}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
+          f"{'p99 ms':>9}{'max ms':>9}  statuses")  # fmt: skip
+    for s in samples:
+        rate = len(s.ms) / s.wall_s if s.wall_s else 0
+        codes = " ".join(f"{k}:{v}" for k, v in sorted(s.statuses.items()))
+        print(
+            f"  {s.name:<24}{len(s.ms):>9}{rate:>9.0f}{percentile(s.ms, 0.5):>9.1f}"
+            f"{percentile(s.ms, 0.95):>9.1f}{percentile(s.ms, 0.99):>9.1f}{max(s.ms):>9.1f}  {codes}"
+        )
+
+
+def verify(db_url: str, created: int) -> list[str]:
+    """Zero double bookings, holds consistent with bookings, one booking per 201."""
+    problems = []
+    with psycopg.connect(db_url.replace("+psycopg", "")) as conn:
+        doubles = conn.execute(
+            """SELECT bs.slot_id, count(*) FROM booking_slots bs JOIN bookings b
+               ON b.id = bs.booking_id WHERE bs.released_at IS NULL
+               AND b.status IN ('tentative', 'confirmed', 'locked')
+               GROUP BY bs.slot_id HAVING count(*) > 1"""
+        ).fetchall()
+        if doubles:
+            problems.append(f"{len(doubles)} slot(s) booked twice: {doubles[:5]}")
+        mismatched = conn.execute(
+            """SELECT count(*) FROM booking_slots bs JOIN bookings b ON b.id = bs.booking_id
+               LEFT JOIN slot_holds h ON h.slot_id = bs.slot_id AND h.booking_id = b.id
+               WHERE bs.released_at IS NULL AND b.status <> 'cancelled' AND h.slot_id IS NULL"""
+        ).fetchone()[0]
+        if mismatched:
+            problems.append(f"{mismatched} active booking slot(s) without a hold")
+        made = conn.execute(
+            """SELECT count(*) FROM bookings b JOIN participants p ON p.id = b.participant_id
+               WHERE p.code LIKE 'PB%'"""
+        ).fetchone()[0]
+        if made != created:
+            problems.append(f"{created} answers 201 but {made} bookings in the database")
+        capped = conn.execute(
+            """SELECT participant_id, day, count(*) FROM (
+                 SELECT b.id, b.participant_id,
+                        (min(s.start) AT TIME ZONE 'Asia/Shanghai')::date AS day
+                 FROM bookings b JOIN slot_holds h ON h.booking_id = b.id
+                 JOIN slots s ON s.id = h.slot_id GROUP BY b.id, b.participant_id) sessions
+               GROUP BY 1, 2 HAVING count(*) > 2"""
+        ).fetchall()
+        if capped:
+            problems.append(f"{len(capped)} participant-day(s) over the daily cap")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--pg-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG),
+                    help="any database URL on the PostgreSQL server to use (a scratch "
+                    "database is created beside it and dropped)")  # fmt: skip
+    ap.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    ap.add_argument("--threads", type=int, default=16, help="client threads")
+    ap.add_argument("--bookings", type=int, default=3000, help="booking POSTs to send")
+    ap.add_argument("--gets", type=int, default=3000, help="slot-list GETs to send")
+    ap.add_argument("--contested", type=float, default=0.05,
+                    help="share of booking POSTs aimed at an already-targeted slot")  # fmt: skip
+    ap.add_argument("--people", type=int, default=1500, help="benchmark participants")
+    ap.add_argument("--max-seconds", type=float, default=60.0, help="cap per phase")
+    ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--keep-db", action="store_true", help="do not drop the database")
+    args = ap.parse_args(argv)
+    if not args.pg_url.startswith("postgres"):
+        ap.error("--pg-url must be a PostgreSQL URL")
+
+    rng = random.Random(args.seed)
+    secret = secrets.token_hex(16)
+    name, admin_url, db_url = create_database(args.pg_url)
+    print(f"Load run: gunicorn x{args.workers} on 127.0.0.1, {args.threads} client threads, "
+          f"{os.cpu_count()} cores, database {name}")  # fmt: skip
+    proc = None
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"{name}-gunicorn.log"
+    try:
+        data = prepare(db_url, secret, args.people, args.seed)
+        tokens, free = data["tokens"], data["free"]
+        plan = plan_bookings(free, len(tokens), args.bookings, args.contested, rng)
+        book_jobs = [
+            ("POST /bookings", "POST", "/api/v1/bookings", {"slots": [slot]}, tokens[p])
+            for p, slot in plan
+        ]
+        bases_days = sorted({(hub, day) for _code, hub, day in free})
+        get_jobs = []
+        for _ in range(args.gets):
+            hub, day = rng.choice(bases_days)
+            path = f"/api/v1/slots?base={hub}&date={day.isoformat()}&free=true"
+            get_jobs.append(("GET /slots", "GET", path, None, rng.choice(tokens)))
+        print(f"  {len(free):,} free slots; {len(book_jobs):,} booking POSTs planned "
+              f"({len(plan) - len({s for _, s in plan}):,} contested); "
+              f"{len(get_jobs):,} slot-list GETs")  # fmt: skip
+
+        proc = start_gunicorn(db_url, secret, free_port(), args.workers, log)
+        port = int(proc.args[proc.args.index("--bind") + 1].rsplit(":", 1)[1])
+        warm = [get_jobs[i % len(get_jobs)] for i in range(min(200, len(get_jobs)))]
+        run_phase(port, warm, args.threads, 15)  # connections, imports, caches
+
+        cpu0 = server_cpu(proc, db_url)
+        booked, _ = run_phase(port, book_jobs, args.threads, args.max_seconds)
+        cpu1 = server_cpu(proc, db_url)
+        listed, _ = run_phase(port, get_jobs, args.threads, args.max_seconds)
+        cpu2 = server_cpu(proc, db_url)
+        print("\nResults (latency measured at the client, wall time per phase):")
+        print_table([*booked["samples"].values(), *listed["samples"].values()])
+        cores = os.cpu_count() or 1
+        for label, phase, a, b in (("POST /bookings", booked, cpu0, cpu1),
+                                   ("GET /slots", listed, cpu1, cpu2)):  # fmt: skip
+            n = len(phase["results"]) or 1
+            app_ms, db_ms = ((b[i] - a[i]) / n * 1000 for i in (0, 1))
+            print(f"  {label:<16} server CPU {app_ms + db_ms:5.1f} ms/request (gunicorn "
+                  f"{app_ms:.1f} + PostgreSQL {db_ms:.1f}) -> an idle {cores}-core machine: "
+                  f"~{cores * 1000 / (app_ms + db_ms):,.0f} req/s")  # fmt: skip
+        print(f"  machine load average during the run: {os.getloadavg()[0]:.1f}")
+
+        created = sum(1 for _n, _b, status, _d in booked["results"] if status == 201)
+        by_slot = defaultdict(list)
+        for _n, body, status, _d in booked["results"]:
+            by_slot[body["slots"][0]].append(status)
+        contested = [v for v in by_slot.values() if len(v) > 1]
+        ok_contests = sum(1 for v in contested if sorted(v) == [201, 409])
+        print(f"\n  contested slots: {len(contested)}, each one 201 + one 409: {ok_contests}")
+        unexpected = Counter(
+            json.loads(d or b"{}").get("error", {}).get("reason")
+            for _n, _b, status, d in booked["results"]
+            if status not in (201, 409)
+        )
+        if unexpected:
+            print(f"  other booking answers: {dict(unexpected)}")
+        problems = verify(db_url, created)
+        print(f"  bookings created: {created:,}; integrity: "
+              + ("OK — zero double bookings" if not problems else "; ".join(problems)))  # fmt: skip
+        return 1 if problems else 0
+    finally:
+        if proc is not None:
+            stop_gunicorn(proc)
+        if not args.keep_db:
+            drop_database(admin_url, name)
+        else:
+            print(f"  kept database {db_url}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
