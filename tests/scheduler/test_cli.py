@@ -1,12 +1,13 @@
 """The command line end to end: generate a week, greedy, check, explain, and bad input."""
 
+import io
 import json
 import subprocess
 import sys
 
 import pytest
 
-from scheduler.cli import main
+from scheduler.cli import Progress, main
 from scheduler.io import dump_instance, load_plan, write_json
 from tests.scheduler.builders import req, slot, week
 
@@ -125,3 +126,29 @@ def test_solve_through_the_cli(small_week, tmp_path):
     assert "weighted served" in done.stdout and "status" in done.stdout
     assert load_plan(plan).assignments
     assert run("check", str(small_week), str(plan)).returncode == 0
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_one_updating_line_on_a_terminal():
+    out = FakeTerminal()
+    progress = Progress(out)
+    progress(1.0, 700, 800)
+    progress(2.0, 750, 760)
+    progress.close()
+    text = out.getvalue()
+    assert text.count("\r") == 2 and text.endswith("\n") and text.count("\n") == 1
+    assert "objective 750  bound 760  gap 1.32 %" in text
+
+
+def test_progress_periodic_lines_otherwise():
+    out = io.StringIO()
+    progress = Progress(out, every_s=3600)
+    for k in range(5):
+        progress(float(k), 700 + k, 800)
+    progress.close()
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1 and "objective 700" in lines[0]  # the first, then none for an hour
