@@ -28,12 +28,16 @@ Objective, in the spec's order (each a :class:`~scheduler.rules.Penalty` to mini
 ``k`` is multiplied by the product of ``worst + 1`` of every level below it, so all lower levels
 together can never outweigh one unit of a higher one. Doing that for all five levels at once
 overflows 64-bit coefficients on a national week (about 10^20), so the solve is staged (see
-``STAGES`` and ``solve.py``): stage 1 minimises levels 1-2 strictly; stage 2 keeps every
+``STAGES`` and ``lns.py``): stage 1 minimises levels 1-2 strictly; stage 2 keeps every
 request's number of sessions from stage 1 (so levels 1 and 2 cannot get worse: the same sessions
 of the same participants are served) and minimises levels 3-5 strictly by moving them. Mixing
-levels 3-5 into stage 1 as a tie-break was tried: the search then spends itself on the tie-break
-and stops improving level 1. The result is lexicographic in the spec's order up to what each
-stage finds in its time.
+levels 3-5 into stage 1 was tried twice: as a compressed tie-break the search spent itself on the
+tie-break and stopped improving level 1 (746 instead of 765 on sample-small in 10 s); with
+balance as a strict third level, national lost a few sessions and balanced no better. The result
+is lexicographic in the spec's order up to what each stage finds in its time.
+
+The same model serves a whole week (small weeks) and one area of a week (``lns.py``): an area is
+just a smaller candidate set whose outside sessions are constants.
 """
 
 from __future__ import annotations
