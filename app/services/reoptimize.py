@@ -347,6 +347,8 @@ def _apply_once(
         return run_guard.fail(run_id, f"the database refused the apply: {cause}")
     except PlanRejected as e:
         db.session.rollback()
+        if bookings_fingerprint(db.session.get(PlanningWeek, week_id)) != seen:
+            return None  # a booking landed between our look and apply_plan's: look again
         first = f", first: {e.violations[0]}" if e.violations else ""
         return run_guard.fail(run_id, f"{e}{first}")
     folder = run_folder(run)
