@@ -60,6 +60,8 @@ class Search:
     failures: Counter = field(default_factory=Counter)
     last_request: int | None = None
     log: list = field(default_factory=list)
+    #: stages (0: levels 1-2, 1: levels 3-5) whose whole-week model CP-SAT proved optimal
+    proved: set = field(default_factory=set)
     iterations: int = 0
     improvements: int = 0
     solved_optimally: int = 0
@@ -273,6 +275,7 @@ def run(search: Search, deadline: float, stage_split: float, on_step=None) -> No
             if on_step:
                 on_step(search)
             if optimal:
+                search.proved.add(stage)
                 continue
         last_gain = time.monotonic()
         while end - time.monotonic() > 0.3:

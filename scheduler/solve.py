@@ -77,19 +77,28 @@ def solve(
     run(search, deadline, STAGE1_SHARE, step)
 
     stats: dict = {
-        "status": "FEASIBLE",
+        "status": "OPTIMAL" if search.proved == {0, 1} else "FEASIBLE",
         "warm_start": warm_name,
         "bound": bound,
+        "proved_levels": "1-2" if 0 in search.proved else "",
         "areas_solved": search.iterations,
         "areas_improved": search.improvements,
         "areas_optimal": search.solved_optimally,
     }
     sessions = [Assignment(b.request, b.slots) for b in search.kept] + search.sessions
-    plan = _plan(instance, sessions, stats)
+    plan = _plan(instance, sessions, stats, search.eligible)
+    if 0 in search.proved:  # levels 1-2 proved optimal: the bound is the objective itself
+        plan.stats["bound"] = plan.stats["objective"]
     broken = validate(instance, plan)
     if broken or plan.stats["objective"] < _weighted(instance, warm.assignments):
         why = f"{len(broken)} hard-rule violations" if broken else "worse than the warm start"
-        plan = _plan(instance, list(warm.assignments), {**stats, "fallback": f"{warm_name}: {why}"})
+        stats = {
+            **stats,
+            "status": "FEASIBLE",
+            "proved_levels": "",
+            "fallback": f"{warm_name}: {why}",
+        }
+        plan = _plan(instance, list(warm.assignments), stats, search.eligible)
     plan.stats["wall_s"] = round(time.monotonic() - t0, 2)
     return plan
 
@@ -128,11 +137,16 @@ def _weighted(instance: Instance, sessions) -> int:
     return sum(instance.weight_of(a.request) for a in sessions)
 
 
-def _plan(instance: Instance, sessions: list[Assignment], stats: dict) -> Plan:
+#: Reasons written into ``Plan.unassigned`` (``explain.py`` names the binding one per session).
+NO_BASE = "no base it may use has a studio with its features"
+NOT_PLACED = "not placed: every eligible run was taken, or the participant's day was full"
+
+
+def _plan(instance: Instance, sessions: list[Assignment], stats: dict, eligible) -> Plan:
     served = Counter(a.request for a in sessions)
     unassigned = tuple(
-        Unassigned(r.id, r.sessions - served[r.id], "not placed: capacity or participant limits")
-        for r in instance.requests
+        Unassigned(r.id, r.sessions - served[r.id], NOT_PLACED if eligible[k] else NO_BASE)
+        for k, r in enumerate(instance.requests)
         if served[r.id] < r.sessions
     )
     stats = {**stats, "objective": _weighted(instance, sessions)}
