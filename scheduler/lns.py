@@ -59,6 +59,7 @@ class Search:
     #: how often an area around each request was tried without gain (such requests are drawn less)
     failures: Counter = field(default_factory=Counter)
     last_request: int | None = None
+    #: one line per area solved: (stage, candidates, base-days, CP-SAT status, seconds)
     log: list = field(default_factory=list)
     #: stages (0: levels 1-2, 1: levels 3-5) whose whole-week model CP-SAT proved optimal
     proved: set = field(default_factory=set)
@@ -126,8 +127,7 @@ class Search:
             served = Counter(week.req[i] for i in hint)
             for ri, idx in wm.vars.by_request.items():
                 wm.model.add(cp_model.LinearExpr.sum([wm.vars.x[i] for i in idx]) == served[ri])
-        levels, tie = STAGES[stage]
-        expr, _ = wm.lexicographic(levels, tie)
+        expr, _ = wm.lexicographic(STAGES[stage])
         wm.model.minimize(expr)
         # Never spend less time searching than building: on a national week building is slow.
         limit = min(max(limit, time.monotonic() - self._built_from), deadline - time.monotonic())

@@ -72,9 +72,8 @@ SOFT_RULES = (
     soft_preferences,
     soft_tentative_stability,
 )
-#: Each stage: the soft levels it optimises strictly (indices into SOFT_RULES), and the levels it
-#: adds as a compressed tie-break below them, each with its multiplier.
-STAGES = (((0, 1), ()), ((2, 3, 4), ()))
+#: The soft levels each stage minimises, strictly lexicographically (indices into SOFT_RULES).
+STAGES = ((0, 1), (2, 3, 4))
 
 
 @dataclass
@@ -86,19 +85,18 @@ class WeekModel:
     week: Candidates
     levels: list[Penalty]
 
-    def lexicographic(
-        self, stage: tuple[int, ...], tie_break: tuple[tuple[int, int], ...] = ()
-    ) -> tuple[cp_model.LinearExprT, list[int]]:
-        """The stage's levels as one expression, strictly weighted, over an optional compressed
-        tie-break; also the weight of each strict level (the tie-break's unit is 1)."""
-        tie = sum(m * self.levels[k].expr for k, m in tie_break)
-        weights, w = [], 1 + sum(m * self.levels[k].worst for k, m in tie_break)
+    def lexicographic(self, stage: tuple[int, ...]) -> tuple[cp_model.LinearExprT, list[int]]:
+        """The stage's levels as one expression, strictly weighted; also each level's weight.
+
+        Level ``k`` weighs the product of ``worst + 1`` over the levels after it in the stage.
+        """
+        weights, w = [], 1
         for k in reversed(stage):
             weights.append(w)
             w *= self.levels[k].worst + 1
         weights.reverse()
-        strict = sum(wk * self.levels[k].expr for wk, k in zip(weights, stage, strict=True))
-        return strict + tie, weights
+        expr = sum(wk * self.levels[k].expr for wk, k in zip(weights, stage, strict=True))
+        return expr, weights
 
 
 def build(week: Candidates) -> WeekModel:

@@ -111,7 +111,3 @@ class Vars:
     def extract(self, solver: cp_model.CpSolver) -> list[int]:
         """The chosen candidates of a solved model."""
         return [i for i, v in enumerate(self.x) if solver.boolean_value(v)]
-
-    def values_from(self, callback: cp_model.CpSolverSolutionCallback) -> list[int]:
-        """The chosen candidates of the solution a callback is looking at."""
-        return [i for i, v in enumerate(self.x) if callback.boolean_value(v)]
