@@ -25,7 +25,6 @@ Any exception rolls back and records the run as ``failed`` with the reason.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import threading
 import time
@@ -37,18 +36,9 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import (
-    ACTIVE_STATUSES,
-    Booking,
-    BookingSlot,
-    OptimizationRun,
-    Participant,
-    PlanningWeek,
-    Slot,
-    User,
-    utcnow,
-)
+from app.models import OptimizationRun, Participant, PlanningWeek, User, utcnow
 from app.services import run_guard
+from app.services.notify import deliver_outbox
 from app.services.plan_apply import PlanConflict, PlanRejected, apply_plan
 from app.services.run_diff import diff, merge_around, reason_for, touched_participants
 from app.services.run_notify import notify_run
@@ -76,22 +66,6 @@ def runs_dir() -> Path:
 def run_folder(run: OptimizationRun) -> Path | None:
     """The folder holding a run's instance, plans and solver log, if it has one."""
     return runs_dir() / run.files_dir if run.files_dir else None
-
-
-def bookings_fingerprint(week: PlanningWeek) -> str:
-    """A digest of the week's active bookings (code, status, slots): equal means unchanged."""
-    rows = db.session.execute(
-        select(Booking.code, Booking.status, BookingSlot.position, Slot.code)
-        .join(BookingSlot, BookingSlot.booking_id == Booking.id)
-        .join(Slot, Slot.id == BookingSlot.slot_id)
-        .where(Booking.planning_week_id == week.id, Booking.status.in_(ACTIVE_STATUSES))
-        .where(BookingSlot.released_at.is_(None))
-        .order_by(Booking.code, BookingSlot.position)
-    )
-    digest = hashlib.sha256()
-    for code, status, position, slot in rows:
-        digest.update(f"{code}|{status}|{position}|{slot}\n".encode())
-    return digest.hexdigest()
 
 
 def reoptimize(
@@ -195,7 +169,7 @@ def _execute(
     # 1. Snapshot.
     folder = runs_dir() / f"run-{run.id:06d}"
     folder.mkdir(parents=True, exist_ok=True)
-    fingerprint = bookings_fingerprint(week)
+    fingerprint = run_guard.bookings_fingerprint(week)
     inst = build_instance(db.session, week, freeze_until=freeze_until, timezone=tz_name)
     before = build_plan(db.session, week, inst)
     write_json(dump_instance(inst), folder / "instance.json")
@@ -299,7 +273,7 @@ def _apply_once(
             .with_for_update()
         )
     base = inst
-    seen = bookings_fingerprint(week)
+    seen = run_guard.bookings_fingerprint(week)
     if seen != fingerprint:
         # Bookings changed during the solve: keep them all, fit the plan around them.
         base = build_instance(db.session, week, freeze_until=freeze_until, timezone=tz_name)
@@ -341,13 +315,13 @@ def _apply_once(
         )
     except PlanConflict as e:
         db.session.rollback()
-        if bookings_fingerprint(db.session.get(PlanningWeek, week_id)) != seen:
+        if run_guard.bookings_fingerprint(db.session.get(PlanningWeek, week_id)) != seen:
             return None  # someone booked under us: look again
         cause = str(e.__cause__ or e).splitlines()[0][:300]
         return run_guard.fail(run_id, f"the database refused the apply: {cause}")
     except PlanRejected as e:
         db.session.rollback()
-        if bookings_fingerprint(db.session.get(PlanningWeek, week_id)) != seen:
+        if run_guard.bookings_fingerprint(db.session.get(PlanningWeek, week_id)) != seen:
             return None  # a booking landed between our look and apply_plan's: look again
         first = f", first: {e.violations[0]}" if e.violations else ""
         return run_guard.fail(run_id, f"{e}{first}")
@@ -369,7 +343,17 @@ def _apply_once(
     run_guard.finish(run, "applied", summary)
     db.session.commit()
     log.info("run #%s %s", run.id, summary)
+    _send_mail()
     return run
+
+
+def _send_mail() -> None:
+    """Send the run's e-mails if SMTP is configured; a mail failure never fails the run."""
+    try:
+        deliver_outbox(limit=10_000)
+    except Exception:  # the outbox keeps them for the next attempt
+        db.session.rollback()
+        log.warning("could not deliver the outbox now; the e-mails stay queued", exc_info=True)
 
 
 def _open_requests(inst: Instance) -> set[str]:

@@ -10,11 +10,13 @@ A run starts by inserting its row with two unique keys, committed before any wor
 The loser of either race gets an IntegrityError from the database (PostgreSQL and SQLite
 alike), records a ``skipped`` run naming the holder, and ends cleanly. A holder whose heartbeat
 stopped (its process died) is marked failed and its lock released, so a crash never blocks a
-week for good.
+week for good. ``bookings_fingerprint`` is the optimistic check of the apply step: equal
+fingerprints mean nobody booked, moved or cancelled anything in the week meanwhile.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime, timedelta
 
@@ -23,7 +25,16 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import OptimizationRun, PlanningWeek, User, utcnow
+from app.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingSlot,
+    OptimizationRun,
+    PlanningWeek,
+    Slot,
+    User,
+    utcnow,
+)
 
 log = logging.getLogger("chunlei.runs")
 
@@ -170,3 +181,19 @@ def fail(run_id: int, reason: str) -> OptimizationRun | None:
         db.session.commit()
     log.warning("run #%s failed: %s", run_id, reason)
     return run
+
+
+def bookings_fingerprint(week: PlanningWeek) -> str:
+    """A digest of the week's active bookings (code, status, slots): equal means unchanged."""
+    rows = db.session.execute(
+        select(Booking.code, Booking.status, BookingSlot.position, Slot.code)
+        .join(BookingSlot, BookingSlot.booking_id == Booking.id)
+        .join(Slot, Slot.id == BookingSlot.slot_id)
+        .where(Booking.planning_week_id == week.id, Booking.status.in_(ACTIVE_STATUSES))
+        .where(BookingSlot.released_at.is_(None))
+        .order_by(Booking.code, BookingSlot.position)
+    )
+    digest = hashlib.sha256()
+    for code, status, position, slot in rows:
+        digest.update(f"{code}|{status}|{position}|{slot}\n".encode())
+    return digest.hexdigest()
