@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: install demo test lint format bench clean translations
+.PHONY: install demo test lint format bench bench-load clean translations
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -32,6 +32,10 @@ format: install
 
 bench: install
 	$(BIN)/python -m benchmarks.solvers
+
+# Booking API under load: gunicorn on 127.0.0.1 against a scratch PostgreSQL database (dropped after).
+bench-load: install
+	$(BIN)/python -m benchmarks.load_booking
 
 # Re-extract the UI strings, merge them into both catalogs, compile the .mo files (committed).
 translations: install
