@@ -195,11 +195,14 @@ def generate(
     fixed: tuple[Booking, ...] = (),
     area: set[tuple[str, int]] | None = None,
     eligible: list[list[str]] | None = None,
+    only: set[int] | None = None,
 ) -> Candidates:
     """Every eligible placement of every open session (of ``area``, if given).
 
     ``fixed`` sessions are held like kept bookings and only ``area``'s (base, day) pairs get
     candidates: that is one neighbourhood of the large-neighbourhood search (``lns.py``).
+    ``only`` restricts the candidates to those requests (by index), e.g. when the search moves the
+    sessions an area already holds and nobody else may enter it.
     """
     kept = kept_bookings(inst) + list(fixed)
     held = {s for b in kept for s in b.slots}
@@ -240,6 +243,8 @@ def generate(
             {ri for b in area_bases for ri in _requests_at(inst, eligible).get(b, ())}
         )
     for ri in involved:
+        if only is not None and ri not in only:
+            continue
         r = inst.requests[ri]
         n_open = r.sessions - kept_count[r.id]
         if n_open <= 0:

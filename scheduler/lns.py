@@ -115,7 +115,9 @@ class Search:
         inside = [a for a in self.sessions if self.place(a) in area]
         outside = [a for a in self.sessions if self.place(a) not in area]
         fixed = tuple(Booking(a.request, a.slots, "fixed") for a in outside)
-        week = generate(self.instance, fixed=fixed, area=area, eligible=self.eligible)
+        # Stage 2 holds every request's count, so only requests already in the area can move.
+        only = {self.req_index[a.request] for a in inside} if stage == 1 else None
+        week = generate(self.instance, fixed=fixed, area=area, eligible=self.eligible, only=only)
         if not len(week):
             return False, True
         wm = build(week)
@@ -267,7 +269,10 @@ def run(search: Search, deadline: float, stage_split: float, on_step=None) -> No
     start = time.monotonic()
     switch = start + stage_split * (deadline - start)
     stall = STALL_SHARE * (deadline - start)
-    whole = search.estimated_size() <= FULL_MODEL_CANDIDATES
+    size = search.estimated_size()
+    whole = size <= FULL_MODEL_CANDIDATES
+    if size > 20 * FULL_MODEL_CANDIDATES:  # a national week: start with areas CP-SAT can close
+        search.area_bases = min(search.area_bases, 3)
     for stage in (0, 1):
         end = switch if stage == 0 else deadline
         if whole:
