@@ -257,7 +257,7 @@ def generate(
         cands.open_sessions[ri] = n_open
         d0 = day_index(inst, r.window_start)
         d1 = day_index(inst, r.window_end)
-        days = range(max(d0, 0), min(d1, inst.horizon_days - 1) + 1)
+        days = range(d0, d1 + 1)  # days without classes simply have no candidates
         open_reqs.append((ri, r, bases, days))
 
     for ri, r, bases, days in open_reqs:

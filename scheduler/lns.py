@@ -71,6 +71,8 @@ class Search:
         self.eligible = eligibility(self.instance)
         self.req_index = {r.id: k for k, r in enumerate(self.instance.requests)}
         self._places: dict[str, tuple[str, int]] = {}
+        #: every day that has slots (slots outside the horizon's days are still slots)
+        self.days = sorted({day_index(self.instance, s.start) for s in self.instance.slots})
         self.kept = kept_bookings(self.instance)
 
     # ------------------------------------------------------------------ bookkeeping
@@ -187,8 +189,8 @@ class Search:
         bases = list(self.eligible[k])
         self.rng.shuffle(bases)
         bases = bases[: self.area_bases]
-        d0 = max(0, day_index(inst, r.window_start) - 1)
-        d1 = min(inst.horizon_days - 1, day_index(inst, r.window_end))
+        d0 = day_index(inst, r.window_start) - 1
+        d1 = day_index(inst, r.window_end)
         days = range(d0, d1 + 1)
         # Serving r usually means moving someone out of r's bases: add the bases those could use.
         core = {(b, d) for b in bases for d in days}
@@ -202,7 +204,7 @@ class Search:
 
     def whole_week(self) -> set[tuple[str, int]]:
         """Every (base, day) pair: the area that is the full model."""
-        return {(b.id, d) for b in self.instance.bases for d in range(self.instance.horizon_days)}
+        return {(b.id, d) for b in self.instance.bases for d in self.days}
 
     def estimated_size(self) -> int:
         """About how many candidates the full model has (studios x days x 7 starts per base)."""
@@ -227,7 +229,7 @@ class Search:
         want = max(1, self.balance_bases - 1)
         pool = sorted(neighbours, key=lambda b: util.get(b, 0.0))[: want + 1]
         chosen = [hot, *self.rng.sample(pool, min(want, len(pool)))]
-        return {(b, d) for b in chosen for d in range(self.instance.horizon_days)}
+        return {(b, d) for b in chosen for d in self.days}
 
 
 def hint_indices(week: Candidates, sessions: list[Assignment]) -> list[int]:
