@@ -137,9 +137,11 @@ def solve_highs(
     time_limit_s: float = 60.0,
     threads: int = 2,
     max_placements: int | None = 2_000_000,
+    start: Plan | None = None,
     verbose: bool = False,
 ) -> Result:
-    """Build and solve the MIP; the best plan found (validated by the caller) and the bound."""
+    """Build and solve the MIP; the best plan found (validated by the caller) and the bound.
+    ``start`` (a valid plan, e.g. greedy's) is handed to HiGHS as a MIP start."""
     t0 = time.perf_counter()
     policy = inst.policy
     req, base_of, runs, kept, kept_count, day_count = placements(inst, max_placements)
@@ -166,6 +168,7 @@ def solve_highs(
         by_participant[inst.requests[ri].participant].append(p)
     n_y = 0
     y_rows = []
+    y_members: list[list[int]] = []  # the placements each y column switches on
     for pid, ps in by_participant.items():
         # Overlap: one row per start instant, over the placements running at that instant.
         starts = sorted({runs[p][0].start for p in ps})
@@ -192,6 +195,7 @@ def solve_highs(
                 y = n + n_y
                 n_y += 1
                 ys.append(y)
+                y_members.append(bps)
                 big = float(min(len(bps), cap if cap is not None else len(bps)))
                 y_rows.append((bps + [y], [1.0] * len(bps) + [-big], 0.0))
             y_rows.append((ys, [1.0] * len(ys), 1.0))
@@ -233,6 +237,8 @@ def solve_highs(
     build_s = time.perf_counter() - t0
     h.setOptionValue("time_limit", max(1.0, time_limit_s - build_s))
     h.passModel(lp)
+    if start is not None:
+        h.setSolution(_mip_start(inst, start, req, runs, y_members, n))
     h.run()
     info = h.getInfo()
     status = h.modelStatusToString(h.getModelStatus())
@@ -254,3 +260,27 @@ def solve_highs(
         stats={"status": status, "objective": best, "bound": bound, "wall_s": round(elapsed, 2)},
     )
     return Result(status, best, bound, elapsed, n, plan, build_s=build_s)
+
+
+def _mip_start(inst: Instance, start: Plan, req, runs, y_members, n: int) -> highspy.HighsSolution:
+    """Column values reproducing ``start``: its new sessions' placements, and the y of every
+    (participant, day, base) they use. Sessions that are kept bookings are constants already."""
+    index = {
+        (inst.requests[ri].id, tuple(s.id for s in run)): p
+        for p, (ri, run) in enumerate(zip(req, runs, strict=True))
+    }
+    kept = Counter((b.request, b.slots) for b in kept_bookings(inst))
+    x = np.zeros(n + len(y_members))
+    for a in start.assignments:
+        if kept[(a.request, a.slots)] > 0:
+            kept[(a.request, a.slots)] -= 1
+            continue
+        p = index.get((a.request, a.slots))
+        if p is not None:
+            x[p] = 1.0
+    for k, members in enumerate(y_members):
+        x[n + k] = float(any(x[p] for p in members))
+    sol = highspy.HighsSolution()
+    sol.col_value = list(x)
+    sol.value_valid = True
+    return sol

@@ -2,7 +2,7 @@
 
     python -m benchmarks.solvers [--instances S M L FILE ...] [--solvers greedy cpsat highs]
                                  [--repeats 3] [--time-limit 60] [--highs-time-limit 300]
-                                 [--workers 2] [--markdown]
+                                 [--workers 2] [--markdown] [--save FILE] [--load FILE ...]
 
 By default it runs generated S / M / L weeks (``scheduler.generate``, seed 1) and the shared
 samples (``../shared/instances/*.json``) when they are there. Every run is a child process
@@ -14,8 +14,11 @@ with ``scheduler.validate``; a broken plan shows in the ``valid`` column.
 The table gives medians over the repeats (HiGHS, deterministic, runs ``--highs-repeats`` times):
 weighted served, worst-region ratio, utilization spread, the solver's objective / bound / gap
 (greedy has no bound; CP-SAT's and HiGHS's are in weighted-served units), wall seconds, peak MB,
-then weighted served and wall time as ratios to HiGHS. HiGHS is skipped (``out of reach``) when
-a week has more than ``--highs-max-placements`` placements. Never part of the test suite.
+then weighted served and wall time as ratios to HiGHS. HiGHS starts from greedy's plan (a MIP
+start; ``--highs-no-start`` for none) and is skipped (``out of reach``) when a week has more than
+``--highs-max-placements`` placements. ``--save`` writes the rows as JSON and ``--load`` shows
+saved rows with a run's own (say, a long HiGHS run beside a CP-SAT run). Never part of the
+test suite.
 """
 
 from __future__ import annotations
@@ -70,12 +73,18 @@ def child(args: argparse.Namespace) -> int:
     else:
         from benchmarks.highs_mip import TooBig, solve_highs
 
+        start = None
+        if not args.highs_no_start:
+            from scheduler.greedy import greedy
+
+            start = greedy(inst)
         try:
             res = solve_highs(
                 inst,
                 time_limit_s=args.time_limit,
                 threads=args.workers,
                 max_placements=args.highs_max_placements,
+                start=start,
             )
         except TooBig as e:
             out.update(status="out of reach", note=str(e))
@@ -120,6 +129,7 @@ def run_child(solver: str, instance: Path, opts: argparse.Namespace) -> dict:
         str(opts.seed),
         "--highs-max-placements",
         str(opts.highs_max_placements),
+        *(["--highs-no-start"] if opts.highs_no_start else []),
     ]
     t0 = time.monotonic()
     with open(os.devnull, "wb") as devnull:
@@ -191,6 +201,7 @@ def add_ratios(rows: list[dict]) -> None:
             r["time_vs_highs"] = r["wall_s"] / h["wall_s"]
 
 
+RATIOS = ("served_vs_highs", "served_vs_highs_bound", "time_vs_highs")
 COLUMNS = (
     ("instance", "instance", "{}"),
     ("solver", "solver", "{}"),
@@ -265,18 +276,30 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--time-limit", type=float, default=60.0, help="CP-SAT seconds")
     p.add_argument("--highs-time-limit", type=float, default=300.0)
     p.add_argument("--highs-max-placements", type=int, default=2_000_000)
+    p.add_argument("--highs-no-start", action="store_true", help="no greedy MIP start for HiGHS")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=1, help="generated weeks' and CP-SAT's seed")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    p.add_argument("--save", metavar="FILE", help="also write the table's rows as JSON")
+    p.add_argument(
+        "--load",
+        nargs="*",
+        default=[],
+        metavar="FILE",
+        help="rows saved by earlier runs, shown with this run's (a later row of the same "
+        "instance and solver wins); with no --instances, nothing new is run",
+    )
     args = p.parse_args(argv)
 
     if args.child:
         args.solver, args.instance, args.result = args.child
         return child(args)
 
-    rows = []
+    rows = [row for f in args.load for row in json.loads(Path(f).read_text(encoding="utf-8"))]
+    only_load = bool(args.load) and args.instances is None
     with tempfile.TemporaryDirectory(prefix="chunlei-bench-") as tmp:
-        for label, path in instances(args.instances, Path(tmp), args.seed):
+        weeks = [] if only_load else instances(args.instances, Path(tmp), args.seed)
+        for label, path in weeks:
             for solver in args.solvers:
                 repeats = args.highs_repeats if solver == "highs" else args.repeats
                 if solver == "greedy":
@@ -295,6 +318,14 @@ def main(argv: list[str] | None = None) -> int:
                     if r.get("weighted_served") is None:
                         break  # out of reach or failed: repeating will not change that
                 rows.append(summarize(label, solver, runs))
+    latest = {(r["instance"], r["solver"]): r for r in rows}
+    order = {label: k for k, label in enumerate(dict.fromkeys(r["instance"] for r in rows))}
+    rows = sorted(latest.values(), key=lambda r: (order[r["instance"]], SOLVERS.index(r["solver"])))
+    for r in rows:
+        for key in RATIOS:
+            r.pop(key, None)
+    if args.save:
+        Path(args.save).write_text(json.dumps(rows, indent=1), encoding="utf-8")
     add_ratios(rows)
     print(render(rows, args.markdown))
     return 0
