@@ -38,6 +38,5 @@ def register(app: APIFlask) -> None:
     app.config["VALIDATION_ERROR_DESCRIPTION"] = "Invalid input (reason: validation)"
     app.error_callback = errors.from_apiflask
     app.spec_callback = _only_api_paths
-    errors.register(bp)
     csrf.exempt(bp)
     app.register_blueprint(bp)
