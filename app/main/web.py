@@ -107,6 +107,14 @@ def init_web(app: Flask) -> None:
         return user if user is not None and user.active else None
 
     @app.after_request
+    def safety_headers(response):
+        # Feed keys travel in URLs: never leak them to other sites through the Referer.
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    @app.after_request
     def remember_language(response):
         wanted = request.args.get("lang")
         if wanted in app.config["LANGUAGES"]:

@@ -37,6 +37,15 @@ def test_language_cookie_survives_a_new_session(app, world):
     assert "Log in" in client.get("/auth/login").get_data(as_text=True)
 
 
+def test_pages_send_safety_headers(app, world):
+    response = app.test_client().get("/")
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    cookie = app.test_client().get("/?lang=en").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
 def test_language_switch_refuses_open_redirects(app, world):
     response = app.test_client().get("/lang/en?next=https://evil.example/")
     assert response.headers["Location"] == "/"
