@@ -129,6 +129,7 @@ def init_web(app: Flask) -> None:
         return {
             "unread_count": _unread_count(),
             "has_runs_pages": "runs" in app.blueprints,
+            "has_api_docs": "api.docs_page" in app.view_functions,
             "current_locale": locale,
             "html_lang": "zh-CN" if locale.startswith("zh") else "en",
             "languages": [("zh_CN", "中文"), ("en", "English")],
