@@ -185,3 +185,52 @@ def test_a_run_missed_within_the_grace_is_caught_up_on_start(app):
     app.config["MISFIRE_GRACE_S"] = 60  # beyond the grace: wait for the next due time
     (job,) = build_scheduler(app, blocking=False, catch_up=True).get_jobs()
     assert getattr(job, "next_run_time", None) is None
+
+
+@pytest.mark.slow
+def test_two_scheduler_processes_give_one_nightly_run(pg_week_app, tmp_path):
+    """Two ``flask scheduler`` processes started by mistake, both catching up tonight's run."""
+    from datetime import timedelta
+
+    due = datetime.now(SHANGHAI) - timedelta(minutes=1)
+    env = {
+        **os.environ,
+        "DATABASE_URL": pg_week_app.config["SQLALCHEMY_DATABASE_URI"],
+        "RUNS_DIR": str(tmp_path / "runs"),
+        "NIGHTLY_CRON": f"{due.minute} {due.hour} * * *",
+        "SOLVER_TIME_LIMIT_S": "2",
+        "SOLVER_WORKERS": "1",
+    }
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(2)
+    ]
+    try:
+        deadline = time.monotonic() + 150
+        runs = []
+        while time.monotonic() < deadline:
+            time.sleep(1)
+            db.session.expire_all()
+            runs = db.session.scalars(select(OptimizationRun).order_by(OptimizationRun.id)).all()
+            if len(runs) == 2 and all(r.state != "running" for r in runs):
+                break
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+    states = sorted(r.state for r in runs)
+    assert states in (["applied", "skipped"], ["no_change", "skipped"]), [
+        (r.state, r.message) for r in runs
+    ]
+    assert all(p.returncode == 0 for p in procs)
