@@ -106,6 +106,9 @@ def test_render_both_languages_and_missing_params():
     assert notify.render("booking_cancelled", params, "zh_CN").startswith("您的直播场次 K000007")
     assert notify.render("booking_cancelled", params, "en").endswith("Reason: —")
     assert notify.render("no_such_kind", {}) == "no_such_kind"
+    run = {"run": 7, "base": "义乌基地", "added": 2, "moved": 1, "dropped": 0}
+    assert notify.render("run_base_changes", run, "en").startswith("Re-planning (run #7)")
+    assert "新增 2" in notify.render("run_base_changes", run, "zh_CN")
 
 
 def test_unread_and_mark_read(world):
