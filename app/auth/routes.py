@@ -12,6 +12,7 @@ from app.auth.forms import LoginForm
 from app.extensions import db, limiter
 from app.main.web import is_safe_next
 from app.models import User, utcnow
+from app.services import audit
 
 
 def _login_limit() -> str:
@@ -28,6 +29,8 @@ def login():
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
         if user is None or not user.active or not user.check_password(form.password.data):
+            audit.record("auth.login_failed", subject=form.username.data.strip()[:40])
+            db.session.commit()
             flash(_("Wrong username or password."), "danger")
             return render_template("auth/login.html", form=form), 200
         lang = session.get("lang")
@@ -36,6 +39,7 @@ def login():
             session["lang"] = lang
         login_user(user, remember=form.remember.data)
         user.last_login_at = utcnow()
+        audit.record("auth.login", actor=user, subject=user.username[:40])
         db.session.commit()
         flash(_("Welcome back, %(name)s.", name=user.display_name or user.username), "success")
         target = request.args.get("next")
@@ -48,6 +52,8 @@ def login():
 def logout():
     """Log out (POST with CSRF token, so a link elsewhere cannot log people out)."""
     lang = session.get("lang")
+    audit.record("auth.logout", actor=current_user, subject=current_user.username[:40])
+    db.session.commit()
     logout_user()
     session.clear()
     if lang:

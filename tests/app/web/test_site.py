@@ -131,6 +131,24 @@ def test_logout_needs_post(login):
     assert client.get("/me/sessions").status_code == 302
 
 
+def test_logins_and_failed_attempts_are_audited(app, world, login):
+    from sqlalchemy import select
+
+    from app.models import AuditEvent
+
+    app.test_client().post("/auth/login", data={"username": "p1", "password": "wrong"})
+    login("p1").post("/auth/logout")
+    rows = db.session.execute(
+        select(AuditEvent.action, AuditEvent.subject, AuditEvent.actor_user_id)
+    )
+    events = [(a, s, u is not None) for a, s, u in rows]
+    assert events == [
+        ("auth.login_failed", "p1", False),
+        ("auth.login", "p1", True),
+        ("auth.logout", "p1", True),
+    ]
+
+
 @pytest.mark.parametrize("locale", ["zh_Hans_CN", "en"])
 def test_every_string_is_translated_and_compiled(locale):
     folder = TRANSLATIONS / locale / "LC_MESSAGES"
