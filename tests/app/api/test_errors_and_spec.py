@@ -76,3 +76,14 @@ def test_docs_page_lists_every_operation_and_loads_nothing_external(api):
         assert f"<code>{path}</code>" in page
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
     assert "<script" not in page
+
+
+def test_the_api_needs_no_csrf_token_even_when_forms_do(api, world, app):
+    """Bearer-token calls are exempt from CSRF; the site's forms keep it."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    r = api.post("/api/v1/bookings", as_="p1", json={"slots": [world.slot("B001-S1", 1, 10)]})
+    assert r.status_code == 201, r.get_json()
+    r = api.client.post("/api/v1/tokens", json={"username": "p2", "password": "wrong"})
+    assert_error(r, 401, "bad_credentials")
+    page = api.client.post("/auth/login", data={"username": "p2", "password": "x"})
+    assert page.status_code == 400  # the site's form without its CSRF token is refused
