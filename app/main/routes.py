@@ -11,7 +11,7 @@ from app.extensions import db
 from app.main import bp
 from app.main.web import LANG_COOKIE, is_safe_next
 from app.models.notification import Notification
-from app.services import notify
+from app.services import audit, notify
 
 
 @bp.get("/")
@@ -36,6 +36,11 @@ def set_language(code: str):
         response.set_cookie(
             LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
         )
+        if current_user.is_authenticated and current_user.locale != code:
+            # Remembered on the account too, so the next device opens in this language.
+            current_user.locale = code
+            audit.record("user.locale", actor=current_user, subject=current_user.username[:40])
+            db.session.commit()
     return response
 
 

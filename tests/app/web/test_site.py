@@ -46,6 +46,13 @@ def test_pages_send_safety_headers(app, world):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
+def test_the_account_remembers_its_language_on_a_new_device(app, world, login):
+    login("p1").get("/lang/en?next=/me/slots")
+    assert world.users["p1"].locale == "en"
+    elsewhere = login("p1")  # a fresh browser: no cookie, no session language
+    assert "Find a free slot" in elsewhere.get("/me/slots").get_data(as_text=True)
+
+
 def test_language_switch_refuses_open_redirects(app, world):
     response = app.test_client().get("/lang/en?next=https://evil.example/")
     assert response.headers["Location"] == "/"
