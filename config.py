@@ -75,6 +75,7 @@ class Config:
     SOLVER_GRACE_S = _float("SOLVER_GRACE_S", 60.0)
     RUNS_DIR = os.environ.get("RUNS_DIR")
     RUN_STALE_S = _float("RUN_STALE_S", 900.0)
+    RUNS_KEEP = _int("RUNS_KEEP", 200)  # run folders kept on disk, newest first
     RUNS_IN_BACKGROUND = True
 
     # Outgoing mail: kept in the database outbox unless SMTP_HOST is set.

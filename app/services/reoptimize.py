@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 import threading
 import time
 import traceback
@@ -116,6 +117,13 @@ def run_claimed(
         return run_guard.fail(run_id, reason) or run
 
 
+def _prune_folders(keep: int) -> None:
+    """Delete the oldest run folders beyond the newest ``keep`` (a national week is ~9 MB)."""
+    folders = sorted(p for p in runs_dir().glob("run-*") if p.is_dir())
+    for old in folders[: max(0, len(folders) - keep)]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def _keep_traceback(run_id: int) -> None:
     """Write the current exception's traceback to the run's folder (error.log) for a developer."""
     folder = runs_dir() / f"run-{run_id:06d}"
@@ -169,6 +177,7 @@ def _execute(
     # 1. Snapshot.
     folder = runs_dir() / f"run-{run.id:06d}"
     folder.mkdir(parents=True, exist_ok=True)
+    _prune_folders(int(cfg.get("RUNS_KEEP", 200)))
     fingerprint = run_guard.bookings_fingerprint(week)
     inst = build_instance(db.session, week, freeze_until=freeze_until, timezone=tz_name)
     before = build_plan(db.session, week, inst)
@@ -326,7 +335,7 @@ def _apply_once(
         first = f", first: {e.violations[0]}" if e.violations else ""
         return run_guard.fail(run_id, f"{e}{first}")
     folder = run_folder(run)
-    if folder is not None:
+    if folder is not None and base is not inst:  # merged: keep what was really applied
         write_json(dump_plan(plan), folder / "applied.json")
     open_requests = _open_requests(base)
     for rc in run.changes:

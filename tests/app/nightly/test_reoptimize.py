@@ -82,3 +82,13 @@ def test_a_week_that_does_not_exist_is_refused_without_a_run(nightly_app):
         reoptimize(dt.date(2001, 1, 1))
     assert db.session.scalar(select(func.count(OptimizationRun.id))) == before
     assert utcnow()  # the session is still usable
+
+
+def test_old_run_folders_are_pruned(nightly_app):
+    from pathlib import Path
+
+    nightly_app.config["RUNS_KEEP"] = 2
+    for _ in range(3):
+        reoptimize(WEEK, time_limit_s=2)
+    folders = sorted(p.name for p in Path(nightly_app.config["RUNS_DIR"]).glob("run-*"))
+    assert folders == ["run-000002", "run-000003"]
