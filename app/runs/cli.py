@@ -108,7 +108,13 @@ def runs_command(as_json, limit) -> None:
 @bp.cli.command("scheduler")
 def scheduler_command() -> None:
     """Run the periodic jobs (the nightly re-optimization) in this one dedicated process."""
-    from scheduler.jobs import run_scheduler
+    from scheduler.jobs import JOBS, cron_trigger, run_scheduler
 
+    for job in JOBS:  # refuse a bad cron expression before starting anything
+        expression = current_app.config.get(job.cron_setting, "")
+        try:
+            cron_trigger(expression, current_app.config.get("TIMEZONE", "Asia/Shanghai"))
+        except ValueError as e:
+            raise click.ClickException(f"{job.cron_setting}={expression!r}: {e}") from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     run_scheduler(current_app._get_current_object())

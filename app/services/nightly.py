@@ -54,7 +54,10 @@ def run_nightly(app=None, *, now: datetime | None = None) -> list[OptimizationRu
     now = now or utcnow()
     night = scheduled_night(now)
     runs = []
-    for week in nightly_weeks(now):
+    weeks = nightly_weeks(now)
+    if not weeks:
+        log.info("nightly run %s: no planning week in the coming days", night)
+    for week in weeks:
         key = run_guard.nightly_run_key(week, night)
         try:
             runs.append(

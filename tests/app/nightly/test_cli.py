@@ -59,3 +59,11 @@ def test_runs_on_an_empty_history(nightly_app):
     cli = nightly_app.test_cli_runner()
     assert json.loads(cli.invoke(args=["runs", "--json"]).stdout) == []
     assert "no runs yet" in cli.invoke(args=["runs"]).stdout
+
+
+def test_the_scheduler_refuses_a_bad_cron_expression_in_one_line(nightly_app):
+    for bad in ("61 2 * * *", "0 2 * *", "0 2 * * 9"):
+        nightly_app.config["NIGHTLY_CRON"] = bad
+        result = nightly_app.test_cli_runner().invoke(args=["scheduler"])
+        assert result.exit_code == 1 and result.stderr.startswith("Error: NIGHTLY_CRON=")
+        assert "Traceback" not in result.output
