@@ -20,7 +20,12 @@ from app.operator.forms import ReasonForm
 from app.operator.routes import hub_or_404, my_hubs, parse_week, staff_only
 from app.services import booking as booking_service
 from app.services import calendar, reports
-from app.services.access import AccessError, can_operate_hub, can_view_booking
+from app.services.access import (
+    AccessError,
+    can_operate_hub,
+    can_view_booking,
+    operated_hub_ids,
+)
 from app.services.booking_rules import BookingError
 
 
@@ -201,3 +206,23 @@ def calendar_link(code: str):
     key = calendar.feed_key(current_user, f"base:{hub.code}")
     url = url_for("operator.timetable_ics", code=hub.code, key=key, _external=True)
     return render_template("operator/calendar.html", hub=hub, hubs=my_hubs(), url=url)
+
+
+@bp.get("/overview")
+@staff_only
+def overview():
+    """All my bases' week side by side: state, utilization, sessions; sessions per region."""
+    week_start = parse_week(request.args.get("week"))
+    rows, regions = reports.overview(operated_hub_ids(current_user), week_start)
+    bookable = sum(r.slots - r.blocked for r in rows)
+    held = sum(r.held for r in rows)
+    top = max(regions.values(), default=0) or 1
+    return render_template(
+        "operator/overview.html",
+        rows=rows,
+        week_start=week_start,
+        utilization=held / bookable if bookable else 0.0,
+        sessions=sum(r.sessions for r in rows),
+        published=sum(1 for r in rows if r.state == "published"),
+        region_items=[(label("region", k), n / top, str(n)) for k, n in regions.most_common()],
+    )

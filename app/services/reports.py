@@ -15,11 +15,20 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Booking, BookingSlot, Hub, Slot, Studio, TimetableWeek
+from app.models import (
+    Booking,
+    BookingSlot,
+    Hub,
+    Participant,
+    Slot,
+    SlotHold,
+    Studio,
+    TimetableWeek,
+)
 from app.services.week_grid import live_holds
 
 
@@ -192,3 +201,74 @@ def bookings_csv(hub: Hub, week_start: date) -> str:
             ]
         )
     return out.getvalue()
+
+
+@dataclass
+class BaseRow:
+    """One base's week in the overview table."""
+
+    code: str
+    name: str
+    city: str
+    region: str
+    state: str | None
+    slots: int = 0
+    blocked: int = 0
+    held: int = 0
+    sessions: int = 0
+
+    @property
+    def utilization(self) -> float:
+        bookable = self.slots - self.blocked
+        return self.held / bookable if bookable else 0.0
+
+
+def overview(hub_ids: set[int] | None, week_start: date) -> tuple[list[BaseRow], Counter]:
+    """Every visible base's week (slots, blocked, held, sessions) and sessions per region of the
+    participants, in four grouped queries whatever the number of bases."""
+    hubs = select(Hub).order_by(Hub.code)
+    if hub_ids is not None:
+        hubs = hubs.where(Hub.id.in_(hub_ids or [-1]))
+    rows = {h.id: BaseRow(h.code, h.name, h.city, h.region, None) for h in db.session.scalars(hubs)}
+    if not rows:
+        return [], Counter()
+    in_week = (TimetableWeek.week_start == week_start, TimetableWeek.hub_id.in_(rows))
+    for hub_id, state in db.session.execute(
+        select(TimetableWeek.hub_id, TimetableWeek.state).where(*in_week)
+    ):
+        rows[hub_id].state = state
+    counts = (
+        select(
+            TimetableWeek.hub_id,
+            func.count(Slot.id),
+            func.count(case((Slot.state == "blocked", 1))),
+            func.count(SlotHold.slot_id),
+            func.count(distinct(SlotHold.booking_id)),
+        )
+        .join(Slot, Slot.timetable_week_id == TimetableWeek.id)
+        .outerjoin(SlotHold, SlotHold.slot_id == Slot.id)
+        .where(*in_week)
+        .group_by(TimetableWeek.hub_id)
+    )
+    for hub_id, slots, blocked, held, sessions in db.session.execute(counts):
+        row = rows[hub_id]
+        row.slots, row.blocked, row.held, row.sessions = slots, blocked, held, sessions
+    held_here = (
+        select(SlotHold.booking_id)
+        .join(Slot, Slot.id == SlotHold.slot_id)
+        .join(TimetableWeek, TimetableWeek.id == Slot.timetable_week_id)
+        .where(*in_week)
+    )
+    regions = Counter(
+        dict(
+            db.session.execute(
+                select(Participant.region, func.count(distinct(Booking.id)))
+                .join(Booking, Booking.participant_id == Participant.id)
+                .where(Booking.id.in_(held_here))
+                .group_by(Participant.region)
+            )
+            .tuples()
+            .all()
+        )
+    )
+    return list(rows.values()), regions

@@ -168,3 +168,19 @@ def test_studio_features_edit_and_add_a_studio(app, world, login):
     new = db.session.scalar(select(Studio).where(Studio.code == "B001-S3"))
     assert new.features == ["outdoor"] and new.hub_id == world.hubs["B001"].id
     assert login("op2").post("/operator/bases/B001", data={"studio": "new"}).status_code == 404
+
+
+def test_overview_of_every_visible_base(app, world, login):
+    booking_service.book_slots(world.users["p1"], [world.slot("B001-S1", 0, 20)])
+    booking_service.book_slots(world.users["p2"], [world.slot("B002-S1", 1, 20)])
+    rows, regions = reports.overview(None, world.week_start)
+    by_code = {r.code: r for r in rows}
+    assert (by_code["B001"].slots, by_code["B001"].blocked, by_code["B001"].held) == (24, 1, 1)
+    assert (by_code["B002"].sessions, by_code["B002"].state) == (1, "published")
+    assert regions == {"east": 2}
+    admin = login("admin").get(f"/operator/overview?week={world.week_start}")
+    page = admin.get_data(as_text=True)
+    assert admin.status_code == 200 and "临沂直播基地" in page and "赣州直播基地" in page
+    mine = login("op1").get(f"/operator/overview?week={world.week_start}").get_data(as_text=True)
+    assert "临沂直播基地" in mine and "赣州直播基地" not in mine
+    assert login("p1").get("/operator/overview").status_code == 403
