@@ -37,6 +37,8 @@ def bookings(code: str):
     week_start = parse_week(request.args.get("week"))
     show = request.args.get("show", "active")
     rows = reports.week_bookings(hub, week_start, include_cancelled=show == "all")
+    if show == "tentative":
+        rows = [b for b in rows if b.status == "tentative"]
     return render_template(
         "operator/bookings.html",
         hub=hub,

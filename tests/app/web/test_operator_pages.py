@@ -184,3 +184,13 @@ def test_overview_of_every_visible_base(app, world, login):
     mine = login("op1").get(f"/operator/overview?week={world.week_start}").get_data(as_text=True)
     assert "临沂直播基地" in mine and "赣州直播基地" not in mine
     assert login("p1").get("/operator/overview").status_code == 403
+
+
+def test_bookings_list_can_show_only_tentative_ones(app, world, login):
+    first = booking_service.book_slots(world.users["p1"], [world.slot("B001-S1", 0, 10)])
+    second = booking_service.book_slots(world.users["p2"], [world.slot("B001-S1", 1, 10)])
+    second.status = "tentative"
+    db.session.commit()
+    page = login("op1").get(f"/operator/bases/B001/bookings?week={world.week_start}&show=tentative")
+    text = page.get_data(as_text=True)
+    assert f'id="{second.code}"' in text and f'id="{first.code}"' not in text
