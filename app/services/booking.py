@@ -9,18 +9,16 @@ transaction, writes an audit event in it, and leaves the session clean when it r
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import (
-    AuditEvent,
     Booking,
     BookingRequest,
     BookingSlot,
@@ -45,6 +43,7 @@ from app.services.booking_rules import (
     check_shape,
     held_slot_codes,
 )
+from app.services.booking_write import insert_booking
 
 __all__ = [
     "BookingError",
@@ -193,7 +192,7 @@ def book_slots(
         else:
             week = planning_week_for(chosen[0].timetable_week.week_start)
         check_participant_week(who.id, chosen, week)
-        booking_id = _insert_booking(who, origin, actor, request, week, chosen, now)
+        booking_id = insert_booking(who, origin, actor, request, week, chosen, now)
         made = (
             db.session.scalars(
                 select(Booking).options(*BOOKING_LOAD).where(Booking.id == booking_id)
@@ -239,62 +238,6 @@ BOOKING_LOAD = (
     joinedload(Booking.participant),
     joinedload(Booking.request),
 )
-
-
-def _insert_booking(who, origin, actor, request, week, chosen, now) -> int:
-    """Write the booking, its slot history, its holds and the audit event; returns its id.
-
-    Plain INSERTs (this is the hot path of every booking): the holds' INSERT is the claim —
-    ``slot_holds.slot_id`` is the primary key, so a rival's committed or pending hold on one
-    of these slots makes it fail (IntegrityError → SlotTaken in ``book_slots``).
-    """
-    conn = db.session.connection()  # Core statements on the session's transaction
-    booking_id = conn.execute(
-        insert(Booking.__table__)
-        .values(
-            code="t" + secrets.token_hex(7),
-            participant_id=who.id,
-            request_id=request.id if request is not None else None,
-            planning_week_id=week.id,
-            status="confirmed",
-            origin=origin,
-            created_by_user_id=actor.id,
-            created_at=now,
-            updated_at=now,
-        )
-        .returning(Booking.__table__.c.id)
-    ).scalar_one()
-    code = f"K{booking_id:06d}"
-    conn.execute(
-        update(Booking.__table__).where(Booking.__table__.c.id == booking_id).values(code=code)
-    )
-    conn.execute(
-        insert(BookingSlot.__table__),
-        [
-            {"booking_id": booking_id, "slot_id": s.id, "position": k, "assigned_at": now}
-            for k, s in enumerate(chosen)
-        ],
-    )
-    conn.execute(
-        insert(SlotHold.__table__),
-        [{"slot_id": s.id, "booking_id": booking_id, "held_at": now} for s in chosen],
-    )
-    conn.execute(
-        insert(AuditEvent.__table__).values(
-            at=now,
-            actor_kind="user",
-            actor_user_id=actor.id,
-            action="booking.create",
-            booking_id=booking_id,
-            subject=code,
-            detail={
-                "slots": [s.code for s in chosen],
-                "participant": who.code,
-                "request": request.code if request is not None else None,
-            },
-        )
-    )
-    return booking_id
 
 
 def booking_span(booking: Booking) -> tuple[datetime, datetime] | None:
