@@ -152,7 +152,7 @@ def run_child(solver: str, instance: Path, opts: argparse.Namespace) -> dict:
             last = f"killed after {wall:.0f} s"
         else:
             last = err.strip().splitlines()[-1] if err.strip() else f"exit {proc.returncode}"
-        out = {"solver": solver, "status": f"failed: {last}"}
+        out = {"solver": solver, "status": f"failed: {last}", "error": err[-4000:]}
     finally:
         result.unlink(missing_ok=True)
     out.update(wall_s=wall, peak_mb=usage.ru_maxrss / 1024)  # Linux: ru_maxrss in KiB
@@ -169,7 +169,7 @@ def _median(rows: list[dict], key: str):
 
 def summarize(label: str, solver: str, runs: list[dict]) -> dict:
     first = runs[0]
-    row = {"instance": label, "solver": solver, "status": first.get("status"), "runs": len(runs)}
+    row = {"instance": label, "solver": solver, "runs": len(runs)}
     for key in (
         "weighted_served",
         "min_region_ratio",
@@ -180,7 +180,14 @@ def summarize(label: str, solver: str, runs: list[dict]) -> dict:
         "peak_mb",
     ):
         row[key] = _median(runs, key)
-    row["valid"] = all(r.get("valid", False) for r in runs) if "valid" in first else None
+    planned = [r for r in runs if "valid" in r]
+    row["valid"] = all(r["valid"] for r in planned) if planned else None
+    failed = [r["status"] for r in runs if str(r.get("status", "")).startswith("failed")]
+    if failed:
+        row["status"] = f"{failed[0]} ({len(failed)} of {len(runs)} runs)"
+        row["errors"] = [r.get("error") for r in runs if r.get("error")]
+    else:
+        row["status"] = planned[0]["status"] if planned else first.get("status")
     obj, bound = row["objective"], row["bound"]
     row["gap"] = abs(bound - obj) / abs(bound) if obj is not None and bound else None
     return row
