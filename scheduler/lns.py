@@ -105,17 +105,26 @@ class Search:
     # ------------------------------------------------------------------ one neighbourhood
 
     def solve_area(
-        self, area: set[tuple[str, int]], stage: int, limit: float, deadline: float
+        self,
+        area: set[tuple[str, int]],
+        stage: int,
+        limit: float,
+        deadline: float,
+        movers: set[str] | None = None,
     ) -> tuple[bool, bool]:
         """Re-solve ``area`` for one stage's levels; adopt the answer if not worse.
 
         Returns whether the answer was taken and whether CP-SAT proved it optimal for the area.
-
         CP-SAT gets ``limit`` seconds, cut so that it stops by ``deadline`` (building included).
+        With ``movers`` (request ids), only their sessions in the area move; the rest stay put.
         """
         self._built_from = time.monotonic()
-        inside = [a for a in self.sessions if self.place(a) in area]
-        outside = [a for a in self.sessions if self.place(a) not in area]
+
+        def moves(a: Assignment) -> bool:
+            return self.place(a) in area and (movers is None or a.request in movers)
+
+        inside = [a for a in self.sessions if moves(a)]
+        outside = [a for a in self.sessions if not moves(a)]
         fixed = tuple(Booking(a.request, a.slots, "fixed") for a in outside)
         # Stage 2 holds every request's count, so only requests already in the area can move.
         only = {self.req_index[a.request] for a in inside} if stage == 1 else None
@@ -216,20 +225,23 @@ class Search:
             total += sum(studios[b] for b in bases) * days * 7
         return total
 
-    def balance_area(self) -> set[tuple[str, int]]:
-        """One of the busiest bases, with the idlest bases its sessions could move to, all week."""
+    def balance_area(self) -> tuple[set[tuple[str, int]], set[str]]:
+        """One of the busiest bases, with the idlest bases its sessions could move to, all week;
+        and the requests with sessions at that base (only they move: smaller models)."""
         util = self.utilization()
         busy = sorted(util, key=util.get, reverse=True)[: max(2, len(util) // 4)]
         hot = self.rng.choice(busy)
         neighbours: Counter[str] = Counter()
+        movers: set[str] = set()
         for a in self.sessions:
             if self.place(a)[0] == hot:
                 neighbours.update(self.eligible[self.req_index[a.request]])
+                movers.add(a.request)
         neighbours.pop(hot, None)
         want = max(1, self.balance_bases - 1)
         pool = sorted(neighbours, key=lambda b: util.get(b, 0.0))[: want + 1]
         chosen = [hot, *self.rng.sample(pool, min(want, len(pool)))]
-        return {(b, d) for b in chosen for d in self.days}
+        return {(b, d) for b in chosen for d in self.days}, movers
 
 
 def hint_indices(week: Candidates, sessions: list[Assignment]) -> list[int]:
@@ -288,12 +300,15 @@ def run(search: Search, deadline: float, stage_split: float, on_step=None) -> No
         while end - time.monotonic() > 0.3:
             if stage == 0 and time.monotonic() - last_gain > stall:
                 break
-            area = search.served_area() if stage == 0 else search.balance_area()
+            if stage == 0:
+                area, movers = search.served_area(), None
+            else:
+                area, movers = search.balance_area()
             if area is None:
                 break
             limit = AREA_SECONDS
             t = time.monotonic()
-            gained, _ = search.solve_area(area, stage, limit, end)
+            gained, _ = search.solve_area(area, stage, limit, end, movers)
             took = time.monotonic() - t
             if gained:
                 last_gain = time.monotonic()

@@ -37,6 +37,7 @@ def test_balance_areas_keep_each_request_count():
     search = Search(inst, _new_sessions(inst, greedy(inst)), 1, random.Random(4))
     counts = Counter(a.request for a in search.sessions)
     for _ in range(3):
-        search.solve_area(search.balance_area(), 1, 1.0, float("inf"))
+        area, movers = search.balance_area()
+        search.solve_area(area, 1, 1.0, float("inf"), movers)
         assert Counter(a.request for a in search.sessions) == counts
         assert validate(inst, _plan(search)) == []
