@@ -55,10 +55,12 @@ class StudioClass:
 
     @property
     def size(self) -> int:
+        """How many identical studios the class stands for: its capacity at every position."""
         return len(self.studios)
 
     @property
     def name(self) -> str:
+        """A readable name for variable and constraint names (base, day, features, index)."""
         return f"{self.base}/d{self.day}/{'+'.join(sorted(self.features)) or 'plain'}#{self.index}"
 
 
@@ -89,12 +91,15 @@ class Candidates:
         return len(self.req)
 
     def key(self, i: int) -> tuple[int, int, int]:
+        """What identifies a placement across models: (request, class, position)."""
         return (self.req[i], self.cls[i], self.pos[i])
 
     def base(self, i: int) -> str:
+        """The base of candidate ``i`` (balance and same-day-same-base group by it)."""
         return self.classes[self.cls[i]].base
 
     def request(self, i: int):
+        """The request of candidate ``i``."""
         return self.instance.requests[self.req[i]]
 
     def index_of(self) -> dict[tuple[int, int, int], int]:

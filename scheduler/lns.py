@@ -96,6 +96,7 @@ class Search:
         }
 
     def utilization(self) -> dict[str, float]:
+        """Each base's used slots over its slots, kept bookings included (as the referee counts)."""
         inst = self.instance
         used: Counter[str] = Counter()
         for a in [*self.kept, *self.sessions]:
