@@ -89,12 +89,17 @@ class Config:
 
 
 class TestingConfig(Config):
-    """What the tests run with: an in-memory SQLite unless TEST_DATABASE_URL names another."""
+    """What the tests run with: always an in-memory SQLite database.
+
+    PostgreSQL tests never use the server's database named in TEST_DATABASE_URL directly: the
+    fixtures in tests/conftest.py create a scratch database per run on that server (and drop it),
+    so several test runs on one server never collide.
+    """
 
     TESTING = True
     ENV_NAME = "testing"
     SECRET_KEY = "test-secret-key"
-    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL")) or "sqlite://"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     SESSION_COOKIE_SECURE = False

@@ -33,3 +33,8 @@ def test_default_database_is_a_sqlite_file_in_the_instance_folder():
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     assert uri.startswith("sqlite:///") and uri.endswith("chunlei.sqlite")
     assert app.instance_path in uri
+
+
+def test_tests_never_touch_the_servers_named_database():
+    # PostgreSQL tests get scratch databases from tests/conftest.py, whatever TEST_DATABASE_URL says.
+    assert TestingConfig.SQLALCHEMY_DATABASE_URI == "sqlite://"
