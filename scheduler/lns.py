@@ -27,6 +27,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -63,6 +64,8 @@ class Search:
     log: list = field(default_factory=list)
     #: stages (0: levels 1-2, 1: levels 3-5) whose whole-week model CP-SAT proved optimal
     proved: set = field(default_factory=set)
+    #: called from CP-SAT's solution callback with the week's weighted served (stage 1 areas)
+    on_served: Callable[[int], None] | None = None
     iterations: int = 0
     improvements: int = 0
     solved_optimally: int = 0
@@ -141,14 +144,20 @@ class Search:
             served = Counter(week.req[i] for i in hint)
             for ri, idx in wm.vars.by_request.items():
                 wm.model.add(cp_model.LinearExpr.sum([wm.vars.x[i] for i in idx]) == served[ri])
-        expr, _ = wm.lexicographic(STAGES[stage])
+        expr, weights = wm.lexicographic(STAGES[stage])
         wm.model.minimize(expr)
         # Never spend less time searching than building: on a national week building is slow.
         limit = min(max(limit, time.monotonic() - self._built_from), deadline - time.monotonic())
         if limit < 0.05:
             return False, False
         solver = make_solver(self.workers, self.rng.randrange(1 << 30), limit)
-        status = solver.solve(wm.model)
+        callback = None
+        if stage == 0 and self.on_served is not None:
+            # The area's level 1 is its open weight minus what it serves; outside is constant.
+            served_outside = self.served_key(outside)[0]
+            worst, unit, report = wm.levels[0].worst, weights[0], self.on_served
+            callback = _Solutions(lambda obj: report(served_outside + worst - int(obj) // unit))
+        status = solver.solve(wm.model, callback)
         self.iterations += 1
         self.log.append(
             (stage, len(week), len(area), solver.status_name(status), round(solver.wall_time, 2))
@@ -243,6 +252,17 @@ class Search:
         pool = sorted(neighbours, key=lambda b: util.get(b, 0.0))[: want + 1]
         chosen = [hot, *self.rng.sample(pool, min(want, len(pool)))]
         return {(b, d) for b in chosen for d in self.days}, movers
+
+
+class _Solutions(cp_model.CpSolverSolutionCallback):
+    """Passes every improving CP-SAT solution's objective value on."""
+
+    def __init__(self, report: Callable[[float], None]):
+        super().__init__()
+        self.report = report
+
+    def on_solution_callback(self) -> None:
+        self.report(self.objective_value)
 
 
 def hint_indices(week: Candidates, sessions: list[Assignment]) -> list[int]:

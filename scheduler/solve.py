@@ -66,15 +66,16 @@ def solve(
     bound = _served_bound(search)
     best = [search.served_key(search.sessions)[0]]
 
-    def step(s: Search) -> None:
-        served = s.served_key(s.sessions)[0]
-        if on_progress is not None and served > best[0]:
+    def report(served: int) -> None:
+        """From CP-SAT's solution callback: the week's weighted served when it improves."""
+        if served > best[0]:
+            best[0] = served
             on_progress(time.monotonic() - t0, float(served), float(bound))
-        best[0] = max(best[0], served)
 
     if on_progress is not None:
         on_progress(time.monotonic() - t0, float(best[0]), float(bound))
-    run(search, deadline, STAGE1_SHARE, step)
+        search.on_served = report
+    run(search, deadline, STAGE1_SHARE)
 
     stats: dict = {
         "status": "OPTIMAL" if search.proved == {0, 1} else "FEASIBLE",
