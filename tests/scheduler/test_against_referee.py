@@ -52,14 +52,14 @@ def mutate(doc: dict, plan: dict, rng: random.Random) -> dict:
     return plan
 
 
-@pytest.mark.parametrize("size, seed", [("tiny", 1), ("tiny", 2), ("S", 3)])
-def test_same_verdicts_and_figures_as_the_referee(referee, size, seed):
+@pytest.mark.parametrize("size, seed, n", [("tiny", 1, 150), ("tiny", 2, 150), ("S", 3, 40)])
+def test_same_verdicts_and_figures_as_the_referee(referee, size, seed, n):
     inst = generate(size, seed=seed)
     doc = dump_instance(inst)
     ref = referee.Instance(doc)
     base = dump_plan(greedy(inst))
     rng = random.Random(seed)
-    plans = [base] + [mutate(doc, base, rng) for _ in range(150)]
+    plans = [base] + [mutate(doc, base, rng) for _ in range(n)]
     broken = 0
     for plan in plans:
         bad, ref_figures = referee.check(ref, plan)
@@ -67,4 +67,4 @@ def test_same_verdicts_and_figures_as_the_referee(referee, size, seed):
         assert bool(mine) == bool(bad), (bad, mine)
         assert figures(inst, load_plan(plan)) == ref_figures
         broken += bool(bad)
-    assert broken > 100  # the mutations do break rules
+    assert broken > n * 2 // 3  # the mutations do break rules
