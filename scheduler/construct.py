@@ -23,9 +23,10 @@ from scheduler.greedy import greedy
 Order = Callable[[Request], tuple]
 
 
-def orders(inst: Instance) -> dict[str, Order]:
+def orders(inst: Instance, eligible: list[list[str]] | None = None) -> dict[str, Order]:
     """Named request orders, most promising first (the measured best on the samples)."""
-    options = {r.id: len(bases) for r, bases in zip(inst.requests, eligibility(inst), strict=True)}
+    eligible = eligibility(inst) if eligible is None else eligible
+    options = {r.id: len(bases) for r, bases in zip(inst.requests, eligible, strict=True)}
 
     def flexibility(r: Request) -> int:
         return options[r.id] * max(1, (r.window_end - r.window_start).days)
@@ -54,13 +55,18 @@ def served_key(inst: Instance, plan: Plan) -> tuple[int, float]:
     return weighted, min((served[g] / n for g, n in asked.items() if n), default=1.0)
 
 
-def best_start(inst: Instance, first: tuple[Plan, str], deadline: float) -> tuple[Plan, str]:
+def best_start(
+    inst: Instance,
+    first: tuple[Plan, str],
+    deadline: float,
+    eligible: list[list[str]] | None = None,
+) -> tuple[Plan, str]:
     """The best of ``first`` (the previous plan or greedy) and greedy in each order, by levels 1-2,
     trying orders while the clock allows (``first`` wins ties)."""
     best, name = first
     key = served_key(inst, best)
     spent = 0.0
-    for label, order in orders(inst).items():
+    for label, order in orders(inst, eligible).items():
         if time.monotonic() + spent > deadline:
             break
         t = time.monotonic()

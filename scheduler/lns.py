@@ -71,7 +71,7 @@ class Search:
     solved_optimally: int = 0
 
     def __post_init__(self) -> None:
-        self.eligible = eligibility(self.instance)
+        self.eligible = self.eligible or eligibility(self.instance)
         self.req_index = {r.id: k for k, r in enumerate(self.instance.requests)}
         self._places: dict[str, tuple[str, int]] = {}
         #: every day that has slots (slots outside the horizon's days are still slots)
