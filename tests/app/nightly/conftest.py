@@ -97,6 +97,12 @@ def nightly_app(request, tmp_path: Path) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def sqlite_nightly_app(tmp_path: Path) -> Iterator[Flask]:
+    """The seeded small week on a SQLite file only (tests where the database does not matter)."""
+    yield from seeded(sqlite_file(tmp_path), tmp_path)
+
+
+@pytest.fixture
 def pg_nightly_app(pg_server, tmp_path: Path) -> Iterator[Flask]:
     """The seeded small week on a fresh PostgreSQL database only (for the race tests)."""
     yield from seeded(pg_server.create("chunlei_nightly"), tmp_path)

@@ -15,12 +15,12 @@ def run_count() -> int:
     return db.session.scalar(select(func.count(OptimizationRun.id)))
 
 
-def test_reoptimize_then_runs_json_lists_every_run_oldest_first(nightly_app):
-    cli = nightly_app.test_cli_runner()
+def test_reoptimize_then_runs_json_lists_every_run_oldest_first(sqlite_nightly_app):
+    cli = sqlite_nightly_app.test_cli_runner()
     done = cli.invoke(args=["reoptimize", "--week", WEEK.isoformat(), "--time-limit", "3"])
     assert done.exit_code == 0, done.output
     assert done.stdout.startswith("run #1 applied:")
-    nightly_app.config["SOLVER_COMMAND"] = fault_command("crash")
+    sqlite_nightly_app.config["SOLVER_COMMAND"] = fault_command("crash")
     failed = cli.invoke(args=["reoptimize", "--week", WEEK.isoformat(), "--time-limit", "2"])
     assert failed.exit_code == 1 and "run #2 failed" in failed.stderr
     assert "Traceback" not in failed.output
@@ -40,8 +40,8 @@ def test_reoptimize_then_runs_json_lists_every_run_oldest_first(nightly_app):
     assert table.exit_code == 0 and "#1" in table.stdout and "applied" in table.stdout
 
 
-def test_bad_input_gets_one_line_a_failure_code_and_no_run(nightly_app):
-    cli = nightly_app.test_cli_runner()
+def test_bad_input_gets_one_line_a_failure_code_and_no_run(sqlite_nightly_app):
+    cli = sqlite_nightly_app.test_cli_runner()
     for args in (
         ["reoptimize", "--week", "2001-01-01"],
         ["reoptimize", "--week", "next monday"],
@@ -55,15 +55,15 @@ def test_bad_input_gets_one_line_a_failure_code_and_no_run(nightly_app):
     assert run_count() == 0
 
 
-def test_runs_on_an_empty_history(nightly_app):
-    cli = nightly_app.test_cli_runner()
+def test_runs_on_an_empty_history(sqlite_nightly_app):
+    cli = sqlite_nightly_app.test_cli_runner()
     assert json.loads(cli.invoke(args=["runs", "--json"]).stdout) == []
     assert "no runs yet" in cli.invoke(args=["runs"]).stdout
 
 
-def test_the_scheduler_refuses_a_bad_cron_expression_in_one_line(nightly_app):
+def test_the_scheduler_refuses_a_bad_cron_expression_in_one_line(sqlite_nightly_app):
     for bad in ("61 2 * * *", "0 2 * *", "0 2 * * 9"):
-        nightly_app.config["NIGHTLY_CRON"] = bad
-        result = nightly_app.test_cli_runner().invoke(args=["scheduler"])
+        sqlite_nightly_app.config["NIGHTLY_CRON"] = bad
+        result = sqlite_nightly_app.test_cli_runner().invoke(args=["scheduler"])
         assert result.exit_code == 1 and result.stderr.startswith("Error: NIGHTLY_CRON=")
         assert "Traceback" not in result.output

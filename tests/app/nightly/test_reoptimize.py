@@ -57,7 +57,7 @@ def test_a_run_applies_a_valid_better_plan_and_never_touches_fixed_bookings(nigh
     assert note.params["added"] + note.params["moved"] + note.params["dropped"] > 0
 
 
-def test_a_second_run_right_after_changes_little_and_keeps_everything_valid(nightly_app):
+def test_a_second_run_right_after_changes_little_and_keeps_everything_valid(sqlite_nightly_app):
     first = reoptimize(WEEK, trigger="manual", time_limit_s=3)
     book = booking_book()
     second = reoptimize(WEEK, trigger="manual", time_limit_s=2)
@@ -70,7 +70,7 @@ def test_a_second_run_right_after_changes_little_and_keeps_everything_valid(nigh
     assert after["weighted_served"] >= first.kpis["weighted_served"]
 
 
-def test_a_week_that_does_not_exist_is_refused_without_a_run(nightly_app):
+def test_a_week_that_does_not_exist_is_refused_without_a_run(sqlite_nightly_app):
     import datetime as dt
 
     import pytest
@@ -84,9 +84,10 @@ def test_a_week_that_does_not_exist_is_refused_without_a_run(nightly_app):
     assert utcnow()  # the session is still usable
 
 
-def test_old_run_folders_are_pruned(nightly_app):
+def test_old_run_folders_are_pruned(sqlite_nightly_app):
     from pathlib import Path
 
+    nightly_app = sqlite_nightly_app
     nightly_app.config["RUNS_KEEP"] = 2
     for _ in range(3):
         reoptimize(WEEK, time_limit_s=2)
