@@ -55,6 +55,7 @@ def test_solver_killed_mid_run_leaves_every_booking_and_records_the_reason(night
     assert killed, "the solver never started"
     assert run.state == "failed" and "killed by SIGKILL" in run.message
     assert run.finished_at is not None and run.lock_key is None
+    assert run.progress["pid"] == killed[0]  # the child's own progress reports were read
     assert booking_book() == before
     assert db.session.scalar(select(func.count(Notification.id))) == 0
 
@@ -178,3 +179,35 @@ def test_a_database_error_during_apply_rolls_everything_back(nightly_app):
         )
         == 0
     )
+
+
+def test_the_solvers_progress_reaches_the_run_record_while_it_runs(nightly_app):
+    nightly_app.config["SOLVER_COMMAND"] = fault_command("late")
+    folder = runs_dir(nightly_app) / "run-000001"
+    seen: list[dict] = []
+    app = nightly_app
+
+    def watch() -> None:
+        try:
+            if not wait_for(folder / "plan.json.ready", 60):
+                return
+            deadline = time.monotonic() + 10
+            with app.app_context():
+                while time.monotonic() < deadline:
+                    db.session.expire_all()
+                    run = db.session.get(OptimizationRun, 1)
+                    if run.state == "running" and run.progress.get("objective") is not None:
+                        seen.append(dict(run.progress))
+                        break
+                    time.sleep(0.2)
+                db.session.remove()
+        finally:
+            (folder / "plan.json.go").touch()
+
+    thread = threading.Thread(target=watch)
+    thread.start()
+    run = reoptimize(WEEK, time_limit_s=3)
+    thread.join()
+    assert seen, "no progress reached the run record while the run was in progress"
+    assert isinstance(seen[0]["objective"], int | float) and seen[0]["elapsed_s"] > 0
+    assert run.state in ("applied", "no_change"), run.message
