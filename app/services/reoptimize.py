@@ -381,6 +381,11 @@ def _open_requests(inst: Instance) -> set[str]:
 
 
 def _end(run: OptimizationRun, state: str, reason: str) -> OptimizationRun:
+    """Finish a run that still holds its week; one declared dead meanwhile keeps that record."""
+    holds = db.session.scalar(select(OptimizationRun.lock_key).where(OptimizationRun.id == run.id))
+    if holds is None:
+        db.session.rollback()
+        return db.session.get(OptimizationRun, run.id)
     run.progress = {**(run.progress or {}), "phase": "done"}
     run_guard.finish(run, state, reason)
     db.session.commit()
