@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from app.extensions import db
 from app.models import (
@@ -149,16 +149,23 @@ def _abandon_if_stale(holder: OptimizationRun) -> bool:
 
 
 def heartbeat(run_id: int, progress: dict | None = None) -> None:
-    """Store a sign of life (and the solver's progress) for the UI and the stale check."""
+    """Store a sign of life (and the solver's progress) for the UI and the stale check.
+
+    Best effort: a missed beat only delays the progress shown.
+    """
     values: dict = {"heartbeat_at": utcnow()}
     if progress is not None:
         values["progress"] = progress
-    db.session.execute(
-        update(OptimizationRun)
-        .where(OptimizationRun.id == run_id, OptimizationRun.state == "running")
-        .values(**values)
-    )
-    db.session.commit()
+    try:
+        db.session.execute(
+            update(OptimizationRun)
+            .where(OptimizationRun.id == run_id, OptimizationRun.state == "running")
+            .values(**values)
+        )
+        db.session.commit()
+    except SQLAlchemyError:  # a busy or briefly unreachable database must not stop the solve
+        db.session.rollback()
+        log.debug("run #%s: heartbeat not stored this time", run_id, exc_info=True)
 
 
 def finish(run: OptimizationRun, state: str, message: str) -> OptimizationRun:
