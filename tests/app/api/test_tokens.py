@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from app import create_app
 from app.extensions import db
+from config import TestingConfig
 from tests.app.api.conftest import assert_error
-from tests.app.services.world import PASSWORD
+from tests.app.services.world import PASSWORD, build_world
 
 
 def test_token_for_good_credentials_opens_the_api(api):
@@ -47,3 +49,23 @@ def test_a_password_change_or_deactivation_revokes_tokens(api, world):
     world.users["p2"].active = False
     db.session.commit()
     assert_error(api.get("/api/v1/bases", as_="p2"), 401)
+
+
+def test_token_requests_are_rate_limited_with_a_json_429():
+    """Like the login form, POST /tokens is limited per address (LOGIN_RATE_LIMIT)."""
+
+    class Limited(TestingConfig):
+        RATELIMIT_ENABLED = True
+        LOGIN_RATE_LIMIT = "2 per minute"
+
+    app = create_app(Limited)
+    with app.app_context():
+        db.create_all()
+        build_world()
+        client = app.test_client()
+        body = {"username": "p1", "password": "wrong"}
+        answers = [client.post("/api/v1/tokens", json=body) for _ in range(3)]
+        assert [r.status_code for r in answers] == [401, 401, 429]
+        assert_error(answers[2], 429)
+        db.session.remove()
+        db.drop_all()
