@@ -17,11 +17,14 @@ from sqlalchemy import select
 from app.extensions import db
 from app.main.guards import roles_required
 from app.main.labels import label, opts
-from app.models import FEATURES, Hub, Slot, Studio, TimetableWeek
+from app.main.messages import booking_message
+from app.models import FEATURES, Hub, Participant, Slot, Studio, TimetableWeek
 from app.operator import bp
 from app.operator.forms import GenerateForm, ReasonForm, StudioForm, TemplateForm
 from app.services import audit, timetable
-from app.services.access import can_operate_hub, operated_hub_ids
+from app.services import booking as booking_service
+from app.services.access import AccessError, can_operate_hub, operated_hub_ids
+from app.services.booking_rules import BookingError
 from app.services.week_grid import build_week_grid
 from app.services.weeks import monday_of, next_week_start
 
@@ -315,4 +318,28 @@ def unblock(code: str):
         flash(explain(error), "warning")
     else:
         flash(_("Slot %(code)s is open again.", code=slot.code), "success")
+    return _back_to_week(slot)
+
+
+@bp.post("/slots/<code>/book-for")
+@staff_only
+def book_for(code: str):
+    """Book a free slot for a participant who phoned or walked in (origin: operator)."""
+    slot = slot_or_404(code)
+    wanted = (request.form.get("participant") or "").strip().upper()
+    participant = db.session.scalar(select(Participant).where(Participant.code == wanted))
+    if participant is None:
+        flash(_("No participant has the code %(code)s.", code=wanted or "—"), "warning")
+        return _back_to_week(slot)
+    try:
+        booking = booking_service.book_slots(current_user, [slot.code], participant=participant)
+    except (BookingError, AccessError) as error:
+        db.session.rollback()
+        flash(booking_message(error), "warning")
+    else:
+        flash(
+            _("Booked %(slot)s for %(name)s (%(code)s).", slot=slot.code, name=participant.name,
+              code=booking.code),
+            "success",
+        )  # fmt: skip
     return _back_to_week(slot)

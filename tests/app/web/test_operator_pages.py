@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEvent, Slot, Studio, TimetableWeek
+from app.models import AuditEvent, Booking, Slot, Studio, TimetableWeek
 from app.services import booking as booking_service
 from app.services import reports
 
@@ -194,3 +194,31 @@ def test_bookings_list_can_show_only_tentative_ones(app, world, login):
     page = login("op1").get(f"/operator/bases/B001/bookings?week={world.week_start}&show=tentative")
     text = page.get_data(as_text=True)
     assert f'id="{second.code}"' in text and f'id="{first.code}"' not in text
+
+
+def test_operator_books_for_a_participant_who_phoned(app, world, login):
+    op1 = login("op1")
+    code = world.slot("B001-S2", 2, 14)
+    done = op1.post(
+        f"/operator/slots/{code}/book-for", data={"participant": "p003"}, follow_redirects=True
+    )
+    assert "义乌小商品公司" in done.get_data(as_text=True)
+    booking = db.session.scalars(select(Booking)).one()
+    assert booking.origin == "operator" and booking.participant.code == "P003"
+    assert booking.created_by_user_id == world.users["op1"].id
+    unknown = op1.post(
+        f"/operator/slots/{world.slot('B001-S2', 2, 10)}/book-for",
+        data={"participant": "P999"},
+        follow_redirects=True,
+    )
+    assert "P999" in unknown.get_data(as_text=True)
+    taken = op1.post(
+        f"/operator/slots/{code}/book-for", data={"participant": "P001"}, follow_redirects=True
+    )
+    assert "刚刚被别人订走了" in taken.get_data(as_text=True)
+    other = world.slot("B002-S1", 2, 14)
+    assert (
+        op1.post(f"/operator/slots/{other}/book-for", data={"participant": "P001"}).status_code
+        == 404
+    )
+    assert db.session.query(Booking).count() == 1
