@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import secrets
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from apiflask import abort
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
 from flask import current_app, jsonify
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -40,6 +44,11 @@ def _json(data, status: int = 200):
     return response
 
 
+#: A throwaway hash to check passwords against when the username is unknown.
+_HASHER = PasswordHasher()
+_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
+
+
 def _login_limit() -> str:
     return current_app.config.get("LOGIN_RATE_LIMIT", "10 per minute")
 
@@ -52,6 +61,10 @@ def _login_limit() -> str:
 def create_token(body: dict):
     """Exchange a username and password for a signed bearer token."""
     user = db.session.scalar(select(User).where(User.username == body["username"]))
+    if user is None:
+        # The same work either way, so response times do not tell which usernames exist.
+        with contextlib.suppress(VerificationError):
+            _HASHER.verify(_DUMMY_HASH, body["password"])
     if user is None or not user.active or not user.check_password(body["password"]):
         db.session.rollback()
         abort(401, "wrong username or password", extra_data={"reason": "bad_credentials"})
