@@ -231,7 +231,14 @@ def week(code: str):
         generate=generate,
         reason_form=ReasonForm(),
         has_template=timetable.default_template(hub) is not None,
+        active_studio=_active_studio(hub, request.args.get("studio")),
     )
+
+
+def _active_studio(hub: Hub, wanted: str | None) -> str:
+    """The studio tab to open: the one asked for if it is here, else the first."""
+    codes = [s.code for s in hub.studios]
+    return wanted if wanted in codes else (codes[0] if codes else "")
 
 
 @bp.post("/bases/<code>/week/generate")
@@ -282,8 +289,12 @@ def publish(code: str):
 def _back_to_week(slot: Slot):
     week_start = slot.timetable_week.week_start
     return redirect(
-        url_for("operator.week", code=slot.studio.hub.code, week=week_start.isoformat())
-        + f"#studio-{slot.studio.code}"
+        url_for(
+            "operator.week",
+            code=slot.studio.hub.code,
+            week=week_start.isoformat(),
+            studio=slot.studio.code,
+        )
     )
 
 
