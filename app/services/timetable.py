@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import (
@@ -191,8 +192,22 @@ def generate_week(hub: Hub, week_start: date, actor: User) -> tuple[TimetableWee
     """Create (or fill up) the base's draft week from its template; returns (week, new slots).
 
     Slots that already exist are kept, so running it twice adds nothing. A published week is
-    left alone: its slots may already be booked.
+    left alone: its slots may already be booked. Two bases generating at the same moment may
+    draw the same fresh slot codes; the unique code refuses one, which then simply retries.
     """
+    hub_id = hub.id
+    for attempt in range(3):
+        try:
+            return _generate_week(hub, week_start, actor)
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == 2:
+                raise
+            hub = db.session.get(Hub, hub_id)
+    raise AssertionError("unreachable")
+
+
+def _generate_week(hub: Hub, week_start: date, actor: User) -> tuple[TimetableWeek, int]:
     template = default_template(hub)
     if template is None or not template.blocks:
         raise TimetableError("no_template", "set up the weekly template first")
