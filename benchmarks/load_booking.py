@@ -62,6 +62,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def free_port() -> int:
+    """A port on 127.0.0.1 nobody listens on now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -71,6 +72,7 @@ def free_port() -> int:
 
 
 def start_gunicorn(db_url: str, secret: str, port: int, workers: int, log: Path):
+    """Start gunicorn on 127.0.0.1 against the scratch database; wait until it answers."""
     env = {
         **os.environ,
         "DATABASE_URL": db_url,
@@ -103,6 +105,7 @@ def start_gunicorn(db_url: str, secret: str, port: int, workers: int, log: Path)
 
 
 def stop_gunicorn(proc) -> None:
+    """Stop the gunicorn this run started (its process group), politely first."""
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -151,6 +154,7 @@ def run_phase(port: int, jobs: list, threads: int, max_s: float) -> tuple[dict, 
     results = []
 
     def worker():
+        """One client thread: take the next job, send it, time it."""
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         while time.monotonic() < deadline:
             with lock:
@@ -195,6 +199,7 @@ def run_phase(port: int, jobs: list, threads: int, max_s: float) -> tuple[dict, 
 
 
 def print_table(samples: list[Sample]) -> None:
+    """One line per endpoint: count, rate, latency percentiles, status codes."""
     print(f"  {'endpoint':<24}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
           f"{'p99 ms':>9}{'max ms':>9}  statuses")  # fmt: skip
     for s in samples:
@@ -207,6 +212,7 @@ def print_table(samples: list[Sample]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the load test; exit 1 if the integrity check finds anything."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pg-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG),
                     help="any database URL on the PostgreSQL server to use (a scratch "

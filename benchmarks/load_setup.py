@@ -24,6 +24,7 @@ def create_database(server_url: str) -> tuple[str, str, str]:
 
 
 def drop_database(admin_url: str, name: str) -> None:
+    """Drop the scratch database (closing whatever still uses it)."""
     with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -90,6 +91,7 @@ def prepare(db_url: str, secret: str, people: int, seed: int) -> dict:
 
 
 def select_free_slots():
+    """Open, unheld, future slots of published weeks: code, base, local day."""
     from sqlalchemy import text
 
     return text(
@@ -106,6 +108,7 @@ def select_free_slots():
 
 
 def week_start_instant(week):
+    """Book only slots after now (and after the week's start)."""
     from datetime import datetime
     from datetime import time as dtime
     from zoneinfo import ZoneInfo

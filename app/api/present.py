@@ -21,6 +21,7 @@ def iso(value: datetime | None) -> str | None:
 
 
 def base_dict(hub: Hub) -> dict:
+    """A base with its studios, as GET /bases shows it."""
     return {
         "id": hub.code,
         "name": hub.name,
@@ -46,6 +47,7 @@ BOOKING_LOAD = (
 
 
 def booking_dict(booking: Booking) -> dict:
+    """A booking as the API shows it: its slots in order, its base and studio, local times."""
     slots = booking.current_slots
     first, last = (slots[0], slots[-1]) if slots else (None, None)
     return {
@@ -74,6 +76,7 @@ def load_booking(booking_id: int) -> Booking:
 
 
 def request_dict(req: BookingRequest) -> dict:
+    """A request in the exchange format's shape, plus its state and how many sessions it has."""
     served = db.session.scalar(
         select(func.count(Booking.id)).where(
             Booking.request_id == req.id, Booking.status.in_(ACTIVE_STATUSES)

@@ -20,11 +20,15 @@ class _Strict(Schema):
 
 
 class TokenIn(_Strict):
+    """Credentials for a token."""
+
     username = String(required=True, validate=Length(1, 80))
     password = String(required=True, validate=Length(1, 200))
 
 
 class TokenOut(Schema):
+    """A bearer token and who it is for."""
+
     token = String(metadata={"description": "send as `Authorization: Bearer <token>`"})
     expires_in = Integer(metadata={"description": "seconds"})
     user = String()
@@ -32,12 +36,16 @@ class TokenOut(Schema):
 
 
 class StudioOut(Schema):
+    """A studio and its features."""
+
     id = String()
     name = String(allow_none=True)
     features = List(String())
 
 
 class BaseOut(Schema):
+    """A livestream base with its studios."""
+
     id = String(metadata={"example": "B017"})
     name = String()
     city = String()
@@ -49,6 +57,8 @@ class BaseOut(Schema):
 
 
 class SlotQuery(_Strict):
+    """Filters of the slot list."""
+
     base = String(metadata={"description": "base id, e.g. B017"})
     date = Date(metadata={"description": "local calendar day (Asia/Shanghai), YYYY-MM-DD"})
     free = Boolean(load_default=False, metadata={"description": "only slots one can book"})
@@ -58,6 +68,8 @@ class SlotQuery(_Strict):
 
 
 class SlotOut(Schema):
+    """A published slot and whether it can be booked."""
+
     id = String(metadata={"example": "SL004211"})
     studio = String()
     base = String()
@@ -69,6 +81,8 @@ class SlotOut(Schema):
 
 
 class BookingIn(_Strict):
+    """A direct booking: consecutive slots of one studio."""
+
     slots = List(
         String(),
         required=True,
@@ -79,10 +93,14 @@ class BookingIn(_Strict):
 
 
 class CancelIn(_Strict):
+    """Why a booking is cancelled (staff must say)."""
+
     reason = String(validate=Length(max=500), metadata={"description": "required for staff"})
 
 
 class BookingQuery(_Strict):
+    """Filters of the booking list."""
+
     status = String(validate=OneOf(("tentative", "confirmed", "locked", "cancelled")))
     base = String()
     limit = Integer(load_default=200, validate=Range(1, 1000))
@@ -90,6 +108,8 @@ class BookingQuery(_Strict):
 
 
 class BookingOut(Schema):
+    """A booking (one session)."""
+
     id = String(metadata={"example": "K000123"})
     status = String()
     origin = String()
@@ -105,16 +125,22 @@ class BookingOut(Schema):
 
 
 class WindowIn(_Strict):
+    """When the sessions may take place (ISO 8601 with offset)."""
+
     start = DateTime(required=True, metadata={"example": "2026-12-08T00:00:00+08:00"})
     end = DateTime(required=True)
 
 
 class PreferIn(_Strict):
+    """Soft preferences: bases best first, prime time."""
+
     bases = List(String(), load_default=list)
     prime = Boolean(load_default=False)
 
 
 class RequestIn(_Strict):
+    """A request for the optimizer, shaped like the exchange format's."""
+
     sessions = Integer(required=True, strict=True)
     length = Integer(load_default=1, strict=True)
     window = Nested(WindowIn, required=True)
@@ -125,16 +151,22 @@ class RequestIn(_Strict):
 
 
 class WindowOut(Schema):
+    """A request's window."""
+
     start = String()
     end = String()
 
 
 class PreferOut(Schema):
+    """A request's preferences."""
+
     bases = List(String())
     prime = Boolean()
 
 
 class RequestOut(Schema):
+    """A request, its state and how many sessions it has."""
+
     id = String(metadata={"example": "R000381"})
     participant = String()
     sessions = Integer()
@@ -150,10 +182,14 @@ class RequestOut(Schema):
 
 
 class RequestQuery(_Strict):
+    """Filters of the request list."""
+
     status = String(validate=OneOf(("open", "withdrawn")))
 
 
 class ErrorBody(Schema):
+    """What went wrong: HTTP status, a stable reason and a sentence."""
+
     code = Integer()
     status = String()
     reason = String()
@@ -162,4 +198,6 @@ class ErrorBody(Schema):
 
 
 class ErrorOut(Schema):
+    """Every error answer of the API."""
+
     error = Nested(ErrorBody)
