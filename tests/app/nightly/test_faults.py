@@ -42,7 +42,7 @@ def test_solver_killed_mid_run_leaves_every_booking_and_records_the_reason(night
     killed: list[int] = []
 
     def killer() -> None:
-        if wait_for(pid_file):
+        if wait_for(pid_file) and wait_for(pid_file.with_name("progress.json")):
             time.sleep(1.0)  # the real solver is loading the week and building its model
             pid = int(pid_file.read_text())
             os.kill(pid, signal.SIGKILL)
