@@ -178,8 +178,13 @@ def _execute(
     folder = runs_dir() / f"run-{run.id:06d}"
     folder.mkdir(parents=True, exist_ok=True)
     _prune_folders(int(cfg.get("RUNS_KEEP", 200)))
-    fingerprint = run_guard.bookings_fingerprint(week)
-    inst = build_instance(db.session, week, freeze_until=freeze_until, timezone=tz_name)
+    for _attempt in range(3):  # the snapshot and its fingerprint must describe one state
+        fingerprint = run_guard.bookings_fingerprint(week)
+        inst = build_instance(db.session, week, freeze_until=freeze_until, timezone=tz_name)
+        if run_guard.bookings_fingerprint(week) == fingerprint:
+            break
+    else:
+        return _end(run, "failed", "the week's bookings kept changing while it was read")
     before = build_plan(db.session, week, inst)
     write_json(dump_instance(inst), folder / "instance.json")
     write_json(dump_plan(before), folder / "before.json")
