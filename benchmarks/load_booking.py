@@ -3,7 +3,8 @@
     make bench-load          (or: python -m benchmarks.load_booking --help)
 
 Creates a scratch database on the local PostgreSQL server, migrates it, seeds the demo week,
-adds benchmark participants with accounts, starts gunicorn on 127.0.0.1, then drives two
+adds benchmark participants with accounts, starts gunicorn on 127.0.0.1 (gthread workers with
+keep-alive by default; each worker's threads stay within its database pool), then drives two
 phases from a bounded pool of client threads: booking POSTs (a share of them deliberately
 contested) and slot-list GETs. Prints throughput and p50/p95/p99 per endpoint, checks that no
 slot is held twice and that every 201 is one booking, then stops gunicorn and drops the
@@ -71,7 +72,7 @@ def free_port() -> int:
 # --- the server ---------------------------------------------------------------------------
 
 
-def start_gunicorn(db_url: str, secret: str, port: int, workers: int, log: Path):
+def start_gunicorn(db_url: str, secret: str, port: int, workers: int, log: Path, threads: int = 1):
     """Start gunicorn on 127.0.0.1 against the scratch database; wait until it answers."""
     env = {
         **os.environ,
@@ -83,8 +84,12 @@ def start_gunicorn(db_url: str, secret: str, port: int, workers: int, log: Path)
     cmd = [
         sys.executable, "-m", "gunicorn", "wsgi:app",
         "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-        "--worker-class", "sync", "--backlog", "512", "--log-level", "warning",
+        "--backlog", "512", "--log-level", "warning",
     ]  # fmt: skip
+    if threads > 1:  # gthread workers keep connections alive and overlap database waits
+        cmd += ["--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "5"]
+    else:
+        cmd += ["--worker-class", "sync"]
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -217,8 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pg-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG),
                     help="any database URL on the PostgreSQL server to use (a scratch "
                     "database is created beside it and dropped)")  # fmt: skip
-    ap.add_argument("--workers", type=int, default=8, help="gunicorn workers")
+    ap.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     ap.add_argument("--threads", type=int, default=16, help="client threads")
+    ap.add_argument("--worker-threads", type=int, default=4,
+                    help="threads per gunicorn worker (> 1: gthread workers with keep-alive)")  # fmt: skip
     ap.add_argument("--bookings", type=int, default=3000, help="booking POSTs to send")
     ap.add_argument("--gets", type=int, default=3000, help="slot-list GETs to send")
     ap.add_argument("--contested", type=float, default=0.05,
@@ -234,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
     secret = secrets.token_hex(16)
     name, admin_url, db_url = create_database(args.pg_url)
-    print(f"Load run: gunicorn x{args.workers} on 127.0.0.1, {args.threads} client threads, "
+    print(f"Load run: gunicorn {args.workers} workers x {args.worker_threads} threads on "
+          f"127.0.0.1, {args.threads} client threads, "
           f"{os.cpu_count()} cores, database {name}")  # fmt: skip
     proc = None
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"{name}-gunicorn.log"
@@ -256,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
               f"({len(plan) - len({s for _, s in plan}):,} contested); "
               f"{len(get_jobs):,} slot-list GETs")  # fmt: skip
 
-        proc = start_gunicorn(db_url, secret, free_port(), args.workers, log)
+        proc = start_gunicorn(db_url, secret, free_port(), args.workers, log, args.worker_threads)
         port = int(proc.args[proc.args.index("--bind") + 1].rsplit(":", 1)[1])
         warm = [get_jobs[i % len(get_jobs)] for i in range(min(200, len(get_jobs)))]
         run_phase(port, warm, args.threads, 15)  # connections, imports, caches
