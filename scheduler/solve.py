@@ -78,7 +78,14 @@ def solve(
     if on_progress is not None:
         on_progress(time.monotonic() - t0, float(best[0]), float(bound))
         search.on_served = report
-    run(search, deadline, STAGE1_SHARE)
+    try:
+        run(search, deadline, STAGE1_SHARE)
+    except Exception as exc:  # noqa: BLE001 - a bug in the search must not cost the week its plan
+        # The search's sessions may be half-way through an area: validation below decides
+        # whether they stand, and otherwise the warm start is returned.
+        search_error = f"{type(exc).__name__}: {exc}"
+    else:
+        search_error = None
 
     stats: dict = {
         "status": "OPTIMAL" if search.proved == {0, 1} else "FEASIBLE",
@@ -89,6 +96,8 @@ def solve(
         "areas_improved": search.improvements,
         "areas_optimal": search.solved_optimally,
     }
+    if search_error:
+        stats["search_error"] = search_error
     sessions = [Assignment(b.request, b.slots) for b in search.kept] + search.sessions
     plan = _plan(instance, sessions, stats, search.eligible)
     if 0 in search.proved:  # levels 1-2 proved optimal: the bound is the objective itself
@@ -96,6 +105,8 @@ def solve(
     broken = validate(instance, plan)
     if broken or plan.stats["objective"] < _weighted(instance, warm.assignments):
         why = f"{len(broken)} hard-rule violations" if broken else "worse than the warm start"
+        if search_error:
+            why = f"{why} after the search failed ({search_error})"
         stats = {
             **stats,
             "status": "FEASIBLE",

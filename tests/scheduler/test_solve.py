@@ -1,5 +1,6 @@
 """End-to-end solves: a generated week, warm starts, kept bookings, input errors, fallbacks."""
 
+import time
 from collections import Counter
 
 import pytest
@@ -95,3 +96,23 @@ def test_no_time_at_all_still_returns_the_valid_warm_start():
     p = solve(inst, time_limit_s=0.0, workers=1)
     assert validate(inst, p) == []
     assert weighted(inst, p) == weighted(inst, greedy(inst))
+
+
+def test_a_search_that_fails_half_way_still_returns_a_valid_plan(monkeypatch):
+    """A bug inside the neighbourhood search never costs the week its plan or a hard rule."""
+    import scheduler.solve as solve_module
+
+    inst = generate("tiny", seed=14)
+    real_run = solve_module.run
+
+    def run_then_fail(search, deadline, share):
+        real_run(search, min(deadline, time.monotonic() + 0.5), share)
+        assert search.sessions, "the tiny week has sessions beyond its kept bookings"
+        search.sessions.append(search.sessions[0])  # the same slots twice: a broken plan
+        raise AssertionError("area model out of step")
+
+    monkeypatch.setattr(solve_module, "run", run_then_fail)
+    p = solve(inst, time_limit_s=2, workers=1, seed=1)
+    assert validate(inst, p) == []
+    assert weighted(inst, p) >= weighted(inst, greedy(inst))
+    assert "AssertionError: area model out of step" in p.stats["search_error"]
