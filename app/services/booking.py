@@ -117,6 +117,9 @@ def _load_slots(refs: Sequence[str | int]) -> tuple[list[Slot], list[str]]:
         .outerjoin(SlotHold, SlotHold.slot_id == Slot.id)
         .options(joinedload(Slot.studio).joinedload(Studio.hub), joinedload(Slot.timetable_week))
         .where(or_(Slot.code.in_(codes), Slot.id.in_(ids)))
+        # FOR SHARE OF slots: an operator blocking one of them (FOR UPDATE) waits for this
+        # booking to commit or sees it first, so a slot is never both blocked and booked.
+        .with_for_update(read=True, of=Slot)
     )
     rows = db.session.execute(stmt).unique().all()
     found = [slot for slot, _held in rows]

@@ -280,9 +280,12 @@ def block_slot(slot: Slot, reason: str, actor: User) -> None:
     reason = reason.strip()
     if not reason:
         raise TimetableError("reason", "say why the slot is blocked")
+    # Lock the slot row before looking for a hold: a booking in flight holds it FOR SHARE, so
+    # either it commits first (and the hold is seen here) or it sees the slot blocked.
+    db.session.refresh(slot, with_for_update=True)
     if slot.state == "blocked":
         raise TimetableError("already_blocked", "the slot is already blocked")
-    if db.session.get(SlotHold, slot.id) is not None:
+    if db.session.get(SlotHold, slot.id, populate_existing=True) is not None:
         raise TimetableError("booked", "the slot is booked; cancel the booking first")
     slot.state = "blocked"
     audit.record("slot.block", actor=actor, subject=slot.code, reason=reason[:300])

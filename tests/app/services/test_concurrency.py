@@ -145,3 +145,61 @@ def test_the_unique_hold_decides_when_the_pre_check_cannot_see_the_rival(pg_serv
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_an_operator_cannot_block_a_slot_a_booking_is_taking(pg_server):
+    """A booking in flight holds its slots FOR SHARE: blocking one waits for it, then sees the
+    hold and refuses, so a slot is never both blocked and booked."""
+    from app.services.timetable import TimetableError, block_slot
+
+    pg_url = pg_server.create()
+
+    class Config(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = pg_url
+
+    app = create_app(Config)
+    with app.app_context():
+        db.create_all()
+        world = build_world()
+        rival = booking.book_slots(world.users["p2"], [world.slot("B002-S1", 1, 10)])
+        target_id = db.session.scalar(
+            select(Slot.id).where(Slot.code == world.slot("B001-S1", 2, 20))
+        )
+        admin_id = db.session.scalar(select(User.id).where(User.role == "admin"))
+        rival_id = rival.id
+
+    outcome: list[str] = []
+
+    def block() -> None:
+        with app.app_context():
+            try:
+                block_slot(
+                    db.session.get(Slot, target_id), "maintenance", db.session.get(User, admin_id)
+                )
+                outcome.append("blocked")
+            except TimetableError as exc:
+                outcome.append(exc.code)
+            finally:
+                db.session.remove()
+
+    with app.app_context():
+        with db.engine.connect() as booking_conn:  # what book_slots does, held open
+            booking_conn.exec_driver_sql(
+                "SELECT id FROM slots WHERE id = %s FOR SHARE", (target_id,)
+            )
+            booking_conn.exec_driver_sql(
+                "INSERT INTO slot_holds (slot_id, booking_id, held_at) VALUES (%s, %s, now())",
+                (target_id, rival_id),
+            )
+            thread = threading.Thread(target=block)
+            thread.start()
+            thread.join(timeout=1.5)
+            assert thread.is_alive(), "blocking should wait for the booking in flight"
+            booking_conn.commit()
+        thread.join(timeout=30)
+        assert outcome == ["booked"]
+        assert db.session.get(Slot, target_id).state == "open"
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
