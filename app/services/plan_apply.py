@@ -103,6 +103,7 @@ def apply_plan(
         raise PlanRejected(f"the plan is for {plan.instance!r}, not for {week.name!r}")
     # Serialize applies of one week (PostgreSQL row lock; SQLite locks the file on write).
     session.execute(select(PlanningWeek.id).where(PlanningWeek.id == week.id).with_for_update())
+    _lock_participants(session, week)
     # Lock the week's active bookings first (PostgreSQL), then read the week: the plan is
     # checked against exactly the bookings it will replace.
     current = _current_bookings(session, week)
@@ -214,6 +215,26 @@ def _write(session, inst, week, run, loose, fresh, diff: PlanDiff, actor, now) -
 
 class PlanConflict(RuntimeError):
     """The database refused the plan's slot holds (a concurrent booking); nothing is kept."""
+
+
+def _lock_participants(session: Session, week: PlanningWeek) -> None:
+    """Lock the week's participants (PostgreSQL), in id order.
+
+    The booking service locks its participant's row before it books, so a direct booking made
+    while a plan is applied either commits first (and is read, and the plan checked against it)
+    or waits and then checks its daily cap and same-day-same-base rule against the applied plan.
+    """
+    involved = (
+        select(BookingRequest.participant_id)
+        .where(BookingRequest.planning_week_id == week.id)
+        .union(select(Booking.participant_id).where(Booking.planning_week_id == week.id))
+    )
+    session.execute(
+        select(Participant.id)
+        .where(Participant.id.in_(involved))
+        .order_by(Participant.id)
+        .with_for_update()
+    ).all()
 
 
 def _current_bookings(session: Session, week: PlanningWeek) -> list[_Current]:

@@ -240,3 +240,50 @@ def test_a_slot_taken_meanwhile_is_a_conflict_and_nothing_is_kept(
         )
     db.session.rollback()
     assert snapshot() == before
+
+
+@pytest.mark.postgres
+def test_an_apply_waits_for_a_booking_in_flight_of_one_of_the_weeks_participants(pg_app, tmp_path):
+    """The booking service holds its participant's row while it books; apply_plan locks the
+    week's participants first, so the daily cap and same-day-same-base rule are checked against
+    one state, never raced past."""
+    import threading
+
+    from app.models import Participant
+
+    seed(pg_app, bases=6, requests=80)
+    _, plan_doc = export(pg_app, tmp_path)
+    plan = load_plan(plan_doc)
+    freeze = datetime.fromisoformat(FREEZE)
+    someone = db.session.scalar(select(Participant.id).join(Booking).limit(1))
+    db.session.commit()
+    outcome: list[str] = []
+
+    def apply() -> None:
+        with pg_app.app_context():
+            try:
+                week = get_week(db.session, WEEK)
+                diff = apply_plan(
+                    db.session,
+                    week,
+                    plan,
+                    actor=None,
+                    freeze_until=freeze,
+                    timezone="Asia/Shanghai",
+                )
+                db.session.commit()
+                outcome.append(f"applied, {len(diff.added)} added")
+            finally:
+                db.session.remove()
+
+    with db.engine.connect() as booking_conn:  # a booking in flight for ``someone``
+        booking_conn.exec_driver_sql(
+            "SELECT id FROM participants WHERE id = %s FOR UPDATE", (someone,)
+        )
+        thread = threading.Thread(target=apply)
+        thread.start()
+        thread.join(timeout=1.5)
+        assert thread.is_alive(), "the apply should wait for the participant's booking"
+        booking_conn.commit()
+    thread.join(timeout=60)
+    assert outcome == ["applied, 0 added"]
