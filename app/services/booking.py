@@ -10,7 +10,7 @@ transaction, writes an audit event in it, and leaves the session clean when it r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, or_, select, update
@@ -23,7 +23,6 @@ from app.models import (
     BookingRequest,
     BookingSlot,
     Participant,
-    PlanningWeek,
     Role,
     Slot,
     SlotHold,
@@ -44,6 +43,7 @@ from app.services.booking_rules import (
     held_slot_codes,
 )
 from app.services.booking_write import insert_booking
+from app.services.weeks import planning_week_for
 
 __all__ = [
     "BookingError",
@@ -75,29 +75,6 @@ class CutoffPassed(BookingError):
 
     status = 422
     code = "cancel_cutoff"
-
-
-def planning_week_for(week_start: date) -> PlanningWeek:
-    """The planning week starting on ``week_start``, created with the configured policy."""
-    stmt = select(PlanningWeek).where(PlanningWeek.week_start == week_start)
-    week = db.session.scalars(stmt).first()
-    if week is not None:
-        return week
-    cfg = current_app.config
-    week = PlanningWeek(
-        week_start=week_start,
-        days=7,
-        name=f"week-{week_start.isoformat()}",
-        max_sessions_per_day=cfg["MAX_SESSIONS_PER_DAY"],
-        same_day_same_base=cfg["SAME_DAY_SAME_BASE"],
-        target_utilization=cfg["TARGET_UTILIZATION"],
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(week)
-    except IntegrityError:  # created concurrently: use theirs
-        week = db.session.scalars(stmt).one()
-    return week
 
 
 def _load_slots(refs: Sequence[str | int]) -> tuple[list[Slot], list[str]]:

@@ -30,6 +30,7 @@ from app.models import (
     utcnow,
 )
 from app.services import audit
+from app.services.weeks import planning_week_for
 
 
 class TimetableError(ValueError):
@@ -156,20 +157,7 @@ def ensure_planning_week(week_start: date) -> PlanningWeek:
     """The planning week starting on Monday ``week_start``, made with the default policy."""
     if week_start.weekday() != 0:
         raise TimetableError("not_monday", "a week starts on a Monday")
-    week = db.session.scalar(select(PlanningWeek).where(PlanningWeek.week_start == week_start))
-    if week is None:
-        cfg = current_app.config
-        week = PlanningWeek(
-            week_start=week_start,
-            days=7,
-            name=f"week-{week_start.isoformat()}",
-            max_sessions_per_day=cfg["MAX_SESSIONS_PER_DAY"],
-            same_day_same_base=cfg["SAME_DAY_SAME_BASE"],
-            target_utilization=cfg["TARGET_UTILIZATION"],
-        )
-        db.session.add(week)
-        db.session.flush()
-    return week
+    return planning_week_for(week_start)
 
 
 def get_timetable_week(hub: Hub, week_start: date) -> TimetableWeek | None:

@@ -7,8 +7,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, has_app_context
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.extensions import db
 from app.models import Booking, BookingRequest, Hub, Participant, PlanningWeek, User
 
 
@@ -48,6 +50,32 @@ def week_bounds(week: PlanningWeek, tz: ZoneInfo | None = None) -> tuple[datetim
     start = datetime.combine(week.week_start, time(0), tz)
     end = datetime.combine(week.week_start + timedelta(days=week.days), time(0), tz)
     return start, end
+
+
+def planning_week_for(week_start: date) -> PlanningWeek:
+    """The planning week starting on ``week_start``, created with the configured policy.
+
+    Two requests may create it at once: the unique week start decides, the loser uses theirs.
+    """
+    stmt = select(PlanningWeek).where(PlanningWeek.week_start == week_start)
+    week = db.session.scalars(stmt).first()
+    if week is not None:
+        return week
+    cfg = current_app.config
+    week = PlanningWeek(
+        week_start=week_start,
+        days=7,
+        name=week_name(week_start),
+        max_sessions_per_day=cfg["MAX_SESSIONS_PER_DAY"],
+        same_day_same_base=cfg["SAME_DAY_SAME_BASE"],
+        target_utilization=cfg["TARGET_UTILIZATION"],
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(week)
+    except IntegrityError:
+        week = db.session.scalars(stmt).one()
+    return week
 
 
 def get_week(session: Session, week_start: date) -> PlanningWeek:

@@ -2,8 +2,9 @@
 
 Built on the shared fixtures of tests/conftest.py (``pg_url``: the session's scratch
 PostgreSQL database, skipped or failed as CHUNLEI_REQUIRE_POSTGRES says; ``make_app``). The
-PostgreSQL schema is made once per session and emptied after each test, which keeps the
-many small API tests fast; SQLite is a fresh in-memory database per test.
+PostgreSQL schema is kept between tests and emptied after each one, which keeps the many
+small API tests fast (``create_all`` only adds what another module's fixture dropped); SQLite is
+a fresh in-memory database per test.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ import pytest
 from app.extensions import db
 from tests.app.services.world import build_world
 from tests.conftest import make_app
-
-_PG_SCHEMAS: set[str] = set()
 
 
 def _empty_postgres() -> None:
@@ -37,9 +36,7 @@ def app(request):
     url = "sqlite://" if request.param == "sqlite" else request.getfixturevalue("pg_url")
     application = make_app(url)
     with application.app_context():
-        if url.startswith("sqlite") or url not in _PG_SCHEMAS:
-            db.create_all()
-            _PG_SCHEMAS.add(url)
+        db.create_all()
         try:
             yield application
         finally:
