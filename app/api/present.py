@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import ACTIVE_STATUSES, Booking, BookingRequest, BookingSlot, Hub, Slot, Studio
+from app.models import ACTIVE_STATUSES, Booking, BookingRequest, Hub
+from app.services.booking import BOOKING_LOAD
 
 
 def iso(value: datetime | None) -> str | None:
@@ -34,16 +34,6 @@ def base_dict(hub: Hub) -> dict:
             {"id": s.code, "name": s.name, "features": list(s.features or [])} for s in hub.studios
         ],
     }
-
-
-BOOKING_LOAD = (
-    joinedload(Booking.slot_history)
-    .joinedload(BookingSlot.slot)
-    .joinedload(Slot.studio)
-    .joinedload(Studio.hub),
-    joinedload(Booking.participant),
-    joinedload(Booking.request),
-)
 
 
 def booking_dict(booking: Booking) -> dict:

@@ -23,17 +23,38 @@ from tests.app.services.world import build_world
 ATTEMPTS = 60
 
 
+@pytest.fixture
+def own_database(pg_server):
+    """Apps on PostgreSQL databases of their own, with every table; dropped after the test.
+
+    These tests open many connections or hold locks across threads, so they do not share the
+    session's database.
+    """
+    made = []
+
+    def make(**engine_options):
+        class Config(TestingConfig):
+            SQLALCHEMY_DATABASE_URI = pg_server.create()
+            SQLALCHEMY_ENGINE_OPTIONS = engine_options or TestingConfig.SQLALCHEMY_ENGINE_OPTIONS
+
+        app = create_app(Config)
+        with app.app_context():
+            db.create_all()
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.drop_all()
+            db.engine.dispose()
+
+
 @pytest.mark.postgres
-def test_sixty_participants_race_for_one_slot(pg_server):
-    pg_url = pg_server.create()  # a database of its own: this test needs a big pool
-
-    class Config(TestingConfig):
-        SQLALCHEMY_DATABASE_URI = pg_url
-        SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": ATTEMPTS + 2, "max_overflow": 0}
-
-    app = create_app(Config)
+def test_sixty_participants_race_for_one_slot(own_database):
+    app = own_database(pool_size=ATTEMPTS + 2, max_overflow=0)  # a big pool of its own
     with app.app_context():
-        db.create_all()
         world = build_world()
         hash_ = world.users["p1"].password_hash
         ids = []
@@ -91,23 +112,14 @@ def test_sixty_participants_race_for_one_slot(pg_server):
             select(func.count()).select_from(Booking).where(Booking.status != "cancelled")
         )
         assert active == 1
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
 
 
 @pytest.mark.postgres
-def test_the_unique_hold_decides_when_the_pre_check_cannot_see_the_rival(pg_server):
+def test_the_unique_hold_decides_when_the_pre_check_cannot_see_the_rival(own_database):
     """A rival's hold, inserted but not yet committed, is invisible to the pre-check; the
     insert then waits on the unique index and fails once the rival commits: SlotTaken."""
-    pg_url = pg_server.create()
-
-    class Config(TestingConfig):
-        SQLALCHEMY_DATABASE_URI = pg_url
-
-    app = create_app(Config)
+    app = own_database()
     with app.app_context():
-        db.create_all()
         world = build_world()
         rival = booking.book_slots(world.users["p2"], [world.slot("B002-S1", 1, 10)])
         target = world.slot("B001-S1", 2, 20)
@@ -142,25 +154,16 @@ def test_the_unique_hold_decides_when_the_pre_check_cannot_see_the_rival(pg_serv
         thread.join(timeout=30)
         assert outcome == [{"slots": [target]}]
         assert db.session.scalar(select(func.count()).select_from(SlotHold)) == 2
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
 
 
 @pytest.mark.postgres
-def test_an_operator_cannot_block_a_slot_a_booking_is_taking(pg_server):
+def test_an_operator_cannot_block_a_slot_a_booking_is_taking(own_database):
     """A booking in flight holds its slots FOR SHARE: blocking one waits for it, then sees the
     hold and refuses, so a slot is never both blocked and booked."""
     from app.services.timetable import TimetableError, block_slot
 
-    pg_url = pg_server.create()
-
-    class Config(TestingConfig):
-        SQLALCHEMY_DATABASE_URI = pg_url
-
-    app = create_app(Config)
+    app = own_database()
     with app.app_context():
-        db.create_all()
         world = build_world()
         rival = booking.book_slots(world.users["p2"], [world.slot("B002-S1", 1, 10)])
         target_id = db.session.scalar(
@@ -200,6 +203,3 @@ def test_an_operator_cannot_block_a_slot_a_booking_is_taking(pg_server):
         thread.join(timeout=30)
         assert outcome == ["booked"]
         assert db.session.get(Slot, target_id).state == "open"
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
