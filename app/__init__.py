@@ -37,6 +37,12 @@ def configure(app: Flask) -> None:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         path = os.path.join(app.instance_path, "chunlei.sqlite")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # SQLite's pools take no size: one file (or one in-memory database) per process.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        for key in ("pool_size", "max_overflow"):
+            options.pop(key, None)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config.get("SECRET_KEY"):
         if app.config.get("ENV_NAME") == "production":
             raise RuntimeError("SECRET_KEY must be set when CHUNLEI_ENV=production")

@@ -1,5 +1,7 @@
 """The Flask extension objects, created unbound; ``create_app`` binds them."""
 
+from functools import wraps
+
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
@@ -33,6 +35,26 @@ migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-# No default limits: only the login form is limited (see app.auth.routes).
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# No default limits: only the login form and the token endpoint are limited, and only they pay
+# for the check (``rate_limited``); an automatic check before every request would cost each API
+# call a lookup through every limit and exemption.
+limiter = Limiter(key_func=get_remote_address, default_limits=[], auto_check=False)
+
+
+def rate_limited(limit_value, **options):
+    """``limiter.limit(limit_value, **options)``, checked when the decorated view runs."""
+
+    def decorate(view):
+        limited = limiter.limit(limit_value, **options)(view)
+
+        @wraps(limited)
+        def checked(*args, **kwargs):
+            limiter.check()
+            return limited(*args, **kwargs)
+
+        return checked
+
+    return decorate
+
+
 bootstrap = Bootstrap5()

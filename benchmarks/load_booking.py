@@ -150,29 +150,43 @@ def _cpu(procs) -> float:
     return total
 
 
-def run_phase(port: int, jobs: list, threads: int, max_s: float) -> tuple[dict, float]:
-    """Send ``jobs`` ((name, method, path, body, token)) from ``threads`` threads; bounded."""
+def run_phase(port: int, jobs: list, threads: int, max_s: float, rate: float | None = None):
+    """Send ``jobs`` ((name, method, path, body, token)) from ``threads`` threads; bounded.
+
+    Without ``rate`` the threads send back to back (closed loop: how much the server can take).
+    With ``rate`` job *i* is due at ``start + i / rate`` whatever the server does (open loop),
+    and its latency counts from when it was due, not from when a free thread sent it, so a
+    server that falls behind shows the queue it builds (no coordinated omission).
+    """
     samples: dict[str, Sample] = {}
     lock = threading.Lock()
     cursor = iter(enumerate(jobs))
     deadline = time.monotonic() + max_s
     results = []
+    start = time.perf_counter() + 0.05
 
     def worker():
-        """One client thread: take the next job, send it, time it."""
+        """One client thread: take the next job, wait until it is due, send it, time it."""
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         while time.monotonic() < deadline:
             with lock:
                 item = next(cursor, None)
             if item is None:
                 break
-            _, (name, method, path, body, token) = item
+            i, (name, method, path, body, token) = item
             headers = {"Authorization": f"Bearer {token}"}
             payload = None
             if body is not None:
                 payload = json.dumps(body)
                 headers["Content-Type"] = "application/json"
+            if rate:
+                due = start + i / rate
+                pause = due - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
             t0 = time.perf_counter()
+            if rate:
+                t0 = min(t0, due)
             try:
                 conn.request(method, path, body=payload, headers=headers)
                 resp = conn.getresponse()
@@ -191,16 +205,17 @@ def run_phase(port: int, jobs: list, threads: int, max_s: float) -> tuple[dict, 
                 results.append((name, body, status, data))
         conn.close()
 
-    t0 = time.perf_counter()
+    cpu0 = time.process_time()
     pool = [threading.Thread(target=worker) for _ in range(threads)]
     for t in pool:
         t.start()
     for t in pool:
         t.join()
-    wall = time.perf_counter() - t0
+    wall = time.perf_counter() - start
     for s in samples.values():
         s.wall_s = wall
-    return {"samples": samples, "results": results}, wall
+    client_ms = (time.process_time() - cpu0) / max(1, len(results)) * 1000
+    return {"samples": samples, "results": results, "client_ms": client_ms}, wall
 
 
 def print_table(samples: list[Sample]) -> None:
@@ -226,11 +241,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=16, help="client threads")
     ap.add_argument("--worker-threads", type=int, default=4,
                     help="threads per gunicorn worker (> 1: gthread workers with keep-alive)")  # fmt: skip
-    ap.add_argument("--bookings", type=int, default=3000, help="booking POSTs to send")
-    ap.add_argument("--gets", type=int, default=3000, help="slot-list GETs to send")
+    ap.add_argument("--bookings", type=int, default=3000,
+                    help="booking POSTs of the capacity phase (closed loop)")  # fmt: skip
+    ap.add_argument("--gets", type=int, default=3000,
+                    help="slot-list GETs of the capacity phase (closed loop)")  # fmt: skip
+    ap.add_argument("--rate", type=float, default=300.0,
+                    help="requests/s of the target phase (open loop); 0 skips it")  # fmt: skip
+    ap.add_argument("--rate-seconds", type=float, default=20.0,
+                    help="length of each target-phase run (POSTs, then GETs)")  # fmt: skip
+    ap.add_argument("--rate-threads", type=int, default=32,
+                    help="client connections of the target phase")  # fmt: skip
     ap.add_argument("--contested", type=float, default=0.05,
                     help="share of booking POSTs aimed at an already-targeted slot")  # fmt: skip
-    ap.add_argument("--people", type=int, default=1500, help="benchmark participants")
+    ap.add_argument("--people", type=int, default=2500, help="benchmark participants")
     ap.add_argument("--max-seconds", type=float, default=60.0, help="cap per phase")
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--keep-db", action="store_true", help="do not drop the database")
@@ -249,14 +272,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         data = prepare(db_url, secret, args.people, args.seed)
         tokens, free = data["tokens"], data["free"]
-        plan = plan_bookings(free, len(tokens), args.bookings, args.contested, rng)
+        at_rate = int(args.rate * args.rate_seconds)
+        plan = plan_bookings(free, len(tokens), args.bookings + at_rate, args.contested, rng)
         book_jobs = [
             ("POST /bookings", "POST", "/api/v1/bookings", {"slots": [slot]}, tokens[p])
             for p, slot in plan
         ]
         bases_days = sorted({(hub, day) for _code, hub, day in free})
         get_jobs = []
-        for _ in range(args.gets):
+        for _ in range(args.gets + at_rate):
             hub, day = rng.choice(bases_days)
             path = f"/api/v1/slots?base={hub}&date={day.isoformat()}&free=true"
             get_jobs.append(("GET /slots", "GET", path, None, rng.choice(tokens)))
@@ -269,23 +293,57 @@ def main(argv: list[str] | None = None) -> int:
         warm = [get_jobs[i % len(get_jobs)] for i in range(min(200, len(get_jobs)))]
         run_phase(port, warm, args.threads, 15)  # connections, imports, caches
 
-        cpu0 = server_cpu(proc, db_url)
-        booked, _ = run_phase(port, book_jobs, args.threads, args.max_seconds)
-        cpu1 = server_cpu(proc, db_url)
-        listed, _ = run_phase(port, get_jobs, args.threads, args.max_seconds)
-        cpu2 = server_cpu(proc, db_url)
-        print("\nResults (latency measured at the client, wall time per phase):")
-        print_table([*booked["samples"].values(), *listed["samples"].values()])
-        cores = os.cpu_count() or 1
-        for label, phase, a, b in (("POST /bookings", booked, cpu0, cpu1),
-                                   ("GET /slots", listed, cpu1, cpu2)):  # fmt: skip
-            n = len(phase["results"]) or 1
-            app_ms, db_ms = ((b[i] - a[i]) / n * 1000 for i in (0, 1))
-            print(f"  {label:<16} server CPU {app_ms + db_ms:5.1f} ms/request (gunicorn "
-                  f"{app_ms:.1f} + PostgreSQL {db_ms:.1f}) -> an idle {cores}-core machine: "
-                  f"~{cores * 1000 / (app_ms + db_ms):,.0f} req/s")  # fmt: skip
-        print(f"  machine load average during the run: {os.getloadavg()[0]:.1f}")
+        phases = []  # (title, POST phase, GET phase, server CPU per phase)
 
+        def measure(posts, gets, **how):
+            cpu0 = server_cpu(proc, db_url)
+            booked, _ = run_phase(port, posts, max_s=args.max_seconds, **how)
+            cpu1 = server_cpu(proc, db_url)
+            listed, _ = run_phase(port, gets, max_s=args.max_seconds, **how)
+            cpu2 = server_cpu(proc, db_url)
+            return booked, listed, (cpu0, cpu1, cpu2)
+
+        capacity = measure(book_jobs[: args.bookings], get_jobs[: args.gets], threads=args.threads)
+        phases.append((f"Capacity: {args.threads} client threads back to back (closed loop)",
+                       *capacity))  # fmt: skip
+        if at_rate:
+            target = measure(book_jobs[args.bookings :], get_jobs[args.gets :],
+                             threads=args.rate_threads, rate=args.rate)  # fmt: skip
+            phases.append((f"Target: {args.rate:g} requests/s for {args.rate_seconds:g} s each "
+                           f"(open loop, {args.rate_threads} connections; latency from when "
+                           "each request was due)", *target))  # fmt: skip
+
+        cores = os.cpu_count() or 1
+        for title, booked, listed, cpu in phases:
+            print(f"\n{title}:")
+            print_table([*booked["samples"].values(), *listed["samples"].values()])
+            for label, phase, a, b in (("POST /bookings", booked, cpu[0], cpu[1]),
+                                       ("GET /slots", listed, cpu[1], cpu[2])):  # fmt: skip
+                n = len(phase["results"]) or 1
+                app_ms, db_ms = ((b[i] - a[i]) / n * 1000 for i in (0, 1))
+                print(f"  {label:<16} CPU per request: server {app_ms + db_ms:4.1f} ms "
+                      f"(gunicorn {app_ms:.1f} + PostgreSQL {db_ms:.1f}), client "
+                      f"{phase['client_ms']:.1f} ms -> an idle {cores}-core machine: "
+                      f"~{cores * 1000 / (app_ms + db_ms):,.0f} req/s")  # fmt: skip
+        print(f"  machine load average during the run: {os.getloadavg()[0]:.1f}")
+        if at_rate:
+            _title, booked, listed, _cpu = phases[-1]
+            post = booked["samples"].get("POST /bookings")
+            get = listed["samples"].get("GET /slots")
+            post_rate = len(post.ms) / post.wall_s if post else 0.0
+            checks = [
+                (f"POST /bookings served {post_rate:.0f}/s (target {args.rate:g}/s)",
+                 post_rate >= 0.98 * args.rate),
+                (f"POST /bookings p95 {percentile(post.ms, 0.95):.1f} ms (target <= 50 ms)",
+                 percentile(post.ms, 0.95) <= 50),
+                (f"GET /slots p95 {percentile(get.ms, 0.95):.1f} ms (target <= 30 ms)",
+                 percentile(get.ms, 0.95) <= 30),
+            ]  # fmt: skip
+            print("\nTargets:")
+            for text, ok in checks:
+                print(f"  {'met   ' if ok else 'MISSED'} {text}")
+
+        booked = {"results": [r for _t, bk, _l, _c in phases for r in bk["results"]]}
         created = sum(1 for _n, _b, status, _d in booked["results"] if status == 201)
         by_slot = defaultdict(list)
         for _n, body, status, _d in booked["results"]:

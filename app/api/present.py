@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ACTIVE_STATUSES, Booking, BookingRequest, Hub
-from app.services.booking import BOOKING_LOAD
+from app.services.booking import BOOKING_LOAD, NewBooking
 
 
 def iso(value: datetime | None) -> str | None:
@@ -36,23 +36,46 @@ def base_dict(hub: Hub) -> dict:
     }
 
 
-def booking_dict(booking: Booking) -> dict:
-    """A booking as the API shows it: its slots in order, its base and studio, local times."""
+def booking_dict(booking: Booking | NewBooking) -> dict:
+    """A booking as the API shows it: its slots in order, its base and studio, local times.
+
+    Takes a stored booking or one ``booking.book`` just made (the same answer, no read-back).
+    """
+    if isinstance(booking, NewBooking):
+        slots = booking.slots
+        first, last = slots[0], slots[-1]
+        return _booking_shape(
+            booking, booking.participant_code, booking.request_code,
+            first.hub_code, first.studio_code, first.start, last.end, [s.code for s in slots],
+        )  # fmt: skip
     slots = booking.current_slots
     first, last = (slots[0], slots[-1]) if slots else (None, None)
+    return _booking_shape(
+        booking,
+        booking.participant.code,
+        booking.request.code if booking.request is not None else None,
+        first.studio.hub.code if first else None,
+        first.studio.code if first else None,
+        first.start if first else None,
+        last.end if last else None,
+        [s.code for s in slots],
+    )
+
+
+def _booking_shape(booking, participant, request, base, studio, start, end, slots) -> dict:
     return {
         "id": booking.code,
         "status": booking.status,
         "origin": booking.origin,
-        "participant": booking.participant.code,
-        "request": booking.request.code if booking.request is not None else None,
-        "base": first.studio.hub.code if first else None,
-        "studio": first.studio.code if first else None,
-        "start": iso(first.start) if first else None,
-        "end": iso(last.end) if last else None,
-        "slots": [s.code for s in slots],
+        "participant": participant,
+        "request": request,
+        "base": base,
+        "studio": studio,
+        "start": iso(start),
+        "end": iso(end),
+        "slots": slots,
         "created_at": iso(booking.created_at),
-        "cancelled_at": iso(booking.cancelled_at),
+        "cancelled_at": iso(getattr(booking, "cancelled_at", None)),
     }
 
 

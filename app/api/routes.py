@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import secrets
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -11,14 +12,14 @@ from apiflask import abort
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 from flask import current_app, jsonify
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.orm import selectinload
 
 from app.api import bp
 from app.api import schemas as s
 from app.api.auth import auth, issue_token
-from app.api.present import BOOKING_LOAD, base_dict, booking_dict, iso, load_booking, request_dict
-from app.extensions import db, limiter
+from app.api.present import BOOKING_LOAD, base_dict, booking_dict, load_booking, request_dict
+from app.extensions import db, rate_limited
 from app.models import (
     Booking,
     BookingSlot,
@@ -32,6 +33,7 @@ from app.models import (
 )
 from app.services import access, booking, requests
 from app.services.access import NotFound
+from app.services.slots import select_slots
 
 ERRORS = {401: "Missing or invalid token", 404: "Not found"}
 
@@ -54,7 +56,7 @@ def _login_limit() -> str:
 
 
 @bp.post("/tokens")
-@limiter.limit(_login_limit)
+@rate_limited(_login_limit)
 @bp.input(s.TokenIn, arg_name="body")
 @bp.output(s.TokenOut, status_code=201)
 @bp.doc(summary="Get a bearer token", responses={401: "Wrong username or password"})
@@ -94,6 +96,38 @@ def _hub_or_404(code: str) -> Hub:
     return hub
 
 
+@functools.cache
+def _slot_list(base: bool, day: bool, features: bool, free: bool):
+    """The slot-list query for one combination of filters, built once (the hot GET: a built
+    statement keeps its cache key, so each call only binds values)."""
+    stmt = select_slots(
+        Slot.code,
+        Studio.code,
+        Hub.code,
+        Slot.start,
+        Slot.end,
+        Slot.prime,
+        Studio.features,
+        Slot.state,
+        SlotHold.booking_id,
+    ).where(TimetableWeek.state == "published")
+    if base:
+        stmt = stmt.where(Hub.code == bindparam("base"))
+    if day:
+        stmt = stmt.where(Slot.start >= bindparam("day_start"), Slot.start < bindparam("day_end"))
+    if features:
+        stmt = stmt.where(Slot.studio_id.in_(bindparam("studio_ids", expanding=True)))
+    if free:
+        stmt = stmt.where(
+            Slot.state == "open", SlotHold.slot_id.is_(None), Slot.start > bindparam("now")
+        )
+    return (
+        stmt.order_by(Slot.start, Studio.code)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+    )
+
+
 @bp.get("/slots")
 @bp.auth_required(auth)
 @bp.input(s.SlotQuery, location="query", arg_name="q")
@@ -101,38 +135,19 @@ def _hub_or_404(code: str) -> Hub:
 @bp.doc(summary="List published slots", responses=ERRORS)
 def list_slots(q: dict):
     """Published slots by start time; ``free=true`` keeps only open, unheld, future slots."""
-    stmt = (
-        select(
-            Slot.code,
-            Studio.code,
-            Hub.code,
-            Slot.start,
-            Slot.end,
-            Slot.prime,
-            Studio.features,
-            Slot.state,
-            SlotHold.booking_id,
-        )
-        .join(Studio, Studio.id == Slot.studio_id)
-        .join(Hub, Hub.id == Studio.hub_id)
-        .join(TimetableWeek, TimetableWeek.id == Slot.timetable_week_id)
-        .outerjoin(SlotHold, SlotHold.slot_id == Slot.id)
-        .where(TimetableWeek.state == "published")
-    )
-    if q.get("base"):
-        stmt = stmt.where(Hub.code == q["base"])
+    tz = ZoneInfo(current_app.config["TIMEZONE"])
+    params = {"limit": q["limit"], "offset": q["offset"], "base": q.get("base")}
     if q.get("date"):
-        tz = ZoneInfo(current_app.config["TIMEZONE"])
-        day_start = datetime.combine(q["date"], time(0), tz)
-        stmt = stmt.where(Slot.start >= day_start, Slot.start < day_start + timedelta(days=1))
+        params["day_start"] = datetime.combine(q["date"], time(0), tz)
+        params["day_end"] = params["day_start"] + timedelta(days=1)
     if q.get("feature"):
-        studios = db.session.execute(select(Studio.id, Studio.features)).all()
         wanted = set(q["feature"])
-        stmt = stmt.where(Slot.studio_id.in_([i for i, f in studios if wanted <= set(f or [])]))
+        studios = db.session.execute(select(Studio.id, Studio.features)).all()
+        params["studio_ids"] = [i for i, f in studios if wanted <= set(f or [])]
     if q["free"]:
-        stmt = stmt.where(Slot.state == "open", SlotHold.slot_id.is_(None), Slot.start > utcnow())
-    stmt = stmt.order_by(Slot.start, Studio.code).limit(q["limit"]).offset(q["offset"])
-    rows = db.session.execute(stmt).all()
+        params["now"] = utcnow()
+    stmt = _slot_list(bool(q.get("base")), "day_start" in params, "studio_ids" in params, q["free"])
+    rows = db.session.execute(stmt, params).all()
     if not rows and q.get("base"):
         _hub_or_404(q["base"])  # an unknown base is a 404, a base with no slots an empty list
     return _json(
@@ -141,8 +156,8 @@ def list_slots(q: dict):
                 "id": code,
                 "studio": studio,
                 "base": base,
-                "start": iso(start),
-                "end": iso(end),
+                "start": start.astimezone(tz).isoformat(),
+                "end": end.astimezone(tz).isoformat(),
                 "prime": prime,
                 "features": list(features or []),
                 "state": "blocked" if state != "open" else ("booked" if held else "open"),
@@ -171,7 +186,7 @@ def create_booking(body: dict):
     if user.role != "participant":
         raise access.Forbidden("only participant accounts book slots", code="role_cannot_book")
     req = access.get_request(user, body["request"]) if body.get("request") else None
-    made = booking.book_slots(user, body["slots"], request=req)
+    made = booking.book(user, body["slots"], request=req)
     return _json(booking_dict(made), 201)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.auth import bp
 from app.auth.forms import LoginForm
-from app.extensions import db, limiter
+from app.extensions import db, rate_limited
 from app.main.web import is_safe_next
 from app.models import User, utcnow
 from app.services import audit
@@ -20,7 +20,7 @@ def _login_limit() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@rate_limited(_login_limit, methods=["POST"])
 def login():
     """Check the password; the same message for an unknown user and a wrong password."""
     if current_user.is_authenticated:

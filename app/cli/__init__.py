@@ -9,6 +9,7 @@ from flask import Flask
 def register(app: Flask) -> None:
     """Attach every command to the app."""
     from app.cli.accounts import create_user_command
+    from app.cli.bookings import book_command, cancel_booking_command
     from app.cli.demo import seed_demo_command
     from app.cli.exchange import (
         apply_plan_command,
@@ -24,5 +25,7 @@ def register(app: Flask) -> None:
         export_plan_command,
         import_week_command,
         apply_plan_command,
+        book_command,
+        cancel_booking_command,
     ):
         app.cli.add_command(command)

@@ -10,10 +10,11 @@ transaction, writes an audit event in it, and leaves the session clean when it r
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -22,20 +23,26 @@ from app.models import (
     Booking,
     BookingRequest,
     BookingSlot,
+    Hub,
     Participant,
+    PlanningWeek,
     Role,
     Slot,
     SlotHold,
     Studio,
+    TimetableWeek,
     User,
     utcnow,
 )
 from app.services import audit, notify
 from app.services.access import Forbidden, can_operate_hub, is_admin
 from app.services.booking_rules import (
+    Booker,
     BookingError,
     RuleBroken,
+    SlotInfo,
     SlotTaken,
+    WeekPolicy,
     check_bookable,
     check_participant_week,
     check_request_fit,
@@ -43,6 +50,7 @@ from app.services.booking_rules import (
     held_slot_codes,
 )
 from app.services.booking_write import insert_booking
+from app.services.slots import select_slots
 from app.services.weeks import planning_week_for
 
 __all__ = [
@@ -51,7 +59,9 @@ __all__ = [
     "SlotTaken",
     "InvalidState",
     "CutoffPassed",
+    "book",
     "book_slots",
+    "NewBooking",
     "cancel",
     "confirm",
     "lock",
@@ -77,29 +87,78 @@ class CutoffPassed(BookingError):
     code = "cancel_cutoff"
 
 
-def _load_slots(refs: Sequence[str | int]) -> tuple[list[Slot], list[str]]:
-    """Slots by code or id, sorted by start, and the codes of those already held.
+#: The slots a booking names, by code or id, with what the rules read of their studio, base and
+#: week, their live hold and the planning week they count in: one query, built once.
+_SLOTS = (
+    select_slots(
+        Slot.id,
+        Slot.code,
+        Slot.start,
+        Slot.end,
+        Slot.state,
+        TimetableWeek.state,
+        TimetableWeek.week_start,
+        Studio.id,
+        Studio.code,
+        Studio.features,
+        Hub.id,
+        Hub.code,
+        Hub.lat,
+        Hub.lon,
+        SlotHold.booking_id,
+        PlanningWeek.id,
+        PlanningWeek.max_sessions_per_day,
+        PlanningWeek.same_day_same_base,
+    )
+    .outerjoin(PlanningWeek, PlanningWeek.week_start == TimetableWeek.week_start)
+    .where(
+        or_(
+            Slot.code.in_(bindparam("codes", expanding=True)),
+            Slot.id.in_(bindparam("ids", expanding=True)),
+        )
+    )
+    # FOR SHARE OF slots: an operator blocking one of them (FOR UPDATE) waits for this
+    # booking to commit or sees it first, so a slot is never both blocked and booked.
+    .with_for_update(read=True, of=Slot)
+)
 
-    One query: the slots with studio, base and week, outer-joined to their live holds.
+
+def _load_slots(refs: Sequence[str | int]) -> tuple[list[SlotInfo], list[str], WeekPolicy | None]:
+    """The slots by code or id, sorted by start; the codes of those already held; the planning
+    week of the first slot (``None`` while that week has no planning week yet).
+
     Unknown references are a RuleBroken.
     """
     if not isinstance(refs, list | tuple) or not all(isinstance(r, str | int) for r in refs):
         raise RuleBroken("slots must be a list of slot ids", code="invalid")
     if len(set(refs)) != len(refs):
         raise RuleBroken("a slot is listed twice", code="not_consecutive")
-    codes = [r for r in refs if isinstance(r, str)]
-    ids = [r for r in refs if isinstance(r, int)]
-    stmt = (
-        select(Slot, SlotHold.booking_id)
-        .outerjoin(SlotHold, SlotHold.slot_id == Slot.id)
-        .options(joinedload(Slot.studio).joinedload(Studio.hub), joinedload(Slot.timetable_week))
-        .where(or_(Slot.code.in_(codes), Slot.id.in_(ids)))
-        # FOR SHARE OF slots: an operator blocking one of them (FOR UPDATE) waits for this
-        # booking to commit or sees it first, so a slot is never both blocked and booked.
-        .with_for_update(read=True, of=Slot)
-    )
-    rows = db.session.execute(stmt).unique().all()
-    found = [slot for slot, _held in rows]
+    if not refs:
+        return [], [], None  # check_shape names the rule
+    params = {
+        "codes": [r for r in refs if isinstance(r, str)],
+        "ids": [r for r in refs if isinstance(r, int)],
+    }
+    rows = sorted(db.session.execute(_SLOTS, params).all(), key=lambda row: row[2])
+    found = [
+        SlotInfo(
+            id=row[0],
+            code=row[1],
+            start=row[2],
+            end=row[3],
+            state=row[4],
+            published=row[5] == "published",
+            week_start=row[6],
+            studio_id=row[7],
+            studio_code=row[8],
+            features=tuple(row[9] or ()),
+            hub_id=row[10],
+            hub_code=row[11],
+            hub_lat=row[12],
+            hub_lon=row[13],
+        )  # fmt: skip
+        for row in rows
+    ]
     known = {s.code for s in found} | {s.id for s in found}
     missing = [r for r in refs if r not in known]
     if missing:
@@ -108,12 +167,21 @@ def _load_slots(refs: Sequence[str | int]) -> tuple[list[Slot], list[str]]:
             code="unknown_slot",
             detail={"slots": missing},
         )
-    found.sort(key=lambda s: s.start)
-    held = {slot.code for slot, holder in rows if holder is not None}
-    return found, [s.code for s in found if s.code in held]
+    held = [row[1] for row in rows if row[14] is not None]
+    first = rows[0]
+    week = WeekPolicy(first[15], first[16], first[17]) if first[15] is not None else None
+    return found, held, week
 
 
-def _booker(actor: User, participant: Participant | None) -> tuple[Participant, str]:
+#: The participant a booking is for, locked until the transaction ends (built once).
+_LOCK_PARTICIPANT = (
+    select(Participant.id, Participant.code, Participant.lat, Participant.lon)
+    .where(Participant.id == bindparam("id"))
+    .with_for_update()
+)
+
+
+def _booker(actor: User, participant: Participant | None) -> tuple[Booker, str]:
     """Who the booking is for, and its origin; participants book only for themselves.
 
     The participant's row is locked (SELECT ... FOR UPDATE) until the transaction ends, which
@@ -131,56 +199,61 @@ def _booker(actor: User, participant: Participant | None) -> tuple[Participant, 
         )
     else:
         wanted, origin = participant.id, "operator"
-    locked = db.session.scalars(
-        select(Participant).where(Participant.id == wanted).with_for_update()
-    ).first()
-    if locked is None:
+    row = db.session.execute(_LOCK_PARTICIPANT, {"id": wanted}).first() if wanted else None
+    if row is None:
         raise Forbidden("this account has no participant", code="role_cannot_book")
-    return locked, origin
+    return Booker(*row), origin
 
 
-def book_slots(
+@dataclass(frozen=True, slots=True)
+class NewBooking:
+    """A booking just made, as the booking service knows it without reading it back."""
+
+    id: int
+    code: str
+    status: str
+    origin: str
+    participant_code: str
+    request_code: str | None
+    slots: tuple[SlotInfo, ...]
+    created_at: datetime
+
+
+def book(
     actor: User,
     slots: Sequence[str | int],
     *,
     participant: Participant | None = None,
     request: BookingRequest | None = None,
     now: datetime | None = None,
-) -> Booking:
+) -> NewBooking:
     """Book consecutive ``slots`` (codes or ids) directly; the booking is confirmed at once.
 
     Raises ``Forbidden`` (wrong role or base), ``RuleBroken`` (which rule, in ``code``) or
-    ``SlotTaken``. Staff may book for a ``participant`` at a base they operate.
+    ``SlotTaken``. Staff may book for a ``participant`` at a base they operate. Commits.
     """
     now = now or utcnow()
     max_slots = int(current_app.config.get("MAX_SLOTS_PER_BOOKING", 4))
     chosen_ids: list[int] = []
     try:
         who, origin = _booker(actor, participant)
-        chosen, taken = _load_slots(slots)
+        chosen, taken, week = _load_slots(slots)
         chosen_ids = [s.id for s in chosen]
         check_shape(chosen, max_slots)
-        hub = chosen[0].studio.hub
-        if origin == "operator" and not can_operate_hub(actor, hub):
-            raise Forbidden(f"you do not operate base {hub.code}", code="other_base")
+        first = chosen[0]
+        if origin == "operator" and not can_operate_hub(actor, first.hub_id):
+            raise Forbidden(f"you do not operate base {first.hub_code}", code="other_base")
         check_bookable(chosen, now)
         if taken:
             raise SlotTaken(f"slot(s) already taken: {', '.join(taken)}", detail={"slots": taken})
         if request is not None:
             check_request_fit(request, who, chosen)
             week = request.planning_week
-        else:
-            week = planning_week_for(chosen[0].timetable_week.week_start)
+        elif week is None:
+            week = planning_week_for(first.week_start)
         check_participant_week(who.id, chosen, week)
-        booking_id = insert_booking(who, origin, actor, request, week, chosen, now)
-        made = (
-            db.session.scalars(
-                select(Booking).options(*BOOKING_LOAD).where(Booking.id == booking_id)
-            )
-            .unique()
-            .one()
-        )
-        _commit_keeping_loaded()
+        booking_id, code = insert_booking(who, origin, actor, request, week, chosen, now)
+        db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
         taken = held_slot_codes(chosen_ids)
@@ -192,24 +265,32 @@ def book_slots(
     except Exception:
         db.session.rollback()
         raise
-    return made
+    return NewBooking(
+        id=booking_id,
+        code=code,
+        status="confirmed",
+        origin=origin,
+        participant_code=who.code,
+        request_code=request.code if request is not None else None,
+        slots=tuple(chosen),
+        created_at=now,
+    )
 
 
-def _commit_keeping_loaded() -> None:
-    """Commit without expiring what this transaction loaded and wrote.
+def book_slots(
+    actor: User,
+    slots: Sequence[str | int],
+    *,
+    participant: Participant | None = None,
+    request: BookingRequest | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """``book``, returning the stored booking (for pages and commands that go on using it)."""
+    made = book(actor, slots, participant=participant, request=request, now=now)
+    return db.session.get(Booking, made.id)
 
-    The new booking was read back inside the transaction that made it, so its state is the
-    committed state; keeping it saves a second transaction (and its round trips) per booking.
-    """
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
 
-
-#: What callers read from a new booking (slots, base, participant, request), in one query.
+#: What callers read from a booking (slots, base, participant, request), in one query.
 BOOKING_LOAD = (
     joinedload(Booking.slot_history)
     .joinedload(BookingSlot.slot)

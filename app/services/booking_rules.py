@@ -3,6 +3,10 @@
 Each ``check_*`` raises ``RuleBroken`` with a stable ``code`` naming the rule it enforces, so
 pages can translate it and the API can report which rule a booking breaks. They read the
 database but never write; ``app.services.booking`` calls them before it claims the slots.
+
+The checks take ``SlotInfo`` values (a slot with what the rules read of its studio, base and
+week), which the booking service reads in one plain query: booking is the hot path, and ORM
+entities with their relationships cost more than the rules themselves.
 """
 
 from __future__ import annotations
@@ -10,11 +14,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from app.extensions import db
 from app.models import (
@@ -57,6 +61,45 @@ class SlotTaken(BookingError):
     code = "slot_taken"
 
 
+@dataclass(frozen=True, slots=True)
+class SlotInfo:
+    """One slot as the rules read it: the slot, its studio and base, its week's state."""
+
+    id: int
+    code: str
+    start: datetime
+    end: datetime
+    state: str
+    published: bool
+    week_start: date
+    studio_id: int
+    studio_code: str
+    features: tuple[str, ...]
+    hub_id: int
+    hub_code: str
+    hub_lat: float
+    hub_lon: float
+
+
+@dataclass(frozen=True, slots=True)
+class Booker:
+    """The participant a booking is for, as the rules read them."""
+
+    id: int
+    code: str
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True, slots=True)
+class WeekPolicy:
+    """The planning week a booking counts in, and the part of its policy rule 6 reads."""
+
+    id: int
+    max_sessions_per_day: int | None
+    same_day_same_base: bool
+
+
 @dataclass(frozen=True)
 class Session:
     """One active session of a participant: its booking, base and time span."""
@@ -80,7 +123,7 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6371.0 * math.asin(math.sqrt(a))
 
 
-def check_shape(slots: Sequence[Slot], max_slots: int) -> None:
+def check_shape(slots: Sequence[SlotInfo], max_slots: int) -> None:
     """Rule 1: one studio, consecutive in time, between 1 and ``max_slots`` slots."""
     if not slots:
         raise RuleBroken("a booking needs at least one slot", code="wrong_length")
@@ -101,10 +144,10 @@ def check_shape(slots: Sequence[Slot], max_slots: int) -> None:
             )
 
 
-def check_bookable(slots: Sequence[Slot], now: datetime) -> None:
+def check_bookable(slots: Sequence[SlotInfo], now: datetime) -> None:
     """Only open slots of a published week that have not started yet can be booked."""
     for slot in slots:
-        if slot.timetable_week.state != "published":
+        if not slot.published:
             raise RuleBroken(
                 f"slot {slot.code} is not published",
                 code="not_published",
@@ -120,7 +163,9 @@ def check_bookable(slots: Sequence[Slot], now: datetime) -> None:
             )
 
 
-def check_request_fit(req: BookingRequest, participant: Participant, slots: Sequence[Slot]) -> None:
+def check_request_fit(
+    req: BookingRequest, participant: Booker | Participant, slots: Sequence[SlotInfo]
+) -> None:
     """Rules 3–5 for a booking made against a request: length, window, base, distance, needs."""
     if req.participant_id != participant.id:
         raise RuleBroken(f"request {req.code} belongs to another participant", code="request")
@@ -134,21 +179,21 @@ def check_request_fit(req: BookingRequest, participant: Participant, slots: Sequ
         )
     if slots[0].start < req.window_start or slots[-1].end > req.window_end:
         raise RuleBroken(f"the slots lie outside request {req.code}'s window", code="window")
-    studio = slots[0].studio
-    hub = studio.hub
-    if not req.any_base and all(h.id != hub.id for h in req.allowed_hubs):
-        raise RuleBroken(f"base {hub.code} is not allowed by request {req.code}", code="base")
+    first = slots[0]
+    if not req.any_base and all(h.id != first.hub_id for h in req.allowed_hubs):
+        raise RuleBroken(f"base {first.hub_code} is not allowed by request {req.code}", code="base")
     if req.max_km is not None:
-        km = haversine_km(participant.lat, participant.lon, hub.lat, hub.lon)
+        km = haversine_km(participant.lat, participant.lon, first.hub_lat, first.hub_lon)
         if km > req.max_km:
             raise RuleBroken(
-                f"base {hub.code} is {km:.0f} km away, request {req.code} allows {req.max_km:g}",
+                f"base {first.hub_code} is {km:.0f} km away, request {req.code} allows "
+                f"{req.max_km:g}",
                 code="max_km",
             )
-    missing = sorted(set(req.needs or []) - set(studio.features or []))
+    missing = sorted(set(req.needs or []) - set(first.features))
     if missing:
         raise RuleBroken(
-            f"studio {studio.code} lacks {', '.join(missing)}",
+            f"studio {first.studio_code} lacks {', '.join(missing)}",
             code="needs",
             detail={"missing": missing},
         )
@@ -163,35 +208,40 @@ def check_request_fit(req: BookingRequest, participant: Participant, slots: Sequ
         )
 
 
+#: A participant's live sessions: one row per booking (built once; its cache key is memoized).
+_ACTIVE_SESSIONS = (
+    select(SlotHold.booking_id, Studio.hub_id, func.min(Slot.start), func.max(Slot.end))
+    .join(Booking, Booking.id == SlotHold.booking_id)
+    .join(Slot, Slot.id == SlotHold.slot_id)
+    .join(Studio, Studio.id == Slot.studio_id)
+    .where(
+        Booking.participant_id == bindparam("participant_id"),
+        Booking.status.in_(ACTIVE_STATUSES),
+    )
+    .group_by(SlotHold.booking_id, Studio.hub_id)
+)
+
+
 def active_sessions(participant_id: int) -> list[Session]:
     """The participant's active sessions (from live slot holds), one per booking."""
-    rows = db.session.execute(
-        select(SlotHold.booking_id, Studio.hub_id, func.min(Slot.start), func.max(Slot.end))
-        .join(Booking, Booking.id == SlotHold.booking_id)
-        .join(Slot, Slot.id == SlotHold.slot_id)
-        .join(Studio, Studio.id == Slot.studio_id)
-        .where(Booking.participant_id == participant_id, Booking.status.in_(ACTIVE_STATUSES))
-        .group_by(SlotHold.booking_id, Studio.hub_id)
-    ).all()
+    rows = db.session.execute(_ACTIVE_SESSIONS, {"participant_id": participant_id})
     return [Session(b, h, _aware(s), _aware(e)) for b, h, s, e in rows]
 
 
 def _aware(value: datetime) -> datetime:
     """Aggregates bypass the column type on SQLite; tag naive UTC values again."""
-    from datetime import UTC
-
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def check_participant_week(
     participant_id: int,
-    slots: Sequence[Slot],
-    policy: PlanningWeek,
+    slots: Sequence[SlotInfo],
+    policy: PlanningWeek | WeekPolicy,
     *,
     ignore_booking_id: int | None = None,
 ) -> None:
     """Rule 6: no overlap, at most ``max_sessions_per_day`` a day, one base a day."""
-    start, end, hub_id = slots[0].start, slots[-1].end, slots[0].studio.hub_id
+    start, end, hub_id = slots[0].start, slots[-1].end, slots[0].hub_id
     day = local_day(start)
     same_day = []
     for s in active_sessions(participant_id):

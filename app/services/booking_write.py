@@ -49,20 +49,20 @@ _POSTGRES_INSERT = text(
         SELECT :now, 'user', :actor_id, 'booking.create', b.id, b.code, CAST(:detail AS json)
         FROM b
     )
-    SELECT id FROM b
+    SELECT id, code FROM b
     """
 ).bindparams(bindparam("slot_ids", type_=ARRAY(Integer)))
 
 
-def insert_booking(who, origin, actor, request, week, chosen, now) -> int:
-    """Write a confirmed booking of ``chosen`` slots for ``who``; returns its id."""
+def insert_booking(who, origin, actor, request, week, chosen, now) -> tuple[int, str]:
+    """Write a confirmed booking of ``chosen`` slots for ``who``; returns its id and code."""
     detail = {
         "slots": [s.code for s in chosen],
         "participant": who.code,
         "request": request.code if request is not None else None,
     }
     if db.session.get_bind().dialect.name == "postgresql":
-        return db.session.execute(
+        booking_id, code = db.session.execute(
             _POSTGRES_INSERT,
             {
                 "participant_id": who.id,
@@ -74,11 +74,12 @@ def insert_booking(who, origin, actor, request, week, chosen, now) -> int:
                 "slot_ids": [s.id for s in chosen],
                 "detail": json.dumps(detail, ensure_ascii=False),
             },
-        ).scalar_one()
+        ).one()
+        return booking_id, code
     return _insert_portable(who, origin, actor, request, week, chosen, now, detail)
 
 
-def _insert_portable(who, origin, actor, request, week, chosen, now, detail) -> int:
+def _insert_portable(who, origin, actor, request, week, chosen, now, detail) -> tuple[int, str]:
     """Any database: five plain statements (insert, number, history, holds, audit)."""
     conn = db.session.connection()  # Core statements on the session's transaction
     booking_id = conn.execute(
@@ -122,4 +123,4 @@ def _insert_portable(who, origin, actor, request, week, chosen, now, detail) -> 
             detail=detail,
         )
     )
-    return booking_id
+    return booking_id, code

@@ -82,13 +82,25 @@ def runs_of(slots: list[FreeSlot], length: int) -> list[FreeSlot]:
     return runs
 
 
+def select_slots(*columns):
+    """``select(*columns)`` over slots joined to their studio, base and timetable week, and
+    outer-joined to their live hold (``SlotHold.booking_id`` is NULL for a free slot)."""
+    return (
+        select(*columns)
+        .join(Studio, Studio.id == Slot.studio_id)
+        .join(Hub, Hub.id == Studio.hub_id)
+        .join(TimetableWeek, TimetableWeek.id == Slot.timetable_week_id)
+        .outerjoin(SlotHold, SlotHold.slot_id == Slot.id)
+    )
+
+
 def _zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
 
 
 def _rows(flt: SlotFilter, now: datetime, studio_ids, *, start_from=None, start_until=None):
     stmt = (
-        select(
+        select_slots(
             Slot.code,
             Slot.start,
             Slot.end,
@@ -103,10 +115,6 @@ def _rows(flt: SlotFilter, now: datetime, studio_ids, *, start_from=None, start_
             Hub.region,
             Hub.id,
         )
-        .join(Studio, Studio.id == Slot.studio_id)
-        .join(Hub, Hub.id == Studio.hub_id)
-        .join(TimetableWeek, TimetableWeek.id == Slot.timetable_week_id)
-        .outerjoin(SlotHold, SlotHold.slot_id == Slot.id)
         .where(
             TimetableWeek.state == "published",
             Slot.state == "open",

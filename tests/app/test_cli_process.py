@@ -32,6 +32,8 @@ def test_upgrade_then_bad_input_gets_one_line_and_no_traceback(tmp_path):
         ("export-week", "--week", "2026-12-07", "-o", str(tmp_path / "w.json")),
         ("export-week", "--week", "12/07/2026", "-o", str(tmp_path / "w.json")),
         ("create-user", "x", "--role", "operator", "--password", "longenough"),
+        ("book", "SL000001", "--as", "nobody"),
+        ("cancel-booking", "K000001", "--as", "nobody"),
     ):
         done = _flask(tmp_path, *args)
         assert done.returncode != 0, args

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
-from config import TestingConfig, database_url
+from config import TestingConfig, database_url, engine_options
 
 
 def test_plain_postgresql_urls_get_the_psycopg_driver():
@@ -38,3 +38,28 @@ def test_default_database_is_a_sqlite_file_in_the_instance_folder():
 def test_tests_never_touch_the_servers_named_database():
     # PostgreSQL tests get scratch databases from tests/conftest.py, whatever TEST_DATABASE_URL says.
     assert TestingConfig.SQLALCHEMY_DATABASE_URI == "sqlite://"
+
+
+def test_pool_options_come_from_the_environment_without_a_ping_by_default():
+    assert engine_options({}) == {
+        "pool_pre_ping": False, "pool_recycle": 1800, "pool_size": 5, "max_overflow": 10,
+    }  # fmt: skip
+    tuned = engine_options(
+        {"DB_POOL_PRE_PING": "1", "DB_POOL_SIZE": "8", "DB_POOL_RECYCLE_S": "60"}
+    )
+    assert tuned["pool_pre_ping"] is True and tuned["pool_size"] == 8
+    assert tuned["pool_recycle"] == 60
+
+
+def test_pool_sizes_reach_a_server_database_and_are_dropped_for_sqlite():
+    class Server(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+        SQLALCHEMY_ENGINE_OPTIONS = engine_options({"DB_POOL_SIZE": "7"})
+
+    app = create_app(Server)
+    with app.app_context():
+        from app.extensions import db
+
+        assert db.engine.pool.size() == 7  # the engine is built, nothing connects yet
+    sqlite = create_app(TestingConfig).config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert "pool_size" not in sqlite and "max_overflow" not in sqlite

@@ -57,3 +57,14 @@ def test_bad_slot_queries_answer_json(api):
     assert_error(api.get("/api/v1/slots?base=B999", as_="p1"), 404, "not_found")
     assert_error(api.get("/api/v1/slots?date=tomorrow", as_="p1"), 422, "validation")
     assert_error(api.get("/api/v1/slots?limit=0", as_="p1"), 422, "validation")
+
+
+def test_one_filter_shape_answers_for_each_value_it_is_given(api, world):
+    # The slot list builds one statement per combination of filters and binds the values.
+    date = world.week_start.isoformat()
+    for base in ("B001", "B002", "B001"):
+        slots = api.get(f"/api/v1/slots?base={base}&date={date}", as_="p1").get_json()
+        assert slots and {s["base"] for s in slots} == {base}
+    later = world.local(1, 0).date().isoformat()
+    slots = api.get(f"/api/v1/slots?base=B001&date={later}", as_="p1").get_json()
+    assert slots and {s["start"][:10] for s in slots} == {later}

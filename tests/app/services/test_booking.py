@@ -39,6 +39,31 @@ def test_direct_booking_is_confirmed_held_and_audited(world):
     assert event.detail["slots"] == [s]
 
 
+def test_what_book_answers_is_what_was_stored(world):
+    made = svc.book(world.users["p2"], [world.slot("B002-S1", 1, 14), world.slot("B002-S1", 1, 12)],
+                    now=_now(world))  # fmt: skip
+    stored = db.session.get(Booking, made.id)
+    assert (made.code, made.status, made.origin) == (stored.code, stored.status, stored.origin)
+    assert [s.code for s in made.slots] == [s.code for s in stored.current_slots]
+    assert made.participant_code == stored.participant.code == "P002"
+    assert made.created_at == stored.created_at and made.request_code is None
+    assert {s.hub_code for s in made.slots} == {"B002"}
+
+
+def test_the_first_booking_of_a_week_creates_its_planning_week_with_the_configured_policy(
+    world, app
+):
+    db.session.delete(svc.planning_week_for(world.week_start))
+    db.session.commit()
+    app.config["MAX_SESSIONS_PER_DAY"] = 1
+    b = book(world, "p1", world.slot("B001-S1", 0, 10))
+    week = b.planning_week
+    assert week.week_start == world.week_start and week.max_sessions_per_day == 1
+    with pytest.raises(svc.RuleBroken) as err:  # and its policy holds at once
+        book(world, "p1", world.slot("B001-S1", 0, 14))
+    assert err.value.code == "daily_cap"
+
+
 def test_two_consecutive_slots_make_one_session(world):
     b = book(world, "p1", world.slot("B001-S1", 1, 12), world.slot("B001-S1", 1, 10))
     assert [s.code for s in b.current_slots] == [
