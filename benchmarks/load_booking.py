@@ -163,6 +163,7 @@ def run_phase(port: int, jobs: list, threads: int, max_s: float, rate: float | N
     cursor = iter(enumerate(jobs))
     deadline = time.monotonic() + max_s
     results = []
+    timeline = []  # (seconds into the phase when sent or due, latency ms)
     start = time.perf_counter() + 0.05
 
     def worker():
@@ -203,6 +204,7 @@ def run_phase(port: int, jobs: list, threads: int, max_s: float, rate: float | N
                 s.ms.append(ms)
                 s.statuses[status] += 1
                 results.append((name, body, status, data))
+                timeline.append((t0 - start, ms))
         conn.close()
 
     cpu0 = time.process_time()
@@ -215,7 +217,26 @@ def run_phase(port: int, jobs: list, threads: int, max_s: float, rate: float | N
     for s in samples.values():
         s.wall_s = wall
     client_ms = (time.process_time() - cpu0) / max(1, len(results)) * 1000
-    return {"samples": samples, "results": results, "client_ms": client_ms}, wall
+    return {
+        "samples": samples,
+        "results": results,
+        "client_ms": client_ms,
+        "timeline": timeline,
+    }, wall
+
+
+def print_timeline(label: str, timeline: list[tuple[float, float]]) -> None:
+    """Requests, p95 and max latency per second of a phase: a stall shows as a bad second."""
+    by_second = defaultdict(list)
+    for at, ms in timeline:
+        by_second[int(at)].append(ms)
+    print(f"  {label} per second (requests / p95 ms / max ms):")
+    cells = [
+        f"{sec:>3}s {len(v):>4} {percentile(v, 0.95):6.1f} {max(v):6.1f}"
+        for sec, v in sorted(by_second.items())
+    ]
+    for i in range(0, len(cells), 4):
+        print("    " + "   ".join(cells[i : i + 4]))
 
 
 def print_table(samples: list[Sample]) -> None:
@@ -255,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="share of booking POSTs aimed at an already-targeted slot")  # fmt: skip
     ap.add_argument("--people", type=int, default=2500, help="benchmark participants")
     ap.add_argument("--max-seconds", type=float, default=60.0, help="cap per phase")
+    ap.add_argument("--timeline", action="store_true",
+                    help="print latency per second of the target phase")  # fmt: skip
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--keep-db", action="store_true", help="do not drop the database")
     args = ap.parse_args(argv)
@@ -326,6 +349,10 @@ def main(argv: list[str] | None = None) -> int:
                       f"{phase['client_ms']:.1f} ms -> an idle {cores}-core machine: "
                       f"~{cores * 1000 / (app_ms + db_ms):,.0f} req/s")  # fmt: skip
         print(f"  machine load average during the run: {os.getloadavg()[0]:.1f}")
+        if at_rate and args.timeline:
+            _title, booked, listed, _cpu = phases[-1]
+            print_timeline("POST /bookings", booked["timeline"])
+            print_timeline("GET /slots", listed["timeline"])
         if at_rate:
             _title, booked, listed, _cpu = phases[-1]
             post = booked["samples"].get("POST /bookings")

@@ -7,7 +7,9 @@ its password unchanged. No token table: nothing to clean up, nothing to leak fro
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import time
 
 from apiflask import HTTPTokenAuth
 from flask import current_app
@@ -40,12 +42,28 @@ def issue_token(user: User) -> str:
     return _serializer().dumps({"u": user.id, "f": _fingerprint(user)})
 
 
+@functools.lru_cache(maxsize=4096)
+def _signed(secret: str, token: str) -> tuple[object, float] | None:
+    """The payload and signing time of a token whose signature is good; ``None`` otherwise.
+
+    A signature stays good or bad for a given key, so each process checks a token once (a
+    client sends the same token with every call); expiry is checked on every use.
+    """
+    try:
+        data, signed_at = URLSafeTimedSerializer(secret, salt=SALT).loads(
+            token, return_timestamp=True
+        )
+    except BadSignature:
+        return None
+    return data, signed_at.timestamp()
+
+
 def user_from_token(token: str) -> User | None:
     """The active user a valid, unexpired token names; ``None`` for anything else."""
-    try:
-        data = _serializer().loads(token, max_age=current_app.config["API_TOKEN_MAX_AGE_S"])
-    except BadSignature:  # also SignatureExpired
+    signed = _signed(current_app.config["SECRET_KEY"], token)
+    if signed is None or time.time() - signed[1] > current_app.config["API_TOKEN_MAX_AGE_S"]:
         return None
+    data = signed[0]
     if not isinstance(data, dict) or not isinstance(data.get("u"), int):
         return None
     user = db.session.scalars(_USER, {"id": data["u"]}).first()

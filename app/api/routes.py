@@ -147,7 +147,7 @@ def list_slots(q: dict):
     if q["free"]:
         params["now"] = utcnow()
     stmt = _slot_list(bool(q.get("base")), "day_start" in params, "studio_ids" in params, q["free"])
-    rows = db.session.execute(stmt, params).all()
+    rows = db.session.connection().execute(stmt, params).all()
     if not rows and q.get("base"):
         _hub_or_404(q["base"])  # an unknown base is a 404, a base with no slots an empty list
     return _json(

@@ -139,7 +139,7 @@ def _load_slots(refs: Sequence[str | int]) -> tuple[list[SlotInfo], list[str], W
         "codes": [r for r in refs if isinstance(r, str)],
         "ids": [r for r in refs if isinstance(r, int)],
     }
-    rows = sorted(db.session.execute(_SLOTS, params).all(), key=lambda row: row[2])
+    rows = sorted(db.session.connection().execute(_SLOTS, params).all(), key=lambda row: row[2])
     found = [
         SlotInfo(
             id=row[0],
@@ -199,7 +199,11 @@ def _booker(actor: User, participant: Participant | None) -> tuple[Booker, str]:
         )
     else:
         wanted, origin = participant.id, "operator"
-    row = db.session.execute(_LOCK_PARTICIPANT, {"id": wanted}).first() if wanted else None
+    row = (
+        db.session.connection().execute(_LOCK_PARTICIPANT, {"id": wanted}).first()
+        if wanted
+        else None
+    )
     if row is None:
         raise Forbidden("this account has no participant", code="role_cannot_book")
     return Booker(*row), origin

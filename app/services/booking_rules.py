@@ -224,7 +224,7 @@ _ACTIVE_SESSIONS = (
 
 def active_sessions(participant_id: int) -> list[Session]:
     """The participant's active sessions (from live slot holds), one per booking."""
-    rows = db.session.execute(_ACTIVE_SESSIONS, {"participant_id": participant_id})
+    rows = db.session.connection().execute(_ACTIVE_SESSIONS, {"participant_id": participant_id})
     return [Session(b, h, _aware(s), _aware(e)) for b, h, s, e in rows]
 
 

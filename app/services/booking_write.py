@@ -62,19 +62,23 @@ def insert_booking(who, origin, actor, request, week, chosen, now) -> tuple[int,
         "request": request.code if request is not None else None,
     }
     if db.session.get_bind().dialect.name == "postgresql":
-        booking_id, code = db.session.execute(
-            _POSTGRES_INSERT,
-            {
-                "participant_id": who.id,
-                "request_id": request.id if request is not None else None,
-                "planning_week_id": week.id,
-                "origin": origin,
-                "actor_id": actor.id,
-                "now": now,
-                "slot_ids": [s.id for s in chosen],
-                "detail": json.dumps(detail, ensure_ascii=False),
-            },
-        ).one()
+        booking_id, code = (
+            db.session.connection()
+            .execute(
+                _POSTGRES_INSERT,
+                {
+                    "participant_id": who.id,
+                    "request_id": request.id if request is not None else None,
+                    "planning_week_id": week.id,
+                    "origin": origin,
+                    "actor_id": actor.id,
+                    "now": now,
+                    "slot_ids": [s.id for s in chosen],
+                    "detail": json.dumps(detail, ensure_ascii=False),
+                },
+            )
+            .one()
+        )
         return booking_id, code
     return _insert_portable(who, origin, actor, request, week, chosen, now, detail)
 

@@ -36,7 +36,14 @@ def test_missing_tampered_and_expired_tokens_are_refused(api, app):
     assert_error(r, 401)
     r = api.client.get("/api/v1/bases", headers={"Authorization": "Basic cDE6cDE="})
     assert_error(r, 401)
+    assert api.get("/api/v1/bases", as_="p1").status_code == 200  # checked once, then reused
     app.config["API_TOKEN_MAX_AGE_S"] = -1
+    assert_error(api.get("/api/v1/bases", as_="p1"), 401)  # expiry is checked on every use
+
+
+def test_a_new_secret_key_revokes_every_token(api, app):
+    assert api.get("/api/v1/bases", as_="p1").status_code == 200
+    app.config["SECRET_KEY"] = "rotated-" + app.config["SECRET_KEY"]
     assert_error(api.get("/api/v1/bases", as_="p1"), 401)
 
 
