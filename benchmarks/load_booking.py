@@ -14,6 +14,7 @@ database. Every request goes to 127.0.0.1; every loop is bounded in count and ti
 from __future__ import annotations
 
 import argparse
+import gc
 import http.client
 import json
 import os
@@ -124,15 +125,18 @@ def stop_gunicorn(proc) -> None:
 
 
 def server_cpu(proc, db_url: str) -> tuple[float, float]:
-    """CPU seconds used so far by gunicorn (master and workers) and by this database's backends.
+    """CPU seconds used so far by gunicorn (master and workers) and by the backends serving it.
 
     Divided by the requests of a phase this is the cost of one request, which says what an
     otherwise idle machine could serve (cores / cost) even when the run shares its cores.
+    Client backends only: an autovacuum worker that ends within a phase would take its CPU
+    out of the sum.
     """
     name = db_url.rsplit("/", 1)[1]
     with psycopg.connect(db_url.replace("+psycopg", ""), autocommit=True) as conn:
         pids = [r[0] for r in conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+            " AND backend_type = 'client backend'",
             (name,),
         )]  # fmt: skip
     app = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
@@ -158,17 +162,35 @@ def run_phase(port: int, jobs: list, threads: int, max_s: float, rate: float | N
     and its latency counts from when it was due, not from when a free thread sent it, so a
     server that falls behind shows the queue it builds (no coordinated omission).
     """
+    # The client's own collector must not pause its threads mid-phase (a full collection over
+    # the planned jobs and the answers took as long as the latencies being measured).
+    gc.collect()
+    gc.freeze()
+    gc.disable()
     samples: dict[str, Sample] = {}
     lock = threading.Lock()
     cursor = iter(enumerate(jobs))
     deadline = time.monotonic() + max_s
     results = []
     timeline = []  # (seconds into the phase when sent or due, latency ms)
-    start = time.perf_counter() + 0.05
+    clock = {"start": 0.0}
+
+    def start_clock():
+        clock["start"] = time.perf_counter() + 0.01
+
+    # Every connection is open before the clock starts (clients keep theirs alive).
+    ready = threading.Barrier(threads + 1, action=start_clock)
 
     def worker():
         """One client thread: take the next job, wait until it is due, send it, time it."""
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            conn.connect()
+        except OSError:
+            pass  # the first request connects again and records the failure
+        finally:
+            ready.wait()
+        start = clock["start"]
         while time.monotonic() < deadline:
             with lock:
                 item = next(cursor, None)
@@ -209,11 +231,16 @@ def run_phase(port: int, jobs: list, threads: int, max_s: float, rate: float | N
 
     cpu0 = time.process_time()
     pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    wall = time.perf_counter() - start
+    try:
+        for t in pool:
+            t.start()
+        ready.wait()
+        for t in pool:
+            t.join()
+    finally:
+        gc.enable()
+        gc.unfreeze()
+    wall = time.perf_counter() - clock["start"]
     for s in samples.values():
         s.wall_s = wall
     client_ms = (time.process_time() - cpu0) / max(1, len(results)) * 1000
