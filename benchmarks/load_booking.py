@@ -124,13 +124,14 @@ def stop_gunicorn(proc) -> None:
 # --- the client ---------------------------------------------------------------------------
 
 
-def server_cpu(proc, db_url: str) -> tuple[float, float]:
-    """CPU seconds used so far by gunicorn (master and workers) and by the backends serving it.
+def server_cpu(proc, db_url: str) -> dict[int, float]:
+    """CPU seconds used so far by each process of gunicorn (master and workers) and each client
+    backend of the database, by pid (the database's under negative keys).
 
-    Divided by the requests of a phase this is the cost of one request, which says what an
-    otherwise idle machine could serve (cores / cost) even when the run shares its cores.
-    Client backends only: an autovacuum worker that ends within a phase would take its CPU
-    out of the sum.
+    The difference of two readings divided by the requests of a phase is the cost of one
+    request, which says what an otherwise idle machine could serve (cores / cost) even when
+    the run shares its cores. Per process, so one that ends (an autovacuum worker, a set-up
+    connection) takes nothing out of a phase it did not serve.
     """
     name = db_url.rsplit("/", 1)[1]
     with psycopg.connect(db_url.replace("+psycopg", ""), autocommit=True) as conn:
@@ -140,18 +141,28 @@ def server_cpu(proc, db_url: str) -> tuple[float, float]:
             (name,),
         )]  # fmt: skip
     app = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
-    return _cpu(app), _cpu(pids)
+    return {**_cpu(app, 1), **_cpu(pids, -1)}
 
 
-def _cpu(procs) -> float:
-    total = 0.0
+def _cpu(procs, sign: int) -> dict[int, float]:
+    seconds = {}
     for p in procs:
         try:
-            t = (p if isinstance(p, psutil.Process) else psutil.Process(p)).cpu_times()
+            process = p if isinstance(p, psutil.Process) else psutil.Process(p)
+            t = process.cpu_times()
         except psutil.NoSuchProcess:
             continue
-        total += t.user + t.system
-    return total
+        seconds[sign * process.pid] = t.user + t.system
+    return seconds
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> tuple[float, float]:
+    """CPU seconds of gunicorn and of PostgreSQL between two ``server_cpu`` readings."""
+    spent = {pid: cpu - before.get(pid, 0.0) for pid, cpu in after.items()}
+    return (
+        sum(v for pid, v in spent.items() if pid > 0),
+        sum(v for pid, v in spent.items() if pid < 0),
+    )
 
 
 def run_phase(port: int, jobs: list, threads: int, max_s: float, rate: float | None = None):
@@ -369,12 +380,14 @@ def main(argv: list[str] | None = None) -> int:
             print_table([*booked["samples"].values(), *listed["samples"].values()])
             for label, phase, a, b in (("POST /bookings", booked, cpu[0], cpu[1]),
                                        ("GET /slots", listed, cpu[1], cpu[2])):  # fmt: skip
-                n = len(phase["results"]) or 1
-                app_ms, db_ms = ((b[i] - a[i]) / n * 1000 for i in (0, 1))
+                if not phase["results"]:
+                    continue
+                n = len(phase["results"])
+                app_ms, db_ms = (x / n * 1000 for x in cpu_spent(a, b))
                 print(f"  {label:<16} CPU per request: server {app_ms + db_ms:4.1f} ms "
                       f"(gunicorn {app_ms:.1f} + PostgreSQL {db_ms:.1f}), client "
                       f"{phase['client_ms']:.1f} ms -> an idle {cores}-core machine: "
-                      f"~{cores * 1000 / (app_ms + db_ms):,.0f} req/s")  # fmt: skip
+                      f"~{cores * 1000 / max(app_ms + db_ms, 1e-9):,.0f} req/s")  # fmt: skip
         print(f"  machine load average during the run: {os.getloadavg()[0]:.1f}")
         if at_rate and args.timeline:
             _title, booked, listed, _cpu = phases[-1]

@@ -87,6 +87,7 @@ def prepare(db_url: str, secret: str, people: int, seed: int) -> dict:
         tokens = [issue_token(u) for u in sorted(users, key=lambda u: u.id)]
         rows = db.session.execute(select_free_slots(), {"after": week_start_instant(week)}).all()
         db.session.remove()
+        db.engine.dispose()  # no set-up connection stays open beside the server's
     return {"tokens": tokens, "free": rows, "week": week}
 
 
