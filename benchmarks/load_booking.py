@@ -87,9 +87,9 @@ def start_gunicorn(db_url: str, secret: str, port: int, workers: int, log: Path,
         "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
         "--backlog", "512", "--log-level", "warning",
     ]  # fmt: skip
-    if threads > 1:  # gthread workers keep connections alive and overlap database waits
+    if threads > 0:  # gthread workers keep connections alive and overlap database waits
         cmd += ["--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "5"]
-    else:
+    else:  # sync workers: a connection per request
         cmd += ["--worker-class", "sync"]
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
@@ -165,13 +165,22 @@ def cpu_spent(before: dict[int, float], after: dict[int, float]) -> tuple[float,
     )
 
 
-def run_phase(port: int, jobs: list, threads: int, max_s: float, rate: float | None = None):
+def run_phase(
+    port: int,
+    jobs: list,
+    threads: int,
+    max_s: float,
+    rate: float | None = None,
+    warmup_s: float = 0.0,
+):
     """Send ``jobs`` ((name, method, path, body, token)) from ``threads`` threads; bounded.
 
     Without ``rate`` the threads send back to back (closed loop: how much the server can take).
     With ``rate`` job *i* is due at ``start + i / rate`` whatever the server does (open loop),
     and its latency counts from when it was due, not from when a free thread sent it, so a
-    server that falls behind shows the queue it builds (no coordinated omission).
+    server that falls behind shows the queue it builds (no coordinated omission). Jobs due in
+    the first ``warmup_s`` seconds are sent at the same rate but left out of the latency
+    figures (the integrity check still sees their answers).
     """
     # The client's own collector must not pause its threads mid-phase (a full collection over
     # the planned jobs and the answers took as long as the latencies being measured).
@@ -233,9 +242,10 @@ def run_phase(port: int, jobs: list, threads: int, max_s: float, rate: float | N
                 status, data = 0, b""
             ms = (time.perf_counter() - t0) * 1000
             with lock:
-                s = samples.setdefault(name, Sample(name))
-                s.ms.append(ms)
-                s.statuses[status] += 1
+                if not rate or i / rate >= warmup_s:
+                    s = samples.setdefault(name, Sample(name))
+                    s.ms.append(ms)
+                    s.statuses[status] += 1
                 results.append((name, body, status, data))
                 timeline.append((t0 - start, ms))
         conn.close()
@@ -253,7 +263,7 @@ def run_phase(port: int, jobs: list, threads: int, max_s: float, rate: float | N
         gc.unfreeze()
     wall = time.perf_counter() - clock["start"]
     for s in samples.values():
-        s.wall_s = wall
+        s.wall_s = wall - (warmup_s if rate else 0.0)
     client_ms = (time.process_time() - cpu0) / max(1, len(results)) * 1000
     return {
         "samples": samples,
@@ -298,8 +308,8 @@ def main(argv: list[str] | None = None) -> int:
                     "database is created beside it and dropped)")  # fmt: skip
     ap.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     ap.add_argument("--threads", type=int, default=16, help="client threads")
-    ap.add_argument("--worker-threads", type=int, default=4,
-                    help="threads per gunicorn worker (> 1: gthread workers with keep-alive)")  # fmt: skip
+    ap.add_argument("--worker-threads", type=int, default=2,
+                    help="threads per gunicorn worker (gthread workers with keep-alive; 0: sync workers)")  # fmt: skip
     ap.add_argument("--bookings", type=int, default=3000,
                     help="booking POSTs of the capacity phase (closed loop)")  # fmt: skip
     ap.add_argument("--gets", type=int, default=3000,
@@ -308,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="requests/s of the target phase (open loop); 0 skips it")  # fmt: skip
     ap.add_argument("--rate-seconds", type=float, default=20.0,
                     help="length of each target-phase run (POSTs, then GETs)")  # fmt: skip
+    ap.add_argument("--rate-warmup", type=float, default=2.0,
+                    help="seconds at the target rate sent first and not counted")  # fmt: skip
     ap.add_argument("--rate-threads", type=int, default=32,
                     help="client connections of the target phase")  # fmt: skip
     ap.add_argument("--contested", type=float, default=0.05,
@@ -333,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         data = prepare(db_url, secret, args.people, args.seed)
         tokens, free = data["tokens"], data["free"]
-        at_rate = int(args.rate * args.rate_seconds)
+        at_rate = int(args.rate * (args.rate_seconds + args.rate_warmup))
         plan = plan_bookings(free, len(tokens), args.bookings + at_rate, args.contested, rng)
         book_jobs = [
             ("POST /bookings", "POST", "/api/v1/bookings", {"slots": [slot]}, tokens[p])
@@ -369,10 +381,12 @@ def main(argv: list[str] | None = None) -> int:
                        *capacity))  # fmt: skip
         if at_rate:
             target = measure(book_jobs[args.bookings :], get_jobs[args.gets :],
-                             threads=args.rate_threads, rate=args.rate)  # fmt: skip
+                             threads=args.rate_threads, rate=args.rate,
+                             warmup_s=args.rate_warmup)  # fmt: skip
             phases.append((f"Target: {args.rate:g} requests/s for {args.rate_seconds:g} s each "
-                           f"(open loop, {args.rate_threads} connections; latency from when "
-                           "each request was due)", *target))  # fmt: skip
+                           f"after {args.rate_warmup:g} s of warm-up (open loop, "
+                           f"{args.rate_threads} connections; latency from when each request "
+                           "was due)", *target))  # fmt: skip
 
         cores = os.cpu_count() or 1
         for title, booked, listed, cpu in phases:
