@@ -124,9 +124,8 @@ class SlotHold(db.Model):
     slot_id: Mapped[int] = mapped_column(
         ForeignKey("slots.id", ondelete="RESTRICT"), primary_key=True
     )
-    booking_id: Mapped[int] = mapped_column(
-        ForeignKey("bookings.id", ondelete="CASCADE"), index=True
-    )
+    # No index of its own: the unique (booking_id, slot_id) index serves lookups by booking.
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
     held_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     booking: Mapped[Booking] = relationship(back_populates="holds")
