@@ -96,17 +96,17 @@ _SLOTS = (
         Slot.start,
         Slot.end,
         Slot.state,
-        TimetableWeek.state,
+        TimetableWeek.state.label("week_state"),
         TimetableWeek.week_start,
-        Studio.id,
-        Studio.code,
+        Studio.id.label("studio_id"),
+        Studio.code.label("studio_code"),
         Studio.features,
-        Hub.id,
-        Hub.code,
-        Hub.lat,
-        Hub.lon,
-        SlotHold.booking_id,
-        PlanningWeek.id,
+        Hub.id.label("hub_id"),
+        Hub.code.label("hub_code"),
+        Hub.lat.label("hub_lat"),
+        Hub.lon.label("hub_lon"),
+        SlotHold.booking_id.label("held_by"),
+        PlanningWeek.id.label("policy_id"),
         PlanningWeek.max_sessions_per_day,
         PlanningWeek.same_day_same_base,
     )
@@ -139,25 +139,25 @@ def _load_slots(refs: Sequence[str | int]) -> tuple[list[SlotInfo], list[str], W
         "codes": [r for r in refs if isinstance(r, str)],
         "ids": [r for r in refs if isinstance(r, int)],
     }
-    rows = sorted(db.session.connection().execute(_SLOTS, params).all(), key=lambda row: row[2])
+    rows = sorted(db.session.connection().execute(_SLOTS, params).all(), key=lambda r: r.start)
     found = [
         SlotInfo(
-            id=row[0],
-            code=row[1],
-            start=row[2],
-            end=row[3],
-            state=row[4],
-            published=row[5] == "published",
-            week_start=row[6],
-            studio_id=row[7],
-            studio_code=row[8],
-            features=tuple(row[9] or ()),
-            hub_id=row[10],
-            hub_code=row[11],
-            hub_lat=row[12],
-            hub_lon=row[13],
+            id=r.id,
+            code=r.code,
+            start=r.start,
+            end=r.end,
+            state=r.state,
+            published=r.week_state == "published",
+            week_start=r.week_start,
+            studio_id=r.studio_id,
+            studio_code=r.studio_code,
+            features=tuple(r.features or ()),
+            hub_id=r.hub_id,
+            hub_code=r.hub_code,
+            hub_lat=r.hub_lat,
+            hub_lon=r.hub_lon,
         )  # fmt: skip
-        for row in rows
+        for r in rows
     ]
     known = {s.code for s in found} | {s.id for s in found}
     missing = [r for r in refs if r not in known]
@@ -167,9 +167,11 @@ def _load_slots(refs: Sequence[str | int]) -> tuple[list[SlotInfo], list[str], W
             code="unknown_slot",
             detail={"slots": missing},
         )
-    held = [row[1] for row in rows if row[14] is not None]
+    held = [r.code for r in rows if r.held_by is not None]
     first = rows[0]
-    week = WeekPolicy(first[15], first[16], first[17]) if first[15] is not None else None
+    week = None
+    if first.policy_id is not None:
+        week = WeekPolicy(first.policy_id, first.max_sessions_per_day, first.same_day_same_base)
     return found, held, week
 
 
