@@ -57,6 +57,7 @@ def test_producer_books_a_kitchen_slot_and_sees_it_in_my_sessions(browser, live,
         assert "/me/slots" in page.url
         if viewport is PHONE:
             page.get_by_role("button", name="筛选").click()
+            page.locator("#filters.collapse.show").wait_for()  # opened, not still sliding open
         page.get_by_label("厨房").check()
         page.get_by_role("button", name="搜索").click()
         page.wait_for_load_state()
