@@ -15,6 +15,7 @@ from scheduler.domain import Assignment, Plan
 from scheduler.io import load_instance, load_plan
 from scheduler.validate import validate
 from tests.app.cli_helpers import FREEZE, WEEK, export, one_line, run, seed, snapshot, write
+from tests.app.locking import waits_until_commit
 
 
 def _status(inst_doc) -> dict:
@@ -247,7 +248,6 @@ def test_an_apply_waits_for_a_booking_in_flight_of_one_of_the_weeks_participants
     """The booking service holds its participant's row while it books; apply_plan locks the
     week's participants first, so the daily cap and same-day-same-base rule are checked against
     one state, never raced past."""
-    import threading
 
     from app.models import Participant
 
@@ -280,10 +280,7 @@ def test_an_apply_waits_for_a_booking_in_flight_of_one_of_the_weeks_participants
         booking_conn.exec_driver_sql(
             "SELECT id FROM participants WHERE id = %s FOR UPDATE", (someone,)
         )
-        thread = threading.Thread(target=apply)
-        thread.start()
-        thread.join(timeout=1.5)
-        assert thread.is_alive(), "the apply should wait for the participant's booking"
-        booking_conn.commit()
-    thread.join(timeout=60)
+        waits_until_commit(
+            booking_conn, apply, "the apply should wait for the participant's booking"
+        )
     assert outcome == ["applied, 0 added"]

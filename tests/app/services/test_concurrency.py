@@ -18,6 +18,7 @@ from app.extensions import db
 from app.models import Booking, Participant, Slot, SlotHold, User
 from app.services import booking
 from config import TestingConfig
+from tests.app.locking import waits_until_commit
 from tests.app.services.world import build_world
 
 ATTEMPTS = 60
@@ -146,12 +147,9 @@ def test_the_unique_hold_decides_when_the_pre_check_cannot_see_the_rival(own_dat
                 "INSERT INTO slot_holds (slot_id, booking_id, held_at) VALUES (%s, %s, now())",
                 (target_id, rival_id),
             )
-            thread = threading.Thread(target=attempt)
-            thread.start()
-            thread.join(timeout=1.5)
-            assert thread.is_alive(), "the booking should wait on the rival's uncommitted hold"
-            rival_conn.commit()
-        thread.join(timeout=30)
+            waits_until_commit(
+                rival_conn, attempt, "the booking should wait on the rival's uncommitted hold"
+            )
         assert outcome == [{"slots": [target]}]
         assert db.session.scalar(select(func.count()).select_from(SlotHold)) == 2
 
@@ -195,11 +193,8 @@ def test_an_operator_cannot_block_a_slot_a_booking_is_taking(own_database):
                 "INSERT INTO slot_holds (slot_id, booking_id, held_at) VALUES (%s, %s, now())",
                 (target_id, rival_id),
             )
-            thread = threading.Thread(target=block)
-            thread.start()
-            thread.join(timeout=1.5)
-            assert thread.is_alive(), "blocking should wait for the booking in flight"
-            booking_conn.commit()
-        thread.join(timeout=30)
+            waits_until_commit(
+                booking_conn, block, "blocking should wait for the booking in flight"
+            )
         assert outcome == ["booked"]
         assert db.session.get(Slot, target_id).state == "open"
