@@ -84,7 +84,7 @@ class Config:
     NIGHTLY_WEEKS_AHEAD_DAYS = _int("NIGHTLY_WEEKS_AHEAD_DAYS", 7)
     FREEZE_HOURS = _float("FREEZE_HOURS", 24.0)
     MISFIRE_GRACE_S = _int("MISFIRE_GRACE_S", 3600)
-    # A run's solver child: the argv prefix (see app.services.solver_process), how long past
+    # A run's solver child: the argv prefix (see app.services.runs.solver_process), how long past
     # its time limit it may take before it is killed, and where run folders are kept
     # (default: <instance folder>/runs). A running run silent for RUN_STALE_S counts as dead.
     SOLVER_COMMAND = os.environ.get("SOLVER_COMMAND")

@@ -42,7 +42,7 @@ def prepare(db_url: str, secret: str, people: int, seed: int) -> dict:
     from app.demo.seed import seed_demo
     from app.extensions import db
     from app.models import Participant, User
-    from app.services.weeks import local_zone, next_week_start
+    from app.services.timetable.weeks import local_zone, next_week_start
 
     app = create_app()
     with app.app_context():

@@ -1,19 +1,23 @@
 """``python -m scheduler``: solve, check, greedy, explain and generate weeks from the command line.
 
     python -m scheduler solve INSTANCE -o PLAN [--time-limit S] [--workers N] [--seed N]
+                                               [--progress-file F]
     python -m scheduler check INSTANCE PLAN          exit 0 valid, 1 a hard rule broken, 2 unreadable
     python -m scheduler greedy INSTANCE -o PLAN
     python -m scheduler explain INSTANCE PLAN [--request ID] [--json]
     python -m scheduler generate --size {tiny,S,M,L} --seed N -o FILE
 
 Bad input ends with one line on stderr and exit status 2, without a traceback and without writing
-any file; a plan that breaks a hard rule is never written. ``solve`` imports the CP-SAT solver
+any file; a plan that breaks a hard rule is never written. ``solve`` is also the app's solver
+child: a run starts it in a process of its own and reads its progress from the file named by
+``--progress-file`` (or ``$CHUNLEI_PROGRESS_FILE``), one JSON object rewritten atomically. ``solve`` imports the CP-SAT solver
 only when it runs, so the other commands work without it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -38,6 +42,8 @@ EXIT_OK, EXIT_BROKEN, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_TIME_LIMIT_S = float(os.environ.get("SOLVER_TIME_LIMIT_S", 60.0))
 DEFAULT_WORKERS = int(os.environ.get("SOLVER_WORKERS", 2))
 MAX_LINES = 30
+#: Environment variable naming the file where a solver child reports its progress.
+PROGRESS_ENV = "CHUNLEI_PROGRESS_FILE"
 
 
 class UserError(Exception):
@@ -175,11 +181,40 @@ class Progress:
             self.out.flush()
 
 
+class ProgressFile:
+    """The solver's progress for a parent process: one JSON object in a file, rewritten
+    atomically (pid, phase, elapsed seconds, objective and bound). Progress is informative:
+    a write that fails never fails the solve."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.started = time.monotonic()
+
+    def write(self, phase: str, **figures: object) -> None:
+        if not self.path:
+            return
+        doc = {
+            "pid": os.getpid(),
+            "phase": phase,
+            "elapsed_s": round(time.monotonic() - self.started, 2),
+            **figures,
+        }
+        with contextlib.suppress(OSError):
+            write_json(doc, self.path)
+
+    def __call__(self, elapsed_s: float, objective: float, bound: float) -> None:
+        self.write(
+            "solving", solver_elapsed_s=round(float(elapsed_s), 2), objective=objective, bound=bound
+        )
+
+
 # ---------------------------------------------------------------------------- commands
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
+    report = ProgressFile(args.progress_file or os.environ.get(PROGRESS_ENV))
+    report.write("loading")
     inst = _consistent_instance(args.instance)
     try:
         from scheduler.solve import solve  # ortools is loaded here only
@@ -187,19 +222,33 @@ def cmd_solve(args: argparse.Namespace) -> int:
         raise UserError(f"the CP-SAT solver is not available ({e})") from None
 
     progress = Progress(every_s=args.progress_every)
+
+    def on_progress(elapsed_s: float, objective: float, bound: float) -> None:
+        progress(elapsed_s, objective, bound)
+        report(elapsed_s, objective, bound)
+
+    report.write("solving")
     try:
+        # No ``previous``: the solver then starts from greedy, which keeps every current booking
+        # and fills free slots first-come-first-served (never worse than the bookings, no moves).
         plan = solve(
             inst,
             time_limit_s=args.time_limit,
             workers=args.workers,
             seed=args.seed,
-            on_progress=progress,
+            on_progress=on_progress,
         )
     except ValueError as e:  # the solver's own input errors (FormatError is one)
         raise UserError(f"{args.instance}: {e}") from None
     finally:
         progress.close()
     _write_plan(inst, plan, args.output)
+    report.write(
+        "done",
+        objective=plan.stats.get("objective"),
+        bound=plan.stats.get("bound"),
+        status=plan.stats.get("status"),
+    )
     print(summary(inst, plan, wall_s=time.monotonic() - t0))
     print(f"plan written to {args.output}")
     return EXIT_OK
@@ -318,6 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=_positive(int), default=DEFAULT_WORKERS, metavar="N")
     s.add_argument("--seed", type=int, default=None, metavar="N")
     s.add_argument("--progress-every", type=float, default=5.0, help=argparse.SUPPRESS)
+    s.add_argument("--progress-file", metavar="F", help="report progress as JSON to this file")
     s.set_defaults(run=cmd_solve)
 
     c = sub.add_parser("check", help="validate a plan: every hard rule, then its figures")

@@ -14,8 +14,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from app.extensions import db
-from app.services.access import AccessError
-from app.services.booking_rules import BookingError
+from app.services.accounts.access import AccessError
+from app.services.booking.rules import BookingError
 
 _REASONS = {
     400: "bad_request",

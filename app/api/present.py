@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ACTIVE_STATUSES, Booking, BookingRequest, Hub
-from app.services.booking import BOOKING_LOAD, NewBooking
+from app.services.booking.service import BOOKING_LOAD, NewBooking
 
 
 def iso(value: datetime | None) -> str | None:

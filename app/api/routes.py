@@ -31,9 +31,11 @@ from app.models import (
     User,
     utcnow,
 )
-from app.services import access, booking, requests
-from app.services.access import NotFound
-from app.services.slots import select_slots
+from app.services.accounts import access
+from app.services.accounts.access import NotFound
+from app.services.booking import requests
+from app.services.booking import service as booking
+from app.services.booking.slots import select_slots
 
 ERRORS = {401: "Missing or invalid token", 404: "Not found"}
 

@@ -12,7 +12,7 @@ from app.auth.forms import LoginForm
 from app.extensions import db, rate_limited
 from app.main.web import is_safe_next
 from app.models import User, utcnow
-from app.services import audit
+from app.services.accounts import audit
 
 
 def _login_limit() -> str:

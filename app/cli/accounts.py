@@ -7,7 +7,7 @@ import click
 from app.cli.params import OneLineCommand
 from app.extensions import db
 from app.models import ROLES
-from app.services.accounts import AccountError, create_user
+from app.services.accounts.users import AccountError, create_user
 
 
 @click.command("create-user", cls=OneLineCommand)

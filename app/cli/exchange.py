@@ -9,10 +9,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.cli.params import DateParam, InstantParam, OneLineCommand, default_freeze_until
 from app.extensions import db
 from app.models import PlanningWeek
-from app.services.plan_apply import PlanConflict, PlanRejected, apply_plan
-from app.services.week_export import build_instance, build_plan
-from app.services.week_import import WeekImportError, import_week
-from app.services.weeks import WeekError, get_week
+from app.services.exchange.apply import PlanConflict, PlanRejected, apply_plan
+from app.services.exchange.export import build_instance, build_plan
+from app.services.exchange.importer import WeekImportError, import_week
+from app.services.timetable.weeks import WeekError, get_week
 from scheduler.io import FormatError, dump_instance, dump_plan, load_instance, load_plan, write_json
 
 SHOW_VIOLATIONS = 20

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import click
 from flask import current_app
 
-from app.services.weeks import local_zone
+from app.services.timetable.weeks import local_zone
 
 
 class OneLineCommand(click.Command):

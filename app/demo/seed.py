@@ -32,7 +32,7 @@ from app.models import (
     request_allowed_hubs,
 )
 from app.models.profiles import ParticipantProfile
-from app.services.weeks import is_database_empty, local_zone, week_name
+from app.services.timetable.weeks import is_database_empty, local_zone, week_name
 
 DEMO_PASSWORDS = {
     "admin": "chunlei-admin",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from app.services.booking_rules import BookingError
+from app.services.booking.rules import BookingError
 
 
 def _messages() -> dict[str, str]:

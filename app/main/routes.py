@@ -11,7 +11,8 @@ from app.extensions import db
 from app.main import bp
 from app.main.web import LANG_COOKIE, is_safe_next
 from app.models.notification import Notification
-from app.services import audit, notify
+from app.services.accounts import audit
+from app.services.notify import messages as notify
 
 
 @bp.get("/")

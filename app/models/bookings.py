@@ -26,7 +26,7 @@ class Booking(db.Model):
     """One session: consecutive slots of one studio for a participant.
 
     ``request_id`` is null for a booking a participant made directly on a slot; the exchange
-    format gives such a booking a request of its own (see app.services.week_export).
+    format gives such a booking a request of its own (see app.services.exchange.export).
     """
 
     __tablename__ = "bookings"

@@ -51,7 +51,7 @@ class OptimizationRun(db.Model):
     dropped: Mapped[int] = mapped_column(Integer, default=0)
     kept: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str | None] = mapped_column(Text)
-    # Nightly re-optimization (app.services.reoptimize). ``run_key`` makes a night's run unique
+    # Nightly re-optimization (app.services.runs.reoptimize). ``run_key`` makes a night's run unique
     # ("nightly:<week>:<night>"); ``lock_key`` ("week:<id>") is set only while a run of that
     # week is in progress, so the database admits one at a time. Both stay NULL otherwise.
     run_key: Mapped[str | None] = mapped_column(String(80), unique=True)
@@ -88,7 +88,7 @@ class RunChange(db.Model):
     before_slots: Mapped[list[str]] = mapped_column(JSON, default=list)
     after_slots: Mapped[list[str]] = mapped_column(JSON, default=list)
     participant_code: Mapped[str | None] = mapped_column(String(16))
-    # Why the run made this change (app.services.run_diff.REASONS).
+    # Why the run made this change (app.services.runs.diff.REASONS).
     reason: Mapped[str | None] = mapped_column(String(24))
 
     run: Mapped[OptimizationRun] = relationship(back_populates="changes")

@@ -18,15 +18,15 @@ from app.models import Booking, Hub
 from app.operator import bp
 from app.operator.forms import ReasonForm
 from app.operator.routes import hub_or_404, my_hubs, parse_week, staff_only
-from app.services import booking as booking_service
-from app.services import calendar, reports
-from app.services.access import (
+from app.services.accounts.access import (
     AccessError,
     can_operate_hub,
     can_view_booking,
     operated_hub_ids,
 )
-from app.services.booking_rules import BookingError
+from app.services.booking import service as booking_service
+from app.services.booking.rules import BookingError
+from app.services.timetable import calendar, reports
 
 
 @bp.get("/bases/<code>/bookings")

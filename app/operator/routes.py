@@ -1,7 +1,7 @@
 """Operator pages: my bases, a base's profile and studios, the weekly template, the week grid.
 
 Routes stay thin: they find the base the person may operate (404 otherwise), call
-``app.services.timetable`` and render. Refusals the operator can fix come back as a flash
+``app.services.timetable.service`` and render. Refusals the operator can fix come back as a flash
 message on the same page, never as an error page.
 """
 
@@ -21,12 +21,13 @@ from app.main.messages import booking_message
 from app.models import FEATURES, Hub, Participant, Slot, Studio, TimetableWeek
 from app.operator import bp
 from app.operator.forms import GenerateForm, ReasonForm, StudioForm, TemplateForm
-from app.services import audit, timetable
-from app.services import booking as booking_service
-from app.services.access import AccessError, can_operate_hub, operated_hub_ids
-from app.services.booking_rules import BookingError
-from app.services.week_grid import build_week_grid
-from app.services.weeks import monday_of, next_week_start
+from app.services.accounts import audit
+from app.services.accounts.access import AccessError, can_operate_hub, operated_hub_ids
+from app.services.booking import service as booking_service
+from app.services.booking.rules import BookingError
+from app.services.timetable import service as timetable
+from app.services.timetable.grid import build_week_grid
+from app.services.timetable.weeks import monday_of, next_week_start
 
 staff_only = roles_required("admin", "operator")
 

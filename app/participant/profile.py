@@ -17,7 +17,7 @@ from app.models.profiles import CATEGORIES, ParticipantProfile
 from app.participant import bp
 from app.participant.forms import ProfileForm
 from app.participant.routes import me, participant_only
-from app.services import audit
+from app.services.accounts import audit
 
 CATEGORY_LABELS = {
     "fruit": _l("Fruit"),

@@ -18,11 +18,11 @@ from app.models import FEATURES, Booking, BookingRequest, Hub
 from app.participant import bp
 from app.participant.forms import RequestForm
 from app.participant.routes import me, participant_only
-from app.services import requests as request_service
-from app.services.access import AccessError
-from app.services.booking_rules import BookingError
-from app.services.week_export import build_instance, build_plan
-from app.services.weeks import next_week_start
+from app.services.accounts.access import AccessError
+from app.services.booking import requests as request_service
+from app.services.booking.rules import BookingError
+from app.services.exchange.export import build_instance, build_plan
+from app.services.timetable.weeks import next_week_start
 from scheduler.explain import explain
 
 REQUEST_FIELD_MESSAGES = {

@@ -1,6 +1,6 @@
 """Find and book slots, my sessions (accept, decline, cancel), my calendar feed.
 
-Booking goes through ``app.services.booking`` like the API and the CLI. A slot someone else
+Booking goes through ``app.services.booking.service`` like the API and the CLI. A slot someone else
 took a moment ago is an expected situation: the person lands on a page that says so and
 offers the nearest free alternatives.
 """
@@ -24,11 +24,11 @@ from app.main.web import local_zone
 from app.models import FEATURES, REGIONS, Booking, BookingSlot, Participant, Slot, User, utcnow
 from app.participant import bp
 from app.participant.forms import SearchForm
-from app.services import booking as booking_service
-from app.services import calendar
-from app.services.access import AccessError
-from app.services.booking_rules import BookingError, SlotTaken
-from app.services.slots import SlotFilter, alternatives, bases_for_filters, find_free_slots
+from app.services.accounts.access import AccessError
+from app.services.booking import service as booking_service
+from app.services.booking.rules import BookingError, SlotTaken
+from app.services.booking.slots import SlotFilter, alternatives, bases_for_filters, find_free_slots
+from app.services.timetable import calendar
 
 participant_only = roles_required("participant")
 

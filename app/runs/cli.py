@@ -16,9 +16,9 @@ from app.cli.params import DateParam
 from app.extensions import db
 from app.models import OptimizationRun
 from app.runs import bp
-from app.services.reoptimize import reoptimize
-from app.services.run_report import run_summary
-from app.services.weeks import WeekError
+from app.services.runs.reoptimize import reoptimize
+from app.services.runs.report import run_summary
+from app.services.timetable.weeks import WeekError
 
 #: Exit codes of ``reoptimize``: applied or nothing to change is success.
 EXIT = {"applied": 0, "no_change": 0, "skipped": 3, "failed": 1}
@@ -108,7 +108,7 @@ def runs_command(as_json, limit) -> None:
 @bp.cli.command("scheduler")
 def scheduler_command() -> None:
     """Run the periodic jobs (the nightly re-optimization) in this one dedicated process."""
-    from scheduler.jobs import JOBS, cron_trigger, run_scheduler
+    from app.jobs.clock import JOBS, cron_trigger, run_scheduler
 
     for job in JOBS:  # refuse a bad cron expression before starting anything
         expression = current_app.config.get(job.cron_setting, "")

@@ -18,8 +18,8 @@ from app.extensions import db
 from app.main.guards import roles_required
 from app.models import OptimizationRun, PlanningWeek
 from app.runs import bp
-from app.services.reoptimize import run_folder, start_in_background
-from app.services.run_report import RUN_FILES, chart_rows, run_details, run_summary
+from app.services.runs.reoptimize import run_folder, start_in_background
+from app.services.runs.report import RUN_FILES, chart_rows, run_details, run_summary
 
 staff_only = roles_required("admin", "operator")
 PAGE = 50

@@ -1,12 +1,9 @@
-"""The use cases, one module each; web pages, the JSON API, the CLI and the nightly job share them.
+"""The use cases, one package per capability; web pages, the JSON API, the CLI and the jobs share them.
 
-week_export   the database's week as ``scheduler.domain`` data (export-week, export-plan)
-week_import   a ``livehub-instance/1`` week into an empty database (import-week)
-plan_apply    validate a plan, then replace the movable bookings in one transaction
-accounts      create accounts (admin, operator bound to bases, participant account)
-weeks         planning weeks, their bounds and the site's time zone
-booking*      book, cancel, confirm, lock, with the hard rules; requests
-timetable     templates, generating and publishing a base's week, blocking slots
-reoptimize    the nightly re-optimization around ``plan_apply`` (run_* : its guard, diff, report)
-audit, notify the audit trail and notifications
+accounts    who may do what: accounts, access rules, the audit trail
+booking     free slots, direct bookings with the hard rules, requests for the optimizer
+timetable   templates, a base's week (draft, publish, block), the grid, dashboards, calendars
+exchange    the week and its plans as ``livehub-instance/1`` / ``livehub-plan/1`` files
+runs        re-optimization: claim a week, solve in a child, apply, diff, report, notify
+notify      notifications in the app and the e-mail outbox
 """

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Booking, OptimizationRun, RunChange, SlotHold
-from app.services.plan_apply import PlanRejected, apply_plan
-from app.services.weeks import get_week
+from app.services.exchange.apply import PlanRejected, apply_plan
+from app.services.timetable.weeks import get_week
 from scheduler.domain import Assignment, Plan
 from scheduler.io import load_instance, load_plan
 from scheduler.validate import validate
@@ -197,9 +197,9 @@ def test_holds_follow_active_bookings(app, tmp_path):
 def test_a_slot_taken_meanwhile_is_a_conflict_and_nothing_is_kept(
     app, tmp_path, monkeypatch, moment
 ):
-    import app.services.plan_apply as plan_apply
+    import app.services.exchange.apply as plan_apply
     from app.models import BookingSlot, Participant, Slot
-    from app.services.plan_apply import PlanConflict
+    from app.services.exchange.apply import PlanConflict
 
     seed(app)
     inst, plan_doc = export(app, tmp_path)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from app.extensions import db
-from app.services.weeks import is_database_empty
+from app.services.timetable.weeks import is_database_empty
 from scheduler.io import load_instance, load_plan
 from scheduler.validate import validate
 from tests.app.cli_helpers import WEEK, export, one_line, run, seed, write

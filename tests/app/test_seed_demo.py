@@ -79,7 +79,7 @@ def test_bad_arguments_write_nothing(app, args):
     result = run(app, "seed-demo", *args)
     assert result.exit_code != 0
     assert len(result.stderr.strip().splitlines()) == 1
-    from app.services.weeks import is_database_empty
+    from app.services.timetable.weeks import is_database_empty
 
     assert is_database_empty(db.session)
 

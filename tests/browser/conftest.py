@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
-from app.services import timetable
+from app.services.timetable import service as timetable
 from config import TestingConfig
 from tests.app.services.world import World, build_world
 

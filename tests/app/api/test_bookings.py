@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, Booking, SlotHold
-from app.services import booking
-from app.services import requests as request_svc
+from app.services.booking import requests as request_svc
+from app.services.booking import service as booking
 from tests.app.api.conftest import assert_error
 
 

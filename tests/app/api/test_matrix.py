@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, Booking, SlotHold
-from app.services import booking
+from app.services.booking import service as booking
 from tests.app.api.conftest import assert_error
 
 ACTORS = ("admin", "op1", "op2", "p1", "p2", "p3")
@@ -114,7 +114,7 @@ def test_nobody_books_for_someone_else(api, world):
 
 
 def test_nobody_books_on_someone_elses_request(api, world):
-    from app.services import requests
+    from app.services.booking import requests
 
     req = requests.file_request(
         world.users["p2"],

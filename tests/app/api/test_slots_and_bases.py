@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.services import booking
+from app.services.booking import service as booking
 from tests.app.api.conftest import assert_error
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.demo.seed import seed_demo
 from app.extensions import db
 from app.models import ACTIVE_STATUSES, Booking, SlotHold
-from app.services.weeks import next_week_start
+from app.services.timetable.weeks import next_week_start
 from tests.conftest import make_app
 
 WEEK = next_week_start()

@@ -24,7 +24,7 @@ def main() -> int:
     mode, instance_path = sys.argv[1], sys.argv[2]
     plan_path = sys.argv[sys.argv.index("-o") + 1]
     if mode == "late":
-        real = [sys.executable, "-m", "scheduler.jobs", "solve", *sys.argv[2:]]
+        real = [sys.executable, "-m", "scheduler", "solve", *sys.argv[2:]]
         rc = subprocess.call(real)
         open(plan_path + ".ready", "w").close()
         deadline = time.monotonic() + 30

@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import OptimizationRun, utcnow
-from app.services import run_guard
-from app.services.reoptimize import reoptimize
-from app.services.weeks import get_week
+from app.services.runs import guard as run_guard
+from app.services.runs.reoptimize import reoptimize
+from app.services.timetable.weeks import get_week
 from tests.app.nightly.conftest import WEEK, fixed_bookings
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -14,10 +14,10 @@ from sqlalchemy import func, select, text
 from app.extensions import db
 from app.models import OptimizationRun, Participant, Role, Slot, SlotHold, User
 from app.models.notification import Notification
-from app.services.booking import BookingError, book_slots
-from app.services.reoptimize import reoptimize
-from app.services.week_export import build_instance, build_plan
-from app.services.weeks import get_week
+from app.services.booking.service import BookingError, book_slots
+from app.services.exchange.export import build_instance, build_plan
+from app.services.runs.reoptimize import reoptimize
+from app.services.timetable.weeks import get_week
 from scheduler.io import load_plan
 from scheduler.validate import validate
 from tests.app.nightly.conftest import WEEK, booking_book, fault_command

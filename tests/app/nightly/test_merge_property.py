@@ -10,7 +10,7 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.services.run_diff import merge_around, touched_participants
+from app.services.runs.diff import merge_around, touched_participants
 from scheduler.domain import Booking, Plan
 from scheduler.generate import generate
 from scheduler.greedy import greedy

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import OptimizationRun, Participant, Role, User
-from app.services.reoptimize import reoptimize
+from app.services.runs.reoptimize import reoptimize
 from tests.app.nightly.conftest import WEEK, configured_app, seed_small_week, sqlite_file
 
 PASSWORD = "correct horse battery"
@@ -94,8 +94,8 @@ def test_the_button_starts_a_run_for_operators_and_participants_cannot(web_app):
 
 def test_a_run_in_progress_shows_its_progress(web_app):
     with web_app.app_context():
-        from app.services import run_guard
-        from app.services.weeks import get_week
+        from app.services.runs import guard as run_guard
+        from app.services.timetable.weeks import get_week
 
         week = get_week(db.session, WEEK)
         run, granted = run_guard.claim(week, trigger="manual", actor=None, actor_label="t")

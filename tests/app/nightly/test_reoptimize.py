@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import OptimizationRun, RunChange, utcnow
 from app.models.notification import Notification
-from app.services.reoptimize import reoptimize, run_folder
-from app.services.run_diff import REASONS
-from app.services.week_export import build_instance, build_plan
-from app.services.weeks import get_week
+from app.services.exchange.export import build_instance, build_plan
+from app.services.runs.diff import REASONS
+from app.services.runs.reoptimize import reoptimize, run_folder
+from app.services.timetable.weeks import get_week
 from scheduler.io import load_instance, load_plan
 from scheduler.metrics import figures
 from scheduler.validate import validate
@@ -75,7 +75,7 @@ def test_a_week_that_does_not_exist_is_refused_without_a_run(sqlite_nightly_app)
 
     import pytest
 
-    from app.services.weeks import WeekError
+    from app.services.timetable.weeks import WeekError
 
     before = db.session.scalar(select(func.count(OptimizationRun.id)))
     with pytest.raises(WeekError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from app.services.run_diff import diff, merge_around, touched_participants
+from app.services.runs.diff import diff, merge_around, touched_participants
 from scheduler.domain import Booking
 from scheduler.validate import validate
 from tests.scheduler.builders import plan, req, slot, week

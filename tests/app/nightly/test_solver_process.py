@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.services.solver_process import DEFAULT_COMMAND, run_solver, solver_command
+from app.services.runs.solver_process import DEFAULT_COMMAND, run_solver, solver_command
 from scheduler.io import dump_instance, write_json
 from tests.scheduler.builders import req, slot, week
 

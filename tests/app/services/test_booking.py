@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import AuditEvent, Booking, BookingSlot, SlotHold
 from app.models.notification import Notification, OutboxEmail
-from app.services import booking as svc
-from app.services.access import Forbidden
+from app.services.accounts.access import Forbidden
+from app.services.booking import service as svc
 
 
 def _now(world):

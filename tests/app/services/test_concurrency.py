@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from app import create_app
 from app.extensions import db
 from app.models import Booking, Participant, Slot, SlotHold, User
-from app.services import booking
+from app.services.booking import service as booking
 from config import TestingConfig
 from tests.app.locking import waits_until_commit
 from tests.app.services.world import build_world
@@ -158,7 +158,7 @@ def test_the_unique_hold_decides_when_the_pre_check_cannot_see_the_rival(own_dat
 def test_an_operator_cannot_block_a_slot_a_booking_is_taking(own_database):
     """A booking in flight holds its slots FOR SHARE: blocking one waits for it, then sees the
     hold and refuses, so a slot is never both blocked and booked."""
-    from app.services.timetable import TimetableError, block_slot
+    from app.services.timetable.service import TimetableError, block_slot
 
     app = own_database()
     with app.app_context():

@@ -12,8 +12,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.notification import Notification, OutboxEmail
-from app.services import access, booking, notify
-from app.services import requests as svc
+from app.services.accounts import access
+from app.services.booking import requests as svc
+from app.services.booking import service as booking
+from app.services.notify import messages as notify
 
 
 def _file(world, user="p1", **kw):

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Booking, Slot
-from app.services import booking as booking_service
+from app.services.booking import service as booking_service
 
 
 def test_visitors_are_sent_to_login(app, world):

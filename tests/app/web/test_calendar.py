@@ -5,8 +5,8 @@ from __future__ import annotations
 from icalendar import Calendar
 
 from app.extensions import db
-from app.services import booking as booking_service
-from app.services import calendar
+from app.services.booking import service as booking_service
+from app.services.timetable import calendar
 
 
 def test_participant_feed_lists_active_sessions_in_utc(app, world):

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Booking, Slot, Studio, TimetableWeek
-from app.services import booking as booking_service
-from app.services import reports
+from app.services.booking import service as booking_service
+from app.services.timetable import reports
 
 
 def test_template_generate_publish_makes_slots_bookable(app, world, login):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Booking, BookingRequest
 from app.models.profiles import ParticipantProfile
-from app.services import booking as booking_service
+from app.services.booking import service as booking_service
 
 
 def test_find_slots_filters_by_feature_daypart_and_distance(app, world, login):

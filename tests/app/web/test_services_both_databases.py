@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.services import booking as booking_service
-from app.services import calendar, reports, timetable
-from app.services.slots import SlotFilter, find_free_slots
+from app.services.booking import service as booking_service
+from app.services.booking.slots import SlotFilter, find_free_slots
+from app.services.timetable import calendar, reports
+from app.services.timetable import service as timetable
 from tests.app.services.world import build_world
 
 

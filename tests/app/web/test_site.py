@@ -214,7 +214,7 @@ def test_every_asset_is_served_locally(app, world, login):
 
 
 def test_times_are_shown_in_china_standard_time(app, world, login):
-    from app.services import booking as booking_service
+    from app.services.booking import service as booking_service
 
     booking_service.book_slots(world.users["p1"], [world.slot("B001-S1", 1, 20)])
     page = login("p1").get("/me/sessions").get_data(as_text=True)

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Slot
-from app.services import booking as booking_service
-from app.services.slots import SlotFilter, alternatives, find_free_slots
+from app.services.booking import service as booking_service
+from app.services.booking.slots import SlotFilter, alternatives, find_free_slots
 
 
 def test_free_means_published_open_unheld_and_not_started(app, world):

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from app.services import timetable
-from app.services.timetable import TemplateSpec, TimetableError
+from app.services.timetable import service as timetable
+from app.services.timetable.service import TemplateSpec, TimetableError
 
 
 def test_blocks_cover_opening_hours_with_prime_time():

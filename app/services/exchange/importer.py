@@ -28,7 +28,7 @@ from app.models import (
     request_allowed_hubs,
     utcnow,
 )
-from app.services.weeks import is_database_empty
+from app.services.timetable.weeks import is_database_empty
 from scheduler.domain import Instance
 from scheduler.validate import check_instance
 

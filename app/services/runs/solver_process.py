@@ -23,13 +23,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scheduler.cli import PROGRESS_ENV
 from scheduler.domain import Plan
 from scheduler.io import FormatError, load_plan
-from scheduler.jobs import PROGRESS_ENV
 
 #: The default solver command: the CP-SAT solver in a child, with progress reporting.
-DEFAULT_COMMAND = (sys.executable, "-m", "scheduler.jobs", "solve")
-_PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
+DEFAULT_COMMAND = (sys.executable, "-m", "scheduler", "solve")
+_PROJECT_ROOT = str(Path(__file__).resolve().parents[3])
 
 
 @dataclass

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Booking, Hub, OptimizationRun, Role, Slot, Studio, User, operator_hubs
-from app.services.notify import booking_event, notify_user
+from app.services.notify.messages import booking_event, notify_user
 
 #: The participant notification kind for each change.
 PARTICIPANT_KINDS = {

@@ -1,6 +1,6 @@
 """The nightly job: every coming week re-optimized once per night, whoever else tries too.
 
-``run_nightly`` is what ``scheduler/jobs.py`` schedules. Each week's run carries the key
+``run_nightly`` is what ``app/jobs/clock.py`` schedules. Each week's run carries the key
 ``nightly:<week>:<night>`` (see ``run_guard``), where the night is taken from the cron schedule,
 so two scheduler processes, a restart, or a caught-up misfire never run a night twice.
 """
@@ -16,9 +16,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.models import OptimizationRun, PlanningWeek, utcnow
-from app.services import run_guard
-from app.services.reoptimize import reoptimize
-from app.services.weeks import local_zone
+from app.services.runs import guard as run_guard
+from app.services.runs.reoptimize import reoptimize
+from app.services.timetable.weeks import local_zone
 
 log = logging.getLogger("chunlei.runs")
 
@@ -42,7 +42,7 @@ def scheduled_night(now: datetime) -> str:
     Taken from the schedule, not the clock, so a run caught up after a restart (within the
     misfire grace) still counts as the night it was due.
     """
-    from scheduler.jobs import latest_fire_time
+    from app.jobs.clock import latest_fire_time
 
     tz = local_zone()
     due = latest_fire_time(current_app.config.get("NIGHTLY_CRON", "0 2 * * *"), tz.key, now)

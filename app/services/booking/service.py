@@ -34,9 +34,9 @@ from app.models import (
     User,
     utcnow,
 )
-from app.services import audit, notify
-from app.services.access import Forbidden, can_operate_hub, is_admin
-from app.services.booking_rules import (
+from app.services.accounts import audit
+from app.services.accounts.access import Forbidden, can_operate_hub, is_admin
+from app.services.booking.rules import (
     Booker,
     BookingError,
     RuleBroken,
@@ -49,9 +49,10 @@ from app.services.booking_rules import (
     check_shape,
     held_slot_codes,
 )
-from app.services.booking_write import insert_booking
-from app.services.slots import select_slots
-from app.services.weeks import planning_week_for
+from app.services.booking.slots import select_slots
+from app.services.booking.write import insert_booking
+from app.services.notify import messages as notify
+from app.services.timetable.weeks import planning_week_for
 
 __all__ = [
     "BookingError",

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Hub, OptimizationRun, Participant, PlanningWeek, Slot, Studio
-from app.services.weeks import local_zone
+from app.services.timetable.weeks import local_zone
 
 #: The KPIs the report compares, in the order the spec ranks what a good plan is.
 KPI_KEYS = (

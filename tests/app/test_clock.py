@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
+from app.jobs.clock import JOBS, build_scheduler, resolve, run_job_in_app
 from app.models import OptimizationRun
-from scheduler.jobs import JOBS, build_scheduler, resolve, run_job_in_app
 from tests.app.nightly.conftest import WEEK, seeded, sqlite_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +57,7 @@ def test_the_nightly_job_runs_at_two_in_shanghai_once_at_a_time(app):
     fire = job.trigger.get_next_fire_time(None, after)
     assert fire == datetime(2026, 12, 8, 2, 0, tzinfo=SHANGHAI)
     # Adding the jobs again to a running scheduler replaces them instead of doubling them.
-    from scheduler.jobs import add_jobs
+    from app.jobs.clock import add_jobs
 
     scheduler.start(paused=True)
     try:
@@ -103,7 +103,7 @@ def test_two_schedulers_at_the_same_night_give_one_run(pg_week_app):
 
     def tick() -> None:
         barrier.wait()
-        run_job_in_app(app, "app.services.nightly:run_nightly")
+        run_job_in_app(app, "app.services.runs.nightly:run_nightly")
 
     threads = [threading.Thread(target=tick) for _ in range(2)]
     for t in threads:
@@ -116,7 +116,7 @@ def test_two_schedulers_at_the_same_night_give_one_run(pg_week_app):
     (skipped,) = [r for r in runs if r.state == "skipped"]
     assert "already took the nightly run" in skipped.message or "in progress" in skipped.message
     # Later the same night (a misfire caught up, a restarted process): still taken.
-    run_job_in_app(app, "app.services.nightly:run_nightly")
+    run_job_in_app(app, "app.services.runs.nightly:run_nightly")
     db.session.expire_all()
     states = [r.state for r in db.session.scalars(select(OptimizationRun))]
     assert states.count("skipped") == 2 and len(states) == 3
@@ -160,13 +160,13 @@ def test_flask_scheduler_starts_one_process_and_stops_cleanly_on_sigterm(tmp_pat
     [("*", "*"), ("1-5", "mon,tue,wed,thu,fri"), ("0,6", "sun,sat"), ("7", "sun"), ("mon", "mon")],
 )
 def test_crontab_days_are_counted_from_sunday(field, names):
-    from scheduler.jobs import _crontab_days
+    from app.jobs.clock import _crontab_days
 
     assert _crontab_days(field) == names
 
 
 def test_the_night_comes_from_the_schedule_not_the_clock(app):
-    from app.services.nightly import scheduled_night
+    from app.services.runs.nightly import scheduled_night
 
     with app.app_context():
         late = datetime(2026, 12, 8, 2, 40, tzinfo=SHANGHAI)

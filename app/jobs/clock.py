@@ -1,29 +1,16 @@
-"""The scheduler process: periodic jobs declared as data, and the solver child they run.
+"""The clock: the periodic jobs declared as data, on one APScheduler process.
 
-Three entry points, one per process kind:
-
-* :data:`JOBS` and :func:`build_scheduler` — the job list (explicit ids, ``replace_existing``,
-  ``coalesce``, one instance at a time, a misfire grace from config) on an APScheduler 3
-  scheduler. :func:`run_scheduler` is ``flask --app wsgi scheduler``: one dedicated process, so
-  several web workers never mean several nightly runs (the web app starts no scheduler).
-* :func:`solve_child` — ``python -m scheduler.jobs solve INSTANCE -o PLAN ...``: the solver in a
-  process of its own, so a crash or a kill cannot take the app or the scheduler down. It reports
-  progress to the file named by ``$CHUNLEI_PROGRESS_FILE`` (one JSON object, rewritten
-  atomically) and writes the plan atomically, so a killed child never leaves half a plan.
-
-This is the only module of ``scheduler/`` that may import Flask, and it does so lazily: the
-solver child never loads the web app.
+:data:`JOBS` and :func:`build_scheduler` hold the job list (explicit ids, ``replace_existing``,
+``coalesce``, one instance at a time, a misfire grace from config) on an APScheduler 3 scheduler.
+:func:`run_scheduler` is ``flask --app wsgi scheduler``: one dedicated process, so several web
+workers never mean several nightly runs (the web app starts no scheduler).
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import logging
 import os
 import signal
-import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,9 +22,6 @@ if TYPE_CHECKING:
     from flask import Flask
 
 log = logging.getLogger("chunlei.scheduler")
-
-#: Environment variable naming the file where a solver child reports its progress.
-PROGRESS_ENV = "CHUNLEI_PROGRESS_FILE"
 
 
 @dataclass(frozen=True)
@@ -59,7 +43,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec(
         id="nightly-reoptimize",
         name="Nightly re-optimization of the coming week(s)",
-        func="app.services.nightly:run_nightly",
+        func="app.services.runs.nightly:run_nightly",
         cron_setting="NIGHTLY_CRON",
     ),
 )
@@ -222,92 +206,3 @@ def run_scheduler(app: Flask) -> None:
 
 def _now(scheduler: BaseScheduler) -> datetime:
     return datetime.now(scheduler.timezone)
-
-
-# ---------------------------------------------------------------------------- solver child
-
-
-def _write_progress(path: str | None, doc: dict) -> None:
-    if not path:
-        return
-    from scheduler.io import write_json
-
-    with contextlib.suppress(OSError):  # progress is informative; never fail a solve over it
-        write_json(doc, path)
-
-
-def solve_child(argv: list[str] | None = None) -> int:
-    """``python -m scheduler.jobs solve INSTANCE -o PLAN --time-limit S --workers N``.
-
-    Exit 0 with a plan written, 2 on bad input; progress goes to ``$CHUNLEI_PROGRESS_FILE``.
-    """
-    parser = argparse.ArgumentParser(prog="python -m scheduler.jobs solve")
-    parser.add_argument("instance")
-    parser.add_argument("-o", "--output", required=True)
-    parser.add_argument("--time-limit", type=float, default=60.0)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=None)
-    args = parser.parse_args(argv)
-
-    from scheduler.io import FormatError, dump_plan, load_instance, write_json
-
-    progress_path = os.environ.get(PROGRESS_ENV)
-    t0 = time.monotonic()
-    _write_progress(progress_path, {"pid": os.getpid(), "phase": "loading", "elapsed_s": 0.0})
-    try:
-        instance = load_instance(args.instance)
-    except FormatError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    from scheduler.solve import solve  # ortools is loaded here, in the child only
-
-    def on_progress(elapsed_s: float, objective: float, bound: float) -> None:
-        _write_progress(
-            progress_path,
-            {
-                "pid": os.getpid(),
-                "phase": "solving",
-                "elapsed_s": round(time.monotonic() - t0, 2),
-                "solver_elapsed_s": round(float(elapsed_s), 2),
-                "objective": objective,
-                "bound": bound,
-            },
-        )
-
-    _write_progress(progress_path, {"pid": os.getpid(), "phase": "solving", "elapsed_s": 0.0})
-    plan = solve(
-        instance,
-        time_limit_s=args.time_limit,
-        workers=args.workers,
-        seed=args.seed,
-        on_progress=on_progress,
-        # No ``previous``: the solver then starts from greedy, which keeps every current booking
-        # and fills free slots first-come-first-served — never worse than the bookings, no moves.
-        previous=None,
-    )
-    write_json(dump_plan(plan), args.output)
-    _write_progress(
-        progress_path,
-        {
-            "pid": os.getpid(),
-            "phase": "done",
-            "elapsed_s": round(time.monotonic() - t0, 2),
-            "objective": plan.stats.get("objective"),
-            "bound": plan.stats.get("bound"),
-            "status": plan.stats.get("status"),
-        },
-    )
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Dispatch ``python -m scheduler.jobs <command>``; only ``solve`` exists."""
-    argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] != "solve":
-        print("usage: python -m scheduler.jobs solve INSTANCE -o PLAN [...]", file=sys.stderr)
-        return 2
-    return solve_child(argv[1:])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -37,7 +37,7 @@ from app.models import (
     User,
     utcnow,
 )
-from app.services.week_export import build_instance, direct_request_code
+from app.services.exchange.export import build_instance, direct_request_code
 from scheduler.domain import Plan
 from scheduler.metrics import figures
 from scheduler.validate import Violation, validate

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Booking, Hub, Slot, SlotHold, Studio, TimetableWeek
-from app.services.timetable import block_reasons
+from app.services.timetable.service import block_reasons
 
 
 @dataclass

@@ -3,7 +3,7 @@
 This is the hot path of every booking, so it is plain SQL rather than ORM objects. The holds'
 INSERT is the claim: ``slot_holds.slot_id`` is the primary key, so a rival's committed or
 pending hold on one of these slots makes the statement fail (IntegrityError, which
-``app.services.booking.book_slots`` turns into SlotTaken). On PostgreSQL the five writes are
+``app.services.booking.service.book_slots`` turns into SlotTaken). On PostgreSQL the five writes are
 one statement (one round trip); elsewhere they are five.
 """
 

@@ -38,14 +38,14 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import OptimizationRun, Participant, PlanningWeek, User, utcnow
-from app.services import run_guard
-from app.services.notify import deliver_outbox
-from app.services.plan_apply import PlanConflict, PlanRejected, apply_plan
-from app.services.run_diff import diff, merge_around, reason_for, touched_participants
-from app.services.run_notify import notify_run
-from app.services.solver_process import run_solver, solver_command
-from app.services.week_export import build_instance, build_plan
-from app.services.weeks import get_week
+from app.services.exchange.apply import PlanConflict, PlanRejected, apply_plan
+from app.services.exchange.export import build_instance, build_plan
+from app.services.notify.messages import deliver_outbox
+from app.services.runs import guard as run_guard
+from app.services.runs.diff import diff, merge_around, reason_for, touched_participants
+from app.services.runs.notify import notify_run
+from app.services.runs.solver_process import run_solver, solver_command
+from app.services.timetable.weeks import get_week
 from scheduler.domain import Instance, Plan
 from scheduler.io import dump_instance, dump_plan, write_json
 from scheduler.metrics import figures

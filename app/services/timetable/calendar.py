@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Booking, BookingSlot, Hub, Participant, Slot, TimetableWeek, User
-from app.services.week_grid import live_holds
+from app.services.timetable.grid import live_holds
 
 FEED_SALT = "chunlei-ical-feed"
 

@@ -29,7 +29,7 @@ from app.models import (
     Studio,
     TimetableWeek,
 )
-from app.services.week_grid import live_holds
+from app.services.timetable.grid import live_holds
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 Each ``check_*`` raises ``RuleBroken`` with a stable ``code`` naming the rule it enforces, so
 pages can translate it and the API can report which rule a booking breaks. They read the
-database but never write; ``app.services.booking`` calls them before it claims the slots.
+database but never write; ``app.services.booking.service`` calls them before it claims the slots.
 
 The checks take ``SlotInfo`` values (a slot with what the rules read of its studio, base and
 week), which the booking service reads in one plain query: booking is the hot path, and ORM

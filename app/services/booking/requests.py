@@ -16,10 +16,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import BookingRequest, Hub, Participant, PreferredHub, Role, User, utcnow
-from app.services import audit
-from app.services.access import Forbidden, visible_requests
-from app.services.booking_rules import BookingError
-from app.services.weeks import local_zone, monday_of, planning_week_for
+from app.services.accounts import audit
+from app.services.accounts.access import Forbidden, visible_requests
+from app.services.booking.rules import BookingError
+from app.services.timetable.weeks import local_zone, monday_of, planning_week_for
 
 MAX_SESSIONS_PER_REQUEST = 14
 

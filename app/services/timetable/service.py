@@ -29,8 +29,8 @@ from app.models import (
     User,
     utcnow,
 )
-from app.services import audit
-from app.services.weeks import planning_week_for
+from app.services.accounts import audit
+from app.services.timetable.weeks import planning_week_for
 
 
 class TimetableError(ValueError):

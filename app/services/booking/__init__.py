@@ -1,0 +1,8 @@
+"""Booking: free slots, direct bookings under the week's hard rules, requests for the optimizer.
+
+slots     the free-slot query shared by the pages, the API and the booking itself
+rules     the hard rules a direct booking must keep (daily cap, one base a day, overlaps, freeze)
+write     the single-statement booking insert (booking, its slots, its holds, the audit row)
+service   book, cancel, confirm, lock, accept and decline
+requests  file and withdraw requests for the optimizer
+"""
