@@ -6,4 +6,5 @@ timetable   templates, a base's week (draft, publish, block), the grid, dashboar
 exchange    the week and its plans as ``livehub-instance/1`` / ``livehub-plan/1`` files
 runs        re-optimization: claim a week, solve in a child, apply, diff, report, notify
 notify      notifications in the app and the e-mail outbox
+spreadsheet CSV files safe to open in a spreadsheet (no formula cells)
 """

@@ -7,7 +7,6 @@ quick on a phone.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from app.models import (
     Studio,
     TimetableWeek,
 )
+from app.services.spreadsheet import csv_writer
 from app.services.timetable.grid import live_holds
 
 
@@ -178,7 +178,7 @@ def bookings_csv(hub: Hub, week_start: date) -> str:
     }
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out)
     writer.writerow(CSV_COLUMNS)
     for booking in week_bookings(hub, week_start):
         slots = booking.current_slots

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -222,3 +225,17 @@ def test_operator_books_for_a_participant_who_phoned(app, world, login):
         == 404
     )
     assert db.session.query(Booking).count() == 1
+
+
+@pytest.mark.parametrize(
+    "name", ['=HYPERLINK("http://evil.example","x")', "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+)
+def test_bookings_csv_neutralises_formulas_in_cells(app, world, login, name):
+    """A cell a spreadsheet would read as a formula starts with a quote (OWASP's rule)."""
+    world.participants["P001"].name = name
+    db.session.commit()
+    booking_service.book_slots(world.users["p1"], [world.slot("B001-S1", 0, 20)])
+    body = login("op1").get(f"/operator/bases/B001/bookings.csv?week={world.week_start}")
+    rows = list(csv.reader(io.StringIO(body.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[1][rows[0].index("participant_name")] == "'" + name
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in rows[1])
