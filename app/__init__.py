@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import secrets
+import time
 
 from apiflask import APIFlask
 from flask import Flask
@@ -10,12 +12,16 @@ from flask import Flask
 from config import Config
 
 
-def create_app(config_class: type[Config] = Config) -> Flask:
-    """Build the app: configuration, extensions, blueprints, error handlers, CLI commands."""
+def create_app(config_class: type[Config] = Config, *, instance_path: str | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, error handlers, CLI commands.
+
+    ``instance_path`` overrides Flask's instance folder (``instance/`` beside the package).
+    """
     # APIFlask is Flask plus the OpenAPI spec of /api/v1; the site keeps its HTML error pages.
     app = APIFlask(
         __name__,
         instance_relative_config=True,
+        instance_path=instance_path,
         title="Chunlei API",
         version="v1",
         spec_path="/api/v1/openapi.json",
@@ -46,7 +52,36 @@ def configure(app: Flask) -> None:
     if not app.config.get("SECRET_KEY"):
         if app.config.get("ENV_NAME") == "production":
             raise RuntimeError("SECRET_KEY must be set when CHUNLEI_ENV=production")
-        app.config["SECRET_KEY"] = "dev-only-not-secret"
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+
+
+def instance_secret_key(folder: str) -> str:
+    """The key kept in ``folder/secret_key`` (0600), made at random on first use.
+
+    A fixed development key would let anyone forge a session cookie on a demo reachable from a
+    network; a key made here once survives restarts, so sessions do too. Several processes
+    starting at once agree: only one can create the file (O_EXCL), the others read it.
+    """
+    path = os.path.join(folder, "secret_key")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if os.stat(path).st_mode & 0o077:
+            os.chmod(path, 0o600)
+        key = ""
+        for _ in range(50):  # another process may have created the file and not written yet
+            with open(path, encoding="ascii") as kept:
+                key = kept.read().strip()
+            if key:
+                break
+            time.sleep(0.02)
+        if len(key) < 32:
+            raise RuntimeError(f"{path} holds no usable key: delete it or set SECRET_KEY") from None
+        return key
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w", encoding="ascii") as new:
+        new.write(key + "\n")
+    return key
 
 
 def register_extensions(app: Flask) -> None:

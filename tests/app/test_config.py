@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import stat
+
 import pytest
 
 from app import create_app
@@ -63,3 +65,20 @@ def test_pool_sizes_reach_a_server_database_and_are_dropped_for_sqlite():
         assert db.engine.pool.size() == 7  # the engine is built, nothing connects yet
     sqlite = create_app(TestingConfig).config["SQLALCHEMY_ENGINE_OPTIONS"]
     assert "pool_size" not in sqlite and "max_overflow" not in sqlite
+
+
+def test_the_demo_keeps_a_random_secret_key_in_the_instance_folder(tmp_path):
+    """Without SECRET_KEY (outside production) a random key is made once, kept 0600, reused."""
+
+    class Demo(TestingConfig):
+        ENV_NAME = "development"
+        SECRET_KEY = None
+
+    first = create_app(Demo, instance_path=str(tmp_path / "one"))
+    key = first.config["SECRET_KEY"]
+    assert key != "dev-only-not-secret" and len(key) >= 43
+    kept = tmp_path / "one" / "secret_key"
+    assert kept.read_text().strip() == key
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert create_app(Demo, instance_path=str(tmp_path / "one")).config["SECRET_KEY"] == key
+    assert create_app(Demo, instance_path=str(tmp_path / "two")).config["SECRET_KEY"] != key
