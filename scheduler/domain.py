@@ -20,6 +20,7 @@ REGIONS = ("east", "south", "north", "central", "southwest", "northwest", "north
 FEATURES = ("kitchen", "cold_chain", "large_set", "green_screen", "outdoor")
 KINDS = ("producer", "merchant")
 STATUSES = ("locked", "confirmed", "tentative")
+CATEGORY_SEPARATIONS = ("base",)
 #: The spec's weight of one served session by participant priority (1 regular, 2 small, 3 programme).
 PRIORITY_WEIGHT = {1: 1, 2: 2, 3: 4}
 EARTH_RADIUS_KM = 6371.0
@@ -71,10 +72,23 @@ class Participant:
     lat: float
     lon: float
     priority: int
+    #: what the participant sells (``tea``, ``citrus`` …); None when not known (rule 9)
+    category: str | None = None
+    #: prime-time sessions in the four weeks before this one; None when not known
+    prime_recent: int | None = None
 
     @property
     def weight(self) -> int:
         return PRIORITY_WEIGHT[self.priority]
+
+
+@dataclass(frozen=True)
+class Harvest:
+    """A perishable lot: every session starts at or after ``ready`` and ends by ``best_before``
+    (rule 10)."""
+
+    ready: datetime
+    best_before: datetime
 
 
 @dataclass(frozen=True)
@@ -90,6 +104,7 @@ class Request:
     needs: frozenset[str]
     prefer_bases: tuple[str, ...] = ()
     prefer_prime: bool = False
+    harvest: Harvest | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,9 @@ class Policy:
     same_day_same_base: bool = False
     freeze_until: datetime | None = None
     target_utilization: float = 1.0
+    #: ``"base"``: same-category sessions of different participants never overlap at one base
+    #: (rule 9); None: no such rule
+    category_separation: str | None = None
 
 
 @dataclass(frozen=True)

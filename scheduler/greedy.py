@@ -8,7 +8,9 @@ order) that has such a run. That is the reference baseline of ``shared/instances
 it scores exactly its 746 / 3,529 / 18,140 weighted sessions on the small / medium / national
 samples. A run is taken only when every hard rule still
 holds: free slots in one studio with the needed features, inside the window, not before
-``freeze_until``, and for the participant no overlap, the daily cap and one base per day.
+``freeze_until``, and for the participant no overlap, the daily cap and one base per day; inside
+the harvest lot's ``ready``..``best_before`` (rule 10) and, with category separation, not at the
+same time as a same-category session of someone else at that base (rule 9).
 
 It assumes the input passes ``validate.check_instance`` (its bookings are consistent); then the
 plan it returns always passes ``validate.validate``. It needs no solver and runs the national
@@ -39,6 +41,11 @@ class Calendar:
         self.busy: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
         self.per_day: Counter[tuple[str, date]] = Counter()
         self.base_of_day: dict[tuple[str, date], str] = {}
+        #: (base, category) -> sessions there as (start, end, participant), for rule 9
+        self.by_category: dict[tuple[str, str], list[tuple[datetime, datetime, str]]] = defaultdict(
+            list
+        )
+        self.separate = inst.policy.category_separation == "base"
         self.day_of_slot = {s.id: inst.local_day(s.start) for s in inst.slots}
         # Per studio, "the next free slot at or after index i" as a union-find forest over the
         # studio's slots in time order: a scan jumps over taken slots instead of testing them.
@@ -84,6 +91,8 @@ class Calendar:
         other.busy = defaultdict(list, {k: list(v) for k, v in self.busy.items()})
         other.per_day = Counter(self.per_day)
         other.base_of_day = dict(self.base_of_day)
+        other.by_category = defaultdict(list, {k: list(v) for k, v in self.by_category.items()})
+        other.separate = self.separate
         return other
 
     def take(self, request: Request, slots: tuple[Slot, ...]) -> None:
@@ -95,7 +104,11 @@ class Calendar:
         self.count[request.id] += 1
         self.busy[pid].append((slots[0].start, slots[-1].end))
         self.per_day[pid, day] += 1
-        self.base_of_day.setdefault((pid, day), self.inst.studio_by_id[slots[0].studio].base)
+        base = self.inst.studio_by_id[slots[0].studio].base
+        self.base_of_day.setdefault((pid, day), base)
+        category = self.inst.participant_by_id[pid].category
+        if self.separate and category:
+            self.by_category[base, category].append((slots[0].start, slots[-1].end, pid))
 
     def day_open(self, pid: str, base: str, day: date) -> bool:
         """Whether ``pid`` may have one more session on ``day`` at ``base`` (daily cap, same day
@@ -108,6 +121,15 @@ class Calendar:
 
     def free_of_own_sessions(self, pid: str, start: datetime, end: datetime) -> bool:
         return all(end <= s or e <= start for s, e in self.busy[pid])
+
+    def category_free(self, pid: str, base: str, start: datetime, end: datetime) -> bool:
+        """Rule 9: no same-category session of another participant overlaps at ``base``."""
+        category = self.inst.participant_by_id[pid].category
+        if not self.separate or not category:
+            return True
+        return all(
+            end <= s or e <= start or who == pid for s, e, who in self.by_category[base, category]
+        )
 
     def participant_can(self, pid: str, base: str, first: Slot, end: datetime) -> bool:
         """Daily cap, same day same base and no overlap for one more session of ``pid`` that
@@ -153,8 +175,13 @@ def greedy(inst: Instance) -> Plan:
         missing = r.sessions - cal.count[r.id]
         if missing <= 0:
             continue
-        earliest = (r.window_start if freeze is None else max(r.window_start, freeze)).timestamp()
-        window = (earliest, r.window_end.timestamp())
+        earliest, latest = r.window_start, r.window_end
+        if freeze is not None:
+            earliest = max(earliest, freeze)
+        if r.harvest is not None:  # rule 10: the lot's own window
+            earliest = max(earliest, r.harvest.ready)
+            latest = min(latest, r.harvest.best_before)
+        window = (earliest.timestamp(), latest.timestamp())
         studios_by_base = {
             b: [s.id for s in inst.base_by_id[b].studios if r.needs <= s.features]
             for b in eligible_bases(inst, r)
@@ -207,8 +234,10 @@ def _earliest_run(inst, cal, r, base, studios, starts, ends, window) -> tuple[Sl
             if taken:
                 i = cal.next_free(sid, i + taken[-1] + 1)
                 continue
-            if all(x.end == y.start for x, y in zip(run, run[1:], strict=False)) and (
-                cal.free_of_own_sessions(pid, run[0].start, run[-1].end)
+            if (
+                all(x.end == y.start for x, y in zip(run, run[1:], strict=False))
+                and cal.free_of_own_sessions(pid, run[0].start, run[-1].end)
+                and cal.category_free(pid, base, run[0].start, run[-1].end)
             ):
                 return run
             i = cal.next_free(sid, i + 1)

@@ -3,19 +3,21 @@
 ``figures(instance, plan)`` is what the web app's KPIs and the nightly job report, and what the
 benchmark compares: sessions and priority-weighted sessions served (priority 1/2/3 weigh 1/2/4),
 each macro-region's served ratio and the worst one, base utilization (used slots / published
-slots per base) and its spread, preference and prime-time satisfaction, tentative bookings moved
-or dropped, and mean distance. Assignments that name unknown requests or slots are left out,
+slots per base) and its spread, preference and prime-time satisfaction, the mean ``prime_recent``
+of those who got prime time, hours from harvest to session, same-category clashes within a
+province, tentative bookings moved or dropped, and mean distance (a figure whose inputs are
+absent from the week is None). Assignments that name unknown requests or slots are left out,
 as the referee does; whether the plan is valid is ``validate.py``'s question.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any
 
 from scheduler.domain import Instance, Plan
-from scheduler.validate import sessions_of
+from scheduler.validate import Session, overlapping_pairs, sessions_of
 
 
 def figures(inst: Instance, plan: Plan) -> dict[str, Any]:
@@ -32,6 +34,8 @@ def figures(inst: Instance, plan: Plan) -> dict[str, Any]:
     served_kind: Counter[str] = Counter()
     weighted_served = preferred = prime_wanted = prime_got = 0
     km: list[float] = []
+    winners_recent: list[int] = []
+    fresh_hours: list[float] = []
     used_by_base: Counter[str] = Counter()
     for s in sessions:
         r = inst.request_by_id[s.request]
@@ -42,7 +46,12 @@ def figures(inst: Instance, plan: Plan) -> dict[str, Any]:
         preferred += s.base in r.prefer_bases
         if r.prefer_prime:
             prime_wanted += 1
-            prime_got += any(slot.prime for slot in s.slots)
+            got = any(slot.prime for slot in s.slots)
+            prime_got += got
+            if got and p.prime_recent is not None:
+                winners_recent.append(p.prime_recent)
+        if r.harvest is not None:
+            fresh_hours.append((s.start - r.harvest.ready).total_seconds() / 3600)
         km.append(inst.distance_km(r.participant, s.base))
         used_by_base[s.base] += len(s.slots)
 
@@ -69,6 +78,32 @@ def figures(inst: Instance, plan: Plan) -> dict[str, Any]:
         "bases_over_target": sum(1 for u in util.values() if u > target + 1e-9),
         "preferred_base_share": round(preferred / n, 4) if n else None,
         "prime_satisfaction": round(prime_got / prime_wanted, 4) if prime_wanted else None,
+        "prime_winners_mean_recent": (
+            round(statistics.fmean(winners_recent), 3) if winners_recent else None
+        ),
+        "harvest_mean_hours_after_ready": (
+            round(statistics.fmean(fresh_hours), 2) if fresh_hours else None
+        ),
+        "category_clashes_province": (
+            category_clashes_province(inst, sessions)
+            if any(p.category for p in inst.participants)
+            else None
+        ),
         "tentative_moved_or_dropped": len(tentative) - kept_tentative,
         "mean_km": round(statistics.fmean(km), 1) if km else None,
     }
+
+
+def category_clashes_province(inst: Instance, sessions: list[Session]) -> int:
+    """Pairs of overlapping same-category sessions of different participants at different bases
+    of one province (the spotlight is shared: lower is better)."""
+    groups: dict[tuple[str, str], list[Session]] = defaultdict(list)
+    for s in sessions:
+        category = inst.participant_by_id[s.participant].category
+        if category:
+            groups[(inst.base_by_id[s.base].province, category)].append(s)
+    return sum(
+        a.base != b.base and a.participant != b.participant
+        for mine in groups.values()
+        for a, b in overlapping_pairs(mine)
+    )

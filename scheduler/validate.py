@@ -1,7 +1,7 @@
 """Every hard rule of the spec, checked without the solver: a readable specification.
 
 ``validate(instance, plan)`` returns the broken rules of a plan as :class:`Violation` records,
-numbered as in the spec's "Hard rules" (1–8); an empty list means the plan is valid. It shares no
+numbered as in the spec's "Hard rules" (1–10); an empty list means the plan is valid. It shares no
 code with the CP-SAT model on purpose, and gives the same verdict as the shared referee
 (``shared/tools/check_plan.py``): valid or not, and which rule. ``check_instance(instance)``
 checks the input itself: its bookings, taken together, must already obey rules 1–6 (two bookings
@@ -27,7 +27,7 @@ KM_TOLERANCE = 1e-6
 
 @dataclass(frozen=True)
 class Violation:
-    """One broken hard rule: its number in the spec (1–8) and one line naming the culprits."""
+    """One broken hard rule: its number in the spec (1–10) and one line naming the culprits."""
 
     rule: int
     message: str
@@ -234,6 +234,56 @@ def rule_8_frozen_horizon(inst: Instance, sessions: list[Session]) -> Iterator[V
             )
 
 
+# ---------------------------------------------------------------------------- rules 9–10
+
+
+def rule_9_category_separation(inst: Instance, sessions: list[Session]) -> Iterator[Violation]:
+    """Rule 9: with ``policy.category_separation == "base"``, two sessions of different
+    participants that share a category never overlap in time at one base. A pair of input
+    bookings that already clash is exempt (they stay as they are); a plan may add no new clash."""
+    if inst.policy.category_separation != "base":
+        return
+    booked = {(b.request, b.slots) for b in inst.bookings}
+    groups: dict[tuple[str, str], list[Session]] = defaultdict(list)
+    for s in sessions:
+        category = inst.participant_by_id[s.participant].category
+        if category:
+            groups[(s.base, category)].append(s)
+    for (base, category), mine in groups.items():
+        for a, b in overlapping_pairs(mine):
+            if a.participant == b.participant or (a.key in booked and b.key in booked):
+                continue
+            yield Violation(
+                9, f"base {base}: {category} sessions of {a.request} and {b.request} overlap"
+            )
+
+
+def rule_10_harvest_window(inst: Instance, sessions: list[Session]) -> Iterator[Violation]:
+    """Rule 10: every session of a request with a harvest lot starts at or after ``ready`` and
+    ends by ``best_before``; an input booking that already breaks this is exempt."""
+    booked = {(b.request, b.slots) for b in inst.bookings}
+    for s in sessions:
+        lot = inst.request_by_id[s.request].harvest
+        if lot is None or s.key in booked:
+            continue
+        if s.start < lot.ready or s.end > lot.best_before:
+            yield Violation(
+                10,
+                f"{s.where()}: {s.start.isoformat()}..{s.end.isoformat()} outside the harvest's "
+                f"{lot.ready.isoformat()}..{lot.best_before.isoformat()}",
+            )
+
+
+def overlapping_pairs(sessions: Iterable[Session]) -> Iterator[tuple[Session, Session]]:
+    """Every pair of sessions whose times overlap (the earlier-starting one first)."""
+    active: list[Session] = []
+    for s in sorted(sessions, key=lambda s: s.start):
+        active = [a for a in active if a.end > s.start]
+        for a in active:
+            yield a, s
+        active.append(s)
+
+
 #: The checks run on resolved sessions, in the spec's order (rule 1 runs first, on assignments).
 RULES: tuple[Callable[[Instance, list[Session]], Iterable[Violation]], ...] = (
     rule_2_no_slot_used_twice,
@@ -245,6 +295,15 @@ RULES: tuple[Callable[[Instance, list[Session]], Iterable[Violation]], ...] = (
     rule_6_same_day_same_base,
     rule_7_locked_and_confirmed_kept,
     rule_8_frozen_horizon,
+    rule_9_category_separation,
+    rule_10_harvest_window,
+)
+#: Rules that speak of a plan against the input bookings; the input itself is not checked by them.
+PLAN_ONLY = (
+    rule_7_locked_and_confirmed_kept,
+    rule_8_frozen_horizon,
+    rule_9_category_separation,
+    rule_10_harvest_window,
 )
 
 
@@ -280,13 +339,14 @@ def rule_studio_slots_do_not_overlap(inst: Instance) -> Iterator[Violation]:
 def check_instance(inst: Instance) -> list[Violation]:
     """Input consistency: overlapping slots of a studio, and bookings that, taken together as a
     plan, break rules 1–6 (two bookings on one slot, a booking outside its window or at a base
-    its request excludes, more bookings than sessions, a participant double-booked …)."""
+    its request excludes, more bookings than sessions, a participant double-booked …). Input
+    bookings are exempt from rules 9 and 10 by the spec, so those are not checked here."""
     bad = list(rule_studio_slots_do_not_overlap(inst))
     as_plan = tuple(Assignment(b.request, b.slots) for b in inst.bookings)
     found, sessions = rule_1_slots_exist_consecutive_in_one_studio(inst, as_plan)
     bad.extend(found)
     for rule in RULES:
-        if rule not in (rule_7_locked_and_confirmed_kept, rule_8_frozen_horizon):
+        if rule not in PLAN_ONLY:
             bad.extend(rule(inst, sessions))
     # Messages speak of bookings, not of a plan's assignments.
     return [Violation(v.rule, v.message.replace("assignment #", "booking #")) for v in bad]

@@ -15,8 +15,9 @@
   is ``START`` (2026-12-07, Asia/Shanghai); slots from 18:00 to 22:00 are prime.
 * Bases are the studio-id prefixes. ``base_at={"B2": (lat, lon)}`` places a base (default: all at
   ``HOME``, 0 km from every default participant); ``base_region={"B2": "south"}`` sets its region.
-* ``req(...)`` builds one request; its keyword ``priority``/``region``/``at`` describe the
-  participant, created on first mention (the first mention wins). Windows are given as day
+* ``req(...)`` builds one request; its keywords ``priority``/``region``/``at``/``category``/
+  ``prime_recent`` describe the participant, created on first mention (the first mention wins).
+  ``harvest=(ready, best_before)`` gives the request a harvest lot. Windows are given as day
   offsets ``days=(first, end)`` (end exclusive) or as ``window=(start_dt, end_dt)``; default: the
   whole week. Pass ``participants={"P1": {...}}`` to ``week`` to set participants explicitly.
 * ``week`` goes through ``scheduler.io.load_instance``, so the result is a real ``Instance``;
@@ -71,9 +72,24 @@ def req(
     region: str = "east",
     kind: str = "producer",
     at: tuple[float, float] = HOME,
+    category: str | None = None,
+    prime_recent: int | None = None,
+    harvest: tuple[datetime, datetime] | None = None,
 ) -> dict[str, Any]:
     """One request (as an exchange-format dict) plus how to create its participant."""
+    lot = (
+        {}
+        if harvest is None
+        else {
+            "harvest": {
+                k: t.isoformat() for k, t in zip(("ready", "best_before"), harvest, strict=True)
+            }
+        }
+    )
+    who = {"priority": priority, "region": region, "kind": kind, "at": at}
+    who |= {"category": category, "prime_recent": prime_recent}
     return {
+        **lot,
         "id": rid,
         "participant": participant,
         "sessions": sessions,
@@ -84,7 +100,7 @@ def req(
         "max_km": max_km,
         "needs": list(needs),
         "prefer": {"bases": list(prefer), "prime": prime},
-        "_participant": {"priority": priority, "region": region, "kind": kind, "at": at},
+        "_participant": who,
     }
 
 
@@ -185,8 +201,12 @@ def _participant(
     region: str = "east",
     kind: str = "producer",
     at: tuple[float, float] = HOME,
+    category: str | None = None,
+    prime_recent: int | None = None,
 ) -> dict[str, Any]:
+    optional = {"category": category, "prime_recent": prime_recent}
     return {
+        **{k: v for k, v in optional.items() if v is not None},
         "id": pid,
         "name": f"{pid} 合作社",
         "kind": kind,

@@ -98,3 +98,26 @@ def test_valid_on_generated_weeks_and_keeps_every_booking(size, seed):
         for r in inst.requests
         if served.get(r.id, 0) < r.sessions
     }
+
+
+def test_harvest_lot_and_category_separation():
+    # R1's lot is ready on day 1 only; T2 may not sit beside T1's tea at B1 at 18:00, C1 may.
+    inst = week(
+        {S1: [], "B1-S2": ["kitchen"]},
+        days=3,
+        requests=[
+            req("R1", "P1", harvest=(at(1, 6), at(2, 0))),
+            req("T1", "PT1", category="tea", bases=["B1"]),
+            req("T2", "PT2", category="tea", needs=["kitchen"]),
+            req("C1", "PC1", category="citrus", needs=["kitchen"]),
+        ],
+        policy={"category_separation": "base"},
+    )
+    p = greedy(inst)
+    assert validate(inst, p) == []
+    assert sessions(p) == [
+        ("R1", [slot(S1, 1, 18)]),
+        ("T1", [slot(S1, 0, 18)]),
+        ("T2", [slot("B1-S2", 0, 20)]),
+        ("C1", [slot("B1-S2", 0, 18)]),
+    ]

@@ -17,6 +17,8 @@ from scheduler.io import (
 )
 from tests.scheduler.builders import req, slot, week_doc
 
+LOT = {"ready": "2026-12-07T06:00:00+08:00", "best_before": "2026-12-08T00:00:00+08:00"}
+
 
 @pytest.fixture
 def doc():
@@ -149,6 +151,27 @@ def test_bad_times(doc, mutate, match):
         (lambda d: d["participants"][0].pop("lat"), "missing 'lat'"),
         (lambda d: d.update(slots={}), "'slots' must be a list"),
         (lambda d: d["policy"].update(max_sessions_per_day=0), "at least 1"),
+        (lambda d: d["participants"][0].update(category=""), "'category' must not be empty"),
+        (lambda d: d["participants"][0].update(category=3), "'category' must be a string"),
+        (lambda d: d["participants"][0].update(prime_recent=-1), "must not be negative"),
+        (lambda d: d["participants"][0].update(prime_recent=1.5), "must be an integer"),
+        (lambda d: d["requests"][0].update(harvest=[]), "'harvest' must be an object"),
+        (
+            lambda d: d["requests"][0].update(harvest={"ready": "2026-12-07T06:00:00+08:00"}),
+            "harvest.best_before: expected an ISO 8601 time",
+        ),
+        (
+            lambda d: d["requests"][0].update(harvest=LOT | {"ready": "2026-12-08"}),
+            "has no UTC offset",
+        ),
+        (
+            lambda d: d["requests"][0].update(harvest=LOT | {"best_before": LOT["ready"]}),
+            "best_before is not after harvest.ready",
+        ),
+        (
+            lambda d: d["policy"].update(category_separation="province"),
+            "category_separation 'province' is not 'base'",
+        ),
     ],
 )
 def test_bad_values(doc, mutate, match):
@@ -182,6 +205,29 @@ def test_instance_round_trip(doc, tmp_path):
     write_json(dump_instance(inst), tmp_path / "week.json")
     assert load_instance(tmp_path / "week.json") == inst
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_optional_fields_round_trip_and_absent_stays_absent(doc):
+    plain = dump_instance(load_instance(doc))
+    assert "category" not in plain["participants"][0]
+    assert "prime_recent" not in plain["participants"][0]
+    assert "harvest" not in plain["requests"][0]
+    assert "category_separation" not in plain["policy"]
+    doc["participants"][0].update(category="tea", prime_recent=0)
+    doc["requests"][0]["harvest"] = dict(LOT)
+    doc["policy"]["category_separation"] = "base"
+    inst = load_instance(doc)
+    p, r = inst.participants[0], inst.requests[0]
+    assert (p.category, p.prime_recent, inst.policy.category_separation) == ("tea", 0, "base")
+    assert r.harvest is not None and r.harvest.ready.isoformat() == LOT["ready"]
+    out = dump_instance(inst)
+    assert out["participants"][0]["category"] == "tea"
+    assert out["participants"][0]["prime_recent"] == 0
+    assert out["requests"][0]["harvest"] == LOT
+    assert out["policy"]["category_separation"] == "base"
+    assert load_instance(json.loads(json.dumps(out))) == inst
+    doc["policy"]["category_separation"] = None  # null is "off", as absent
+    assert load_instance(doc).policy.category_separation is None
 
 
 def test_plan_round_trip(tmp_path):

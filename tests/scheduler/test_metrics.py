@@ -1,9 +1,11 @@
 """figures() on a tiny hand-built week, checked by hand."""
 
+from dataclasses import replace
+
 import pytest
 
 from scheduler.metrics import figures
-from tests.scheduler.builders import plan, req, slot, week
+from tests.scheduler.builders import at, plan, req, slot, week
 
 S1, S2 = "B1-S1", "B2-S1"
 
@@ -56,3 +58,42 @@ def test_figures_of_an_empty_plan(inst):
 def test_unknown_ids_are_left_out(inst):
     f = figures(inst, plan(inst, ("R9", [slot(S1, 0, 18)]), ("R1", ["nope"])))
     assert f["sessions_served"] == 0
+
+
+def test_new_figures_are_none_without_their_inputs(inst):
+    f = figures(inst, plan(inst, ("R1", [slot(S1, 0, 18)])))
+    assert f["prime_winners_mean_recent"] is None
+    assert f["harvest_mean_hours_after_ready"] is None
+    assert f["category_clashes_province"] is None
+
+
+def test_prime_rotation_harvest_freshness_and_province_clashes_by_hand():
+    # B1 and B2 in one province, B3 in another; tea sellers P1, P2, P4 and a citrus grower P3.
+    studios = {S1: [], "B1-S2": [], S2: [], "B3-S1": []}
+    inst = week(
+        studios,
+        days=2,
+        hours=(10, 18),
+        requests=[
+            req("R1", "P1", prime=True, category="tea", prime_recent=3),
+            req("R2", "P2", prime=True, category="tea", prime_recent=0),
+            req("R3", "P3", prime=True, category="citrus"),  # prime_recent unknown
+            req("R4", "P4", category="tea", harvest=(at(0, 6), at(2, 0))),
+            req("R5", "P5", prime=True, prime_recent=7, harvest=(at(1, 0), at(2, 0))),
+        ],
+        policy={"max_sessions_per_day": 2},
+    )
+    provinces = {"B1": "浙江省", "B2": "浙江省", "B3": "山东省"}
+    inst = replace(inst, bases=tuple(replace(b, province=provinces[b.id]) for b in inst.bases))
+    p = plan(
+        inst,
+        ("R1", [slot(S1, 0, 18)]),  # prime, recent 3
+        ("R2", [slot(S2, 0, 18)]),  # prime, recent 0; tea at B2 beside R1's tea at B1: a clash
+        ("R3", [slot("B1-S2", 0, 18)]),  # prime, no recent: left out of the mean
+        ("R4", [slot("B3-S1", 0, 18)]),  # tea in another province: no clash; 12 h after ready
+        ("R5", [slot(S1, 1, 10)]),  # not prime; 10 h after ready
+    )
+    f = figures(inst, p)
+    assert f["prime_winners_mean_recent"] == 1.5  # (3 + 0) / 2
+    assert f["harvest_mean_hours_after_ready"] == 11.0  # (12 + 10) / 2
+    assert f["category_clashes_province"] == 1

@@ -116,3 +116,17 @@ def test_a_search_that_fails_half_way_still_returns_a_valid_plan(monkeypatch):
     assert validate(inst, p) == []
     assert weighted(inst, p) >= weighted(inst, greedy(inst))
     assert "AssertionError: area model out of step" in p.stats["search_error"]
+
+
+def test_category_separation_and_harvest_lots_are_never_broken():
+    """The model does not know rules 9 and 10 yet: whatever it finds, solve returns a valid plan."""
+    tea = [req(f"T{i}", f"PT{i}", category="tea", priority=3) for i in range(4)]
+    inst = week(
+        {S1: [], "B1-S2": [], S2: []},
+        days=2,
+        requests=[*tea, req("H1", "PH", sessions=2, harvest=(at(1, 6), at(2, 0)), priority=3)],
+        policy={"category_separation": "base"},
+    )
+    p = solve(inst, time_limit_s=1, workers=1, seed=1)
+    assert validate(inst, p) == []
+    assert weighted(inst, p) >= weighted(inst, greedy(inst))

@@ -228,3 +228,78 @@ def test_check_instance_overlapping_slots_of_one_studio():
 
 def test_bookings_plan_of_a_consistent_instance_is_valid(inst):
     assert validate(inst, bookings_plan(inst)) == []
+
+
+# ---------------------------------------------------------------------------- rules 9 and 10
+
+
+def _tea_week(separation: str | None = "base"):
+    """Two tea sellers and a citrus grower, one base with two studios, 18:00 and 20:00."""
+    return week(
+        {S1: [], "B1-S2": []},
+        requests=[
+            req("T1", "PT1", category="tea"),
+            req("T2", "PT2", category="tea"),
+            req("C1", "PC1", category="citrus"),
+        ],
+        policy={"category_separation": separation},
+    )
+
+
+def test_rule_9_same_category_at_one_base_at_one_time():
+    inst = _tea_week()
+    clash = plan(inst, ("T1", [slot(S1, 0, 18)]), ("T2", [slot("B1-S2", 0, 18)]))
+    found = validate(inst, clash)
+    assert rules(found) == {9}
+    assert "tea sessions of T1 and T2 overlap" in found[0].message
+    # Another time, or another category at the same time, is fine.
+    later = plan(inst, ("T1", [slot(S1, 0, 18)]), ("T2", [slot("B1-S2", 0, 20)]))
+    other = plan(inst, ("T1", [slot(S1, 0, 18)]), ("C1", [slot("B1-S2", 0, 18)]))
+    assert validate(inst, later) == validate(inst, other) == []
+
+
+def test_rule_9_only_with_the_policy_and_not_for_input_bookings():
+    inst = _tea_week(separation=None)
+    clash = plan(inst, ("T1", [slot(S1, 0, 18)]), ("T2", [slot("B1-S2", 0, 18)]))
+    assert validate(inst, clash) == []
+    booked = week(
+        {S1: [], "B1-S2": []},
+        requests=[req("T1", "PT1", category="tea"), req("T2", "PT2", category="tea")],
+        bookings=[("T1", [slot(S1, 0, 18)], "locked"), ("T2", [slot("B1-S2", 0, 18)], "tentative")],
+        policy={"category_separation": "base"},
+    )
+    assert check_instance(booked) == []
+    assert validate(booked, bookings_plan(booked)) == []  # both are input bookings: exempt
+    moved = plan(booked, ("T1", [slot(S1, 0, 18)]), ("T2", [slot(S1, 0, 20)]))
+    assert validate(booked, moved) == []
+    # The tentative booking moved onto the locked one's time in the other studio... is a new clash.
+    shifted = week(
+        {S1: [], "B1-S2": []},
+        requests=[req("T1", "PT1", category="tea"), req("T2", "PT2", category="tea")],
+        bookings=[("T1", [slot(S1, 0, 18)], "locked"), ("T2", [slot("B1-S2", 0, 20)], "tentative")],
+        policy={"category_separation": "base"},
+    )
+    new_clash = plan(shifted, ("T1", [slot(S1, 0, 18)]), ("T2", [slot("B1-S2", 0, 18)]))
+    assert rules(validate(shifted, new_clash)) == {9}
+
+
+def test_rule_10_harvest_window():
+    inst = week(
+        {S1: []},
+        days=3,
+        requests=[req("R1", "P1", harvest=(at(1, 6), at(2, 0)))],
+        policy={"max_sessions_per_day": 2},
+    )
+    for day, hour, ok in ((0, 18, False), (1, 18, True), (1, 20, True), (2, 18, False)):
+        found = validate(inst, plan(inst, ("R1", [slot(S1, day, hour)])))
+        assert rules(found) == (set() if ok else {10}), (day, hour)
+    # An input booking outside the lot stays as it is (exempt), a copy of it elsewhere does not.
+    booked = week(
+        {S1: []},
+        days=3,
+        requests=[req("R1", "P1", sessions=2, harvest=(at(1, 6), at(2, 0)))],
+        bookings=[("R1", [slot(S1, 0, 18)], "confirmed")],
+    )
+    assert check_instance(booked) == [] and validate(booked, bookings_plan(booked)) == []
+    extra = plan(booked, ("R1", [slot(S1, 0, 18)]), ("R1", [slot(S1, 0, 20)]))
+    assert rules(validate(booked, extra)) == {10}
