@@ -61,6 +61,8 @@ class OptimizationRun(db.Model):
     # Live solver progress for the UI: elapsed_s, objective, bound, phase.
     progress: Mapped[dict] = mapped_column(JSON, default=dict)
     kpis_before: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The bases the run may change (base codes); NULL is the whole week (admins only).
+    scope_bases: Mapped[list[str] | None] = mapped_column(JSON)
     # The run's folder (instance.json, plan.json, solver.log) relative to RUNS_DIR.
     files_dir: Mapped[str | None] = mapped_column(String(255))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import logging
+import math
 import sys
 
 import click
@@ -14,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.cli.params import DateParam
 from app.extensions import db
-from app.models import OptimizationRun
+from app.models import Hub, OptimizationRun
 from app.runs import bp
 from app.services.runs.reoptimize import reoptimize
 from app.services.runs.report import run_summary
@@ -25,8 +26,8 @@ EXIT = {"applied": 0, "no_change": 0, "skipped": 3, "failed": 1}
 
 
 def _positive(ctx, param, value):
-    if value is not None and value <= 0:
-        raise click.BadParameter("must be a positive number of seconds")
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise click.BadParameter("must be a positive, finite number of seconds")
     return value
 
 
@@ -38,14 +39,26 @@ def _positive(ctx, param, value):
     callback=_positive,
     help="Solver time limit in seconds (default: SOLVER_TIME_LIMIT_S).",
 )
-def reoptimize_command(week_start, time_limit) -> None:
+@click.option(
+    "--base",
+    "bases",
+    multiple=True,
+    help="Re-plan only this base (repeatable); bookings elsewhere stay as they are.",
+)
+def reoptimize_command(week_start, time_limit, bases) -> None:
     """Re-optimize one week now: snapshot, solve, validate, apply, record, notify."""
+    if bases:
+        known = set(db.session.scalars(select(Hub.code).where(Hub.code.in_(bases))))
+        unknown = sorted(set(bases) - known)
+        if unknown:
+            raise click.ClickException(f"unknown base(s): {', '.join(unknown)}")
     try:
         run = reoptimize(
             week_start,
             trigger="manual",
             actor_label=f"cli:{_whoami()}",
             time_limit_s=time_limit,
+            scope_bases=sorted(set(bases)) or None,
         )
     except WeekError as e:
         raise click.ClickException(str(e)) from None

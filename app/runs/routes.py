@@ -1,8 +1,10 @@
 """Run pages for admins and operators: history, report, live progress, files, re-optimize now.
 
-Routes stay thin: the button calls ``reoptimize.start_in_background`` (the same code path as
-the nightly job and the CLI) and redirects to the run's report, which polls the progress while
-the run is in progress.
+Routes stay thin: the button opens a confirmation page saying what will be re-planned; its
+form (POST, CSRF) calls ``reoptimize.start_in_background`` (the same code path as the nightly
+job and the CLI) and redirects to the run's report, which polls the progress while the run is
+in progress. Operators see only their bases: a report lists the changes there, the run's raw
+files (every participant of the week) are for admins, and their runs re-plan their bases only.
 """
 
 from __future__ import annotations
@@ -18,11 +20,25 @@ from app.extensions import db
 from app.main.guards import roles_required
 from app.models import OptimizationRun, PlanningWeek
 from app.runs import bp
+from app.services.accounts.access import is_admin
 from app.services.runs.reoptimize import run_folder, start_in_background
-from app.services.runs.report import RUN_FILES, chart_rows, run_details, run_summary
+from app.services.runs.report import (
+    RUN_FILES,
+    chart_rows,
+    run_details,
+    run_summary,
+    scope_figures,
+)
 
 staff_only = roles_required("admin", "operator")
 PAGE = 50
+
+
+def my_bases() -> list[str] | None:
+    """Codes of the bases the signed-in operator runs; ``None`` for an admin (every base)."""
+    if is_admin(current_user):
+        return None
+    return [h.code for h in current_user.hubs]
 
 
 def _run_or_404(run_id: int) -> OptimizationRun:
@@ -56,6 +72,7 @@ def history():
 def report(run_id: int):
     """One run: outcome, KPIs before/after with a chart, changes per region/base and session."""
     run = _run_or_404(run_id)
+    mine = my_bases()
     names = {
         "weighted_share": _("Weighted served"),
         "served_ratio": _("Sessions served"),
@@ -67,7 +84,13 @@ def report(run_id: int):
     return render_template(
         "runs/report.html",
         run=run_summary(run),
-        details=run_details(run, _present_files(run)),
+        details=run_details(
+            run,
+            _present_files(run) if mine is None else [],
+            only_bases=None if mine is None else set(mine),
+        ),
+        scope=run.scope_bases,
+        only_bases=mine,
         chart=chart,
         started=run.started_at,
         finished=run.finished_at,
@@ -85,9 +108,10 @@ def progress(run_id: int):
 
 
 @bp.get("/<int:run_id>/files/<name>")
-@staff_only
+@roles_required("admin")
 def download(run_id: int, name: str):
-    """A run's instance, plans or solver log, to reproduce it with ``python -m scheduler``."""
+    """A run's instance, plans or solver log, to reproduce it with ``python -m scheduler``
+    (admins only: the instance names every participant of the week with their location)."""
     run = _run_or_404(run_id)
     if name not in RUN_FILES or name not in _present_files(run):
         abort(404)
@@ -97,21 +121,57 @@ def download(run_id: int, name: str):
     return send_file(path, mimetype=mimetype, as_attachment=True, download_name=download_name)
 
 
-@bp.post("/reoptimize")
-@staff_only
-def reoptimize_now():
-    """Start a run of the chosen week (admins and operators; CSRF-protected form)."""
-    raw = request.form.get("week", "")
+def _chosen_week() -> PlanningWeek | None:
+    """The planning week named by the form's ``week`` (YYYY-MM-DD), flashing why if none."""
+    raw = request.values.get("week", "")
     try:
         week_start = date.fromisoformat(raw)
     except ValueError:
         flash(_("Choose a week to re-optimize."), "warning")
-        return redirect(url_for("runs.history"))
+        return None
     week = db.session.scalar(select(PlanningWeek).where(PlanningWeek.week_start == week_start))
     if week is None:
-        flash(_("There is no planning week starting on %(day)s.", day=raw), "warning")
+        flash(_("There is no planning week starting on %(day)s.", day=raw[:10]), "warning")
+    return week
+
+
+@bp.get("/reoptimize")
+@staff_only
+def confirm_reoptimize():
+    """The confirmation step: which week and bases a run would re-plan, and what stays fixed."""
+    week = _chosen_week()
+    if week is None:
         return redirect(url_for("runs.history"))
-    run = start_in_background(week.week_start, actor=current_user._get_current_object())
+    bases = my_bases()
+    if bases == []:
+        abort(403)
+    return render_template(
+        "runs/confirm.html",
+        week=week,
+        national=bases is None,
+        figures=scope_figures(week, bases),
+    )
+
+
+@bp.post("/reoptimize")
+@staff_only
+def reoptimize_now():
+    """Start a confirmed run of the chosen week (CSRF-protected form of the confirmation page).
+
+    Admins re-plan the whole week; an operator's run re-plans only their bases and keeps every
+    booking elsewhere exactly as it is.
+    """
+    week = _chosen_week()
+    if week is None:
+        return redirect(url_for("runs.history"))
+    if request.form.get("confirm") != "yes":
+        return redirect(url_for("runs.confirm_reoptimize", week=week.week_start.isoformat()))
+    bases = my_bases()
+    if bases == []:
+        abort(403)
+    run = start_in_background(
+        week.week_start, actor=current_user._get_current_object(), scope_bases=bases
+    )
     if run.state == "skipped":
         flash(_("Another run of this week is in progress; this one was skipped."), "warning")
     else:

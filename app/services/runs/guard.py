@@ -57,9 +57,11 @@ def claim(
     actor_label: str | None,
     run_key: str | None = None,
     now: datetime | None = None,
+    scope_bases: list[str] | None = None,
 ) -> tuple[OptimizationRun, bool]:
     """Insert and commit a running run holding the week's lock; or a skipped one saying why.
 
+    ``scope_bases`` (base codes) limits what the run may change; ``None`` is the whole week.
     Returns the run and whether it was granted.
     """
     for attempt in (1, 2):
@@ -75,6 +77,7 @@ def claim(
             run_key=run_key,
             lock_key=week_lock_key(week),
             progress={"phase": "starting"},
+            scope_bases=sorted(scope_bases) if scope_bases is not None else None,
         )
         db.session.add(run)
         try:

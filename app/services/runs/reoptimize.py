@@ -44,6 +44,7 @@ from app.services.notify.messages import deliver_outbox
 from app.services.runs import guard as run_guard
 from app.services.runs.diff import diff, merge_around, reason_for, touched_participants
 from app.services.runs.notify import notify_run
+from app.services.runs.scope import changes_outside, scope_instance
 from app.services.runs.solver_process import run_solver, solver_command
 from app.services.timetable.weeks import get_week
 from scheduler.domain import Instance, Plan
@@ -78,10 +79,13 @@ def reoptimize(
     time_limit_s: float | None = None,
     run_key: str | None = None,
     now: datetime | None = None,
+    scope_bases: list[str] | None = None,
 ) -> OptimizationRun:
     """Re-optimize the week starting on ``week_start``; returns the run, whatever its outcome.
 
-    Raises ``WeekError`` only for a week that does not exist (nothing is written then).
+    ``scope_bases`` (base codes) limits the run to those bases: every booking elsewhere stays
+    exactly as it is (``runs.scope``). Raises ``WeekError`` only for a week that does not exist
+    (nothing is written then).
     """
     if trigger not in TRIGGERS:
         raise ValueError(f"unknown trigger {trigger!r}")
@@ -89,7 +93,12 @@ def reoptimize(
     if actor_label is None and actor is not None:
         actor_label = actor.username
     run, granted = run_guard.claim(
-        week, trigger=trigger, actor=actor, actor_label=actor_label, run_key=run_key
+        week,
+        trigger=trigger,
+        actor=actor,
+        actor_label=actor_label,
+        run_key=run_key,
+        scope_bases=scope_bases,
     )
     if not granted:
         return run
@@ -133,7 +142,11 @@ def _keep_traceback(run_id: int) -> None:
 
 
 def start_in_background(
-    week_start: date, *, actor: User, time_limit_s: float | None = None
+    week_start: date,
+    *,
+    actor: User,
+    time_limit_s: float | None = None,
+    scope_bases: list[str] | None = None,
 ) -> OptimizationRun:
     """Claim a manual run now and carry it out in a thread (the web button).
 
@@ -141,7 +154,9 @@ def start_in_background(
     solve runs in a child process either way. ``RUNS_IN_BACKGROUND = False`` runs it inline.
     """
     week = get_week(db.session, week_start)
-    run, granted = run_guard.claim(week, trigger="manual", actor=actor, actor_label=actor.username)
+    run, granted = run_guard.claim(
+        week, trigger="manual", actor=actor, actor_label=actor.username, scope_bases=scope_bases
+    )
     if not granted:
         return run
     run_id, actor_id = run.id, actor.id
@@ -181,6 +196,7 @@ def _execute(
     for _attempt in range(3):  # the snapshot and its fingerprint must describe one state
         fingerprint = run_guard.bookings_fingerprint(week)
         inst = build_instance(db.session, week, freeze_until=freeze_until, timezone=tz_name)
+        inst = scope_instance(inst, run.scope_bases)
         if run_guard.bookings_fingerprint(week) == fingerprint:
             break
     else:
@@ -222,7 +238,7 @@ def _execute(
     run.bound = _number(plan.stats.get("bound"))
 
     # 3. Validate, and never make the week worse on what matters first.
-    refusal = _refusal(inst, plan, run.kpis_before, folder)
+    refusal = _refusal(inst, plan, run.kpis_before, folder, run.scope_bases)
     if refusal is not None:
         state, reason = refusal
         return _end(run, state, reason)
@@ -236,8 +252,11 @@ def _execute(
     return run_guard.fail(run.id, "slots kept being booked under the plan; nothing applied")
 
 
-def _refusal(inst: Instance, plan: Plan, kpis_before: dict, folder: Path):
+def _refusal(inst: Instance, plan: Plan, kpis_before: dict, folder: Path, scope=None):
     """Why a plan must not be applied as it is: (state, reason), or None when it may."""
+    outside = changes_outside(inst, plan, scope)
+    if outside:
+        return "failed", f"the plan changes {len(outside)} slot(s) outside the run's bases"
     broken = validate(inst, plan)
     if broken:
         (folder / "violations.txt").write_text("".join(f"{v}\n" for v in broken), encoding="utf-8")
@@ -291,9 +310,10 @@ def _apply_once(
     if seen != fingerprint:
         # Bookings changed during the solve: keep them all, fit the plan around them.
         base = build_instance(db.session, week, freeze_until=freeze_until, timezone=tz_name)
+        base = scope_instance(base, run.scope_bases)
         touched = touched_participants(inst, base)
         plan = merge_around(base, plan, touched)
-        broken = validate(base, plan)
+        broken = validate(base, plan) + changes_outside(base, plan, run.scope_bases)
         if broken:
             db.session.rollback()
             return run_guard.fail(

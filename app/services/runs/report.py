@@ -11,10 +11,20 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Hub, OptimizationRun, Participant, PlanningWeek, Slot, Studio
+from app.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingSlot,
+    Hub,
+    OptimizationRun,
+    Participant,
+    PlanningWeek,
+    Slot,
+    Studio,
+)
 from app.services.timetable.weeks import local_zone
 
 #: The KPIs the report compares, in the order the spec ranks what a good plan is.
@@ -128,8 +138,16 @@ def _span(slots: list[Slot], studio: str, tz) -> str:
     return f"{start:%m-%d %H:%M}–{end:%H:%M} {studio}"
 
 
-def run_details(run: OptimizationRun, files_present: list[str] | None = None) -> RunDetails:
-    """The KPI table, changes per region and per base, and the changed sessions."""
+def run_details(
+    run: OptimizationRun,
+    files_present: list[str] | None = None,
+    *,
+    only_bases: set[str] | None = None,
+) -> RunDetails:
+    """The KPI table, changes per region and per base, and the changed sessions.
+
+    ``only_bases`` (base codes; an operator's) keeps only the changes at those bases.
+    """
     tz = local_zone(current_app.config.get("TIMEZONE"))
     details = RunDetails(files=list(files_present or []))
     before, after = run.kpis_before or {}, kpis_after(run)
@@ -161,6 +179,9 @@ def run_details(run: OptimizationRun, files_present: list[str] | None = None) ->
     base: dict[str, Counter] = defaultdict(Counter)
     base_names: dict[str, str] = {}
     for rc in run.changes:
+        at = {hub_of[c].code for c in (*rc.before_slots, *rc.after_slots) if c in hub_of}
+        if only_bases is not None and not at & only_bases:
+            continue
         old = [slots[c] for c in rc.before_slots if c in slots]
         new = [slots[c] for c in rc.after_slots if c in slots]
         old_hub = hub_of.get(rc.before_slots[0]) if rc.before_slots else None
@@ -215,3 +236,28 @@ def chart_rows(run: OptimizationRun) -> list[tuple[str, float, float, str, str]]
         b, a = float(b or 0), float(a or 0)
         rows.append((key, b, a, f"{b * 100:.1f}%", f"{a * 100:.1f}%"))
     return rows
+
+
+def scope_figures(week: PlanningWeek, bases: list[str] | None) -> dict:
+    """What a run of ``week`` over ``bases`` (None: all) may change and what stays fixed."""
+    stmt = (
+        select(Booking.status, func.count(func.distinct(Booking.id)))
+        .join(BookingSlot, BookingSlot.booking_id == Booking.id)
+        .join(Slot, Slot.id == BookingSlot.slot_id)
+        .join(Studio, Studio.id == Slot.studio_id)
+        .join(Hub, Hub.id == Studio.hub_id)
+        .where(Booking.planning_week_id == week.id, Booking.status.in_(ACTIVE_STATUSES))
+        .where(BookingSlot.released_at.is_(None))
+        .group_by(Booking.status)
+    )
+    if bases is not None:
+        stmt = stmt.where(Hub.code.in_(bases))
+    counts = dict(db.session.execute(stmt).all())
+    hubs = select(Hub.code, Hub.name).order_by(Hub.code)
+    if bases is not None:
+        hubs = hubs.where(Hub.code.in_(bases))
+    return {
+        "bases": db.session.execute(hubs).all(),
+        "tentative": counts.get("tentative", 0),
+        "fixed": counts.get("confirmed", 0) + counts.get("locked", 0),
+    }

@@ -46,6 +46,9 @@ def test_bad_input_gets_one_line_a_failure_code_and_no_run(sqlite_nightly_app):
         ["reoptimize", "--week", "2001-01-01"],
         ["reoptimize", "--week", "next monday"],
         ["reoptimize", "--week", WEEK.isoformat(), "--time-limit", "0"],
+        ["reoptimize", "--week", WEEK.isoformat(), "--time-limit", "nan"],
+        ["reoptimize", "--week", WEEK.isoformat(), "--time-limit", "inf"],
+        ["reoptimize", "--week", WEEK.isoformat(), "--base", "B999"],
         ["reoptimize"],
     ):
         result = cli.invoke(args=args)

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import OptimizationRun, Participant, Role, User
+from app.models import Hub, OptimizationRun, Participant, Role, RunChange, User
 from app.services.runs.reoptimize import reoptimize
 from tests.app.nightly.conftest import WEEK, configured_app, seed_small_week, sqlite_file
 
@@ -30,13 +30,15 @@ def web_app(tmp_path) -> Iterator:
         db.engine.dispose()
 
 
-def signed_in(app, role: str):
-    """A test client signed in as a new account of ``role``."""
+def signed_in(app, role: str, bases: tuple[str, ...] = ("B001",)):
+    """A test client signed in as a new account of ``role`` (an operator runs ``bases``)."""
     name = f"{role}-runs"
     with app.app_context():
         user = User(username=name, role=role)
         if role == Role.PARTICIPANT.value:
             user.participant_id = db.session.scalar(select(Participant.id).limit(1))
+        if role == Role.OPERATOR.value:
+            user.hubs = list(db.session.scalars(select(Hub).where(Hub.code.in_(bases))))
         user.set_password(PASSWORD)
         db.session.add(user)
         db.session.commit()
@@ -80,13 +82,14 @@ def test_the_button_starts_a_run_for_operators_and_participants_cannot(web_app):
     assert participant.post("/runs/reoptimize", data={"week": WEEK.isoformat()}).status_code == 403
 
     operator = signed_in(web_app, "operator")
-    response = operator.post("/runs/reoptimize", data={"week": WEEK.isoformat()})
+    response = operator.post("/runs/reoptimize", data={"week": WEEK.isoformat(), "confirm": "yes"})
     assert response.status_code == 302
     with web_app.app_context():
         run = db.session.scalar(select(OptimizationRun).order_by(OptimizationRun.id.desc()))
         assert response.headers["Location"].endswith(f"/runs/{run.id}")
         assert run.kind == "manual" and run.actor_label == "operator-runs"
         assert run.state in ("applied", "no_change"), run.message
+        assert run.scope_bases == ["B001"]  # an operator re-plans their own bases only
 
     bad = operator.post("/runs/reoptimize", data={"week": "not-a-day"})
     assert bad.status_code == 302 and bad.headers["Location"].endswith("/runs/")
@@ -106,3 +109,41 @@ def test_a_run_in_progress_shows_its_progress(web_app):
     page = client.get(f"/runs/{run_id}").get_data(as_text=True)
     assert 'data-testid="run-progress"' in page and "4242" in page and "运行中" in page
     assert client.get(f"/runs/{run_id}/progress.json").get_json()["progress"]["elapsed_s"] == 12.3
+
+
+def test_a_run_starts_only_after_a_confirmation_page(web_app):
+    admin = signed_in(web_app, "admin")
+    unconfirmed = admin.post("/runs/reoptimize", data={"week": WEEK.isoformat()})
+    assert unconfirmed.status_code == 302
+    assert "/runs/reoptimize?week=" in unconfirmed.headers["Location"]
+    with web_app.app_context():
+        assert db.session.scalar(select(OptimizationRun.id)) is None  # nothing started
+
+    page = admin.get(f"/runs/reoptimize?week={WEEK.isoformat()}&lang=en").get_data(as_text=True)
+    assert 'data-testid="reoptimize-confirm"' in page and "every base of the week" in page
+    assert 'name="csrf_token"' in page and 'name="confirm" value="yes"' in page
+
+    operator = signed_in(web_app, "operator", bases=("B002",))
+    mine = operator.get(f"/runs/reoptimize?week={WEEK.isoformat()}&lang=en").get_data(as_text=True)
+    assert "only your bases" in mine and "B002" in mine and "B001" not in mine
+
+
+def test_operators_see_only_their_bases_changes_and_never_the_run_files(web_app):
+    with web_app.app_context():
+        run = reoptimize(WEEK, time_limit_s=3)
+        assert run.state == "applied", run.message
+        run_id = run.id
+        changes = db.session.scalars(select(RunChange).where(RunChange.run_id == run_id)).all()
+        requests = {c.request_code for c in changes}
+    assert len(requests) > 1
+    operator = signed_in(web_app, "operator", bases=("B001",))
+    page = operator.get(f"/runs/{run_id}?lang=en").get_data(as_text=True)
+    assert 'data-testid="report-scope"' in page
+    admin_page = signed_in(web_app, "admin").get(f"/runs/{run_id}").get_data(as_text=True)
+    shown_to_operator = {r for r in requests if f">{r}<" in page}
+    shown_to_admin = {r for r in requests if f">{r}<" in admin_page}
+    assert shown_to_admin == requests
+    assert shown_to_operator < requests  # other bases' sessions are not listed
+    assert "instance.json" not in page
+    for name in ("instance.json", "before.json", "plan.json"):
+        assert operator.get(f"/runs/{run_id}/files/{name}").status_code == 403
