@@ -18,7 +18,15 @@ from sqlalchemy.orm import selectinload
 from app.api import bp
 from app.api import schemas as s
 from app.api.auth import auth, issue_token
-from app.api.present import BOOKING_LOAD, base_dict, booking_dict, load_booking, request_dict
+from app.api.paging import page_of
+from app.api.present import (
+    BOOKING_LOAD,
+    base_dict,
+    booking_dict,
+    load_booking,
+    request_dict,
+    request_dicts,
+)
 from app.extensions import db, rate_limited
 from app.models import (
     Booking,
@@ -83,12 +91,15 @@ def create_token(body: dict):
 
 @bp.get("/bases")
 @bp.auth_required(auth)
+@bp.input(s.BaseQuery, location="query", arg_name="q")
 @bp.output(s.BaseOut(many=True))
 @bp.doc(summary="List the livestream bases and their studios", responses=ERRORS)
-def list_bases():
-    """Every base with its studios and their features."""
-    hubs = db.session.scalars(select(Hub).options(selectinload(Hub.studios)).order_by(Hub.code))
-    return [base_dict(h) for h in hubs]
+def list_bases(q: dict):
+    """The bases with their studios and their features, by code."""
+    stmt = select(Hub).options(selectinload(Hub.studios)).order_by(Hub.code)
+    hubs = db.session.scalars(stmt.limit(q["limit"] + 1).offset(q["offset"])).all()
+    hubs, headers = page_of(list(hubs), q)
+    return [base_dict(h) for h in hubs], 200, headers
 
 
 def _hub_or_404(code: str) -> Hub:
@@ -138,7 +149,7 @@ def _slot_list(base: bool, day: bool, features: bool, free: bool):
 def list_slots(q: dict):
     """Published slots by start time; ``free=true`` keeps only open, unheld, future slots."""
     tz = ZoneInfo(current_app.config["TIMEZONE"])
-    params = {"limit": q["limit"], "offset": q["offset"], "base": q.get("base")}
+    params = {"limit": q["limit"] + 1, "offset": q["offset"], "base": q.get("base")}
     if q.get("date"):
         params["day_start"] = datetime.combine(q["date"], time(0), tz)
         params["day_end"] = params["day_start"] + timedelta(days=1)
@@ -152,7 +163,8 @@ def list_slots(q: dict):
     rows = db.session.connection().execute(stmt, params).all()
     if not rows and q.get("base"):
         _hub_or_404(q["base"])  # an unknown base is a 404, a base with no slots an empty list
-    return _json(
+    rows, headers = page_of(rows, q)
+    response = _json(
         [
             {
                 "id": code,
@@ -167,6 +179,8 @@ def list_slots(q: dict):
             for code, studio, base, start, end, prime, features, state, held in rows
         ]
     )
+    response.headers.extend(headers)
+    return response
 
 
 @bp.post("/bookings")
@@ -210,8 +224,9 @@ def list_bookings(q: dict):
             .where(Studio.hub_id == _hub_or_404(q["base"]).id)
         )
         stmt = stmt.where(Booking.id.in_(at_base))
-    stmt = stmt.order_by(Booking.id.desc()).limit(q["limit"]).offset(q["offset"])
-    return [booking_dict(b) for b in db.session.scalars(stmt).unique()]
+    stmt = stmt.order_by(Booking.id.desc()).limit(q["limit"] + 1).offset(q["offset"])
+    rows, headers = page_of(list(db.session.scalars(stmt).unique()), q)
+    return [booking_dict(b) for b in rows], 200, headers
 
 
 @bp.get("/bookings/<code>")
@@ -323,7 +338,11 @@ def create_request(body: dict):
 @bp.doc(summary="My requests (participant) or those my bases may serve", responses=ERRORS)
 def list_requests(q: dict):
     """Newest first."""
-    return [request_dict(r) for r in requests.list_requests(auth.current_user, **q)]
+    rows = requests.list_requests(
+        auth.current_user, status=q.get("status"), limit=q["limit"] + 1, offset=q["offset"]
+    )
+    rows, headers = page_of(rows, q)
+    return request_dicts(rows), 200, headers
 
 
 @bp.get("/requests/<code>")

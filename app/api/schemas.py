@@ -11,12 +11,37 @@ from apiflask.fields import Boolean, Date, DateTime, Float, Integer, List, Neste
 from apiflask.validators import Length, OneOf, Range
 from marshmallow import RAISE
 
+from app.api.paging import MAX_OFFSET
+
 SLOT_STATES = ("open", "booked", "blocked")
 
 
 class _Strict(Schema):
     class Meta:
         unknown = RAISE
+
+
+def _limit(default: int, maximum: int) -> Integer:
+    return Integer(
+        load_default=default,
+        validate=Range(1, maximum),
+        metadata={"description": f"page size, 1 to {maximum} (default {default})"},
+    )
+
+
+def _offset() -> Integer:
+    return Integer(
+        load_default=0,
+        validate=Range(0, MAX_OFFSET),
+        metadata={"description": "rows to skip; the `Link` header names the next page"},
+    )
+
+
+class BaseQuery(_Strict):
+    """A page of the base list."""
+
+    limit = _limit(100, 500)
+    offset = _offset()
 
 
 class TokenIn(_Strict):
@@ -63,8 +88,8 @@ class SlotQuery(_Strict):
     date = Date(metadata={"description": "local calendar day (Asia/Shanghai), YYYY-MM-DD"})
     free = Boolean(load_default=False, metadata={"description": "only slots one can book"})
     feature = List(String(), metadata={"description": "studio must have every feature given"})
-    limit = Integer(load_default=500, validate=Range(1, 2000))
-    offset = Integer(load_default=0, validate=Range(0))
+    limit = _limit(500, 2000)
+    offset = _offset()
 
 
 class SlotOut(Schema):
@@ -103,8 +128,8 @@ class BookingQuery(_Strict):
 
     status = String(validate=OneOf(("tentative", "confirmed", "locked", "cancelled")))
     base = String()
-    limit = Integer(load_default=200, validate=Range(1, 1000))
-    offset = Integer(load_default=0, validate=Range(0))
+    limit = _limit(200, 1000)
+    offset = _offset()
 
 
 class BookingOut(Schema):
@@ -185,6 +210,8 @@ class RequestQuery(_Strict):
     """Filters of the request list."""
 
     status = String(validate=OneOf(("open", "withdrawn")))
+    limit = _limit(100, 500)
+    offset = _offset()
 
 
 class ErrorBody(Schema):

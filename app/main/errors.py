@@ -31,7 +31,8 @@ def handle_http_error(error: HTTPException):
     if code == 429 and request.endpoint == "auth.login":
         flash(_("Too many login attempts. Please wait a minute and try again."), "warning")
         return redirect(url_for("auth.login")), 303
-    template = {403: "errors/403.html", 404: "errors/404.html"}.get(code, "errors/generic.html")
+    pages = {400: "errors/400.html", 403: "errors/403.html", 404: "errors/404.html"}
+    template = pages.get(code, "errors/generic.html")
     return render_template(template, code=code, error=error), code
 
 

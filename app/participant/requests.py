@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.main.labels import label, opts
 from app.main.messages import booking_message
+from app.main.paging import PAGE_SIZE, page_number, page_of
 from app.main.web import local_zone
 from app.models import FEATURES, Booking, BookingRequest, Hub
 from app.participant import bp
@@ -51,7 +52,12 @@ def _request_form() -> RequestForm:
 def requests():
     """My requests, newest first, with how many sessions each has got so far."""
     me()
-    rows = request_service.list_requests(current_user)
+    number = page_number()
+    offset = (number - 1) * PAGE_SIZE
+    page = page_of(
+        request_service.list_requests(current_user, limit=PAGE_SIZE + 1, offset=offset), number
+    )
+    rows = page.items
     served = {}
     for req_id, status in db.session.execute(
         select(Booking.request_id, Booking.status).where(
@@ -61,7 +67,7 @@ def requests():
         if status != "cancelled":
             served.setdefault(req_id, {}).setdefault(status, 0)
             served[req_id][status] += 1
-    return render_template("participant/requests.html", rows=rows, served=served)
+    return render_template("participant/requests.html", rows=rows, served=served, page=page)
 
 
 @bp.route("/requests/new", methods=["GET", "POST"])

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.main.guards import roles_required
+from app.main.paging import PAGE_SIZE, page_number, page_of
 from app.models import OptimizationRun, PlanningWeek
 from app.runs import bp
 from app.services.accounts.access import is_admin
@@ -31,7 +32,6 @@ from app.services.runs.report import (
 )
 
 staff_only = roles_required("admin", "operator")
-PAGE = 50
 
 
 def my_bases() -> list[str] | None:
@@ -59,12 +59,18 @@ def _present_files(run: OptimizationRun) -> list[str]:
 @staff_only
 def history():
     """The latest runs, newest first, and the re-optimize form."""
-    runs = db.session.scalars(
-        select(OptimizationRun).order_by(OptimizationRun.id.desc()).limit(PAGE)
+    number = page_number()
+    stmt = select(OptimizationRun).order_by(OptimizationRun.id.desc())
+    page = page_of(
+        db.session.scalars(stmt.limit(PAGE_SIZE + 1).offset((number - 1) * PAGE_SIZE)).all(),
+        number,
+    )
+    runs = page.items
+    weeks = db.session.scalars(
+        select(PlanningWeek).order_by(PlanningWeek.week_start.desc()).limit(52)
     ).all()
-    weeks = db.session.scalars(select(PlanningWeek).order_by(PlanningWeek.week_start.desc())).all()
     rows = [dict(run_summary(r), started=r.started_at) for r in runs]
-    return render_template("runs/history.html", runs=rows, weeks=weeks)
+    return render_template("runs/history.html", runs=rows, weeks=weeks, page=page)
 
 
 @bp.get("/<int:run_id>")
