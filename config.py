@@ -8,6 +8,7 @@ tests can shrink them.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 
 def database_url(raw: str | None) -> str | None:
@@ -63,6 +64,10 @@ class Config:
     SESSION_COOKIE_SECURE = ENV_NAME == "production"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = ENV_NAME == "production"
+    # A login (and its "keep me signed in" cookie) ends after this many days at the latest.
+    LOGIN_MAX_AGE_DAYS = _int("LOGIN_MAX_AGE_DAYS", 30)
+    REMEMBER_COOKIE_DURATION = timedelta(days=LOGIN_MAX_AGE_DAYS)
     WTF_CSRF_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")

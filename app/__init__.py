@@ -49,6 +49,9 @@ def configure(app: Flask) -> None:
         for key in ("pool_size", "max_overflow"):
             options.pop(key, None)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if app.config.get("ENV_NAME") == "production":
+        # Cookies travel over HTTPS only, whatever a config subclass says.
+        app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     if not app.config.get("SECRET_KEY"):
         if app.config.get("ENV_NAME") == "production":
             raise RuntimeError("SECRET_KEY must be set when CHUNLEI_ENV=production")

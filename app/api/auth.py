@@ -1,8 +1,9 @@
 """Bearer tokens for the API: signed, self-contained, revoked by a password change.
 
-A token is ``itsdangerous``-signed ``{"u": user id, "f": fingerprint of the password hash}``
-with a timestamp; it is valid for API_TOKEN_MAX_AGE_S seconds while the account is active and
-its password unchanged. No token table: nothing to clean up, nothing to leak from the database.
+A token is ``itsdangerous``-signed ``{"u": user id, "f": fingerprint of the password hash,
+"e": the account's session epoch}`` with a timestamp; it is valid for API_TOKEN_MAX_AGE_S
+seconds while the account is active, its password unchanged and its epoch the same ("log out
+everywhere" and a password change bump it). No token table: nothing to clean up, nothing to leak from the database.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def _fingerprint(user: User) -> str:
 
 def issue_token(user: User) -> str:
     """A signed token for ``user``."""
-    return _serializer().dumps({"u": user.id, "f": _fingerprint(user)})
+    return _serializer().dumps({"u": user.id, "f": _fingerprint(user), "e": user.session_epoch})
 
 
 @functools.lru_cache(maxsize=4096)
@@ -68,6 +69,8 @@ def user_from_token(token: str) -> User | None:
         return None
     user = db.session.scalars(_USER, {"id": data["u"]}).first()
     if user is None or not user.active or data.get("f") != _fingerprint(user):
+        return None
+    if data.get("e", 0) != user.session_epoch:
         return None
     return user
 

@@ -1,9 +1,9 @@
-"""The login form (CSRF-protected like every form)."""
+"""The login and account forms (CSRF-protected like every form)."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 
 class LoginForm(FlaskForm):
@@ -13,3 +13,26 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("Keep me signed in"))
     submit = SubmitField(_l("Log in"))
+
+
+class ChangePasswordForm(FlaskForm):
+    """The current password (so a borrowed signed-in browser cannot change it) and a new one."""
+
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=200)]
+    )
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message=_l("The two new passwords differ.")),
+        ],
+    )
+    submit = SubmitField(_l("Change password"))
+
+
+class LogoutEverywhereForm(FlaskForm):
+    """One button; the form exists for its CSRF token."""
+
+    submit = SubmitField(_l("Log out everywhere"))

@@ -1,43 +1,56 @@
-"""Login (rate-limited per client address) and logout."""
+"""Login (rate-limited), logout, and the account page: change password, log out everywhere."""
 
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 
 from app.auth import bp
-from app.auth.forms import LoginForm
+from app.auth.forms import ChangePasswordForm, LoginForm, LogoutEverywhereForm
 from app.extensions import db, rate_limited
 from app.main.web import is_safe_next
 from app.models import User, utcnow
-from app.services.accounts import audit
+from app.services.accounts import audit, sessions
+from app.services.accounts.passwords import PasswordPolicyError, authenticate
 
 
 def _login_limit() -> str:
     return current_app.config.get("LOGIN_RATE_LIMIT", "10 per minute")
 
 
+def _fresh_session() -> None:
+    """Empty the session (no fixation, nothing of the last person) but keep the language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def _sign_in(user: User, *, remember: bool) -> None:
+    """A new login row for this browser, in a fresh session (committed by the caller)."""
+    _fresh_session()
+    sessions.open_login(user, remember=remember)
+    login_user(user, remember=remember)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @rate_limited(_login_limit, methods=["POST"])
 def login():
-    """Check the password; the same message for an unknown user and a wrong password."""
+    """Check the password; the same message and the same work for an unknown user."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
-        if user is None or not user.active or not user.check_password(form.password.data):
-            audit.record("auth.login_failed", subject=form.username.data.strip()[:40])
+        username = form.username.data.strip()
+        user = authenticate(username, form.password.data)
+        if user is None:
+            db.session.rollback()
+            audit.record("auth.login_failed", subject=username[:40])
             db.session.commit()
             flash(_("Wrong username or password."), "danger")
             return render_template("auth/login.html", form=form), 200
-        lang = session.get("lang")
-        session.clear()
-        if lang:
-            session["lang"] = lang
-        login_user(user, remember=form.remember.data)
+        _sign_in(user, remember=form.remember.data)
         user.last_login_at = utcnow()
         audit.record("auth.login", actor=user, subject=user.username[:40])
         db.session.commit()
@@ -50,13 +63,63 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Log out (POST with CSRF token, so a link elsewhere cannot log people out)."""
-    lang = session.get("lang")
-    audit.record("auth.logout", actor=current_user, subject=current_user.username[:40])
+    """Log out (POST with CSRF token): this browser's login ends, and its remember cookie goes."""
+    user = current_user._get_current_object()
+    audit.record("auth.logout", actor=user, subject=user.username[:40])
+    sessions.end_login(user)
     db.session.commit()
-    logout_user()
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    _fresh_session()
+    logout_user()  # after the clear: it leaves the order to delete the remember cookie
     flash(_("You have logged out."), "info")
     return redirect(url_for("main.index"))
+
+
+def _policy_message(error: PasswordPolicyError) -> str:
+    if error.reason == "short":
+        return _("Use at least %(n)d characters.", n=error.minimum)
+    if error.reason == "long":
+        return _("Use at most 200 characters.")
+    if error.reason == "username":
+        return _("The password must not contain the username.")
+    return _("This password is too common. Choose another.")
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    """My account: change the password (every other login and token ends) or log out everywhere."""
+    user = current_user._get_current_object()
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        remember = sessions.login_remembered(user)
+        try:
+            sessions.change_password(user, form.current_password.data, form.new_password.data)
+        except sessions.WrongPassword:
+            db.session.rollback()
+            form.current_password.errors.append(_("The current password is not right."))
+        except PasswordPolicyError as e:
+            db.session.rollback()
+            form.new_password.errors.append(_policy_message(e))
+        else:
+            _sign_in(user, remember=remember)  # this browser goes on with a new login
+            db.session.commit()
+            flash(_("Your password is changed. Every other device has been signed out."), "success")
+            return redirect(url_for("auth.account"))
+    return render_template(
+        "auth/account.html", form=form, everywhere=LogoutEverywhereForm(), user=user
+    )
+
+
+@bp.post("/logout-everywhere")
+@login_required
+def logout_everywhere():
+    """End every login and API token of my account, this browser's too."""
+    form = LogoutEverywhereForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("auth.account"))
+    sessions.log_out_everywhere(current_user._get_current_object())
+    db.session.commit()
+    _fresh_session()
+    logout_user()
+    flash(_("You have been signed out on every device."), "info")
+    return redirect(url_for("auth.login"))

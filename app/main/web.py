@@ -100,11 +100,12 @@ def init_web(app: Flask) -> None:
     bootstrap.init_app(app)
 
     from app.models import User
+    from app.services.accounts.sessions import user_for_login
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+    def load_user(login_id: str) -> User | None:
+        # A live login row, not just an account id: logout ends every copy of the cookies.
+        return user_for_login(login_id)
 
     @app.after_request
     def safety_headers(response):

@@ -6,7 +6,8 @@ users see has such a ``code`` (studio "B017-S1", slot "SL004211", participant "P
 request "R000381", booking "K000123"); integer ``id`` columns are private surrogate keys.
 
 Modules, one per aggregate:
-  users         User, Role, operator_hubs (accounts; operators scoped to their bases)
+  users         User, Role, operator_hubs (accounts; operators scoped to their bases),
+                LoginSession (one signed-in browser, ended by logout)
   hubs          Hub, Studio (bases and studios with features)
   timetable     PlanningWeek (a week and its policy), TimetableTemplate, TemplateBlock,
                 TimetableWeek (a base's week, draft → published), Slot (open / blocked)
@@ -41,7 +42,7 @@ from app.models.timetable import (
     TimetableWeek,
 )
 from app.models.types import UTCDateTime, utcnow
-from app.models.users import ROLES, Role, User, operator_hubs
+from app.models.users import ROLES, LoginSession, Role, User, operator_hubs
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -54,6 +55,7 @@ __all__ = [
     "FEATURES",
     "Hub",
     "KINDS",
+    "LoginSession",
     "Notification",
     "ORIGINS",
     "OptimizationRun",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Table
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -67,15 +67,29 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Bumped by a password change and "log out everywhere": API tokens carry the epoch they
+    # were issued in, so every token of the account dies with it (logins end by their rows).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     participant: Mapped[Participant | None] = relationship()
     hubs: Mapped[list[Hub]] = relationship(
         secondary=operator_hubs, back_populates="operators", order_by="Hub.code"
     )
 
+    #: The key of the login this object was loaded for (set by the accounts.sessions service).
+    login_key = None  # a plain attribute (not a column): str | None
+
     @property
     def is_active(self) -> bool:  # flask-login
         return self.active
+
+    def get_id(self) -> str:  # flask-login
+        """What the session and the "keep me signed in" cookie hold: the login, not the account.
+
+        ``<user id>:<login key>`` names one server-side login row, so ending that row (logout,
+        password change, log out everywhere) ends every copy of both cookies.
+        """
+        return f"{self.id}:{self.login_key}"
 
     def set_password(self, password: str) -> None:
         """Store an Argon2id hash of ``password``."""
@@ -99,3 +113,20 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+class LoginSession(db.Model):
+    """One signed-in browser: its key's hash, whether it is remembered, when it began and ended.
+
+    The key itself lives only in the person's signed session and remember cookies; a login is
+    valid while ``ended_at`` is empty and it is younger than ``LOGIN_MAX_AGE_DAYS``.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -66,7 +66,17 @@ def test_participant_account_and_admin(app):
             "P99999",
         ),
         (["x5", "--role", "admin", "--base", "B001", "--password", "longenough"], "--base"),
-        (["x6", "--role", "admin", "--password", "short"], "8 characters"),
+        (["x6", "--role", "admin", "--password", "short"], "10 characters"),
+        (["x8", "--role", "admin", "--password", "12345678"], "too common"),
+        (["x9", "--role", "admin", "--password", "password"], "too common"),
+        (["root3", "--role", "admin", "--password", "root3"], "username"),
+        (["root4", "--role", "admin", "--password", "my-root4-account"], "username"),
+        (["x10", "--role", "admin", "--password", "nine-char"], "10 characters"),
+        (["x11", "--role", "operator", "--base", "B001", "--password", "qwertyuiop"], "too common"),
+        (
+            ["x12", "--role", "participant", "--participant", "P00007", "--password", "tea-7x7"],
+            "8 characters",
+        ),
         (["x7", "--role", "boss", "--password", "longenough"], "boss"),
         (["admin", "--role", "admin", "--password", "longenough"], "already exists"),
         (["bad name", "--role", "admin", "--password", "longenough"], "username"),
@@ -79,3 +89,15 @@ def test_refusals(app, args, expect):
     assert result.exit_code != 0
     assert one_line(result.stderr) and expect in result.stderr
     assert db.session.scalars(select(User.username)).all() == before
+
+
+def test_participants_need_eight_characters_staff_ten(app):
+    seed(app, bases=4, requests=40)
+    participant = ["--role", "participant", "--participant", "P00007", "--password", "plum-tea"]
+    assert run(app, "create-user", "coop8", *participant).exit_code == 0
+    staff = run(app, "create-user", "lead", "--role", "admin", "--password", "plum-tea")
+    assert staff.exit_code != 0 and "10 characters" in staff.stderr
+    assert (
+        run(app, "create-user", "lead", "--role", "admin", "--password", "plum-tea-42").exit_code
+        == 0
+    )

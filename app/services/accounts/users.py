@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import ROLES, AuditEvent, Hub, Participant, Role, User
+from app.services.accounts.passwords import PasswordPolicyError, check_policy
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,79}$")
-MIN_PASSWORD = 8
 
 
 class AccountError(ValueError):
@@ -28,13 +28,19 @@ def create_user(
     display_name: str | None = None,
     actor: User | None = None,
 ) -> User:
-    """Create one account (not committed). Operators need bases; participants a participant."""
+    """Create one account (not committed). Operators need bases; participants a participant.
+
+    The password must pass ``passwords.check_policy`` (the demo seed alone writes its published
+    demo passwords without it).
+    """
     if not USERNAME.match(username):
         raise AccountError(f"username {username!r}: use 2-80 letters, digits, '.', '_', '@' or '-'")
     if role not in ROLES:
         raise AccountError(f"role {role!r} is not one of {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+    try:
+        check_policy(password, username=username, role=role)
+    except PasswordPolicyError as e:
+        raise AccountError(str(e)) from None
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise AccountError(f"user {username!r} already exists")
     if bases and role != Role.OPERATOR:
