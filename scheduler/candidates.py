@@ -13,7 +13,9 @@ national week, which is why the search re-solves one area at a time (``lns.py``,
 2. **Eligibility is decided here, not in the model.** Window (rule 4), allowed bases, ``max_km`` and
    features (rule 5), consecutive slots of one studio (rule 1) and "nothing new before
    ``freeze_until``" (rule 8) are checked once per candidate, so the model never sees a variable
-   that would break them.
+   that would break them. Each is one named function below (``inside_window``, ``allowed_base``,
+   ``within_reach``, ``has_features``, ``runs_of``, ``frozen``, ``kept_by_status``, and
+   ``clear_of_kept`` / ``day_open`` for rule 6 against kept sessions).
 3. **Identical studio-days are one machine class.** No session crosses midnight (a slot ending at
    24:00 is not consecutive with one starting at 08:00), so a studio's days are independent
    machines. Studio-days of one base with the same features and the same free slots (same start,
@@ -28,10 +30,11 @@ national week, which is why the search re-solves one area at a time (``lns.py``,
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from scheduler.domain import Booking, Instance, Slot
+from scheduler.domain import Booking, Instance, Policy, Request, Slot
 from scheduler.validate import KM_TOLERANCE
 
 
@@ -112,15 +115,82 @@ def day_index(inst: Instance, t: datetime) -> int:
     return (inst.local_day(t) - inst.horizon_start).days
 
 
+# ---------------------------------------------------------------------------- the rules decided here
+# One function per rule, so that each reads as the rule and a test can drop it (``make mutants``).
+
+
+def kept_by_status(b: Booking) -> bool:
+    """Rule 7: a locked or confirmed booking stays in the plan, unchanged."""
+    return b.status in ("locked", "confirmed")
+
+
+def frozen(inst: Instance, t: datetime) -> bool:
+    """Rule 8: before ``freeze_until`` nothing new starts and every booking stays as it is."""
+    fz = inst.policy.freeze_until
+    return fz is not None and t < fz
+
+
+def inside_window(window: tuple[int, int], start: int, end: int) -> bool:
+    """Rule 4: a session from ``start`` to ``end`` lies in the request's window (all three in
+    minutes since the epoch, see :func:`window_minutes`)."""
+    return window[0] <= start and end <= window[1]
+
+
+def window_minutes(r: Request) -> tuple[int, int]:
+    """A request's window in minutes since the epoch (computed once per request, not per run)."""
+    return _minute(r.window_start), _minute(r.window_end)
+
+
+def allowed_base(r: Request, base: str) -> bool:
+    """Rule 5a: the request allows the base (``bases`` is None for any base)."""
+    return r.bases is None or base in r.bases
+
+
+def within_reach(inst: Instance, r: Request, base: str) -> bool:
+    """Rule 5b: the base lies within the request's ``max_km`` of its participant."""
+    return r.max_km is None or inst.distance_km(r.participant, base) <= r.max_km + KM_TOLERANCE
+
+
+def has_features(needs: frozenset[str], features: frozenset[str]) -> bool:
+    """Rule 5c: the studio has every feature the request needs."""
+    return needs <= features
+
+
+def runs_of(c: StudioClass, length: int) -> list[int]:
+    """Rule 1: start positions of ``length`` consecutive slots in a class's timetable."""
+    out = []
+    for j in range(len(c.starts) - length + 1):
+        if all(c.ends[j + k] == c.starts[j + k + 1] for k in range(length - 1)):
+            out.append(j)
+    return out
+
+
+def clear_of_kept(busy: Iterable[tuple[int, int]], start: int, end: int) -> bool:
+    """Rule 6a against kept sessions: the participant is not already in a kept session then."""
+    return not any(start < b1 and b0 < end for b0, b1 in busy)
+
+
+def day_open(policy: Policy, cands: Candidates, participant: str, d: int, base: str) -> bool:
+    """Rule 6b-c against kept sessions: a new session of ``participant`` may start on day ``d`` at
+    ``base``: its kept sessions leave room under the daily cap, and (same-day-same-base) they are
+    at this base if there are any that day."""
+    done = cands.kept_per_day.get((participant, d), 0)
+    if policy.max_sessions_per_day is not None and done >= policy.max_sessions_per_day:
+        return False
+    fixed = cands.kept_base.get((participant, d))
+    return not (policy.same_day_same_base and fixed is not None and fixed != base)
+
+
+# ---------------------------------------------------------------------------- the placement space
+
+
 def kept_bookings(inst: Instance) -> list[Booking]:
     """Bookings that must stay exactly as they are: locked, confirmed, or starting before the freeze."""
-    fz = inst.policy.freeze_until
-    out = []
-    for b in inst.bookings:
-        first = inst.slot_by_id[b.slots[0]]
-        if b.status in ("locked", "confirmed") or (fz is not None and first.start < fz):
-            out.append(b)
-    return out
+    return [
+        b
+        for b in inst.bookings
+        if kept_by_status(b) or frozen(inst, inst.slot_by_id[b.slots[0]].start)
+    ]
 
 
 def build_classes(
@@ -128,7 +198,6 @@ def build_classes(
 ) -> tuple[list[StudioClass], dict[str, tuple]]:
     """Group free studio-days (of ``area``'s base-days, if given) into identical machine classes;
     also map each free slot to its (class, position)."""
-    fz = inst.policy.freeze_until
     bases = None if area is None else {b for b, _ in area}
     groups: dict[tuple, list[tuple[str, list[Slot]]]] = defaultdict(list)
     for studio_id, slots in inst.slots_by_studio.items():
@@ -137,7 +206,7 @@ def build_classes(
             continue
         by_day: dict[int, list[Slot]] = defaultdict(list)
         for s in slots:
-            if s.id in held or (fz is not None and s.start < fz):
+            if s.id in held or frozen(inst, s.start):
                 continue
             by_day[day_index(inst, s.start)].append(s)
         for d, day_slots in by_day.items():
@@ -167,26 +236,15 @@ def build_classes(
     return classes, where
 
 
-def runs_of(c: StudioClass, length: int) -> list[int]:
-    """Start positions of ``length`` consecutive slots in a class's timetable."""
-    out = []
-    for j in range(len(c.starts) - length + 1):
-        if all(c.ends[j + k] == c.starts[j + k + 1] for k in range(length - 1)):
-            out.append(j)
-    return out
-
-
 def eligible_bases(inst: Instance, r) -> list[str]:
     """Bases a request may use (rule 5: allowed list and ``max_km``); features are checked per class."""
-    out = []
-    for b in inst.bases:
-        if r.bases is not None and b.id not in r.bases:
-            continue
-        if r.max_km is not None and inst.distance_km(r.participant, b.id) > r.max_km + KM_TOLERANCE:
-            continue
-        if any(r.needs <= st.features for st in b.studios):
-            out.append(b.id)
-    return out
+    return [
+        b.id
+        for b in inst.bases
+        if allowed_base(r, b.id)
+        and within_reach(inst, r, b.id)
+        and any(has_features(r.needs, st.features) for st in b.studios)
+    ]
 
 
 def eligibility(inst: Instance) -> list[list[str]]:
@@ -267,18 +325,18 @@ def generate(
 
     for ri, r, bases, days in open_reqs:
         p = r.participant
-        ws, we = _minute(r.window_start), _minute(r.window_end)
+        window = window_minutes(r)
         blocked = busy.get(p, ())
         for b in bases:
             for d in days:
-                if not _day_open(policy, cands, p, d, b):
+                if not day_open(policy, cands, p, d, b):
                     continue
                 for c in by_base_day.get((b, d), ()):
-                    if not r.needs <= c.features:
+                    if not has_features(r.needs, c.features):
                         continue
                     for j in runs(c, r.length):
                         s, e = c.starts[j], c.ends[j + r.length - 1]
-                        if s < ws or e > we or any(s < b1 and b0 < e for b0, b1 in blocked):
+                        if not inside_window(window, s, e) or not clear_of_kept(blocked, s, e):
                             continue
                         cands.req.append(ri)
                         cands.cls.append(c.index)
@@ -305,12 +363,3 @@ def _requests_at(inst: Instance, eligible: list[list[str]]) -> dict[str, list[in
         _REQUESTS_AT.clear()  # one table at a time: the search of the current solve
         cached = _REQUESTS_AT[id(eligible)] = (eligible, out)
     return cached[1]
-
-
-def _day_open(policy, cands: Candidates, participant: str, d: int, base: str) -> bool:
-    """Whether a new session of ``participant`` may start on day ``d`` at ``base`` given kept ones."""
-    done = cands.kept_per_day.get((participant, d), 0)
-    if policy.max_sessions_per_day is not None and done >= policy.max_sessions_per_day:
-        return False
-    fixed = cands.kept_base.get((participant, d))
-    return not (policy.same_day_same_base and fixed is not None and fixed != base)

@@ -124,6 +124,14 @@ def summary(inst: Instance, plan: Plan, wall_s: float | None = None) -> str:
         f"tentative moved     {f['tentative_moved_or_dropped']} (moved or dropped)",
         f"mean distance       {f['mean_km']} km",
     ]
+    spotlight = [  # only when the week carries their inputs
+        ("prime winners", "mean prime_recent {}", f["prime_winners_mean_recent"]),
+        ("harvest freshness", "{} h after ready (mean)", f["harvest_mean_hours_after_ready"]),
+        ("category clashes", "{} (same time, one province)", f["category_clashes_province"]),
+    ]
+    lines += [f"{label:<19} {text.format(v)}" for label, text, v in spotlight if v is not None]
+    if st.get("fallback"):
+        lines.append(f"fallback            {st['fallback']}")
     obj, bound = st.get("objective"), st.get("bound")
     if bound is not None:
         gap = _gap(obj, bound)

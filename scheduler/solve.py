@@ -10,7 +10,8 @@
    ``STAGE1_SHARE`` of the time, then levels 3-5 with every request's session count held.
    ``time_limit_s`` covers everything ``solve`` does, the warm start included.
 4. ``validate``: if the plan broke a hard rule (a bug) or were worse than the warm start on
-   weighted served, the warm start is returned instead and ``stats["fallback"]`` says why.
+   weighted served, the warm start is returned instead and ``stats["fallback"]`` says why; it is
+   None when the search's own plan is returned (tests assert that, or they test the fallback).
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ def solve(
         "areas_solved": search.iterations,
         "areas_improved": search.improvements,
         "areas_optimal": search.solved_optimally,
+        "fallback": None,
     }
     if search_error:
         stats["search_error"] = search_error

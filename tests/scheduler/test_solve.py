@@ -1,4 +1,8 @@
-"""End-to-end solves: a generated week, warm starts, kept bookings, input errors, fallbacks."""
+"""End-to-end solves: a generated week, warm starts, kept bookings, input errors, fallbacks.
+
+Every solve here states whether the search's own plan came back (``stats["fallback"] is None``)
+or the warm start did: a test that does not say so might be testing the fallback.
+"""
 
 import time
 from collections import Counter
@@ -27,7 +31,7 @@ def test_generated_week_is_valid_and_at_least_greedy():
     assert validate(inst, p) == []
     assert weighted(inst, p) >= weighted(inst, greedy(inst))
     assert p.stats["objective"] == weighted(inst, p) <= p.stats["bound"]
-    assert p.stats["warm_start"].startswith("greedy") and "fallback" not in p.stats
+    assert p.stats["warm_start"].startswith("greedy") and p.stats["fallback"] is None
     assert progress and all(e >= 0 and o <= b for e, o, b in progress)
     asked = {r.id: r.sessions for r in inst.requests}
     served = Counter(a.request for a in p.assignments)
@@ -44,13 +48,14 @@ def test_warm_start_from_a_previous_plan():
     assert again.stats["warm_start"] == "previous" or weighted(inst, again) > weighted(inst, first)
     assert validate(inst, again) == []
     assert weighted(inst, again) >= weighted(inst, first)
+    assert first.stats["fallback"] is None and again.stats["fallback"] is None
 
 
 def test_an_invalid_previous_plan_falls_back_to_greedy():
     inst = week({S1: []}, requests=[req("R1", "P1"), req("R2", "P2")])
     broken = plan(inst, ("R1", [slot(S1, 0, 18)]), ("R2", [slot(S1, 0, 18)]))
     p = solve(inst, time_limit_s=1, workers=1, previous=broken)
-    assert p.stats["warm_start"].startswith("greedy")
+    assert p.stats["warm_start"].startswith("greedy") and p.stats["fallback"] is None
     assert validate(inst, p) == [] and len(p.assignments) == 2
 
 
@@ -75,7 +80,7 @@ def test_locked_confirmed_and_frozen_bookings_are_kept_exactly():
     held = Counter((a.request, a.slots) for a in p.assignments)
     for b in kept_bookings(inst):
         assert held[(b.request, b.slots)] >= 1
-    assert validate(inst, p) == []
+    assert validate(inst, p) == [] and p.stats["fallback"] is None
     assert all(
         inst.slot_by_id[a.slots[0]].start >= at(1) for a in p.assignments if a.request == "R2"
     )
@@ -116,6 +121,9 @@ def test_a_search_that_fails_half_way_still_returns_a_valid_plan(monkeypatch):
     assert validate(inst, p) == []
     assert weighted(inst, p) >= weighted(inst, greedy(inst))
     assert "AssertionError: area model out of step" in p.stats["search_error"]
+    assert p.stats["fallback"].endswith(
+        "after the search failed (AssertionError: area model out of step)"
+    )
 
 
 def test_category_separation_and_harvest_lots_are_never_broken():
