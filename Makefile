@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: install demo test lint format bench bench-load clean translations
+.PHONY: install demo test lint format mutants bench bench-load clean translations
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -29,6 +29,11 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Drop each solver rule in turn (hard rules, soft terms, per-candidate checks); every one must
+# turn its own rule tests red. Prints rule | caught by | status and "N/N rules caught".
+mutants: install
+	$(BIN)/python -m tests.mutants
 
 bench: install
 	$(BIN)/python -m benchmarks.solvers
