@@ -69,8 +69,13 @@ class Config:
     LOGIN_MAX_AGE_DAYS = _int("LOGIN_MAX_AGE_DAYS", 30)
     REMEMBER_COOKIE_DURATION = timedelta(days=LOGIN_MAX_AGE_DAYS)
     WTF_CSRF_ENABLED = True
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    # Redis, when there is one: the login limits of every worker are counted there.
+    REDIS_URL = os.environ.get("REDIS_URL")
+    # Where login attempts are counted: default REDIS_URL when set, else each process's memory.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI")
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "chunlei")
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")  # per account
+    LOGIN_ADDRESS_RATE_LIMIT = os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "50 per minute")
     API_TOKEN_MAX_AGE_S = _int("API_TOKEN_MAX_AGE_S", 7 * 24 * 3600)
 
     # Booking rules that are not in the exchange format's policy.

@@ -1,11 +1,7 @@
 """The Flask extension objects, created unbound; ``create_app`` binds them."""
 
-from functools import wraps
-
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -30,31 +26,10 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True)
 
-# --- web extensions (login, CSRF, translations, login rate limit, local Bootstrap) ---
+# --- web extensions (login, CSRF, translations, local Bootstrap) ---
+# The login limit is per app, not an extension object: see app.services.accounts.login_limit.
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-# No default limits: only the login form and the token endpoint are limited, and only they pay
-# for the check (``rate_limited``); an automatic check before every request would cost each API
-# call a lookup through every limit and exemption.
-limiter = Limiter(key_func=get_remote_address, default_limits=[], auto_check=False)
-
-
-def rate_limited(limit_value, **options):
-    """``limiter.limit(limit_value, **options)``, checked when the decorated view runs."""
-
-    def decorate(view):
-        limited = limiter.limit(limit_value, **options)(view)
-
-        @wraps(limited)
-        def checked(*args, **kwargs):
-            limiter.check()
-            return limited(*args, **kwargs)
-
-        return checked
-
-    return decorate
-
-
 bootstrap = Bootstrap5()

@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from apiflask import abort
-from flask import current_app, jsonify
+from flask import current_app, jsonify, request
 from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.orm import selectinload
 
@@ -23,7 +23,7 @@ from app.api.present import (
     request_dict,
     request_dicts,
 )
-from app.extensions import db, rate_limited
+from app.extensions import db
 from app.models import (
     Booking,
     BookingSlot,
@@ -36,6 +36,7 @@ from app.models import (
 )
 from app.services.accounts import access
 from app.services.accounts.access import NotFound
+from app.services.accounts.login_limit import allow_login_attempt
 from app.services.accounts.passwords import authenticate
 from app.services.booking import requests
 from app.services.booking import service as booking
@@ -52,17 +53,14 @@ def _json(data, status: int = 200):
     return response
 
 
-def _login_limit() -> str:
-    return current_app.config.get("LOGIN_RATE_LIMIT", "10 per minute")
-
-
 @bp.post("/tokens")
-@rate_limited(_login_limit)
 @bp.input(s.TokenIn, arg_name="body")
 @bp.output(s.TokenOut, status_code=201)
 @bp.doc(summary="Get a bearer token", responses={401: "Wrong username or password"})
 def create_token(body: dict):
     """Exchange a username and password for a signed bearer token."""
+    if not allow_login_attempt(body["username"], request.remote_addr):
+        abort(429, "too many login attempts; wait a minute", extra_data={"reason": "rate_limited"})
     # One Argon2 verification whoever asks, so response times do not tell which users exist.
     user = authenticate(body["username"], body["password"])
     if user is None:

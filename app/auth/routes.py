@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import TooManyRequests
 
 from app.auth import bp
 from app.auth.forms import ChangePasswordForm, LoginForm, LogoutEverywhereForm
-from app.extensions import db, rate_limited
+from app.extensions import db
 from app.main.web import is_safe_next
 from app.models import User, utcnow
 from app.services.accounts import audit, sessions
+from app.services.accounts.login_limit import allow_login_attempt, retry_after
 from app.services.accounts.passwords import PasswordPolicyError, authenticate
-
-
-def _login_limit() -> str:
-    return current_app.config.get("LOGIN_RATE_LIMIT", "10 per minute")
 
 
 def _fresh_session() -> None:
@@ -35,11 +33,14 @@ def _sign_in(user: User, *, remember: bool) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@rate_limited(_login_limit, methods=["POST"])
 def login():
     """Check the password; the same message and the same work for an unknown user."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
+    if request.method == "POST" and not allow_login_attempt(
+        request.form.get("username", ""), request.remote_addr
+    ):
+        raise TooManyRequests(retry_after=retry_after())  # the form says "wait a minute"
     form = LoginForm()
     if form.validate_on_submit():
         username = form.username.data.strip()

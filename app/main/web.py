@@ -16,8 +16,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from app.extensions import babel, bootstrap, csrf, db, limiter, login_manager
+from app.extensions import babel, bootstrap, csrf, db, login_manager
 from app.models.notification import Notification
+from app.services.accounts import login_limit
 
 LANG_COOKIE = "lang"
 
@@ -96,7 +97,7 @@ def init_web(app: Flask) -> None:
     login_manager.login_message_category = "info"
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    limiter.init_app(app)
+    login_limit.init_app(app)
     bootstrap.init_app(app)
 
     from app.models import User
