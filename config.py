@@ -100,9 +100,23 @@ class Config:
     SOLVER_COMMAND = os.environ.get("SOLVER_COMMAND")
     SOLVER_GRACE_S = _float("SOLVER_GRACE_S", 60.0)
     RUNS_DIR = os.environ.get("RUNS_DIR")
-    RUN_STALE_S = _float("RUN_STALE_S", 900.0)
+    # The process carrying out a run beats its heartbeat every RUN_HEARTBEAT_S; a run silent
+    # for RUN_STALE_S counts as dead (its week is released).
+    RUN_HEARTBEAT_S = _float("RUN_HEARTBEAT_S", 2.0)
+    RUN_STALE_S = _float("RUN_STALE_S", 15.0)
     RUNS_KEEP = _int("RUNS_KEEP", 200)  # run folders kept on disk, newest first
-    RUNS_IN_BACKGROUND = True
+
+    # The job queue (app.jobs.queue): redis://HOST:PORT/DB in production; unset means Huey's
+    # SQLite storage in the instance folder (the demo); eager:// runs jobs inline (tests).
+    QUEUE_URL = os.environ.get("QUEUE_URL")
+    QUEUE_NAME = os.environ.get("QUEUE_NAME", "chunlei")
+    JOB_HEARTBEAT_S = _float("JOB_HEARTBEAT_S", 2.0)  # a running job's sign of life
+    JOB_STALE_S = _float("JOB_STALE_S", 15.0)  # silent this long: its worker died
+    JOB_REAP_S = _float("JOB_REAP_S", 5.0)  # how often each worker looks for dead jobs
+    JOB_RETRY_DELAY_S = _float("JOB_RETRY_DELAY_S", 5.0)  # back-off per failed attempt
+    WORKER_SHUTDOWN_S = _float("WORKER_SHUTDOWN_S", 60.0)  # SIGTERM: time to finish a job
+    # Task modules beyond app.jobs.tasks (comma-separated), e.g. a plug-in's jobs.
+    JOB_TASK_MODULES = tuple(m for m in os.environ.get("JOB_TASK_MODULES", "").split(",") if m)
 
     # Outgoing mail: kept in the database outbox unless SMTP_HOST is set.
     SMTP_HOST = os.environ.get("SMTP_HOST")
@@ -130,3 +144,4 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     SESSION_COOKIE_SECURE = False
     SOLVER_TIME_LIMIT_S = 5.0
+    QUEUE_URL = "eager://"

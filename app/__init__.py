@@ -92,6 +92,9 @@ def register_extensions(app: Flask) -> None:
     from app.extensions import db, migrate
 
     db.init_app(app)
+    from app.jobs import queue
+
+    queue.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     from app.main.web import init_web
 

@@ -43,7 +43,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec(
         id="nightly-reoptimize",
         name="Nightly re-optimization of the coming week(s)",
-        func="app.services.runs.nightly:run_nightly",
+        func="app.services.runs.nightly:queue_nightly",
         cron_setting="NIGHTLY_CRON",
     ),
 )

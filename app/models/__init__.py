@@ -15,6 +15,7 @@ Modules, one per aggregate:
   requests      BookingRequest, PreferredHub, request_allowed_hubs
   bookings      Booking, BookingSlot (history), SlotHold (live, unique per slot)
   runs          OptimizationRun, RunChange
+  jobs          Job (the background job queue's ledger)
   audit         AuditEvent
   notification  Notification, OutboxEmail (in-app messages, e-mail outbox)
 Instants are ``types.UTCDateTime``: stored in UTC, returned time-zone aware.
@@ -30,6 +31,7 @@ from app.models.bookings import (
     SlotHold,
 )
 from app.models.hubs import FEATURES, REGIONS, Hub, Studio
+from app.models.jobs import JOB_STATUSES, Job
 from app.models.notification import Notification, OutboxEmail
 from app.models.participants import KINDS, Participant
 from app.models.requests import BookingRequest, PreferredHub, request_allowed_hubs
@@ -54,6 +56,8 @@ __all__ = [
     "BookingSlot",
     "FEATURES",
     "Hub",
+    "JOB_STATUSES",
+    "Job",
     "KINDS",
     "LoginSession",
     "Notification",

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from app.models.timetable import PlanningWeek
 
 RUN_KINDS = ("nightly", "manual", "import")
-RUN_STATES = ("running", "applied", "no_change", "rejected", "failed", "skipped")
+RUN_STATES = ("queued", "running", "applied", "no_change", "rejected", "failed", "skipped")
 CHANGE_KINDS = ("added", "moved", "dropped")
 
 
@@ -26,7 +26,7 @@ class OptimizationRun(db.Model):
     __table_args__ = (
         CheckConstraint("kind IN ('nightly', 'manual', 'import')", name="kind"),
         CheckConstraint(
-            "state IN ('running', 'applied', 'no_change', 'rejected', 'failed', 'skipped')",
+            "state IN ('queued', 'running', 'applied', 'no_change', 'rejected', 'failed', 'skipped')",
             name="state",
         ),
     )
@@ -65,6 +65,11 @@ class OptimizationRun(db.Model):
     scope_bases: Mapped[list[str] | None] = mapped_column(JSON)
     # The run's folder (instance.json, plan.json, solver.log) relative to RUNS_DIR.
     files_dir: Mapped[str | None] = mapped_column(String(255))
+    # The background job carrying the run out (a run started from the CLI has none): the queue's
+    # reaper releases the week of a run whose worker died.
+    job_id: Mapped[int | None] = mapped_column(
+        ForeignKey("jobs.id", ondelete="SET NULL"), index=True
+    )
 
     planning_week: Mapped[PlanningWeek] = relationship()
     changes: Mapped[list[RunChange]] = relationship(

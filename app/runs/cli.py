@@ -1,4 +1,5 @@
-"""``flask --app wsgi reoptimize | runs | scheduler``: thin wrappers over the run service."""
+"""``flask --app wsgi reoptimize | runs | scheduler | worker``: thin wrappers over the run
+service, the clock and the job queue's worker."""
 
 from __future__ import annotations
 
@@ -131,3 +132,14 @@ def scheduler_command() -> None:
             raise click.ClickException(f"{job.cron_setting}={expression!r}: {e}") from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     run_scheduler(current_app._get_current_object())
+
+
+@bp.cli.command("worker")
+def worker_command() -> None:
+    """Run one worker process: carry out queued jobs (QUEUE_URL) until SIGTERM."""
+    from app.jobs.worker import run_worker
+
+    if (current_app.config.get("QUEUE_URL") or "") == "eager://":
+        raise click.ClickException("QUEUE_URL=eager:// runs jobs inline; a worker needs a queue")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    run_worker(current_app._get_current_object())

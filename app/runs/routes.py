@@ -1,10 +1,11 @@
 """Run pages for admins and operators: history, report, live progress, files, re-optimize now.
 
 Routes stay thin: the button opens a confirmation page saying what will be re-planned; its
-form (POST, CSRF) calls ``reoptimize.start_in_background`` (the same code path as the nightly
-job and the CLI) and redirects to the run's report, which polls the progress while the run is
-in progress. Operators see only their bases: a report lists the changes there, the run's raw
-files (every participant of the week) are for admins, and their runs re-plan their bases only.
+form (POST, CSRF) calls ``reoptimize.request_run``, which queues the run for a worker (the same
+code path as the nightly job and the CLI), and redirects to the run's report, which shows it
+queued, then polls the progress while it runs. Operators see only their bases: a report lists
+the changes there, the run's raw files (every participant of the week) are for admins, and their
+runs re-plan their bases only.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from app.main.paging import PAGE_SIZE, page_number, page_of
 from app.models import OptimizationRun, PlanningWeek
 from app.runs import bp
 from app.services.accounts.access import is_admin
-from app.services.runs.reoptimize import run_folder, start_in_background
+from app.services.runs.reoptimize import request_run, run_folder
 from app.services.runs.report import (
     RUN_FILES,
     chart_rows,
@@ -175,11 +176,11 @@ def reoptimize_now():
     bases = my_bases()
     if bases == []:
         abort(403)
-    run = start_in_background(
-        week.week_start, actor=current_user._get_current_object(), scope_bases=bases
-    )
+    run = request_run(week.week_start, actor=current_user._get_current_object(), scope_bases=bases)
     if run.state == "skipped":
         flash(_("Another run of this week is in progress; this one was skipped."), "warning")
+    elif run.state == "queued":
+        flash(_("Re-optimization queued: a worker will start it shortly."), "success")
     else:
         flash(_("Re-optimization started."), "success")
     return redirect(url_for("runs.report", run_id=run.id))

@@ -8,9 +8,14 @@ A run starts by inserting its row with two unique keys, committed before any wor
   scheduler process started by mistake finds the night taken even after the first run ended.
 
 The loser of either race gets an IntegrityError from the database (PostgreSQL and SQLite
-alike), records a ``skipped`` run naming the holder, and ends cleanly. A holder whose heartbeat
-stopped (its process died) is marked failed and its lock released, so a crash never blocks a
-week for good. ``bookings_fingerprint`` is the optimistic check of the apply step: equal
+alike), records a ``skipped`` run naming the holder, and ends cleanly. The live process beats the
+run's heartbeat every ``RUN_HEARTBEAT_S`` from a thread of its own (:class:`Heartbeat`); a holder
+silent for ``RUN_STALE_S`` (its process died) is marked failed and its lock released, so a crash
+blocks a week for seconds, not for good.
+
+A run started through the job queue is first recorded ``queued`` (:func:`queue_run`, which
+already takes the nightly key) and claims the week when a worker picks it up
+(:func:`claim_queued`); if its worker dies, :func:`release_run` frees the week. ``bookings_fingerprint`` is the optimistic check of the apply step: equal
 fingerprints mean nobody booked, moved or cancelled anything in the week meanwhile.
 """
 
@@ -18,9 +23,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -105,6 +111,130 @@ def claim(
     return _skipped(week, trigger, actor, actor_label, reason), False
 
 
+def queue_run(
+    week: PlanningWeek,
+    *,
+    trigger: str,
+    actor: User | None,
+    actor_label: str | None,
+    run_key: str | None = None,
+    scope_bases: list[str] | None = None,
+) -> tuple[OptimizationRun, bool]:
+    """Record a ``queued`` run (committed) that a worker will carry out; with ``run_key``, a
+    night already taken gives a ``skipped`` run instead. Returns the run and whether it queued.
+    """
+    run = OptimizationRun(
+        planning_week_id=week.id,
+        kind=trigger,
+        state="queued",
+        actor_user_id=actor.id if actor is not None else None,
+        actor_label=actor_label,
+        started_at=utcnow(),
+        run_key=run_key,
+        progress={"phase": "queued"},
+        scope_bases=sorted(scope_bases) if scope_bases is not None else None,
+    )
+    db.session.add(run)
+    try:
+        db.session.commit()
+        return run, True
+    except IntegrityError:
+        db.session.rollback()
+    taken = db.session.scalar(select(OptimizationRun).where(OptimizationRun.run_key == run_key))
+    reason = f"run #{taken.id if taken else '?'} already took the nightly run {run_key}"
+    return _skipped(week, trigger, actor, actor_label, reason), False
+
+
+def claim_queued(run_id: int, *, job_id: int | None = None) -> tuple[OptimizationRun, bool]:
+    """Turn a queued run into the running holder of its week's lock, or a skipped one saying why.
+
+    Returns the run and whether it was granted; a run no longer queued is not granted.
+    """
+    for attempt in (1, 2):
+        run = db.session.get(OptimizationRun, run_id, populate_existing=True)
+        if run is None or run.state != "queued":
+            return run, False
+        week = db.session.get(PlanningWeek, run.planning_week_id)
+        now = utcnow()
+        try:
+            granted = db.session.execute(
+                update(OptimizationRun)
+                .where(OptimizationRun.id == run_id, OptimizationRun.state == "queued")
+                .values(
+                    state="running",
+                    lock_key=week_lock_key(week),
+                    started_at=now,
+                    heartbeat_at=now,
+                    job_id=job_id,
+                    progress={"phase": "starting"},
+                )
+            ).rowcount
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            granted = None
+        if granted is not None:
+            return db.session.get(OptimizationRun, run_id, populate_existing=True), bool(granted)
+        holder = db.session.scalar(
+            select(OptimizationRun).where(OptimizationRun.lock_key == week_lock_key(week))
+        )
+        if holder is None or (attempt == 1 and _abandon_if_stale(holder)):
+            continue
+        reason = f"run #{holder.id} of this week is in progress"
+        break
+    else:
+        reason = "another run of this week holds the lock"
+    run = db.session.get(OptimizationRun, run_id, populate_existing=True)
+    if run.state == "queued":
+        run.state = "skipped"
+        run.message = reason
+        run.finished_at = utcnow()
+        run.progress = {"phase": "done"}
+        db.session.commit()
+        log.info("run #%s of week %s skipped: %s", run.id, run.planning_week_id, reason)
+    return run, False
+
+
+def release_run(run_id: int, *, retrying: bool, reason: str) -> None:
+    """Free the week of a queued run whose job attempt ended abnormally (its worker died or
+    stopped): the run goes back to ``queued`` for the next attempt, or fails with ``reason``.
+    A run that already ended is left as it is.
+    """
+    run = db.session.get(OptimizationRun, run_id, populate_existing=True)
+    if run is None or run.state not in ("queued", "running"):
+        db.session.rollback()
+        return
+    if retrying:
+        run.state = "queued"
+        run.lock_key = None
+        run.message = f"{reason}; queued again"
+        run.progress = {"phase": "queued"}
+    else:
+        finish(run, "failed", reason)
+        run.progress = {**(run.progress or {}), "phase": "done"}
+    db.session.commit()
+    log.warning("run #%s %s: %s", run_id, "queued again" if retrying else "failed", reason)
+
+
+def release_dead_runs(now: datetime | None = None) -> int:
+    """Fail every running run silent for ``RUN_STALE_S`` and release its week; returns how many.
+
+    Runs of a job still marked running are left to the job reaper (it may retry them).
+    """
+    from app.models import Job
+
+    now = now or utcnow()
+    silent = db.session.scalars(
+        select(OptimizationRun)
+        .outerjoin(Job, Job.id == OptimizationRun.job_id)
+        .where(OptimizationRun.state == "running", OptimizationRun.lock_key.is_not(None))
+        .where(OptimizationRun.heartbeat_at < now - stale_after())
+        .where((Job.id.is_(None)) | (Job.status != "running"))
+    ).all()
+    db.session.rollback()
+    return sum(_abandon_if_stale(run) for run in silent)
+
+
 def _skipped(
     week: PlanningWeek, trigger: str, actor: User | None, actor_label: str | None, reason: str
 ) -> OptimizationRun:
@@ -127,7 +257,7 @@ def _skipped(
 
 def stale_after() -> timedelta:
     """How long a running run may stay silent before it counts as dead."""
-    return timedelta(seconds=float(current_app.config.get("RUN_STALE_S", 900)))
+    return timedelta(seconds=float(current_app.config.get("RUN_STALE_S", 15)))
 
 
 def _abandon_if_stale(holder: OptimizationRun) -> bool:
@@ -143,7 +273,10 @@ def _abandon_if_stale(holder: OptimizationRun) -> bool:
             state="failed",
             lock_key=None,
             finished_at=utcnow(),
-            message=f"abandoned: no sign of life since {beat.isoformat()}",
+            message=(
+                f"abandoned: no sign of life since {beat.isoformat()} "
+                "(the process carrying it out stopped)"
+            ),
         )
     ).rowcount
     db.session.commit()
@@ -169,6 +302,52 @@ def heartbeat(run_id: int, progress: dict | None = None) -> None:
     except SQLAlchemyError:  # a busy or briefly unreachable database must not stop the solve
         db.session.rollback()
         log.debug("run #%s: heartbeat not stored this time", run_id, exc_info=True)
+
+
+class Heartbeat:
+    """While a run is carried out, a thread of the same process beats its heartbeat every
+    ``RUN_HEARTBEAT_S`` on a connection of its own, whatever the run is doing (reading the week,
+    waiting for the solver, applying): silence then means the process is gone.
+
+    On an in-memory SQLite database (one shared connection, tests) no thread is started; the
+    solver's progress still beats.
+    """
+
+    def __init__(self, run_id: int) -> None:
+        self.run_id = run_id
+        self.app: Flask = current_app._get_current_object()
+        self.every = float(self.app.config.get("RUN_HEARTBEAT_S", 2.0))
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> Heartbeat:
+        url = db.engine.url
+        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+            return self
+        self._thread = threading.Thread(target=self._run, name=f"run-{self.run_id}-beat")
+        self._thread.daemon = True  # never keeps a dying process alive
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        with self.app.app_context():
+            engine = db.engine
+            while not self._stop.wait(self.every):
+                try:
+                    with engine.begin() as conn:
+                        conn.execute(
+                            update(OptimizationRun)
+                            .where(OptimizationRun.id == self.run_id)
+                            .where(OptimizationRun.state == "running")
+                            .values(heartbeat_at=utcnow())
+                        )
+                except SQLAlchemyError:  # busy: the next beat tries again
+                    log.debug("run #%s: heartbeat not stored", self.run_id, exc_info=True)
 
 
 def finish(run: OptimizationRun, state: str, message: str) -> OptimizationRun:

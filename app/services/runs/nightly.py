@@ -1,8 +1,10 @@
 """The nightly job: every coming week re-optimized once per night, whoever else tries too.
 
-``run_nightly`` is what ``app/jobs/clock.py`` schedules. Each week's run carries the key
-``nightly:<week>:<night>`` (see ``run_guard``), where the night is taken from the cron schedule,
-so two scheduler processes, a restart, or a caught-up misfire never run a night twice.
+``queue_nightly`` is what ``app/jobs/clock.py`` schedules: it records one queued run per coming
+week and enqueues it for the workers (the clock process solves nothing itself). Each week's run
+carries the key ``nightly:<week>:<night>`` (see ``run_guard``), taken when the run is queued,
+where the night comes from the cron schedule, so two scheduler processes, a restart, or a
+caught-up misfire never run a night twice.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.extensions import db
 from app.models import OptimizationRun, PlanningWeek, utcnow
 from app.services.runs import guard as run_guard
-from app.services.runs.reoptimize import reoptimize
 from app.services.timetable.weeks import local_zone
 
 log = logging.getLogger("chunlei.runs")
@@ -49,8 +50,13 @@ def scheduled_night(now: datetime) -> str:
     return (due or now).astimezone(tz).date().isoformat()
 
 
-def run_nightly(app=None, *, now: datetime | None = None) -> list[OptimizationRun]:
-    """The nightly job: re-optimize each coming week once for tonight, whoever else tries too."""
+def queue_nightly(app=None, *, now: datetime | None = None) -> list[OptimizationRun]:
+    """The nightly job: queue a run of each coming week for tonight, unless the night is taken.
+
+    Returns the runs recorded: ``queued`` ones (their jobs enqueued) and ``skipped`` ones.
+    """
+    from app.jobs.queue import enqueue
+
     now = now or utcnow()
     night = scheduled_night(now)
     runs = []
@@ -60,10 +66,15 @@ def run_nightly(app=None, *, now: datetime | None = None) -> list[OptimizationRu
     for week in weeks:
         key = run_guard.nightly_run_key(week, night)
         try:
-            runs.append(
-                reoptimize(week.week_start, trigger="nightly", actor_label="scheduler", run_key=key)
+            run, queued = run_guard.queue_run(
+                week, trigger="nightly", actor=None, actor_label="scheduler", run_key=key
             )
+            run_id = run.id
+            if queued:
+                enqueue("runs.reoptimize", {"run_id": run_id}, dedupe_key=f"run:{run_id}")
         except SQLAlchemyError:
             db.session.rollback()
-            log.exception("nightly run of week %s could not start", week.week_start)
+            log.exception("nightly run of week %s could not be queued", week.week_start)
+            continue
+        runs.append(db.session.get(OptimizationRun, run_id, populate_existing=True))
     return runs

@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
-import threading
 import time
 import traceback
 from datetime import date, datetime, timedelta
@@ -114,16 +113,21 @@ def run_claimed(
     time_limit_s: float | None = None,
     now: datetime | None = None,
 ) -> OptimizationRun:
-    """Carry out a run whose claim was granted; every failure is recorded on the run."""
+    """Carry out a run whose claim was granted; every failure is recorded on the run.
+
+    A thread beats the run's heartbeat all along, so a process killed mid-run is seen dead
+    within ``RUN_STALE_S`` and its week released.
+    """
     run = db.session.get(OptimizationRun, run_id)
-    try:
-        week = db.session.get(PlanningWeek, run.planning_week_id)
-        actor = db.session.get(User, actor_id) if actor_id is not None else None
-        return _execute(run, week, actor=actor, time_limit_s=time_limit_s, now=now)
-    except Exception as e:  # record every failure; the lock is released with it
-        reason = f"{type(e).__name__}: {e}".splitlines()[0][:300]
-        _keep_traceback(run_id)
-        return run_guard.fail(run_id, reason) or run
+    with run_guard.Heartbeat(run_id):
+        try:
+            week = db.session.get(PlanningWeek, run.planning_week_id)
+            actor = db.session.get(User, actor_id) if actor_id is not None else None
+            return _execute(run, week, actor=actor, time_limit_s=time_limit_s, now=now)
+        except Exception as e:  # record every failure; the lock is released with it
+            reason = f"{type(e).__name__}: {e}".splitlines()[0][:300]
+            _keep_traceback(run_id)
+            return run_guard.fail(run_id, reason) or run
 
 
 def _prune_folders(keep: int) -> None:
@@ -141,38 +145,32 @@ def _keep_traceback(run_id: int) -> None:
         (folder / "error.log").write_text(traceback.format_exc(), encoding="utf-8")
 
 
-def start_in_background(
+def request_run(
     week_start: date,
     *,
     actor: User,
     time_limit_s: float | None = None,
     scope_bases: list[str] | None = None,
 ) -> OptimizationRun:
-    """Claim a manual run now and carry it out in a thread (the web button).
+    """Queue a manual run of the week for a worker (the web button); returns the queued run.
 
-    The claim is synchronous, so the caller learns at once whether the run was skipped; the
-    solve runs in a child process either way. ``RUNS_IN_BACKGROUND = False`` runs it inline.
+    The web request only records the run and enqueues its job; a worker claims the week and
+    carries it out. Raises ``WeekError`` for a week that does not exist.
     """
+    from app.jobs.queue import enqueue
+
     week = get_week(db.session, week_start)
-    run, granted = run_guard.claim(
-        week, trigger="manual", actor=actor, actor_label=actor.username, scope_bases=scope_bases
+    run, queued = run_guard.queue_run(
+        week,
+        trigger="manual",
+        actor=actor,
+        actor_label=actor.username,
+        scope_bases=scope_bases,
     )
-    if not granted:
-        return run
-    run_id, actor_id = run.id, actor.id
-    if not current_app.config.get("RUNS_IN_BACKGROUND", True):
-        return run_claimed(run_id, actor_id=actor_id, time_limit_s=time_limit_s)
-    app = current_app._get_current_object()
-
-    def work() -> None:
-        with app.app_context():
-            try:
-                run_claimed(run_id, actor_id=actor_id, time_limit_s=time_limit_s)
-            finally:
-                db.session.remove()
-
-    threading.Thread(target=work, name=f"run-{run_id}", daemon=True).start()
-    return run
+    if queued:
+        payload = {"run_id": run.id, "time_limit_s": time_limit_s}
+        enqueue("runs.reoptimize", payload, dedupe_key=f"run:{run.id}")
+    return db.session.get(OptimizationRun, run.id, populate_existing=True)
 
 
 def _execute(

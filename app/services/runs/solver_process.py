@@ -12,6 +12,7 @@ fault tests use: it is called as ``COMMAND INSTANCE -o PLAN --time-limit S --wor
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shlex
@@ -30,6 +31,24 @@ from scheduler.io import FormatError, load_plan
 #: The default solver command: the CP-SAT solver in a child, with progress reporting.
 DEFAULT_COMMAND = (sys.executable, "-m", "scheduler", "solve")
 _PROJECT_ROOT = str(Path(__file__).resolve().parents[3])
+_PR_SET_PDEATHSIG = 1
+try:  # resolved before any fork: a forked child must not load libraries
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+except (OSError, AttributeError):
+    _prctl = None
+
+
+def die_with_parent(parent_pid: int | None = None, sig: int = signal.SIGKILL) -> None:
+    """In a child process: have Linux send ``sig`` to it when its parent dies.
+
+    ``PR_SET_PDEATHSIG`` via prctl; elsewhere nothing happens (the process group is then the
+    only way to stop it). A parent that died before the request took effect ends the child now.
+    """
+    if _prctl is None:
+        return
+    _prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+    if parent_pid is not None and os.getppid() != parent_pid:
+        os._exit(1)
 
 
 @dataclass
@@ -123,6 +142,7 @@ def run_solver(
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_PROJECT_ROOT, env.get("PYTHONPATH")) if p)
     deadline_s = time_limit_s + grace_s
     t0 = time.monotonic()
+    parent = os.getpid()
     try:
         with open(log_path, "wb") as log_file:
             proc = subprocess.Popen(
@@ -132,6 +152,7 @@ def run_solver(
                 stderr=subprocess.STDOUT,
                 env=env,
                 start_new_session=True,  # its own process group: we can kill all of it
+                preexec_fn=lambda: die_with_parent(parent),  # and it dies with its parent
             )
     except OSError as e:
         return SolverResult(None, f"cannot start the solver: {e.strerror or e}", None, 0.0)

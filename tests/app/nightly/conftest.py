@@ -57,7 +57,6 @@ def configured_app(url: str, tmp_path: Path) -> Flask:
         SOLVER_TIME_LIMIT_S=3.0,
         SOLVER_WORKERS=1,
         SOLVER_GRACE_S=20.0,
-        RUNS_IN_BACKGROUND=False,
     )
     return app
 

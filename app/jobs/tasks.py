@@ -1,0 +1,6 @@
+"""Every task module, imported so a worker (and every enqueuing process) knows every job kind.
+
+Add one import line per module of ``@task`` functions.
+"""
+
+from app.jobs import runs  # noqa: F401  (runs.reoptimize)

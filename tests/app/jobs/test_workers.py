@@ -1,0 +1,159 @@
+"""Real ``flask --app wsgi worker`` processes on Redis and a scratch PostgreSQL database: a job
+is run, a failing one retried then failed with its reason, a killed worker loses no job and
+leaves no week locked, two workers never run one job twice, and the web button's run is applied
+by a worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.jobs.queue import enqueue, job, queue_of
+from app.models import OptimizationRun, User
+from app.services.exchange.export import build_instance, build_plan
+from app.services.runs.reoptimize import request_run
+from app.services.runs.solver_process import read_progress
+from app.services.timetable.weeks import get_week
+from scheduler.validate import validate
+from tests.app.jobs.conftest import process_gone, wait_until
+from tests.app.nightly.conftest import WEEK, fault_command, fixed_bookings
+
+PASSWORD = "correct horse battery"
+
+
+def finished(job_id: int):
+    row = job(job_id)
+    db.session.rollback()
+    return row if row.status in ("done", "failed") else None
+
+
+def test_a_job_enqueued_is_run_by_a_worker(queue_app, workers):
+    proc = workers.start()
+    job_id = enqueue("test.echo", {"word": "春雷"})
+    row = wait_until(lambda: finished(job_id), 60)
+    assert row is not None, workers.log(proc)
+    assert row.status == "done" and row.attempts == 1
+    assert row.result["word"] == "春雷" and row.result["pid"] != os.getpid()
+    assert row.worker.endswith(f":{row.result['pid']}")
+
+
+def test_a_job_that_raises_is_retried_then_recorded_failed_with_its_reason(queue_app, workers):
+    proc = workers.start()
+    job_id = enqueue("test.fail", {})
+    row = wait_until(lambda: finished(job_id), 60)
+    assert row is not None, workers.log(proc)
+    assert row.status == "failed" and row.attempts == row.max_attempts == 2
+    assert row.error == "ValueError: broken on purpose"
+
+
+def test_two_workers_never_run_the_same_job_twice(queue_app, workers, tmp_path):
+    out = tmp_path / "ran.txt"
+    procs = [workers.start(), workers.start()]
+    ids = [enqueue("test.append", {"path": str(out), "n": n, "sleep_s": 0.05}) for n in range(40)]
+    transport = queue_of(queue_app)
+    for job_id in ids:  # every message twice, as a reaper's second put would make it
+        transport.put(job_id)
+    done = wait_until(lambda: all(finished(i) for i in ids), 120)
+    assert done, [workers.log(p) for p in procs]
+    lines = out.read_text().splitlines()
+    ran = sorted(int(line.split()[0]) for line in lines)
+    assert ran == list(range(40)), "each job ran exactly once"
+    assert all(job(i).attempts == 1 and job(i).status == "done" for i in ids)
+
+
+def test_a_worker_killed_mid_job_loses_no_job(queue_app, workers, tmp_path):
+    marker = tmp_path / "started.txt"
+    first = workers.start()
+    job_id = enqueue("test.sleep", {"marker": str(marker), "seconds": 3})
+    assert wait_until(marker.exists, 60), workers.log(first)
+    child = int(marker.read_text().split()[0])  # the forked process running the job
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    assert wait_until(lambda: process_gone(child), 10), "the job's process died with its worker"
+    second = workers.start()
+    row = wait_until(lambda: finished(job_id), 90)
+    assert row is not None, workers.log(second)
+    assert row.status == "done" and row.attempts == 2
+    assert row.result["pid"] != child
+    assert "worker died" in (row.error or "")
+
+
+def _admin() -> User:
+    user = User(username="queue-admin", role="admin")
+    user.set_password(PASSWORD)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def _week_lock_free() -> bool:
+    db.session.rollback()
+    return (
+        db.session.scalar(select(OptimizationRun.id).where(OptimizationRun.lock_key.is_not(None)))
+        is None
+    )
+
+
+def _run(run_id: int) -> OptimizationRun:
+    db.session.rollback()
+    return db.session.get(OptimizationRun, run_id, populate_existing=True)
+
+
+def test_a_worker_killed_during_a_run_leaves_the_week_unlocked_and_every_booking(
+    queue_app, workers
+):
+    fixed = fixed_bookings()
+    hang = " ".join(fault_command("hang"))
+    first = workers.start(SOLVER_COMMAND=hang)
+    run = request_run(WEEK, actor=_admin())
+    assert run.state == "queued"
+    progress = Path(queue_app.config["RUNS_DIR"]) / f"run-{run.id:06d}" / "progress.json"
+    assert wait_until(progress.exists, 60), workers.log(first)
+    solver = wait_until(lambda: read_progress(progress).get("pid"), 10)
+    assert solver, "the solver reported its pid"
+    assert _run(run.id).state == "running"
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    assert wait_until(lambda: process_gone(solver), 10), "the solver died with its worker"
+    # The reaper of the next worker frees the week and the job is tried again, this time with
+    # the real solver.
+    second = workers.start()
+    ended = wait_until(lambda: _run(run.id).state not in ("queued", "running"), 120)
+    assert ended, workers.log(second)
+    final = _run(run.id)
+    assert final.state in ("applied", "no_change"), final.message
+    assert job(final.job_id).attempts == 2 and job(final.job_id).status == "done"
+    assert _week_lock_free()
+    assert fixed_bookings() == fixed
+    week = get_week(db.session, WEEK)
+    inst = build_instance(
+        db.session, week, freeze_until=final.freeze_until, timezone="Asia/Shanghai"
+    )
+    assert validate(inst, build_plan(db.session, week, inst)) == []
+
+
+def test_reoptimize_now_on_the_runs_page_is_queued_and_a_worker_applies_it(queue_app, workers):
+    _admin()
+    client = queue_app.test_client()
+    login = client.post("/auth/login", data={"username": "queue-admin", "password": PASSWORD})
+    assert login.status_code == 302
+    pressed = client.post("/runs/reoptimize", data={"week": WEEK.isoformat(), "confirm": "yes"})
+    assert pressed.status_code == 302
+    run_id = int(pressed.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    assert _run(run_id).state == "queued"  # the web request only queued it
+    page = client.get(f"/runs/{run_id}?lang=en").get_data(as_text=True)
+    assert "queued" in page.lower()
+    assert "排队" in client.get(f"/runs/{run_id}?lang=zh_CN").get_data(as_text=True)
+    assert client.get("/runs/?lang=en").status_code == 200
+    proc = workers.start()
+    ended = wait_until(lambda: _run(run_id).state not in ("queued", "running"), 120)
+    assert ended, workers.log(proc)
+    run = _run(run_id)
+    assert run.state in ("applied", "no_change"), run.message
+    assert run.job_id is not None and job(run.job_id).status == "done"
+    progress = client.get(f"/runs/{run_id}/progress.json").get_json()
+    assert progress["status"] == run.state
