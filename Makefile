@@ -20,6 +20,7 @@ demo: install
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy scheduler
 	$(BIN)/pytest
 
 lint: install

@@ -30,12 +30,15 @@ national week, which is why the search re-solves one area at a time (``lns.py``,
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from scheduler.domain import Booking, Instance, Policy, Request, Slot
 from scheduler.validate import KM_TOLERANCE
+
+#: What makes studio-days identical machines: base, features, day and (start, end, prime) per slot.
+ClassKey = tuple[str, frozenset[str], int, tuple[tuple[int, int, bool], ...]]
 
 
 def _minute(t: datetime) -> int:
@@ -101,7 +104,7 @@ class Candidates:
         """The base of candidate ``i`` (balance and same-day-same-base group by it)."""
         return self.classes[self.cls[i]].base
 
-    def request(self, i: int):
+    def request(self, i: int) -> Request:
         """The request of candidate ``i``."""
         return self.instance.requests[self.req[i]]
 
@@ -130,10 +133,13 @@ def frozen(inst: Instance, t: datetime) -> bool:
     return fz is not None and t < fz
 
 
-def inside_window(window: tuple[int, int], start: int, end: int) -> bool:
-    """Rule 4: a session from ``start`` to ``end`` lies in the request's window (all three in
-    minutes since the epoch, see :func:`window_minutes`)."""
-    return window[0] <= start and end <= window[1]
+def inside_window(
+    window: tuple[int, int], c: StudioClass, length: int, starts: list[int]
+) -> list[int]:
+    """Rule 4: the start positions of ``c`` whose session of ``length`` slots lies in the
+    request's window (in minutes since the epoch, see :func:`window_minutes`)."""
+    w0, w1 = window
+    return [j for j in starts if w0 <= c.starts[j] and c.ends[j + length - 1] <= w1]
 
 
 def window_minutes(r: Request) -> tuple[int, int]:
@@ -165,9 +171,18 @@ def runs_of(c: StudioClass, length: int) -> list[int]:
     return out
 
 
-def clear_of_kept(busy: Iterable[tuple[int, int]], start: int, end: int) -> bool:
-    """Rule 6a against kept sessions: the participant is not already in a kept session then."""
-    return not any(start < b1 and b0 < end for b0, b1 in busy)
+def clear_of_kept(
+    busy: Sequence[tuple[int, int]], c: StudioClass, length: int, starts: list[int]
+) -> list[int]:
+    """Rule 6a against kept sessions: the start positions of ``c`` whose session of ``length``
+    slots does not overlap one of the participant's kept sessions (``busy``, in minutes)."""
+    if not busy:
+        return starts
+    return [
+        j
+        for j in starts
+        if not any(c.starts[j] < b1 and b0 < c.ends[j + length - 1] for b0, b1 in busy)
+    ]
 
 
 def day_open(policy: Policy, cands: Candidates, participant: str, d: int, base: str) -> bool:
@@ -195,11 +210,11 @@ def kept_bookings(inst: Instance) -> list[Booking]:
 
 def build_classes(
     inst: Instance, held: set[str], area: set[tuple[str, int]] | None = None
-) -> tuple[list[StudioClass], dict[str, tuple]]:
+) -> tuple[list[StudioClass], dict[str, tuple[int, int]]]:
     """Group free studio-days (of ``area``'s base-days, if given) into identical machine classes;
     also map each free slot to its (class, position)."""
     bases = None if area is None else {b for b, _ in area}
-    groups: dict[tuple, list[tuple[str, list[Slot]]]] = defaultdict(list)
+    groups: dict[ClassKey, list[tuple[str, list[Slot]]]] = defaultdict(list)
     for studio_id, slots in inst.slots_by_studio.items():
         studio = inst.studio_by_id[studio_id]
         if bases is not None and studio.base not in bases:
@@ -236,7 +251,7 @@ def build_classes(
     return classes, where
 
 
-def eligible_bases(inst: Instance, r) -> list[str]:
+def eligible_bases(inst: Instance, r: Request) -> list[str]:
     """Bases a request may use (rule 5: allowed list and ``max_km``); features are checked per class."""
     return [
         b.id
@@ -299,6 +314,7 @@ def generate(
 
     # Per open request: its eligible bases and the days its window touches.
     open_reqs = []
+    involved: Iterable[int]
     if area_bases is None:
         involved = range(len(inst.requests))
     else:  # only requests that may use a base of the area
@@ -327,23 +343,21 @@ def generate(
         p = r.participant
         window = window_minutes(r)
         blocked = busy.get(p, ())
-        for b in bases:
+        for base in bases:
             for d in days:
-                if not day_open(policy, cands, p, d, b):
+                if not day_open(policy, cands, p, d, base):
                     continue
-                for c in by_base_day.get((b, d), ()):
+                for c in by_base_day.get((base, d), ()):
                     if not has_features(r.needs, c.features):
                         continue
-                    for j in runs(c, r.length):
-                        s, e = c.starts[j], c.ends[j + r.length - 1]
-                        if not inside_window(window, s, e) or not clear_of_kept(blocked, s, e):
-                            continue
+                    starts = inside_window(window, c, r.length, runs(c, r.length))
+                    for j in clear_of_kept(blocked, c, r.length, starts):
                         cands.req.append(ri)
                         cands.cls.append(c.index)
                         cands.pos.append(j)
                         cands.length.append(r.length)
-                        cands.start.append(s)
-                        cands.end.append(e)
+                        cands.start.append(c.starts[j])
+                        cands.end.append(c.ends[j + r.length - 1])
                         cands.day.append(c.day)
                         cands.prime.append(any(c.prime[j : j + r.length]))
     return cands

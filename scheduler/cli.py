@@ -23,7 +23,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, NoReturn, TextIO, TypeVar
 
 from scheduler.domain import Instance, Plan
 from scheduler.io import (
@@ -51,7 +51,7 @@ class UserError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, not usage + error
+    def error(self, message: str) -> NoReturn:  # one line, not usage + error
         print(f"{self.prog}: error: {message}", file=sys.stderr)
         raise SystemExit(EXIT_BAD_INPUT)
 
@@ -59,7 +59,10 @@ class _Parser(argparse.ArgumentParser):
 # ---------------------------------------------------------------------------- loading
 
 
-def _read(load, path: str):
+T = TypeVar("T")
+
+
+def _read(load: Callable[[str], T], path: str) -> T:
     """``load(path)``, with a FormatError turned into a one-line UserError naming the file."""
     try:
         return load(path)
@@ -144,14 +147,16 @@ def summary(inst: Instance, plan: Plan, wall_s: float | None = None) -> str:
     return "\n".join(lines)
 
 
-def _gap(obj, bound) -> str | None:
+def _gap(obj: Any, bound: Any) -> str | None:
+    """The relative gap between the objective and the bound (stats of any type: None if not
+    numbers)."""
     try:
-        obj, bound = float(obj), float(bound)
+        o, b = float(obj), float(bound)
     except (TypeError, ValueError):
         return None
-    if bound == 0:
+    if b == 0:
         return None
-    return f"{100 * abs(bound - obj) / abs(bound):.2f} %"
+    return f"{100 * abs(b - o) / abs(b):.2f} %"
 
 
 # ---------------------------------------------------------------------------- progress
@@ -420,8 +425,9 @@ def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
     try:
-        return args.run(args)
+        return run(args)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -20,7 +20,8 @@ from scheduler.candidates import eligibility
 from scheduler.domain import Instance, Plan, Request
 from scheduler.greedy import greedy
 
-Order = Callable[[Request], tuple]
+#: A sort key for requests (tuples of numbers, compared in order).
+Order = Callable[[Request], tuple[float, ...]]
 
 
 def orders(inst: Instance, eligible: list[list[str]] | None = None) -> dict[str, Order]:

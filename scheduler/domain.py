@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
 
 INSTANCE_FORMAT = "livehub-instance/1"
@@ -221,4 +222,4 @@ class Plan:
     instance: str
     assignments: tuple[Assignment, ...]
     unassigned: tuple[Unassigned, ...] = ()
-    stats: dict = field(default_factory=dict, compare=False, hash=False)
+    stats: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)

@@ -20,13 +20,18 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from scheduler.domain import Instance, Plan, Request
+from scheduler.domain import Instance, Plan, Request, Slot
 from scheduler.greedy import Calendar
 from scheduler.validate import KM_TOLERANCE, sessions_of
+
+#: Consecutive slots of one studio, in order.
+Run = tuple[Slot, ...]
+#: Who holds each used slot: slot id -> (request, whether it is an input booking kept as it is).
+Owners = dict[str, tuple[str, bool]]
 
 #: Reason codes, in the order a reader meets them.
 CODES = (
@@ -74,7 +79,7 @@ def explain(inst: Instance, plan: Plan, requests: Iterable[str] | None = None) -
     sessions = sessions_of(inst, plan)
     served = Counter(s.request for s in sessions)
     cal = Calendar(inst)
-    owner: dict[str, tuple[str, bool]] = {}  # slot -> (request, is an input booking kept)
+    owner: Owners = {}
     booked = {(b.request, b.slots) for b in inst.bookings}
     for s in sessions:
         cal.take(inst.request_by_id[s.request], s.slots)
@@ -95,7 +100,7 @@ def explain(inst: Instance, plan: Plan, requests: Iterable[str] | None = None) -
 # ---------------------------------------------------------------------------- static reasons
 
 
-def _runs(inst: Instance, studio: str, length: int, lo: datetime, hi: datetime):
+def _runs(inst: Instance, studio: str, length: int, lo: datetime, hi: datetime) -> Iterator[Run]:
     """Runs of ``length`` consecutive slots of ``studio`` starting at or after ``lo`` and ending
     by ``hi``, in time order."""
     slots = inst.slots_by_studio[studio]
@@ -108,7 +113,9 @@ def _runs(inst: Instance, studio: str, length: int, lo: datetime, hi: datetime):
             yield run
 
 
-def _studios(inst: Instance, r: Request, *, allowed=True, near=True, features=True) -> list[str]:
+def _studios(
+    inst: Instance, r: Request, *, allowed: bool = True, near: bool = True, features: bool = True
+) -> list[str]:
     """Studios passing the chosen filters of rule 5 (allowed base, ``max_km``, features)."""
     out = []
     for base in inst.bases:
@@ -123,7 +130,9 @@ def _studios(inst: Instance, r: Request, *, allowed=True, near=True, features=Tr
     return out
 
 
-def _has_run(inst: Instance, r: Request, studios: list[str], *, window=True, frozen=True) -> bool:
+def _has_run(
+    inst: Instance, r: Request, studios: list[str], *, window: bool = True, frozen: bool = True
+) -> bool:
     """Whether one of ``studios`` has a run of the request's length, inside its window (or
     anywhere) and not before ``freeze_until`` (or also before)."""
     freeze = inst.policy.freeze_until
@@ -143,7 +152,7 @@ def _static_reason(inst: Instance, r: Request) -> Reason | None:
     """The binding static reason, or None when some eligible run exists."""
     if _has_run(inst, r, _studios(inst, r)):
         return None
-    relaxations = (
+    relaxations: tuple[tuple[str, Callable[[], bool]], ...] = (
         ("frozen", lambda: _has_run(inst, r, _studios(inst, r), frozen=False)),
         ("no_studio_in_window", lambda: _has_run(inst, r, _studios(inst, r), window=False)),
         ("features_missing", lambda: _has_run(inst, r, _studios(inst, r, features=False))),
@@ -168,7 +177,9 @@ def _static_reason(inst: Instance, r: Request) -> Reason | None:
 # ---------------------------------------------------------------------------- dynamic reasons
 
 
-def _denials(inst, cal: Calendar, owner, r: Request, missing: int) -> tuple[Reason, ...]:
+def _denials(
+    inst: Instance, cal: Calendar, owner: Owners, r: Request, missing: int
+) -> tuple[Reason, ...]:
     static = _static_reason(inst, r)
     if static is not None:
         return (static,) * missing
@@ -194,7 +205,9 @@ def _denials(inst, cal: Calendar, owner, r: Request, missing: int) -> tuple[Reas
     return tuple(out)
 
 
-def _blocked_reason(inst, cal: Calendar, owner, r: Request, runs) -> Reason:
+def _blocked_reason(
+    inst: Instance, cal: Calendar, owner: Owners, r: Request, runs: list[tuple[str, Run]]
+) -> Reason:
     """No free run is usable (``cal`` holds the plan plus the free runs just counted): a
     participant rule if it blocks free slots, else who holds them."""
     rules: Counter[str] = Counter()
@@ -231,7 +244,7 @@ def _blocked_reason(inst, cal: Calendar, owner, r: Request, runs) -> Reason:
     )
 
 
-def _participant_rule(cal: Calendar, r: Request, base: str, run) -> str | None:
+def _participant_rule(cal: Calendar, r: Request, base: str, run: Run) -> str | None:
     """Which of the participant's own rules forbids ``run`` (None: none does)."""
     pid, day = r.participant, cal.day_of_slot[run[0].id]
     policy = cal.inst.policy
@@ -249,7 +262,7 @@ def _participant_rule(cal: Calendar, r: Request, base: str, run) -> str | None:
 # ---------------------------------------------------------------------------- texts
 
 
-def _text(inst: Instance, r: Request, code: str, **extra) -> Reason:
+def _text(inst: Instance, r: Request, code: str, **extra: object) -> Reason:
     def hm(t: datetime) -> str:
         return t.astimezone(inst.tz).strftime("%m-%d %H:%M")
 

@@ -15,11 +15,13 @@ small / medium / national samples' size.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from scheduler.domain import INSTANCE_FORMAT, Instance
+from scheduler.domain import INSTANCE_FORMAT, Instance, Request, Slot
 from scheduler.greedy import Calendar, eligible_bases
 from scheduler.io import load_instance
 
@@ -101,9 +103,12 @@ MAX_KM = (None, 200, 400, 600, 900, 1500)
 STATUS = (("tentative", 0.5), ("confirmed", 0.38), ("locked", 0.12))
 
 
-def _pick(rng: random.Random, table):
-    values, weights = zip(*table, strict=True)
-    return rng.choices(values, weights)[0]
+T = TypeVar("T")
+
+
+def _pick(rng: random.Random, table: Sequence[tuple[T, float]]) -> T:
+    values = [v for v, _ in table]
+    return rng.choices(values, [w for _, w in table])[0]
 
 
 def _near(rng: random.Random, centre: tuple[float, float], spread: float) -> tuple[float, float]:
@@ -124,7 +129,8 @@ def generate(size: str = "M", *, seed: int = 0) -> Instance:
 
     regions = list(REGIONS)
     weights = [REGIONS[g][2] for g in regions]
-    bases, slots = [], []
+    bases: list[dict[str, Any]] = []
+    slots: list[dict[str, Any]] = []
     for i in range(1, spec.bases + 1):
         region = rng.choices(regions, weights)[0]
         centre, provinces, _ = REGIONS[region]
@@ -159,7 +165,7 @@ def generate(size: str = "M", *, seed: int = 0) -> Instance:
             }
         )
 
-    participants = []
+    participants: list[dict[str, Any]] = []
     for i in range(1, spec.participants + 1):
         region = rng.choices(regions, weights)[0]
         centre, provinces, _ = REGIONS[region]
@@ -188,7 +194,7 @@ def generate(size: str = "M", *, seed: int = 0) -> Instance:
 
     # Requests: a few participants ask often (the samples have 1-7 requests per participant).
     activity = [rng.paretovariate(2.0) for _ in participants]
-    requests = []
+    requests: list[dict[str, Any]] = []
     for i in range(1, spec.requests + 1):
         p = rng.choices(participants, activity)[0]
         days = rng.choices((2, 3, 4, 5, 6, 7), (0.3, 0.25, 0.19, 0.15, 0.08, 0.03))[0]
@@ -237,7 +243,7 @@ def generate(size: str = "M", *, seed: int = 0) -> Instance:
     return load_instance(doc)
 
 
-def _bookings(inst: Instance, rng: random.Random, share: float) -> list[dict]:
+def _bookings(inst: Instance, rng: random.Random, share: float) -> list[dict[str, Any]]:
     """Bookings that obey every hard rule together: random runs (not the earliest) of a share of
     the requests, placed one by one on a calendar that enforces the participant's rules."""
     cal = Calendar(inst)
@@ -254,11 +260,11 @@ def _bookings(inst: Instance, rng: random.Random, share: float) -> list[dict]:
         for _ in range(rng.randint(1, r.sessions)):
             for _attempt in range(20):
                 run = _random_run(inst, rng, r, rng.choice(studios))
-                base = inst.studio_by_id[run[0].studio].base if run else None
-                if (
-                    run
-                    and all(s.id not in cal.used for s in run)
-                    and cal.participant_can(r.participant, base, run[0], run[-1].end)
+                if run is None:
+                    continue
+                base = inst.studio_by_id[run[0].studio].base
+                if all(s.id not in cal.used for s in run) and cal.participant_can(
+                    r.participant, base, run[0], run[-1].end
                 ):
                     cal.take(r, run)
                     out.append(
@@ -272,7 +278,9 @@ def _bookings(inst: Instance, rng: random.Random, share: float) -> list[dict]:
     return out
 
 
-def _random_run(inst: Instance, rng: random.Random, r, studio: str):
+def _random_run(
+    inst: Instance, rng: random.Random, r: Request, studio: str
+) -> tuple[Slot, ...] | None:
     """A random run of ``r.length`` consecutive slots of ``studio`` inside the window, or None."""
     slots = [s for s in inst.slots_by_studio[studio] if r.window_start <= s.start < r.window_end]
     if len(slots) < r.length:

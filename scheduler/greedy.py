@@ -210,7 +210,16 @@ def greedy(inst: Instance) -> Plan:
     return Plan(inst.name, tuple(assignments), tuple(unassigned), stats)
 
 
-def _earliest_run(inst, cal, r, base, studios, starts, ends, window) -> tuple[Slot, ...] | None:
+def _earliest_run(
+    inst: Instance,
+    cal: Calendar,
+    r: Request,
+    base: str,
+    studios: list[str],
+    starts: dict[str, list[float]],
+    ends: dict[str, list[float]],
+    window: tuple[float, float],
+) -> tuple[Slot, ...] | None:
     """The earliest free run of ``r.length`` consecutive slots that the participant may take, in
     the first of ``studios`` (in the base's order) that has one; None if none has."""
     length, pid = r.length, r.participant

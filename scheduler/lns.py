@@ -58,12 +58,12 @@ class Search:
     #: bases per balance area (levels 3-5): small areas, many of them
     balance_bases: int = 3
     #: how often an area around each request was tried without gain (such requests are drawn less)
-    failures: Counter = field(default_factory=Counter)
+    failures: Counter[int] = field(default_factory=Counter)
     last_request: int | None = None
     #: one line per area solved: (stage, candidates, base-days, CP-SAT status, seconds)
-    log: list = field(default_factory=list)
+    log: list[tuple[int, int, int, str, float]] = field(default_factory=list)
     #: stages (0: levels 1-2, 1: levels 3-5) whose whole-week model CP-SAT proved optimal
-    proved: set = field(default_factory=set)
+    proved: set[int] = field(default_factory=set)
     #: called from CP-SAT's solution callback with the week's weighted served (stage 1 areas)
     on_served: Callable[[int], None] | None = None
     iterations: int = 0
@@ -102,7 +102,8 @@ class Search:
         """Each base's used slots over its slots, kept bookings included (as the referee counts)."""
         inst = self.instance
         used: Counter[str] = Counter()
-        for a in [*self.kept, *self.sessions]:
+        placed: list[Booking | Assignment] = [*self.kept, *self.sessions]
+        for a in placed:
             used[inst.base_of_slot(a.slots[0])] += len(a.slots)
         return {b: used[b] / n for b, n in inst.slot_count_by_base.items() if n}
 
@@ -157,15 +158,13 @@ class Search:
             served_outside = self.served_key(outside)[0]
             worst, unit, report = wm.levels[0].worst, weights[0], self.on_served
             callback = _Solutions(lambda obj: report(served_outside + worst - int(obj) // unit))
-        status = solver.solve(wm.model, callback)
+        # By name: OR-Tools' stubs type the returned status apart from cp_model.OPTIMAL.
+        status = solver.status_name(solver.solve(wm.model, callback))
         self.iterations += 1
-        self.log.append(
-            (stage, len(week), len(area), solver.status_name(status), round(solver.wall_time, 2))
-        )
-        if status == cp_model.OPTIMAL:
-            self.solved_optimally += 1
-        optimal = status == cp_model.OPTIMAL
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        self.log.append((stage, len(week), len(area), status, round(solver.wall_time, 2)))
+        optimal = status == "OPTIMAL"
+        self.solved_optimally += optimal
+        if status not in ("OPTIMAL", "FEASIBLE"):
             return False, False
         chosen = wm.vars.extract(solver)
         if sorted(chosen) == sorted(hint):
@@ -186,7 +185,8 @@ class Search:
             asked[region[r.participant]] += r.sessions
         served: Counter[str] = Counter()
         weighted = 0
-        for a in [*self.kept, *sessions]:
+        placed: list[Booking | Assignment] = [*self.kept, *sessions]
+        for a in placed:
             served[region[inst.request_by_id[a.request].participant]] += 1
             weighted += inst.weight_of(a.request)
         return weighted, min((served[g] / n for g, n in asked.items() if n), default=1.0)
@@ -239,7 +239,7 @@ class Search:
         """One of the busiest bases, with the idlest bases its sessions could move to, all week;
         and the requests with sessions at that base (only they move: smaller models)."""
         util = self.utilization()
-        busy = sorted(util, key=util.get, reverse=True)[: max(2, len(util) // 4)]
+        busy = sorted(util, key=lambda b: util[b], reverse=True)[: max(2, len(util) // 4)]
         hot = self.rng.choice(busy)
         neighbours: Counter[str] = Counter()
         movers: set[str] = set()
@@ -293,7 +293,12 @@ def make_solver(workers: int, seed: int | None, limit: float) -> cp_model.CpSolv
     return solver
 
 
-def run(search: Search, deadline: float, stage_split: float, on_step=None) -> None:
+def run(
+    search: Search,
+    deadline: float,
+    stage_split: float,
+    on_step: Callable[[Search], None] | None = None,
+) -> None:
     """Stage 1 (levels 1-2) for ``stage_split`` of the time, then stage 2 (levels 3-5).
 
     A stage starts with the whole week as one area when the week is small enough
@@ -335,10 +340,19 @@ def run(search: Search, deadline: float, stage_split: float, on_step=None) -> No
                 last_gain = time.monotonic()
             elif stage == 0 and search.last_request is not None:
                 search.failures[search.last_request] += 1
-            size = "area_bases" if stage == 0 else "balance_bases"
-            if took < 0.5 * limit:
-                setattr(search, size, getattr(search, size) + 1)
-            elif took >= limit * 0.95 and getattr(search, size) > 2 - stage:
-                setattr(search, size, getattr(search, size) - 1)
+            if stage == 0:
+                search.area_bases = _resized(search.area_bases, took, limit, smallest=2)
+            else:
+                search.balance_bases = _resized(search.balance_bases, took, limit, smallest=1)
             if on_step:
                 on_step(search)
+
+
+def _resized(bases: int, took: float, limit: float, *, smallest: int) -> int:
+    """The next area's bases: one more when CP-SAT closed this one in under half its time, one
+    fewer (not below ``smallest``) when it used all of it."""
+    if took < 0.5 * limit:
+        return bases + 1
+    if took >= limit * 0.95 and bases > smallest:
+        return bases - 1
+    return bases

@@ -19,7 +19,8 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from scheduler.candidates import eligibility, kept_bookings
 from scheduler.construct import best_start
@@ -70,25 +71,26 @@ def solve(
     bound = _served_bound(search)
     best = [search.served_key(search.sessions)[0]]
 
-    def report(served: int) -> None:
-        """From CP-SAT's solution callback: the week's weighted served when it improves."""
-        if served > best[0]:
-            best[0] = served
-            on_progress(time.monotonic() - t0, float(served), float(bound))
-
     if on_progress is not None:
-        on_progress(time.monotonic() - t0, float(best[0]), float(bound))
+        progress = on_progress  # bound here: the callback below never sees a None
+
+        def report(served: int) -> None:
+            """From CP-SAT's solution callback: the week's weighted served when it improves."""
+            if served > best[0]:
+                best[0] = served
+                progress(time.monotonic() - t0, float(served), float(bound))
+
+        progress(time.monotonic() - t0, float(best[0]), float(bound))
         search.on_served = report
+    search_error: str | None = None
     try:
         run(search, deadline, STAGE1_SHARE)
     except Exception as exc:  # noqa: BLE001 - a bug in the search must not cost the week its plan
         # The search's sessions may be half-way through an area: validation below decides
         # whether they stand, and otherwise the warm start is returned.
         search_error = f"{type(exc).__name__}: {exc}"
-    else:
-        search_error = None
 
-    stats: dict = {
+    stats: dict[str, Any] = {
         "status": "OPTIMAL" if search.proved == {0, 1} else "FEASIBLE",
         "warm_start": warm_name,
         "bound": bound,
@@ -150,7 +152,7 @@ def _served_bound(search: Search) -> int:
     return total
 
 
-def _weighted(instance: Instance, sessions) -> int:
+def _weighted(instance: Instance, sessions: Iterable[Assignment]) -> int:
     return sum(instance.weight_of(a.request) for a in sessions)
 
 
@@ -159,7 +161,12 @@ NO_BASE = "no base it may use has a studio with its features"
 NOT_PLACED = "not placed: every eligible run was taken, or the participant's day was full"
 
 
-def _plan(instance: Instance, sessions: list[Assignment], stats: dict, eligible) -> Plan:
+def _plan(
+    instance: Instance,
+    sessions: list[Assignment],
+    stats: dict[str, Any],
+    eligible: list[list[str]],
+) -> Plan:
     served = Counter(a.request for a in sessions)
     unassigned = tuple(
         Unassigned(r.id, r.sessions - served[r.id], NOT_PLACED if eligible[k] else NO_BASE)

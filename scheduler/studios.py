@@ -46,7 +46,9 @@ def assign_studios(week: Candidates, chosen: list[int]) -> list[Assignment]:
     return out
 
 
-def _rows(week: Candidates, c: StudioClass, members: list[int], wanted) -> dict[int, int] | None:
+def _rows(
+    week: Candidates, c: StudioClass, members: list[int], wanted: dict[tuple[int, int, int], int]
+) -> dict[int, int] | None:
     """Studio row per candidate, by start time; ``None`` if the pre-placed rows get in the way."""
     busy = [[False] * len(c.starts) for _ in c.studios]
     rows: dict[int, int] = {}

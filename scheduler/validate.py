@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from scheduler.domain import Assignment, Instance, Plan, Slot, Studio
+from scheduler.domain import Assignment, Booking, Instance, Plan, Slot, Studio
 
 #: Tolerance on ``max_km``, as the referee uses: a base at exactly the limit is allowed.
 KM_TOLERANCE = 1e-6
@@ -371,7 +371,13 @@ def _by_participant_day(
     return out
 
 
-def _missing_bookings(inst, sessions, must_keep, *, rule: int) -> Iterator[Violation]:
+def _missing_bookings(
+    inst: Instance,
+    sessions: list[Session],
+    must_keep: Callable[[Booking], bool],
+    *,
+    rule: int,
+) -> Iterator[Violation]:
     planned = Counter(s.key for s in sessions)
     booked = Counter((b.request, b.slots) for b in inst.bookings)
     for b in inst.bookings:

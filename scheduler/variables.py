@@ -102,7 +102,7 @@ class Vars:
 
     def hint(self, model: cp_model.CpModel, chosen: set[int]) -> None:
         """A complete solution hint: the chosen candidates and every derived variable's value."""
-        model.clear_hints()
+        model.clear_hints()  # type: ignore[no-untyped-call]  # OR-Tools leaves it unannotated
         for i, v in enumerate(self.x):
             model.add_hint(v, i in chosen)
         for var, value in self.derived:

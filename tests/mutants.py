@@ -73,6 +73,15 @@ def always(value: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return make
 
 
+def every_start(rule: Callable[..., Any]) -> Callable[..., Any]:
+    """A per-class filter of start positions that keeps every one it is given."""
+
+    def dropped(limit: Any, c: Any, length: int, starts: list[int]) -> list[int]:
+        return starts
+
+    return dropped
+
+
 def any_positions(rule: Callable[..., Any]) -> Callable[..., Any]:
     """``runs_of`` without the consecutive check: every start that leaves ``length`` positions."""
 
@@ -128,13 +137,13 @@ MUTANTS = [
     ),
     # Hard rules decided per candidate (candidates.py).
     Mutant("consecutive slots (1)", f"{CANDIDATES}:runs_of", any_positions, "placement"),
-    Mutant("inside the window (4)", f"{CANDIDATES}:inside_window", always(True), "placement"),
+    Mutant("inside the window (4)", f"{CANDIDATES}:inside_window", every_start, "placement"),
     Mutant("allowed base (5a)", f"{CANDIDATES}:allowed_base", always(True), "placement"),
     Mutant("max_km (5b)", f"{CANDIDATES}:within_reach", always(True), "placement"),
     Mutant("features (5c)", f"{CANDIDATES}:has_features", always(True), "placement"),
     Mutant("locked/confirmed kept (7)", f"{CANDIDATES}:kept_by_status", always(False), "placement"),
     Mutant("frozen horizon (8)", f"{CANDIDATES}:frozen", always(False), "placement"),
-    Mutant("no overlap with kept (6a)", f"{CANDIDATES}:clear_of_kept", always(True), "placement"),
+    Mutant("no overlap with kept (6a)", f"{CANDIDATES}:clear_of_kept", every_start, "placement"),
     Mutant("kept fill/fix the day (6b-c)", f"{CANDIDATES}:day_open", always(True), "placement"),
 ]
 

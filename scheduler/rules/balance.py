@@ -13,10 +13,12 @@ step at the target keeps bases under it while others have room.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
 from scheduler.candidates import Candidates
+from scheduler.domain import Instance
 from scheduler.rules import Penalty
 from scheduler.variables import Vars
 
@@ -24,7 +26,7 @@ from scheduler.variables import Vars
 STEPS = ((1.0, 1), (1.25, 1), (1.5, 2), (2.0, 4), (None, 8))
 
 
-def expected_mean(inst) -> float:
+def expected_mean(inst: Instance) -> float:
     """Slots asked over slots offered, capped at the target: where a balanced week would sit."""
     asked = sum(r.sessions * r.length for r in inst.requests)
     return min(inst.policy.target_utilization, asked / max(1, len(inst.slots)))
@@ -61,15 +63,13 @@ def soft_base_balance(model: cp_model.CpModel, vars: Vars, week: Candidates) -> 
         for threshold, cost in steps:
             excess = model.new_int_var(0, top - threshold, f"over[{base}>{threshold}]")
             model.add(excess >= used - threshold)
-            vars.derived.append(
-                (excess, lambda chosen, f=used_value, t=threshold: max(0, f(chosen) - t))
-            )
+            vars.derived.append((excess, _excess(used_value, threshold)))
             terms.append(cost * scale * excess)
             worst += cost * scale * (top - threshold)
     return Penalty("base_imbalance", sum(terms), worst)
 
 
-def _used(idx: list[int], length: list[int], kept: int):
+def _used(idx: list[int], length: list[int], kept: int) -> Callable[[set[int]], int]:
     """Used slots of a base for a set of chosen candidates (remembered for the last set asked)."""
     memo: dict[int, int] = {}
 
@@ -80,3 +80,8 @@ def _used(idx: list[int], length: list[int], kept: int):
         return memo[id(chosen)]
 
     return value
+
+
+def _excess(used: Callable[[set[int]], int], threshold: int) -> Callable[[set[int]], int]:
+    """Used slots beyond ``threshold`` (0 when under it) for a set of chosen candidates."""
+    return lambda chosen: max(0, used(chosen) - threshold)

@@ -9,6 +9,7 @@ what the new sessions may still do.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
@@ -62,7 +63,12 @@ def add_same_day_same_base(model: cp_model.CpModel, vars: Vars, week: Candidates
         for b, members in per_base.items():
             y = model.new_bool_var(f"at_base[{p}/d{d}@{b}]")
             vars.at_base[(p, d, b)] = y
-            vars.derived.append((y, lambda chosen, m=members: int(any(i in chosen for i in m))))
+            vars.derived.append((y, _any_of(members)))
             flags.append(y)
             vars.implies(model, members, y)
         model.add_at_most_one(flags).with_name(f"same_base[{p}/d{d}]")
+
+
+def _any_of(members: list[int]) -> Callable[[set[int]], int]:
+    """The value of an indicator that is on when any of ``members`` is chosen."""
+    return lambda chosen: int(any(i in chosen for i in members))
