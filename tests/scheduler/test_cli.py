@@ -7,9 +7,10 @@ import sys
 
 import pytest
 
-from scheduler.cli import Progress, main
+from scheduler.cli import main
+from scheduler.console import Progress, summary
 from scheduler.io import dump_instance, load_plan, write_json
-from tests.scheduler.builders import req, slot, week
+from tests.scheduler.builders import at, plan, req, slot, week
 
 
 def run(*argv: str) -> subprocess.CompletedProcess:
@@ -152,3 +153,18 @@ def test_progress_periodic_lines_otherwise():
     progress.close()
     lines = out.getvalue().splitlines()
     assert len(lines) == 1 and "objective 700" in lines[0]  # the first, then none for an hour
+
+
+def test_summary_names_the_new_figures_only_when_the_week_has_them_and_any_fallback():
+    plain = week({"B1-S1": []}, requests=[req("R1", "P1")])
+    text = summary(plain, plan(plain, ("R1", [slot("B1-S1", 0, 18)])))
+    assert "harvest" not in text and "category" not in text and "fallback" not in text
+    fresh = week(
+        {"B1-S1": []},
+        requests=[req("R1", "P1", prime=True, prime_recent=2, harvest=(at(0, 6), at(1, 0)))],
+    )
+    p = plan(fresh, ("R1", [slot("B1-S1", 0, 18)]))
+    p.stats["fallback"] = "greedy: 1 hard-rule violations"
+    text = summary(fresh, p)
+    assert "mean prime_recent 2.0" in text and "12.0 h after ready" in text
+    assert "fallback            greedy: 1 hard-rule violations" in text
