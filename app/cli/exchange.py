@@ -25,6 +25,15 @@ def _write(doc: dict, path: str) -> None:
         raise click.ClickException(f"{path}: cannot write ({e.strerror})") from None
 
 
+def _read(loader, path: str):
+    """A file read by the format's loader; JSON nested past Python's recursion limit is a
+    format error, not a traceback."""
+    try:
+        return loader(path)
+    except RecursionError:
+        raise FormatError(f"{path}: the JSON is nested too deeply") from None
+
+
 def _week(week_start) -> PlanningWeek:
     try:
         return get_week(db.session, week_start)
@@ -76,7 +85,7 @@ def export_plan_command(week_start, output) -> None:
 def import_week_command(file) -> None:
     """Load a livehub-instance/1 file into an empty database."""
     try:
-        inst = load_instance(file)
+        inst = _read(load_instance, file)
         week = import_week(db.session, inst, timezone=current_app.config["TIMEZONE"])
         db.session.commit()
     except (FormatError, WeekImportError) as e:
@@ -103,7 +112,7 @@ def import_week_command(file) -> None:
 def apply_plan_command(file, week_start, freeze_until) -> None:
     """Validate a livehub-plan/1 file and, if every hard rule holds, apply it in one transaction."""
     try:
-        plan = load_plan(file)
+        plan = _read(load_plan, file)
     except FormatError as e:
         raise click.ClickException(str(e)) from None
     if week_start is not None:

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import click
 from flask import current_app
 
-from app.services.timetable.weeks import local_zone
+from app.services.timetable.weeks import day_in_range, local_zone, out_of_range_message
 
 
 class OneLineCommand(click.Command):
@@ -30,9 +30,12 @@ class DateParam(click.ParamType):
         if isinstance(value, date):
             return value
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             self.fail(f"{value!r} is not a date like 2026-12-07", param, ctx)
+        if not day_in_range(day):
+            self.fail(f"{value!r}: {out_of_range_message()}", param, ctx)
+        return day
 
 
 class InstantParam(click.ParamType):
@@ -47,6 +50,8 @@ class InstantParam(click.ParamType):
             t = datetime.fromisoformat(value)
         except ValueError:
             self.fail(f"{value!r} is not a time like 2026-12-08T00:00:00+08:00", param, ctx)
+        if not day_in_range(t):
+            self.fail(f"{value!r}: {out_of_range_message()}", param, ctx)
         return t if t.tzinfo else t.replace(tzinfo=local_zone())
 
 

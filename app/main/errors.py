@@ -6,7 +6,7 @@ step on each other: the request path decides.
 
 from __future__ import annotations
 
-from flask import Flask, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -20,7 +20,9 @@ def wants_json() -> bool:
 
 
 def _json_error(code: int, name: str, message: str):
-    return jsonify({"error": {"code": code, "status": name, "message": message}}), code
+    from app.api.errors import error_response
+
+    return error_response(code, message)
 
 
 def handle_http_error(error: HTTPException):

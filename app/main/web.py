@@ -137,6 +137,10 @@ def init_web(app: Flask) -> None:
             "languages": [("zh_CN", "中文"), ("en", "English")],
         }
 
+    from app.main.inputs import init_inputs
+
+    init_inputs(app)
+
     from app.main.labels import label
 
     app.jinja_env.globals["label"] = label

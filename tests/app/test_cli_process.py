@@ -26,9 +26,22 @@ def test_upgrade_then_bad_input_gets_one_line_and_no_traceback(tmp_path):
     assert _flask(tmp_path, "db", "upgrade").returncode == 0
     bad = tmp_path / "bad.json"
     bad.write_text("{oops", "utf-8")
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, "utf-8")
     for args in (
         ("import-week", str(bad)),
         ("apply-plan", str(bad)),
+        ("import-week", str(deep)),
+        ("apply-plan", str(deep)),
+        (
+            "export-week",
+            "--week",
+            "2026-12-07",
+            "-o",
+            str(tmp_path / "w.json"),
+            "--freeze-until",
+            "0001-01-01T00:00:00+08:00",
+        ),  # fmt: skip
         ("export-week", "--week", "2026-12-07", "-o", str(tmp_path / "w.json")),
         ("export-week", "--week", "12/07/2026", "-o", str(tmp_path / "w.json")),
         ("create-user", "x", "--role", "operator", "--password", "longenough"),

@@ -99,6 +99,10 @@ def _two_on_one_slot(doc):
         ("unknown-base", lambda d: d["requests"][0].update(bases=["B999"]), "B999"),
         ("two-on-one-slot", _two_on_one_slot, "rule"),
         ("no-slots-list", lambda d: d.pop("slots"), "slots"),
+        ("huge-horizon", lambda d: d["horizon"].update(days=10**9), "horizon.days"),
+        ("huge-sessions", lambda d: d["requests"][0].update(sessions=10**20), "sessions"),
+        ("huge-length", lambda d: d["requests"][0].update(length=2**40), "length"),
+        ("huge-cap", lambda d: d["policy"].update(max_sessions_per_day=2**63), "max_sessions"),
     ],
 )
 def test_import_refuses_bad_files_without_writing(app, tmp_path, name, change, expect):
@@ -133,4 +137,35 @@ def test_export_of_an_unknown_week_writes_no_file(app, tmp_path):
     result = run(
         app, "export-week", "--week", WEEK.isoformat(), "-o", str(tmp_path / "no/dir.json")
     )
+    assert result.exit_code != 0 and one_line(result.stderr)
+
+
+def test_a_huge_number_on_postgresql_is_one_clean_line(pg_app, tmp_path):
+    doc = _doc_with(tmp_path, pg_app, lambda d: d["requests"][0].update(sessions=10**20))
+    result = run(pg_app, "import-week", write(tmp_path, "huge.json", doc))
+    assert result.exit_code != 0
+    assert one_line(result.stderr) and "sessions" in result.stderr, result.stderr
+    assert is_database_empty(db.session)
+
+
+def test_deeply_nested_json_and_a_far_off_freeze_are_one_line_without_writing(app, tmp_path):
+    deep = write(tmp_path, "deep.json", "[" * 100_000 + "]" * 100_000)
+    for args in (("import-week", deep), ("apply-plan", deep)):
+        result = run(app, *args)
+        assert result.exit_code != 0 and one_line(result.stderr), result.stderr
+        assert (
+            "nested" in result.stderr
+            and result.exception is None
+            or isinstance(result.exception, SystemExit)
+        )
+    assert is_database_empty(db.session)
+    seed(app, requests=20, bases=3)
+    for freeze in ("0001-01-01T00:00:00+08:00", "9999-12-31T23:00:00-05:00"):
+        out = tmp_path / "w.json"
+        result = run(
+            app, "export-week", "--week", WEEK.isoformat(), "-o", str(out), "--freeze-until", freeze
+        )
+        assert result.exit_code != 0 and one_line(result.stderr), result.stderr
+        assert "2000-01-01" in result.stderr and not out.exists()
+    result = run(app, "export-week", "--week", "0001-01-01", "-o", str(tmp_path / "w.json"))
     assert result.exit_code != 0 and one_line(result.stderr)

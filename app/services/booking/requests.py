@@ -20,7 +20,13 @@ from app.models import BookingRequest, Hub, Participant, PreferredHub, Role, Use
 from app.services.accounts import audit
 from app.services.accounts.access import Forbidden, visible_requests
 from app.services.booking.rules import BookingError
-from app.services.timetable.weeks import local_zone, monday_of, planning_week_for
+from app.services.timetable.weeks import (
+    day_in_range,
+    local_zone,
+    monday_of,
+    out_of_range_message,
+    planning_week_for,
+)
 
 MAX_SESSIONS_PER_REQUEST = 14
 
@@ -85,6 +91,8 @@ def file_request(
     for value, field in ((window_start, "window_start"), (window_end, "window_end")):
         if not isinstance(value, datetime) or value.tzinfo is None:
             raise RequestInvalid(f"{field} must be a date-time with an offset", code="window")
+        if not day_in_range(value):
+            raise RequestInvalid(f"{field}: {out_of_range_message()}", code="window")
     if window_end <= window_start:
         raise RequestInvalid("the window must end after it starts", code="window")
     if window_end <= now:

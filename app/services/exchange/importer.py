@@ -37,6 +37,24 @@ class WeekImportError(ValueError):
     """An instance that cannot be imported; one line for the user."""
 
 
+#: Upper bounds of the file's counts: a week of the product, far inside the database's integers.
+MAX_HORIZON_DAYS = 31
+MAX_COUNT = 10_000
+
+
+def _check_sizes(inst: Instance) -> None:
+    """Refuse counts no week can have before the database sees them (it would overflow)."""
+    if not 1 <= inst.horizon_days <= MAX_HORIZON_DAYS:
+        raise WeekImportError(f"horizon.days must be from 1 to {MAX_HORIZON_DAYS}")
+    cap = inst.policy.max_sessions_per_day
+    if cap is not None and not 1 <= cap <= MAX_COUNT:
+        raise WeekImportError(f"policy.max_sessions_per_day must be from 1 to {MAX_COUNT}")
+    for r in inst.requests:
+        for field, value in (("sessions", r.sessions), ("length", r.length)):
+            if not 1 <= value <= MAX_COUNT:
+                raise WeekImportError(f"request {r.id}: {field} must be from 1 to {MAX_COUNT}")
+
+
 def import_week(session: Session, inst: Instance, *, timezone: str) -> PlanningWeek:
     """Write the instance's week (not committed). Refuses a non-empty database."""
     if not is_database_empty(session):
@@ -45,6 +63,7 @@ def import_week(session: Session, inst: Instance, *, timezone: str) -> PlanningW
         raise WeekImportError(
             f"the file's time zone is {inst.timezone}, this site runs on {timezone}"
         )
+    _check_sizes(inst)
     broken = check_instance(inst)
     if broken:
         more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""

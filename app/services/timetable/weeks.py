@@ -18,6 +18,22 @@ class WeekError(ValueError):
     """A week that does not exist or cannot be made; the message is one line for the user."""
 
 
+#: The days any input may name: a week, a day, a request window, a frozen horizon.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
+
+
+def day_in_range(value: date | datetime) -> bool:
+    """True when a day or an instant lies between EARLIEST_DAY and LATEST_DAY (inclusive)."""
+    day = value.date() if isinstance(value, datetime) else value
+    return EARLIEST_DAY <= day <= LATEST_DAY
+
+
+def out_of_range_message() -> str:
+    """The one sentence every refusal of a far-off date uses."""
+    return f"dates must lie between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}"
+
+
 def local_zone(name: str | None = None) -> ZoneInfo:
     """The product's time zone (``TIMEZONE`` in config, Asia/Shanghai by default)."""
     if name is None:
