@@ -25,6 +25,14 @@
       }
     });
   });
+  // The base switcher: choosing a base (or submitting its form) opens that base's page.
+  document.querySelectorAll("select[data-go-to-choice]").forEach(function (select) {
+    select.addEventListener("change", function () { window.location = select.value; });
+    select.form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      window.location = select.value;
+    });
+  });
   // Keep the chosen day chip in view on narrow screens.
   document.querySelectorAll("[data-scroll-active] .active").forEach(function (el) {
     el.parentNode.scrollLeft = el.offsetLeft - el.parentNode.offsetLeft - 16;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -219,3 +220,49 @@ def test_times_are_shown_in_china_standard_time(app, world, login):
     booking_service.book_slots(world.users["p1"], [world.slot("B001-S1", 1, 20)])
     page = login("p1").get("/me/sessions").get_data(as_text=True)
     assert "20:00–22:00" in page  # 12:00–14:00 UTC
+
+
+def test_every_response_sends_a_strict_content_security_policy(app, world, login):
+    """Pages, static files, API answers, errors and redirects: all carry the same headers."""
+    admin = login("admin")
+    responses = {
+        "page": admin.get("/operator/bases/B001/dashboard"),
+        "static": admin.get("/static/css/app.css"),
+        "api": admin.get("/api/v1/bases"),
+        "api error": admin.post("/api/v1/tokens", json={}),
+        "missing page": admin.get("/no-such-page"),
+        "redirect": app.test_client().get("/me/sessions"),
+        "api docs": admin.get("/api/v1/docs"),
+    }
+    for what, response in responses.items():
+        csp = response.headers.get("Content-Security-Policy", "")
+        directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+        assert directives.get("default-src") == "'self'", (what, csp)
+        assert directives.get("script-src") == "'self'", (what, csp)
+        assert directives.get("style-src") == "'self'", (what, csp)
+        assert directives.get("frame-ancestors") == "'none'", (what, csp)
+        assert directives.get("object-src") == "'none'", (what, csp)
+        assert "unsafe" not in csp, (what, csp)
+        policy = response.headers.get("Permissions-Policy", "")
+        assert "camera=()" in policy and "geolocation=()" in policy, (what, policy)
+        assert response.headers.get("X-Content-Type-Options") == "nosniff", what
+        assert response.headers.get("Referrer-Policy") == "same-origin", what
+        response.close()  # the static file's handle
+
+
+INLINE = re.compile(
+    r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>"  # an inline script
+    r"|<style\b|\sstyle=|\son[a-z]+\s*=|javascript:",  # inline style, event handler, js: URL
+    re.IGNORECASE,
+)
+
+
+def test_no_template_holds_inline_script_style_or_event_handler():
+    """What the policy would refuse in a browser, caught here first (the browser tests check too)."""
+    app_dir = Path(__file__).resolve().parents[3] / "app"
+    found = [
+        f"{path.relative_to(app_dir)}: {match.group(0)!r}"
+        for path in app_dir.rglob("*.html")
+        for match in INLINE.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
