@@ -7,13 +7,15 @@ account's rows and bumps its session epoch, which API tokens carry.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from app import create_app
 from app.api.auth import issue_token
 from app.extensions import db
-from app.models import AuditEvent, LoginSession, User
+from app.models import AuditEvent, LoginSession, User, utcnow
 from config import TestingConfig
 from tests.app.services.world import PASSWORD, build_world
 from tests.app.web.conftest import FreshUserClient
@@ -184,3 +186,24 @@ def test_production_cookies_are_secure_and_account_forms_need_csrf(production_ap
         assert refused.status_code == 400
     assert db.session.scalar(select(User).where(User.username == "p1")).check_password(PASSWORD)
     assert client.get("/me/sessions", base_url=base).status_code == 200
+
+
+def test_logins_end_and_expire_on_both_databases(any_app):
+    """The login rows behave the same on SQLite and PostgreSQL (aware times, updates)."""
+    any_app.test_client_class = FreshUserClient
+    world = build_world()
+    laptop, phone, old = sign_in(any_app), sign_in(any_app, remember=False), sign_in(any_app)
+    copied = laptop.get_cookie(REMEMBER).value
+    laptop.post("/auth/logout")
+    assert not signed_in(only_cookie(any_app, REMEMBER, copied)) and signed_in(phone)
+
+    # A login older than LOGIN_MAX_AGE_DAYS is over, remembered or not.
+    newest = db.session.scalar(select(LoginSession).order_by(LoginSession.id.desc()))
+    newest.created_at = utcnow() - timedelta(days=any_app.config["LOGIN_MAX_AGE_DAYS"], hours=1)
+    db.session.commit()
+    assert not signed_in(old) and signed_in(phone)
+
+    token = issue_token(world.users["p1"])
+    phone.post("/auth/logout-everywhere")
+    assert not signed_in(phone)
+    assert any_app.test_client().get("/api/v1/bases", headers=bearer(token)).status_code == 401
