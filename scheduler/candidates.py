@@ -11,11 +11,14 @@ national week, which is why the search re-solves one area at a time (``lns.py``,
    participant's base for that day (same-day-same-base) and block overlapping times; their
    request needs fewer sessions. A candidate that could only break one of these is never created.
 2. **Eligibility is decided here, not in the model.** Window (rule 4), allowed bases, ``max_km`` and
-   features (rule 5), consecutive slots of one studio (rule 1) and "nothing new before
-   ``freeze_until``" (rule 8) are checked once per candidate, so the model never sees a variable
-   that would break them. Each is one named function below (``inside_window``, ``allowed_base``,
-   ``within_reach``, ``has_features``, ``runs_of``, ``frozen``, ``kept_by_status``, and
-   ``clear_of_kept`` / ``day_open`` for rule 6 against kept sessions).
+   features (rule 5), consecutive slots of one studio (rule 1), "nothing new before
+   ``freeze_until``" (rule 8), the harvest lot's dates (rule 10) and, with category separation, no
+   kept same-category session of someone else at the base then (rule 9) are checked once per
+   candidate, so the model never sees a variable that would break them. Each is one named
+   function below (``inside_window``, ``allowed_base``, ``within_reach``, ``has_features``,
+   ``runs_of``, ``frozen``, ``kept_by_status``, ``inside_harvest``, ``apart_from_kept_rivals``,
+   and ``clear_of_kept`` / ``day_open`` for rule 6 against kept sessions). Input bookings that
+   already break rule 9 or 10 are exempt while unchanged and kept (``exempt_bookings``).
 3. **Identical studio-days are one machine class.** No session crosses midnight (a slot ending at
    24:00 is not consecutive with one starting at 08:00), so a studio's days are independent
    machines. Studio-days of one base with the same features and the same free slots (same start,
@@ -185,6 +188,65 @@ def clear_of_kept(
     ]
 
 
+def inside_harvest(
+    lot: tuple[int, int] | None, c: StudioClass, length: int, starts: list[int]
+) -> list[int]:
+    """Rule 10: the start positions of ``c`` whose session of ``length`` slots lies inside the
+    request's harvest lot, ``ready`` .. ``best_before`` (all of them without a lot; minutes since
+    the epoch, see :func:`harvest_minutes`)."""
+    if lot is None:
+        return starts
+    r0, r1 = lot
+    return [j for j in starts if r0 <= c.starts[j] and c.ends[j + length - 1] <= r1]
+
+
+def harvest_minutes(r: Request) -> tuple[int, int] | None:
+    """A request's harvest lot in minutes since the epoch (None without a lot)."""
+    if r.harvest is None:
+        return None
+    return _minute(r.harvest.ready), _minute(r.harvest.best_before)
+
+
+def apart_from_kept_rivals(
+    rivals: Sequence[tuple[int, int]], c: StudioClass, length: int, starts: list[int]
+) -> list[int]:
+    """Rule 9 against kept sessions: the start positions of ``c`` whose session does not overlap
+    a kept same-category session of another participant at this base (``rivals``, in minutes;
+    new ones are kept apart by the model, ``rules/category.py``)."""
+    if not rivals:
+        return starts
+    return [
+        j
+        for j in starts
+        if not any(c.starts[j] < b1 and b0 < c.ends[j + length - 1] for b0, b1 in rivals)
+    ]
+
+
+def exempt_bookings(inst: Instance) -> set[int]:
+    """Input bookings (by index) that already break rule 10 (outside their lot's dates) or rule 9
+    (beside a same-category booking of another participant at their base): exempt only while
+    unchanged, and no candidate could put them back, so they are kept rather than lost."""
+    out: set[int] = set()
+    groups: dict[tuple[str, str], list[tuple[int, datetime, datetime, str]]] = defaultdict(list)
+    separate = inst.policy.category_separation == "base"
+    for k, b in enumerate(inst.bookings):
+        r = inst.request_by_id[b.request]
+        first, last = inst.slot_by_id[b.slots[0]], inst.slot_by_id[b.slots[-1]]
+        lot = r.harvest
+        if lot is not None and (first.start < lot.ready or last.end > lot.best_before):
+            out.add(k)
+        category = inst.participant_by_id[r.participant].category
+        if separate and category:
+            groups[(inst.base_of_slot(first.id), category)].append(
+                (k, first.start, last.end, r.participant)
+            )
+    for members in groups.values():
+        for k, s, e, p in members:
+            if any(p != q and s < e2 and s2 < e for _, s2, e2, q in members):
+                out.add(k)
+    return out
+
+
 def day_open(policy: Policy, cands: Candidates, participant: str, d: int, base: str) -> bool:
     """Rule 6b-c against kept sessions: a new session of ``participant`` may start on day ``d`` at
     ``base``: its kept sessions leave room under the daily cap, and (same-day-same-base) they are
@@ -200,11 +262,13 @@ def day_open(policy: Policy, cands: Candidates, participant: str, d: int, base: 
 
 
 def kept_bookings(inst: Instance) -> list[Booking]:
-    """Bookings that must stay exactly as they are: locked, confirmed, or starting before the freeze."""
+    """Bookings that must stay exactly as they are: locked, confirmed, or starting before the
+    freeze; and tentative ones that already break rule 9 or 10 (:func:`exempt_bookings`)."""
+    exempt = exempt_bookings(inst)
     return [
         b
-        for b in inst.bookings
-        if kept_by_status(b) or frozen(inst, inst.slot_by_id[b.slots[0]].start)
+        for k, b in enumerate(inst.bookings)
+        if kept_by_status(b) or frozen(inst, inst.slot_by_id[b.slots[0]].start) or k in exempt
     ]
 
 
@@ -292,6 +356,9 @@ def generate(
 
     kept_count: dict[str, int] = defaultdict(int)
     busy: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    # Rule 9: kept sessions per (base, category), which new ones of others may not overlap.
+    separate = policy.category_separation == "base"
+    rivals: dict[tuple[str, str], list[tuple[int, int, str]]] = defaultdict(list)
     for b in kept:
         r = inst.request_by_id[b.request]
         first, last = inst.slot_by_id[b.slots[0]], inst.slot_by_id[b.slots[-1]]
@@ -300,6 +367,11 @@ def generate(
         cands.kept_per_day[(r.participant, d)] = cands.kept_per_day.get((r.participant, d), 0) + 1
         cands.kept_base[(r.participant, d)] = inst.base_of_slot(first.id)
         busy[r.participant].append((_minute(first.start), _minute(last.end)))
+        category = inst.participant_by_id[r.participant].category
+        if separate and category:
+            rivals[(inst.base_of_slot(first.id), category)].append(
+                (_minute(first.start), _minute(last.end), r.participant)
+            )
 
     by_base_day: dict[tuple[str, int], list[StudioClass]] = defaultdict(list)
     for c in classes:
@@ -341,9 +413,11 @@ def generate(
 
     for ri, r, bases, days in open_reqs:
         p = r.participant
-        window = window_minutes(r)
+        window, lot = window_minutes(r), harvest_minutes(r)
         blocked = busy.get(p, ())
+        category = inst.participant_by_id[p].category if separate else None
         for base in bases:
+            shelf = [(s0, s1) for s0, s1, q in rivals.get((base, category or ""), ()) if q != p]
             for d in days:
                 if not day_open(policy, cands, p, d, base):
                     continue
@@ -351,6 +425,8 @@ def generate(
                     if not has_features(r.needs, c.features):
                         continue
                     starts = inside_window(window, c, r.length, runs(c, r.length))
+                    starts = inside_harvest(lot, c, r.length, starts)
+                    starts = apart_from_kept_rivals(shelf, c, r.length, starts)
                     for j in clear_of_kept(blocked, c, r.length, starts):
                         cands.req.append(ri)
                         cands.cls.append(c.index)

@@ -57,6 +57,8 @@ class Search:
     area_bases: int = 6
     #: bases per balance area (levels 3-5): small areas, many of them
     balance_bases: int = 3
+    #: bases per spotlight area (one province, three days; level 4)
+    spotlight_bases: int = 4
     #: how often an area around each request was tried without gain (such requests are drawn less)
     failures: Counter[int] = field(default_factory=Counter)
     last_request: int | None = None
@@ -253,6 +255,52 @@ class Search:
         chosen = [hot, *self.rng.sample(pool, min(want, len(pool)))]
         return {(b, d) for b in chosen for d in self.days}, movers
 
+    def spotlight_area(self) -> set[tuple[str, int]]:
+        """Bases of one province over three days, for level 4: drawn by how many same-category
+        sessions clash there and how many harvest sessions are there (each at least once)."""
+        inst = self.instance
+        province_of = {b.id: b.province for b in inst.bases}
+        groups: dict[tuple[str, int], list[Assignment]] = {}
+        kept = [Assignment(b.request, b.slots) for b in self.kept]
+        for a in [*kept, *self.sessions]:
+            base, d = self.place(a)
+            groups.setdefault((province_of[base], d), []).append(a)
+        keys = sorted(groups)
+        weights = [1 + _clashes(inst, groups[k]) + _harvests(inst, groups[k]) for k in keys]
+        province, d = self.rng.choices(keys, weights)[0]
+        busy: Counter[str] = Counter(
+            self.place(a)[0] for k in keys if k[0] == province for a in groups[k]
+        )
+        bases = [b.id for b in inst.bases if b.province == province]
+        self.rng.shuffle(bases)
+        bases.sort(key=lambda b: -busy[b])
+        days = [x for x in self.days if d - 1 <= x <= d + 1]
+        return {(b, x) for b in bases[: self.spotlight_bases] for x in days}
+
+
+def _clashes(inst: Instance, sessions: list[Assignment]) -> int:
+    """Same-category sessions of one province-day that start while another one runs."""
+    by_category: dict[str, list[tuple[float, float]]] = {}
+    for a in sessions:
+        category = inst.participant_by_id[inst.request_by_id[a.request].participant].category
+        if category:
+            first, last = inst.slot_by_id[a.slots[0]], inst.slot_by_id[a.slots[-1]]
+            span = (first.start.timestamp(), last.end.timestamp())
+            by_category.setdefault(category, []).append(span)
+    out = 0
+    for spans in by_category.values():
+        spans.sort()
+        running = float("-inf")  # the latest end so far
+        for start, end in spans:
+            out += start < running
+            running = max(running, end)
+    return out
+
+
+def _harvests(inst: Instance, sessions: list[Assignment]) -> int:
+    """Sessions of harvest lots."""
+    return sum(inst.request_by_id[a.request].harvest is not None for a in sessions)
+
 
 class _Solutions(cp_model.CpSolverSolutionCallback):
     """Passes every improving CP-SAT solution's objective value on."""
@@ -326,8 +374,11 @@ def run(
         while end - time.monotonic() > 0.3:
             if stage == 0 and time.monotonic() - last_gain > stall:
                 break
+            spotlight = stage == 1 and search.iterations % 2 == 1
             if stage == 0:
                 area, movers = search.served_area(), None
+            elif spotlight:
+                area, movers = search.spotlight_area(), None
             else:
                 area, movers = search.balance_area()
             if area is None:
@@ -342,6 +393,8 @@ def run(
                 search.failures[search.last_request] += 1
             if stage == 0:
                 search.area_bases = _resized(search.area_bases, took, limit, smallest=2)
+            elif spotlight:
+                search.spotlight_bases = _resized(search.spotlight_bases, took, limit, smallest=1)
             else:
                 search.balance_bases = _resized(search.balance_bases, took, limit, smallest=1)
             if on_step:

@@ -14,6 +14,9 @@ spec  rule                                     where
       one base per day                         ``add_daily_cap``, ``add_same_day_same_base``
 7     locked / confirmed bookings kept         ``candidates.py`` (kept as constants)
 8     frozen horizon                           ``candidates.py`` (kept; nothing new before)
+9     same category, same base, same time:     ``rules/category.add_category_separation``
+      never (with ``category_separation``)     (and ``candidates.py`` against kept sessions)
+10    inside the harvest lot's dates           ``candidates.py``
 ====  =======================================  ==========================================
 
 Objective, in the spec's order (each a :class:`~scheduler.rules.Penalty` to minimise):
@@ -21,7 +24,10 @@ Objective, in the spec's order (each a :class:`~scheduler.rules.Penalty` to mini
 1. ``soft_weighted_served`` — weighted sessions not served (priority 1/2/3 = 1/2/4);
 2. ``soft_regional_coverage`` — how far the worst macro-region's served ratio is below 1;
 3. ``soft_base_balance`` — convex cost of each base's utilization, steep above the target;
-4. ``soft_preferences`` — preferred-base and prime-time points missed;
+4. the spotlight, one level in spotlight points: ``soft_preferences`` (preferred bases, prime
+   time first to those with fewer ``prime_recent``), ``soft_harvest_freshness`` (hours a harvest
+   session waits after its lot is ready) and ``soft_category_clashes_province`` (same-category
+   sessions at once in one province);
 5. ``soft_tentative_stability`` — tentative bookings moved or dropped.
 
 **How the levels combine.** Within a stage, levels are weighed strictly lexicographically: level
@@ -42,6 +48,7 @@ just a smaller candidate set whose outside sessions are constants.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -50,7 +57,9 @@ from scheduler.candidates import Candidates
 from scheduler.rules import Penalty
 from scheduler.rules.balance import soft_base_balance
 from scheduler.rules.capacity import add_studio_capacity
+from scheduler.rules.category import add_category_separation, soft_category_clashes_province
 from scheduler.rules.coverage import soft_regional_coverage
+from scheduler.rules.harvest import soft_harvest_freshness
 from scheduler.rules.participant import add_daily_cap, add_no_overlap, add_same_day_same_base
 from scheduler.rules.preferences import soft_preferences
 from scheduler.rules.served import soft_weighted_served
@@ -58,21 +67,30 @@ from scheduler.rules.sessions import add_session_count
 from scheduler.rules.stability import soft_tentative_stability
 from scheduler.variables import Vars
 
+SoftRule = Callable[[cp_model.CpModel, Vars, Candidates], Penalty]
+
 HARD_RULES = (
     add_studio_capacity,
     add_session_count,
     add_no_overlap,
     add_daily_cap,
     add_same_day_same_base,
+    add_category_separation,
 )
-SOFT_RULES = (
+#: The soft rules in priority order, and the level (1-5, the spec's) each one belongs to; the rules
+#: of one level share a unit and are summed (level 4: spotlight points).
+SOFT_RULES: tuple[SoftRule, ...] = (
     soft_weighted_served,
     soft_regional_coverage,
     soft_base_balance,
     soft_preferences,
+    soft_harvest_freshness,
+    soft_category_clashes_province,
     soft_tentative_stability,
 )
-#: The soft levels each stage minimises, strictly lexicographically (indices into SOFT_RULES).
+SOFT_LEVELS = (1, 2, 3, 4, 4, 4, 5)
+#: The soft levels each stage minimises, strictly lexicographically (indices into ``levels``:
+#: 0 is level 1).
 STAGES = ((0, 1), (2, 3, 4))
 
 
@@ -83,7 +101,10 @@ class WeekModel:
     model: cp_model.CpModel
     vars: Vars
     week: Candidates
+    #: one penalty per level 1-5, in order
     levels: list[Penalty]
+    #: one penalty per soft rule, as ``SOFT_RULES``
+    terms: list[Penalty]
 
     def lexicographic(self, stage: tuple[int, ...]) -> tuple[cp_model.LinearExprT, list[int]]:
         """The stage's levels as one expression, strictly weighted; also each level's weight.
@@ -105,5 +126,20 @@ def build(week: Candidates) -> WeekModel:
     vars = Vars.create(model, week)
     for add_rule in HARD_RULES:
         add_rule(model, vars, week)
-    levels = [soft_rule(model, vars, week) for soft_rule in SOFT_RULES]
-    return WeekModel(model=model, vars=vars, week=week, levels=levels)
+    terms = [soft_rule(model, vars, week) for soft_rule in SOFT_RULES]
+    levels = [
+        _level([t for t, lv in zip(terms, SOFT_LEVELS, strict=True) if lv == level])
+        for level in sorted(set(SOFT_LEVELS))
+    ]
+    return WeekModel(model=model, vars=vars, week=week, levels=levels, terms=terms)
+
+
+def _level(parts: list[Penalty]) -> Penalty:
+    """One level from its rules' penalties (the same unit): their sum, and the sum of worsts."""
+    if len(parts) == 1:
+        return parts[0]
+    return Penalty(
+        "+".join(p.name for p in parts),
+        cp_model.LinearExpr.sum([p.expr for p in parts]),
+        sum(p.worst for p in parts),
+    )

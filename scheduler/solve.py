@@ -7,7 +7,9 @@
    time; the best of them is the first incumbent, so the answer is never worse than it.
 3. The large-neighbourhood search (``lns.py``) re-solves one area of the week after another with
    the exact CP-SAT model of that area (``model.py``): levels 1-2 of the objective for the first
-   ``STAGE1_SHARE`` of the time, then levels 3-5 with every request's session count held.
+   ``STAGE1_SHARE`` of the time, then levels 3-5 with every request's session count held;
+   the last ``POLISH_SHARE`` moves single sessions within their base where level 4 gains
+   (``polish.py``).
    ``time_limit_s`` covers everything ``solve`` does, the warm start included.
 4. ``validate``: if the plan broke a hard rule (a bug) or were worse than the warm start on
    weighted served, the warm start is returned instead and ``stats["fallback"]`` says why; it is
@@ -27,10 +29,13 @@ from scheduler.construct import best_start
 from scheduler.domain import Assignment, Instance, Plan, Unassigned
 from scheduler.greedy import greedy
 from scheduler.lns import Search, run
+from scheduler.polish import polish
 from scheduler.validate import check_instance, validate
 
 #: Share of the time spent on levels 1-2 (served, regional coverage); the rest goes to 3-5.
 STAGE1_SHARE = 0.6
+#: Share of the time kept for the last level-4 pass (``polish.py``).
+POLISH_SHARE = 0.12
 #: Share of the time that re-ordered greedy starts may take.
 START_SHARE = 0.25
 #: Wall time kept back for validation and building the plan (plus a little per slot).
@@ -83,8 +88,9 @@ def solve(
         progress(time.monotonic() - t0, float(best[0]), float(bound))
         search.on_served = report
     search_error: str | None = None
+    polish_from = deadline - POLISH_SHARE * time_limit_s
     try:
-        run(search, deadline, STAGE1_SHARE)
+        run(search, polish_from, STAGE1_SHARE)
     except Exception as exc:  # noqa: BLE001 - a bug in the search must not cost the week its plan
         # The search's sessions may be half-way through an area: validation below decides
         # whether they stand, and otherwise the warm start is returned.
@@ -103,6 +109,8 @@ def solve(
     if search_error:
         stats["search_error"] = search_error
     sessions = [Assignment(b.request, b.slots) for b in search.kept] + search.sessions
+    if not search_error:
+        sessions = polish(instance, sessions, deadline)
     plan = _plan(instance, sessions, stats, search.eligible)
     if 0 in search.proved:  # levels 1-2 proved optimal: the bound is the objective itself
         plan.stats["bound"] = plan.stats["objective"]

@@ -69,8 +69,8 @@ def penalty(inst: Instance, soft_rule: SoftRule, *sessions: Session) -> int:
     """The value of ``soft_rule``'s penalty on exactly these new sessions (its auxiliary variables
     at their best, as the solver would set them)."""
     wm = fixed(inst, *sessions)
-    level = wm.levels[week_model.SOFT_RULES.index(soft_rule)]
-    wm.model.minimize(level.expr)
+    term = wm.terms[week_model.SOFT_RULES.index(soft_rule)]
+    wm.model.minimize(term.expr)
     solver = _solver()
     result = solver.solve(wm.model)
     assert result == cp_model.OPTIMAL, solver.status_name(result)
