@@ -5,7 +5,7 @@
     python -m scheduler check INSTANCE PLAN          exit 0 valid, 1 a hard rule broken, 2 unreadable
     python -m scheduler greedy INSTANCE -o PLAN
     python -m scheduler explain INSTANCE PLAN [--request ID] [--json]
-    python -m scheduler generate --size {tiny,S,M,L} --seed N -o FILE
+    python -m scheduler generate --size {tiny,S,M,L} --seed N [--programme] -o FILE
 
 Bad input ends with one line on stderr and exit status 2, without a traceback and without writing
 any file; a plan that breaks a hard rule is never written. ``solve`` is also the app's solver
@@ -231,7 +231,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     if args.size not in SIZES:
         raise UserError(f"unknown size {args.size!r}; one of {', '.join(SIZES)}")
-    inst = generate(args.size, seed=args.seed)
+    inst = generate(args.size, seed=args.seed, programme=args.programme)
     try:
         write_json(dump_instance(inst), args.output)
     except OSError as e:
@@ -282,6 +282,11 @@ def build_parser() -> argparse.ArgumentParser:
     n = sub.add_parser("generate", help="a random but realistic week, deterministic per seed")
     n.add_argument("--size", default="M", help="tiny, S, M or L")
     n.add_argument("--seed", type=int, default=0)
+    n.add_argument(
+        "--programme",
+        action="store_true",
+        help="with categories, prime_recent, harvest lots and category separation",
+    )
     n.add_argument("-o", "--output", required=True, metavar="FILE")
     n.set_defaults(run=cmd_generate)
     return p

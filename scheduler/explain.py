@@ -5,12 +5,14 @@
 kinds:
 
 * **Static** — no run of ``length`` consecutive slots could ever serve it. The binding reason is
-  the one constraint whose relaxation alone would open a run, tried in the order frozen horizon,
-  window, features, distance, allowed bases; if no single one does, the first filter (allowed
-  bases → distance → features → window → frozen horizon) that leaves nothing.
+  the one constraint whose relaxation alone would open a run, tried in the order harvest lot
+  (past its best-before, or no run inside its dates), frozen horizon, window, features, distance,
+  allowed bases; if no single one does, the first filter (allowed bases → distance → features →
+  window → harvest lot → frozen horizon) that leaves nothing.
 * **Dynamic** — eligible runs exist, but in this plan: a free run the plan did not use (for as
   many sessions as the free runs can still hold), then the participant's own rules (daily cap,
-  same day same base, overlap with its own sessions) when they block free slots, else every
+  same day same base, overlap with its own sessions) and category separation (a same-category
+  session of someone else at that base then) when they block free slots, else every
   eligible slot is taken — by kept bookings, or by other sessions (counted by their priority).
 
 The codes are stable (the web app keys its own texts on them); ``zh`` and ``en`` are ready to show.
@@ -40,10 +42,13 @@ CODES = (
     "features_missing",
     "no_studio_in_window",
     "frozen",
+    "harvest_past",
+    "harvest_window",
     "free_run_unused",
     "daily_cap",
     "same_day_same_base",
     "own_overlap",
+    "category_clash",
     "taken_by_bookings",
     "slots_taken",
 )
@@ -131,10 +136,16 @@ def _studios(
 
 
 def _has_run(
-    inst: Instance, r: Request, studios: list[str], *, window: bool = True, frozen: bool = True
+    inst: Instance,
+    r: Request,
+    studios: list[str],
+    *,
+    window: bool = True,
+    frozen: bool = True,
+    harvest: bool = True,
 ) -> bool:
     """Whether one of ``studios`` has a run of the request's length, inside its window (or
-    anywhere) and not before ``freeze_until`` (or also before)."""
+    anywhere), not before ``freeze_until`` (or also before) and inside its harvest lot (or not)."""
     freeze = inst.policy.freeze_until
     for sid in studios:
         slots = inst.slots_by_studio[sid]
@@ -143,6 +154,8 @@ def _has_run(
         lo, hi = (r.window_start, r.window_end) if window else (slots[0].start, slots[-1].end)
         if frozen and freeze is not None:
             lo = max(lo, freeze)
+        if harvest and r.harvest is not None:
+            lo, hi = max(lo, r.harvest.ready), min(hi, r.harvest.best_before)
         if next(_runs(inst, sid, r.length, lo, hi), None) is not None:
             return True
     return False
@@ -153,6 +166,7 @@ def _static_reason(inst: Instance, r: Request) -> Reason | None:
     if _has_run(inst, r, _studios(inst, r)):
         return None
     relaxations: tuple[tuple[str, Callable[[], bool]], ...] = (
+        ("harvest_window", lambda: _has_run(inst, r, _studios(inst, r), harvest=False)),
         ("frozen", lambda: _has_run(inst, r, _studios(inst, r), frozen=False)),
         ("no_studio_in_window", lambda: _has_run(inst, r, _studios(inst, r), window=False)),
         ("features_missing", lambda: _has_run(inst, r, _studios(inst, r, features=False))),
@@ -161,7 +175,7 @@ def _static_reason(inst: Instance, r: Request) -> Reason | None:
     )
     for code, opens in relaxations:
         if opens():
-            return _text(inst, r, code)
+            return _text(inst, r, _harvest_code(inst, r) if code == "harvest_window" else code)
     # Two or more constraints bind together: name the first filter that leaves nothing.
     if not _studios(inst, r, near=False, features=False):
         return _text(inst, r, "not_allowed_base")
@@ -169,9 +183,21 @@ def _static_reason(inst: Instance, r: Request) -> Reason | None:
         return _text(inst, r, "too_far")
     if not _studios(inst, r):
         return _text(inst, r, "features_missing")
-    if not _has_run(inst, r, _studios(inst, r), frozen=False):
+    if not _has_run(inst, r, _studios(inst, r), frozen=False, harvest=False):
         return _text(inst, r, "no_studio_in_window")
+    if r.harvest is not None and not _has_run(inst, r, _studios(inst, r), frozen=False):
+        return _text(inst, r, _harvest_code(inst, r))
     return _text(inst, r, "frozen")
+
+
+def _harvest_code(inst: Instance, r: Request) -> str:
+    """``harvest_past`` when the lot's best-before comes before anything new may start (the
+    freeze, or the window's start), else ``harvest_window``."""
+    assert r.harvest is not None
+    first = r.window_start
+    if inst.policy.freeze_until is not None:
+        first = max(first, inst.policy.freeze_until)
+    return "harvest_past" if r.harvest.best_before <= first else "harvest_window"
 
 
 # ---------------------------------------------------------------------------- dynamic reasons
@@ -185,10 +211,13 @@ def _denials(
         return (static,) * missing
     freeze = inst.policy.freeze_until
     lo = r.window_start if freeze is None else max(r.window_start, freeze)
+    hi = r.window_end
+    if r.harvest is not None:
+        lo, hi = max(lo, r.harvest.ready), min(hi, r.harvest.best_before)
     runs = [
         (inst.studio_by_id[sid].base, run)
         for sid in _studios(inst, r)
-        for run in _runs(inst, sid, r.length, lo, r.window_end)
+        for run in _runs(inst, sid, r.length, lo, hi)
     ]
     out: list[Reason] = []
     # Free runs first: place what still fits, on a scratch copy of the calendar.
@@ -256,6 +285,8 @@ def _participant_rule(cal: Calendar, r: Request, base: str, run: Run) -> str | N
     start, end = run[0].start, run[-1].end
     if any(start < e and s < end for s, e in cal.busy[pid]):
         return "own_overlap"
+    if not cal.category_free(pid, base, start, end):
+        return "category_clash"
     return None
 
 
@@ -272,6 +303,10 @@ def _text(inst: Instance, r: Request, code: str, **extra: object) -> Reason:
     allowed = ", ".join(r.bases) if r.bases is not None else "-"
     if code == "too_far":
         extra |= _nearest(inst, r)
+    lot = r.harvest
+    ready = hm(lot.ready) if lot else "-"
+    best_before = hm(lot.best_before) if lot else "-"
+    category = inst.participant_by_id[r.participant].category or "-"
     texts = {
         "not_allowed_base": (
             f"只有申请未允许的基地能提供合适的直播间（允许的基地：{allowed}）",
@@ -299,6 +334,15 @@ def _text(inst: Instance, r: Request, code: str, **extra: object) -> Reason:
             f"its eligible slots all lie in the frozen horizon (before {freeze}): "
             "nothing new may start there",
         ),
+        "harvest_past": (
+            f"这批货的最佳销售期（{best_before} 前）已过，无法再安排新场次",
+            f"the harvest lot is past its best-before ({best_before}): no new session can sell it",
+        ),
+        "harvest_window": (
+            f"批次可售期 {ready} – {best_before} 内没有符合条件的连续 {r.length} 个时段",
+            f"no eligible run of {r.length} slot(s) lies inside the harvest lot's "
+            f"{ready} – {best_before}",
+        ),
         "free_run_unused": (
             f"仍有可用的空闲时段（{extra.get('run')}），本方案未安排",
             f"a free eligible run ({extra.get('run')}) is still open; this plan did not use it",
@@ -316,6 +360,11 @@ def _text(inst: Instance, r: Request, code: str, **extra: object) -> Reason:
         "own_overlap": (
             "空闲的可用时段与该参与方自己的其他场次时间重叠",
             "the free eligible slots overlap the participant's own other sessions",
+        ),
+        "category_clash": (
+            f"仅剩的空闲时段与该基地同品类（{category}）其他商家的场次同时，品类分隔规则不允许",
+            f"the only free eligible slots run at the same time as another {category} seller's "
+            "session at that base (category separation)",
         ),
         "taken_by_bookings": (
             "所有符合条件的时段都已被保留的预订占用",

@@ -10,12 +10,17 @@ around a rough centre of each macro-region), which keeps distances realistic wit
 
 Sizes: ``tiny`` for property tests (a few seconds of CP-SAT at most), ``S`` / ``M`` / ``L`` of the
 small / medium / national samples' size.
+
+``programme=True`` adds what the whole-programme samples carry: each participant's ``category``
+and ``prime_recent``, ``harvest`` lots on about half of the producers' requests, and
+``policy.category_separation = "base"``; bookings then obey rules 9 and 10 too. These fields are
+drawn from their own random stream, so the rest of a week is the same with or without them.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
@@ -100,6 +105,13 @@ NEEDS = (
     (("green_screen", "large_set"), 0.02),
 )
 MAX_KM = (None, 200, 400, 600, 900, 1500)
+#: What producers and merchants sell (the samples' categories).
+PRODUCE: tuple[str, ...] = ("citrus", "apple", "vegetables", "seafood", "tea", "berries", "rice")
+PRODUCE += ("mushroom", "pork", "honey", "nuts")
+GOODS = ("apparel", "furniture", "toys", "electronics", "home", "beauty", "snacks", "shoes")
+#: Prime-time sessions in the four weeks before, as in the samples.
+PRIME_RECENT = ((0, 0.40), (1, 0.19), (2, 0.12), (3, 0.09), (4, 0.085), (6, 0.075), (8, 0.04))
+HARVEST_SHARE = 0.55  # of the producers' requests
 STATUS = (("tentative", 0.5), ("confirmed", 0.38), ("locked", 0.12))
 
 
@@ -118,8 +130,9 @@ def _near(rng: random.Random, centre: tuple[float, float], spread: float) -> tup
     )
 
 
-def generate(size: str = "M", *, seed: int = 0) -> Instance:
-    """A random week of the given size (``tiny``, ``S``, ``M``, ``L``); same seed, same week."""
+def generate(size: str = "M", *, seed: int = 0, programme: bool = False) -> Instance:
+    """A random week of the given size (``tiny``, ``S``, ``M``, ``L``); same seed, same week.
+    ``programme`` adds categories, ``prime_recent``, harvest lots and category separation."""
     spec = SIZES[size]
     rng = random.Random(f"chunlei:{size}:{seed}")
     tz = ZoneInfo(TIMEZONE)
@@ -239,8 +252,28 @@ def generate(size: str = "M", *, seed: int = 0) -> Instance:
             "target_utilization": 0.85,
         },
     }
+    if programme:
+        _programme(doc, random.Random(f"chunlei:{size}:{seed}:programme"), at)
     doc["bookings"] = _bookings(load_instance(doc), rng, spec.booked_share)
     return load_instance(doc)
+
+
+def _programme(doc: dict[str, Any], rng: random.Random, at: Callable[..., datetime]) -> None:
+    """Categories, ``prime_recent``, harvest lots and category separation, in place."""
+    kinds: dict[str, str] = {}
+    for p in doc["participants"]:
+        p["category"] = rng.choice(PRODUCE if p["kind"] == "producer" else GOODS)
+        p["prime_recent"] = _pick(rng, PRIME_RECENT)
+        kinds[p["id"]] = p["kind"]
+    days = doc["horizon"]["days"]
+    for r in doc["requests"]:
+        if kinds[r["participant"]] != "producer" or rng.random() >= HARVEST_SHARE:
+            continue
+        first = datetime.fromisoformat(r["window"]["start"]).date() - START
+        ready = at(min(days - 1, first.days + rng.randint(0, 1)), 6)
+        best_before = at(min(days, (ready.date() - START).days + rng.randint(2, 4)))
+        r["harvest"] = {"ready": ready.isoformat(), "best_before": best_before.isoformat()}
+    doc["policy"]["category_separation"] = "base"
 
 
 def _bookings(inst: Instance, rng: random.Random, share: float) -> list[dict[str, Any]]:
@@ -263,8 +296,10 @@ def _bookings(inst: Instance, rng: random.Random, share: float) -> list[dict[str
                 if run is None:
                     continue
                 base = inst.studio_by_id[run[0].studio].base
-                if all(s.id not in cal.used for s in run) and cal.participant_can(
-                    r.participant, base, run[0], run[-1].end
+                if (
+                    all(s.id not in cal.used for s in run)
+                    and cal.participant_can(r.participant, base, run[0], run[-1].end)
+                    and cal.category_free(r.participant, base, run[0].start, run[-1].end)
                 ):
                     cal.take(r, run)
                     out.append(
@@ -281,14 +316,16 @@ def _bookings(inst: Instance, rng: random.Random, share: float) -> list[dict[str
 def _random_run(
     inst: Instance, rng: random.Random, r: Request, studio: str
 ) -> tuple[Slot, ...] | None:
-    """A random run of ``r.length`` consecutive slots of ``studio`` inside the window, or None."""
-    slots = [s for s in inst.slots_by_studio[studio] if r.window_start <= s.start < r.window_end]
+    """A random run of ``r.length`` consecutive slots of ``studio`` inside the window (and the
+    harvest lot), or None."""
+    lo, hi = r.window_start, r.window_end
+    if r.harvest is not None:
+        lo, hi = max(lo, r.harvest.ready), min(hi, r.harvest.best_before)
+    slots = [s for s in inst.slots_by_studio[studio] if lo <= s.start < hi]
     if len(slots) < r.length:
         return None
     i = rng.randrange(len(slots) - r.length + 1)
     run = tuple(slots[i : i + r.length])
-    if run[-1].end > r.window_end or any(
-        x.end != y.start for x, y in zip(run, run[1:], strict=False)
-    ):
+    if run[-1].end > hi or any(x.end != y.start for x, y in zip(run, run[1:], strict=False)):
         return None
     return run

@@ -117,6 +117,12 @@ MUTANTS = [
         no_constraint,
         "participant",
     ),
+    Mutant(
+        "category separation (9)",
+        f"{RULES}.category:add_category_separation",
+        no_constraint,
+        "category",
+    ),
     # Soft terms of the objective (model.SOFT_RULES), in the spec's order.
     Mutant("weighted served (level 1)", f"{RULES}.served:soft_weighted_served", no_cost, "served"),
     Mutant(
@@ -128,6 +134,18 @@ MUTANTS = [
     Mutant("base balance (level 3)", f"{RULES}.balance:soft_base_balance", no_cost, "balance"),
     Mutant(
         "preferences (level 4)", f"{RULES}.preferences:soft_preferences", no_cost, "preferences"
+    ),
+    Mutant(
+        "harvest freshness (level 4)",
+        f"{RULES}.harvest:soft_harvest_freshness",
+        no_cost,
+        "harvest",
+    ),
+    Mutant(
+        "category clashes in a province (level 4)",
+        f"{RULES}.category:soft_category_clashes_province",
+        no_cost,
+        "category",
     ),
     Mutant(
         "tentative stability (level 5)",
@@ -145,6 +163,19 @@ MUTANTS = [
     Mutant("frozen horizon (8)", f"{CANDIDATES}:frozen", always(False), "placement"),
     Mutant("no overlap with kept (6a)", f"{CANDIDATES}:clear_of_kept", every_start, "placement"),
     Mutant("kept fill/fix the day (6b-c)", f"{CANDIDATES}:day_open", always(True), "placement"),
+    Mutant("inside the harvest lot (10)", f"{CANDIDATES}:inside_harvest", every_start, "harvest"),
+    Mutant(
+        "apart from kept same category (9)",
+        f"{CANDIDATES}:apart_from_kept_rivals",
+        every_start,
+        "category",
+    ),
+    Mutant(
+        "exempt bookings kept (9, 10)",
+        f"{CANDIDATES}:exempt_bookings",
+        lambda rule: lambda inst: set(),
+        "category",
+    ),
 ]
 
 

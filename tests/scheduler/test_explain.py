@@ -152,3 +152,34 @@ def test_one_reason_per_denied_session():
     assert r1.missing == 3
     assert [d.code for d in r1.denials] == ["free_run_unused", "slots_taken", "slots_taken"]
     assert all(d.code in CODES and d.zh and d.en for d in r1.denials)
+
+
+def test_a_lot_past_its_best_before():
+    inst = week(
+        {S1: []},
+        days=3,
+        requests=[req("R1", "P1", harvest=(at(0, 0), at(1, 0)))],
+        policy={"freeze_until": at(1, 0).isoformat()},
+    )
+    (d,) = explain(inst, greedy(inst))[0].denials
+    assert d.code == "harvest_past" and "best-before" in d.en and "最佳销售期" in d.zh
+
+
+def test_no_run_inside_the_lot():
+    # the lot is ready from 22:00 on day 0 until 06:00 on day 1: no 2-hour slot fits
+    inst = week({S1: []}, days=2, requests=[req("R1", "P1", harvest=(at(0, 22), at(1, 6)))])
+    assert codes(inst) == ["harvest_window"]
+
+
+def test_a_category_clash_at_the_only_free_studio():
+    reqs = [req("R0", "P0", category="tea"), req("R1", "P1", category="tea")]
+    inst = week(
+        {S1: [], "B1-S2": []},
+        hours=(18,),
+        requests=reqs,
+        bookings=[("R0", [slot(S1, 0, 18)], "locked")],
+        policy={"category_separation": "base"},
+    )
+    (d,) = explain(inst, greedy(inst), ["R1"])[0].denials
+    assert d.code == "category_clash" and "tea" in d.en and "品类" in d.zh
+    assert d.code in CODES

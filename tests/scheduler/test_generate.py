@@ -1,5 +1,6 @@
 """Generated weeks: deterministic, consistent, shaped like the samples."""
 
+import dataclasses
 from collections import Counter
 from datetime import datetime, time, timedelta
 
@@ -44,3 +45,29 @@ def test_shape_of_a_medium_week():
     assert len({p.region for p in inst.participants}) == 7
     assert {r.length for r in inst.requests} == {1, 2, 3}
     assert any(r.bases for r in inst.requests) and any(r.max_km for r in inst.requests)
+
+
+@pytest.mark.parametrize("size, seed", [("tiny", s) for s in range(6)] + [("S", 3)])
+def test_programme_weeks_carry_every_optional_field_and_obey_rules_9_and_10(size, seed):
+    from scheduler.domain import Assignment, Plan
+    from scheduler.validate import validate
+
+    inst = generate(size, seed=seed, programme=True)
+    assert check_instance(inst) == []
+    assert load_instance(dump_instance(inst)) == inst
+    assert inst.policy.category_separation == "base"
+    assert all(p.category and p.prime_recent is not None for p in inst.participants)
+    producers = {p.id for p in inst.participants if p.kind == "producer"}
+    lots = [r for r in inst.requests if r.harvest is not None]
+    assert all(r.participant in producers for r in lots)
+    assert all(r.harvest.ready < r.harvest.best_before for r in lots)
+    # The bookings obey rules 9 and 10 as a plan of their own (no exemption needed).
+    bare = dataclasses.replace(inst, bookings=())
+    as_plan = Plan(inst.name, tuple(Assignment(b.request, b.slots) for b in inst.bookings))
+    assert [v for v in validate(bare, as_plan) if v.rule in (9, 10)] == []
+
+
+def test_programme_fields_leave_the_rest_of_the_week_as_it_was():
+    plain, programme = generate("S", seed=4), generate("S", seed=4, programme=True)
+    assert plain.slots == programme.slots and len(plain.requests) == len(programme.requests)
+    assert sum(r.harvest is not None for r in programme.requests) > 0

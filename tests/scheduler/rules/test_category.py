@@ -60,6 +60,7 @@ def test_input_bookings_that_already_clash_stay_as_they_are():
     reqs = [req("R1", "P1", category="tea"), req("R2", "P2", category="tea")]
     booked = [("R1", [slot(S1, 0, 18)], "tentative"), ("R2", [slot(S2, 0, 18)], "tentative")]
     inst = week({S1: [], S2: []}, hours=(18,), requests=reqs, bookings=booked, policy=SEPARATE)
+    assert starts(inst, "R1") == starts(inst, "R2") == set()  # kept as they are, not re-placed
     got = sessions(solved(inst))
     assert got == {"R1": [(slot(S1, 0, 18),)], "R2": [(slot(S2, 0, 18),)]}
 

@@ -33,3 +33,16 @@ def test_end_to_end_the_freshest_run():
         {S1: []}, days=3, hours=(10, 18), requests=[req("R1", "P1", harvest=(at(1, 6), at(3)))]
     )
     assert sessions(solved(inst))["R1"] == [(slot(S1, 1, 10),)]
+
+
+def test_a_tentative_booking_outside_its_lot_stays_as_it_is():
+    lot = (at(1, 6), at(2, 0))
+    inst = week(
+        {S1: []},
+        days=3,
+        hours=(10, 18),
+        requests=[req("R1", "P1", harvest=lot)],
+        bookings=[("R1", [slot(S1, 2, 10)], "tentative")],  # exempt while unchanged
+    )
+    assert starts(inst, "R1") == set()
+    assert sessions(solved(inst))["R1"] == [(slot(S1, 2, 10),)]
