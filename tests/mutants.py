@@ -32,11 +32,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 #: Every test a mutant is run against once its own rule tests let it through.
 TESTS = ["tests/scheduler/rules", "tests/scheduler/test_solve.py"]
 PYTEST = ["-x", "-q", "-p", "no:cacheprovider", "--noconftest", "-o", "addopts="]
 PARALLEL = 2  # two cores, shared: never more children than that
+VERDICT = "MUTANT-VERDICT"
 
 
 # ---------------------------------------------------------------------------- the stand-ins
@@ -208,13 +211,25 @@ def apply(mutant: Mutant) -> None:
         raise SystemExit(f"mutant {mutant.rule}: {mutant.target} is not used anywhere")
 
 
+class Verdicts:
+    """A pytest plugin that tells the parent how each failing test failed: only a failed
+    assertion is a catch (a stand-in with the wrong signature would raise TypeError instead)."""
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        outcome = yield
+        report = outcome.get_result()
+        if report.failed and call.excinfo is not None:
+            kind = "assertion" if call.excinfo.errisinstance(AssertionError) else "error"
+            sys.__stdout__.write(f"\n{VERDICT} {kind} {item.nodeid}\n")
+            sys.__stdout__.flush()
+
+
 def child(rule: str | None, pytest_args: list[str]) -> int:
     """Run pytest in this process, with one rule taken out (or none, for the baseline)."""
-    import pytest
-
     if rule is not None:
         apply(next(m for m in MUTANTS if m.rule == rule))
-    return int(pytest.main(pytest_args))
+    return int(pytest.main(pytest_args, plugins=[Verdicts()]))
 
 
 # ---------------------------------------------------------------------------- in the parent
@@ -235,11 +250,13 @@ def pytest_child(rule: str | None, tests: list[str]) -> tuple[int, list[str], st
     done = subprocess.run(
         [*argv, "--", *tests, *PYTEST], cwd=ROOT, capture_output=True, text=True, check=False
     )
-    failed = [
-        line.split()[1] for line in done.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))
-    ]
+    failed, other = [], []
+    for line in done.stdout.splitlines():
+        if line.startswith(VERDICT):
+            _, kind, nodeid = line.split(maxsplit=2)
+            (failed if kind == "assertion" else other).append(nodeid)
     last = (done.stdout + done.stderr).strip().splitlines()[-1:] or ["-"]
-    return done.returncode, failed, last[0]
+    return done.returncode, failed, other[0] if other else last[0]
 
 
 def run(mutant: Mutant | None) -> Outcome:
@@ -255,7 +272,7 @@ def run(mutant: Mutant | None) -> Outcome:
         code, failed, last = pytest_child(mutant.rule, tests)
         if code == 1 and failed:
             return Outcome(mutant.rule, failed[0], verdict, time.monotonic() - t0)
-        if code != 0:  # collection error, crash, usage error: not a catch
+        if code != 0:  # an error rather than a failed assertion, a crash: not a catch
             return Outcome(mutant.rule, last, f"broken run (exit {code})", time.monotonic() - t0)
     return Outcome(mutant.rule, "-", "SURVIVED", time.monotonic() - t0)
 
