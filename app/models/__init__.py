@@ -11,7 +11,8 @@ Modules, one per aggregate:
   hubs          Hub, Studio (bases and studios with features)
   timetable     PlanningWeek (a week and its policy), TimetableTemplate, TemplateBlock,
                 TimetableWeek (a base's week, draft → published), Slot (open / blocked)
-  participants  Participant (producer or merchant, priority 1–3)
+  participants  Participant (producer or merchant, priority 1–3, category)
+  harvest       HarvestLot (a producer's perishable lot), PrimeRecent (imported prime history)
   requests      BookingRequest, PreferredHub, request_allowed_hubs
   bookings      Booking, BookingSlot (history), SlotHold (live, unique per slot)
   runs          OptimizationRun, RunChange
@@ -30,6 +31,7 @@ from app.models.bookings import (
     BookingSlot,
     SlotHold,
 )
+from app.models.harvest import HarvestLot, PrimeRecent
 from app.models.hubs import FEATURES, REGIONS, Hub, Studio
 from app.models.jobs import JOB_STATUSES, Job
 from app.models.notification import Notification, OutboxEmail
@@ -55,6 +57,7 @@ __all__ = [
     "BookingRequest",
     "BookingSlot",
     "FEATURES",
+    "HarvestLot",
     "Hub",
     "JOB_STATUSES",
     "Job",
@@ -67,6 +70,7 @@ __all__ = [
     "Participant",
     "PlanningWeek",
     "PreferredHub",
+    "PrimeRecent",
     "REGIONS",
     "ROLES",
     "Role",

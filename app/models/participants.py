@@ -37,6 +37,9 @@ class Participant(db.Model):
     lon: Mapped[float] = mapped_column(Float)
     priority: Mapped[int] = mapped_column(Integer, default=1)
     adcode: Mapped[str | None] = mapped_column(String(12))
+    #: what it sells, a short lowercase name (tea, citrus …); None when not known. Same-category
+    #: sessions are kept apart at one base when the week asks (category separation).
+    category: Mapped[str | None] = mapped_column(String(40))
 
     def __repr__(self) -> str:
         return f"<Participant {self.code} {self.name}>"

@@ -22,6 +22,7 @@ from app.extensions import db
 from app.models.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
+    from app.models.harvest import HarvestLot
     from app.models.hubs import Hub
     from app.models.participants import Participant
     from app.models.timetable import PlanningWeek
@@ -90,12 +91,17 @@ class BookingRequest(db.Model):
     created_by_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+    #: the harvest lot the sessions sell: each lies inside its ready .. best-before
+    harvest_lot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("harvest_lots.id", ondelete="RESTRICT"), index=True
+    )
 
     participant: Mapped[Participant] = relationship()
     planning_week: Mapped[PlanningWeek] = relationship()
     allowed_hubs: Mapped[list[Hub]] = relationship(
         secondary=request_allowed_hubs, order_by="Hub.code"
     )
+    harvest_lot: Mapped[HarvestLot | None] = relationship()
     preferred: Mapped[list[PreferredHub]] = relationship(
         order_by="PreferredHub.rank", cascade="all, delete-orphan"
     )

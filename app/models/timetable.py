@@ -39,6 +39,10 @@ class PlanningWeek(db.Model):
         ),
         CheckConstraint("target_utilization > 0 AND target_utilization <= 1", name="target"),
         CheckConstraint("days >= 1", name="days"),
+        CheckConstraint(
+            "category_separation IS NULL OR category_separation = 'base'",
+            name="category_separation",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,6 +54,8 @@ class PlanningWeek(db.Model):
     max_sessions_per_day: Mapped[int | None] = mapped_column(Integer, default=2)
     same_day_same_base: Mapped[bool] = mapped_column(Boolean, default=True)
     target_utilization: Mapped[float] = mapped_column(Float, default=0.85)
+    #: "base": same-category sessions of different participants never overlap at one base
+    category_separation: Mapped[str | None] = mapped_column(String(16))
 
     def __repr__(self) -> str:
         return f"<PlanningWeek {self.week_start}>"

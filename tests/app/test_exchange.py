@@ -10,7 +10,7 @@ from app.extensions import db
 from app.services.timetable.weeks import is_database_empty
 from scheduler.io import load_instance, load_plan
 from scheduler.validate import validate
-from tests.app.cli_helpers import WEEK, export, one_line, run, seed, write
+from tests.app.cli_helpers import FREEZE, WEEK, export, one_line, run, seed, write
 from tests.conftest import _app_with_schema
 
 
@@ -169,3 +169,59 @@ def test_deeply_nested_json_and_a_far_off_freeze_are_one_line_without_writing(ap
         assert "2000-01-01" in result.stderr and not out.exists()
     result = run(app, "export-week", "--week", "0001-01-01", "-o", str(tmp_path / "w.json"))
     assert result.exit_code != 0 and one_line(result.stderr)
+
+
+def test_categories_prime_history_harvest_lots_and_separation_make_the_round_trip(app, tmp_path):
+    from scheduler.generate import generate
+    from scheduler.io import dump_instance
+
+    doc = json.loads(json.dumps(dump_instance(generate("S", seed=3, programme=True))))
+    doc["policy"]["freeze_until"] = FREEZE
+    assert any("harvest" in r for r in doc["requests"])
+    result = run(app, "import-week", write(tmp_path, "programme.json", doc))
+    assert result.exit_code == 0, result.stderr
+    again, _ = export(app, tmp_path, "again")
+    assert again["policy"]["category_separation"] == "base"
+    assert _normal(again) == _normal(doc)
+    with app.app_context():
+        from sqlalchemy import func, select
+
+        from app.models import HarvestLot
+
+        lots = db.session.scalar(select(func.count(HarvestLot.id)))
+    keys = {
+        (r["participant"], r["harvest"]["ready"], r["harvest"]["best_before"])
+        for r in doc["requests"]
+        if "harvest" in r
+    }
+    assert lots == len(keys)  # one lot per producer and dates, shared by its requests
+
+
+def test_prime_recent_counts_the_prime_sessions_of_the_four_weeks_before(app, tmp_path):
+    from datetime import timedelta
+
+    from app.models import PlanningWeek
+    from app.services.programme.prime import prime_recent
+
+    seed(app, requests=120, bases=4)
+    inst, plan = export(app, tmp_path)
+    prime = {s["id"] for s in inst["slots"] if s["prime"]}
+    owner = {r["id"]: r["participant"] for r in inst["requests"]}
+    expected = {p["id"]: 0 for p in inst["participants"]}
+    for a in plan["assignments"]:
+        if prime & set(a["slots"]):
+            expected[owner[a["request"]]] += 1
+    assert any(expected.values())
+    with app.app_context():
+        this_week = db.session.query(PlanningWeek).one()
+        assert prime_recent(db.session, this_week) is None  # no week before it: not known
+        later = []
+        for weeks in (1, 4, 5):
+            w = PlanningWeek(week_start=WEEK + timedelta(weeks=weeks), name=f"w{weeks}")
+            db.session.add(w)
+            later.append(w)
+        db.session.flush()
+        assert prime_recent(db.session, later[0]) == expected
+        assert prime_recent(db.session, later[1]) == expected
+        assert prime_recent(db.session, later[2]) == dict.fromkeys(expected, 0)
+        db.session.rollback()

@@ -19,6 +19,7 @@ from app.models import (
     Booking,
     BookingRequest,
     BookingSlot,
+    HarvestLot,
     Hub,
     Participant,
     PlanningWeek,
@@ -29,6 +30,7 @@ from app.models import (
     TimetableWeek,
     request_allowed_hubs,
 )
+from app.services.programme.prime import prime_recent
 from scheduler import domain as d
 
 DIRECT_PREFIX = "R"
@@ -45,8 +47,20 @@ def build_instance(
     """The week as a ``scheduler.domain.Instance`` (what export-week writes)."""
     bases = _bases(session)
     slots = _slots(session, week)
+    recent = prime_recent(session, week) or {}
     participants = tuple(
-        d.Participant(p.code, p.name, p.kind, p.province, p.region, p.lat, p.lon, p.priority)
+        d.Participant(
+            p.code,
+            p.name,
+            p.kind,
+            p.province,
+            p.region,
+            p.lat,
+            p.lon,
+            p.priority,
+            category=p.category,
+            prime_recent=recent.get(p.code),
+        )
         for p in session.scalars(select(Participant).order_by(Participant.code))
     )
     bookings, direct = _bookings(session, week)
@@ -56,6 +70,7 @@ def build_instance(
         same_day_same_base=week.same_day_same_base,
         freeze_until=freeze_until,
         target_utilization=week.target_utilization,
+        category_separation=week.category_separation,
     )
     return d.Instance(
         name=week.name,
@@ -195,6 +210,18 @@ def _requests(session: Session, week: PlanningWeek, booked: set[str]) -> list[d.
         .order_by(PreferredHub.request_id, PreferredHub.rank)
     ):
         preferred[request_id].append(hub)
+    lots = {
+        lot.id: d.Harvest(lot.ready_at, lot.best_before)
+        for lot in session.scalars(
+            select(HarvestLot).where(
+                HarvestLot.id.in_(
+                    select(BookingRequest.harvest_lot_id).where(
+                        BookingRequest.planning_week_id == week.id
+                    )
+                )
+            )
+        )
+    }
     out = []
     rows = session.execute(
         select(BookingRequest, Participant.code)
@@ -218,6 +245,7 @@ def _requests(session: Session, week: PlanningWeek, booked: set[str]) -> list[d.
                 needs=frozenset(r.needs or ()),
                 prefer_bases=tuple(preferred[r.id]),
                 prefer_prime=r.prefer_prime,
+                harvest=None if r.harvest_lot_id is None else lots[r.harvest_lot_id],
             )
         )
     return out

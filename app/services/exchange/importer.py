@@ -17,10 +17,12 @@ from app.models import (
     Booking,
     BookingRequest,
     BookingSlot,
+    HarvestLot,
     Hub,
     Participant,
     PlanningWeek,
     PreferredHub,
+    PrimeRecent,
     Slot,
     SlotHold,
     Studio,
@@ -78,6 +80,7 @@ def import_week(session: Session, inst: Instance, *, timezone: str) -> PlanningW
         max_sessions_per_day=inst.policy.max_sessions_per_day,
         same_day_same_base=inst.policy.same_day_same_base,
         target_utilization=inst.policy.target_utilization,
+        category_separation=inst.policy.category_separation,
     )
     session.add(week)
     session.flush()
@@ -145,18 +148,76 @@ def import_week(session: Session, inst: Instance, *, timezone: str) -> PlanningW
                     "lat": p.lat,
                     "lon": p.lon,
                     "priority": p.priority,
+                    "category": p.category,
                 }
                 for p in inst.participants
             ],
         )
+    _prime_recent(session, inst, week.id)
     _requests(session, inst, week.id, now)
     _bookings(session, inst, week.id, now)
     return week
 
 
+def _prime_recent(session: Session, inst: Instance, week_id: int) -> None:
+    """The file's ``prime_recent`` values, kept for this week (absent ones stay absent)."""
+    known = [p for p in inst.participants if p.prime_recent is not None]
+    if not known:
+        return
+    person = dict(session.execute(select(Participant.code, Participant.id)).all())
+    session.execute(
+        insert(PrimeRecent),
+        [
+            {
+                "planning_week_id": week_id,
+                "participant_id": person[p.id],
+                "sessions": p.prime_recent,
+            }
+            for p in known
+        ],
+    )
+
+
+def _harvest_lots(session: Session, inst: Instance, now: datetime) -> dict[str, int]:
+    """One lot per participant and ``ready`` .. ``best_before`` the file's requests name; the
+    lot id of each request with a harvest. The file says nothing of product and quantity: the
+    product is the participant's category, the quantity unknown."""
+    person = dict(session.execute(select(Participant.code, Participant.id)).all())
+    keys: dict[tuple[str, datetime, datetime], str] = {}
+    for r in inst.requests:
+        if r.harvest is not None:
+            key = (r.participant, r.harvest.ready, r.harvest.best_before)
+            keys.setdefault(key, f"L{len(keys) + 1:06d}")
+    if not keys:
+        return {}
+    session.execute(
+        insert(HarvestLot),
+        [
+            {
+                "code": code,
+                "participant_id": person[pid],
+                "product": inst.participant_by_id[pid].category or "produce",
+                "quantity": None,
+                "unit": "kg",
+                "ready_at": ready,
+                "best_before": best_before,
+                "created_at": now,
+            }
+            for (pid, ready, best_before), code in keys.items()
+        ],
+    )
+    lot_id = dict(session.execute(select(HarvestLot.code, HarvestLot.id)).all())
+    return {
+        r.id: lot_id[keys[(r.participant, r.harvest.ready, r.harvest.best_before)]]
+        for r in inst.requests
+        if r.harvest is not None
+    }
+
+
 def _requests(session: Session, inst: Instance, week_id: int, now: datetime) -> None:
     if not inst.requests:
         return
+    lots = _harvest_lots(session, inst, now)
     person = dict(session.execute(select(Participant.code, Participant.id)).all())
     session.execute(
         insert(BookingRequest),
@@ -175,6 +236,7 @@ def _requests(session: Session, inst: Instance, week_id: int, now: datetime) -> 
                 "prefer_prime": r.prefer_prime,
                 "status": "open",
                 "created_at": now,
+                "harvest_lot_id": lots.get(r.id),
             }
             for r in inst.requests
         ],
