@@ -2,22 +2,29 @@
 
 Hard rules (always; a plan that breaks one is never returned):
 
-====  =======================================  ==========================================
+====  =======================================  ============================================
 spec  rule                                     where
-====  =======================================  ==========================================
-1     consecutive slots of one studio          ``candidates.py`` (runs of a studio class)
+====  =======================================  ============================================
+1     consecutive slots of one studio          ``placement.runs_of`` (runs of a class)
 2     no slot used twice                       ``rules/capacity.add_studio_capacity``
 3     at most ``sessions`` per request         ``rules/sessions.add_session_count``
-4     inside the window                        ``candidates.py``
-5     allowed base, ``max_km``, features       ``candidates.py``
+4     inside the window                        ``placement.inside_window``
+5     allowed base, ``max_km``, features       ``placement.allowed_base``, ``within_reach``,
+                                               ``has_features``
 6     participant: no overlap, daily cap,      ``rules/participant.add_no_overlap``,
       one base per day                         ``add_daily_cap``, ``add_same_day_same_base``
-7     locked / confirmed bookings kept         ``candidates.py`` (kept as constants)
-8     frozen horizon                           ``candidates.py`` (kept; nothing new before)
+                                               (``placement.clear_of_kept``, ``day_open``
+                                               against kept sessions)
+7     locked / confirmed bookings kept         ``placement.kept_by_status`` (constants)
+8     frozen horizon                           ``placement.frozen`` (kept; nothing new)
 9     same category, same base, same time:     ``rules/category.add_category_separation``
-      never (with ``category_separation``)     (and ``candidates.py`` against kept sessions)
-10    inside the harvest lot's dates           ``candidates.py``
-====  =======================================  ==========================================
+      never (with ``category_separation``)     (``placement.apart_from_kept_rivals``
+                                               against kept sessions)
+10    inside the harvest lot's dates           ``placement.inside_harvest``
+====  =======================================  ============================================
+
+Rules decided per candidate live in ``placement.py`` and are applied by ``candidates.py``: a
+placement that would break one never becomes a variable.
 
 Objective, in the spec's order (each a :class:`~scheduler.rules.Penalty` to minimise):
 

@@ -6,7 +6,7 @@
 A *mutant* is the product with one rule taken out from the outside, in a child process: the
 rule's function is replaced, wherever the scheduler or the tests hold it, by a stand-in that does
 nothing (a hard rule of the model adds no constraint, a soft term costs 0, a rule decided per
-candidate in ``candidates.py`` lets everything through or keeps nothing). The product code is not
+candidate in ``placement.py`` lets everything through or keeps nothing). The product code is not
 touched. The child then runs the rule tests and the solve tests (``-x``: the first failure is
 enough); a mutant is *caught* when a test of its own rule family fails
 (``tests/scheduler/rules/test_<family>.py``). If those pass, the other rule tests and the solve
@@ -105,7 +105,7 @@ class Mutant:
 
 
 RULES = "scheduler.rules"
-CANDIDATES = "scheduler.candidates"
+PLACEMENT = "scheduler.placement"
 MUTANTS = [
     # Hard rules of the CP-SAT model (model.HARD_RULES).
     Mutant("no slot twice (2)", f"{RULES}.capacity:add_studio_capacity", no_constraint, "capacity"),
@@ -156,26 +156,26 @@ MUTANTS = [
         no_cost,
         "stability",
     ),
-    # Hard rules decided per candidate (candidates.py).
-    Mutant("consecutive slots (1)", f"{CANDIDATES}:runs_of", any_positions, "placement"),
-    Mutant("inside the window (4)", f"{CANDIDATES}:inside_window", every_start, "placement"),
-    Mutant("allowed base (5a)", f"{CANDIDATES}:allowed_base", always(True), "placement"),
-    Mutant("max_km (5b)", f"{CANDIDATES}:within_reach", always(True), "placement"),
-    Mutant("features (5c)", f"{CANDIDATES}:has_features", always(True), "placement"),
-    Mutant("locked/confirmed kept (7)", f"{CANDIDATES}:kept_by_status", always(False), "placement"),
-    Mutant("frozen horizon (8)", f"{CANDIDATES}:frozen", always(False), "placement"),
-    Mutant("no overlap with kept (6a)", f"{CANDIDATES}:clear_of_kept", every_start, "placement"),
-    Mutant("kept fill/fix the day (6b-c)", f"{CANDIDATES}:day_open", always(True), "placement"),
-    Mutant("inside the harvest lot (10)", f"{CANDIDATES}:inside_harvest", every_start, "harvest"),
+    # Hard rules decided per candidate (placement.py, applied by candidates.py).
+    Mutant("consecutive slots (1)", f"{PLACEMENT}:runs_of", any_positions, "placement"),
+    Mutant("inside the window (4)", f"{PLACEMENT}:inside_window", every_start, "placement"),
+    Mutant("allowed base (5a)", f"{PLACEMENT}:allowed_base", always(True), "placement"),
+    Mutant("max_km (5b)", f"{PLACEMENT}:within_reach", always(True), "placement"),
+    Mutant("features (5c)", f"{PLACEMENT}:has_features", always(True), "placement"),
+    Mutant("locked/confirmed kept (7)", f"{PLACEMENT}:kept_by_status", always(False), "placement"),
+    Mutant("frozen horizon (8)", f"{PLACEMENT}:frozen", always(False), "placement"),
+    Mutant("no overlap with kept (6a)", f"{PLACEMENT}:clear_of_kept", every_start, "placement"),
+    Mutant("kept fill/fix the day (6b-c)", f"{PLACEMENT}:day_open", always(True), "placement"),
+    Mutant("inside the harvest lot (10)", f"{PLACEMENT}:inside_harvest", every_start, "harvest"),
     Mutant(
         "apart from kept same category (9)",
-        f"{CANDIDATES}:apart_from_kept_rivals",
+        f"{PLACEMENT}:apart_from_kept_rivals",
         every_start,
         "category",
     ),
     Mutant(
         "exempt bookings kept (9, 10)",
-        f"{CANDIDATES}:exempt_bookings",
+        f"{PLACEMENT}:exempt_bookings",
         lambda rule: lambda inst: set(),
         "category",
     ),

@@ -3,8 +3,8 @@
 Hard rules are ``add_<rule>(model, vars, week)`` and add constraints. Soft rules are
 ``soft_<rule>(model, vars, week) -> Penalty``: a non-negative linear expression to minimise and its
 worst possible value, so that ``model.py`` can weigh the levels strictly (a lower level can never
-outweigh one unit of a higher one). Rules 1, 4, 5, 7 and 8 of the spec are decided per candidate in
-``candidates.py``: a placement that would break them never becomes a variable.
+outweigh one unit of a higher one). Rules 1, 4, 5, 7, 8 and 10 of the spec are decided per candidate
+in ``placement.py``: a placement that would break them never becomes a variable.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The hard rules decided per candidate in ``candidates.py``: a placement that would break them
-never becomes a variable. Each test names the exact set of starts left open to the model."""
+"""The hard rules decided per candidate (``placement.py``, applied by ``candidates.py``): a
+placement that would break them never becomes a variable. Each test names the exact set of starts
+left open to the model."""
 
 from scheduler.candidates import kept_bookings
 from tests.scheduler.builders import at, req, slot, week
