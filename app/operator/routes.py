@@ -25,6 +25,7 @@ from app.services.accounts import audit
 from app.services.accounts.access import AccessError, can_operate_hub, operated_hub_ids
 from app.services.booking import service as booking_service
 from app.services.booking.rules import BookingError
+from app.services.programme.lots import lots_near_deadline
 from app.services.timetable import service as timetable
 from app.services.timetable.grid import build_week_grid
 from app.services.timetable.weeks import monday_of, next_week_start
@@ -233,6 +234,7 @@ def week(code: str):
         reason_form=ReasonForm(),
         has_template=timetable.default_template(hub) is not None,
         active_studio=_active_studio(hub, request.args.get("studio")),
+        lot_alerts=lots_near_deadline([hub.code]),
     )
 
 

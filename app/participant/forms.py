@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
+    DecimalField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -71,7 +73,25 @@ class RequestForm(FlaskForm):
     needs = MultiCheckboxField(_l("The studio must have"), validators=[Optional()])
     prefer_bases = MultiCheckboxField(_l("Preferred bases"), validators=[Optional()])
     prefer_prime = BooleanField(_l("Prefer prime time (evenings)"))
+    harvest_lot = SelectField(_l("Sell this harvest lot"), validators=[Optional()])
     submit = SubmitField(_l("File request"))
+
+
+class LotForm(FlaskForm):
+    """A harvest lot: what, how much, from when it is ready and until when it keeps fresh."""
+
+    product = StringField(_l("Product"), validators=[DataRequired(), Length(max=80)])
+    quantity = DecimalField(
+        _l("Quantity"), places=None, validators=[Optional(), NumberRange(min=0.001, max=1_000_000)]
+    )
+    unit = SelectField(_l("Unit"), default="kg")
+    ready_at = DateTimeLocalField(
+        _l("Ready from"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
+    )
+    best_before = DateTimeLocalField(
+        _l("Best before"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
+    )
+    submit = SubmitField(_l("Record lot"))
 
 
 class ProfileForm(FlaskForm):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from app.main.labels import label, opts
 from app.main.messages import booking_message
 from app.main.paging import PAGE_SIZE, page_number, page_of
 from app.main.web import local_zone
-from app.models import FEATURES, Booking, BookingRequest, Hub
+from app.models import FEATURES, Booking, BookingRequest, Hub, utcnow
 from app.participant import bp
 from app.participant.forms import RequestForm
 from app.participant.routes import me, participant_only
@@ -23,6 +23,7 @@ from app.services.accounts.access import AccessError
 from app.services.booking import requests as request_service
 from app.services.booking.rules import BookingError
 from app.services.exchange.export import build_instance, build_plan
+from app.services.programme.lots import own_lots
 from app.services.timetable.weeks import next_week_start
 from scheduler.explain import explain
 
@@ -34,6 +35,9 @@ REQUEST_FIELD_MESSAGES = {
     "length": lambda: _("Choose a session length."),
     "bases": lambda: _("Choose bases from the list, or none for any base."),
     "max_km": lambda: _("The distance must be a positive number."),
+    "harvest": lambda: _(
+        "The dates must meet the lot's ready .. best-before, and the lot must be yours."
+    ),
 }
 
 
@@ -44,6 +48,15 @@ def _request_form() -> RequestForm:
     form.bases.choices = opts([(c, f"{n} · {city}") for c, n, city in hubs])
     form.prefer_bases.choices = form.bases.choices
     form.needs.choices = opts([(f, label("feature", f)) for f in FEATURES])
+    lots = own_lots(current_user.participant_id or -1, fresh_after=utcnow())
+    form.harvest_lot.choices = opts(
+        [("", _("No lot"))]
+        + [
+            (lot.code, _("%(code)s · %(product)s, fresh until %(when)s", code=lot.code,
+                         product=lot.product, when=format_datetime(lot.best_before, "M/d HH:mm")))
+            for lot in lots
+        ]
+    )  # fmt: skip
     return form
 
 
@@ -96,6 +109,7 @@ def request_new():
                 needs=list(form.needs.data),
                 prefer_bases=list(form.prefer_bases.data),
                 prefer_prime=form.prefer_prime.data,
+                harvest_lot=form.harvest_lot.data or None,
             )
         except (BookingError, AccessError) as error:
             db.session.rollback()

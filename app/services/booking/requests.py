@@ -20,6 +20,7 @@ from app.models import BookingRequest, Hub, Participant, PreferredHub, Role, Use
 from app.services.accounts import audit
 from app.services.accounts.access import Forbidden, visible_requests
 from app.services.booking.rules import BookingError
+from app.services.programme.lots import lot_for_request
 from app.services.timetable.weeks import (
     day_in_range,
     local_zone,
@@ -82,8 +83,11 @@ def file_request(
     prefer_prime: bool = False,
     participant: Participant | None = None,
     now: datetime | None = None,
+    harvest_lot: str | None = None,
 ) -> BookingRequest:
-    """Validate and store an open request; commits and audits. ``bases=None`` means any base."""
+    """Validate and store an open request; commits and audits. ``bases=None`` means any base.
+    ``harvest_lot`` names one of the participant's lots: its sessions then lie inside the lot's
+    ready .. best-before, so the window must meet it."""
     now = now or utcnow()
     who = _requester(actor, participant)
     sessions = _int_in(sessions, 1, MAX_SESSIONS_PER_REQUEST, "sessions")
@@ -117,6 +121,15 @@ def file_request(
         isinstance(n, str) and 0 < len(n) <= 40 for n in needs
     ):
         raise RequestInvalid("needs must be a list of feature names", code="needs")
+    lot = None
+    if harvest_lot is not None:
+        lot = lot_for_request(who.id, harvest_lot)
+        if lot.best_before <= window_start or window_end <= lot.ready_at or lot.best_before <= now:
+            raise RequestInvalid(
+                f"the window does not meet lot {lot.code}'s {lot.ready_at.isoformat()} .. "
+                f"{lot.best_before.isoformat()}",
+                code="harvest",
+            )
     try:
         week = planning_week_for(week_start)
         req = BookingRequest(
@@ -134,6 +147,7 @@ def file_request(
             status="open",
             created_by_user_id=actor.id,
             created_at=now,
+            harvest_lot_id=lot.id if lot is not None else None,
         )
         req.allowed_hubs = allowed or []
         db.session.add(req)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Booking, Hub, Slot, SlotHold, Studio, TimetableWeek
+from app.services.programme.categories import HeldSlot, clashing_slots
 from app.services.timetable.service import block_reasons
 
 
@@ -28,6 +29,8 @@ class Cell:
     state: str
     booking: Booking | None = None
     reason: str = ""
+    #: the category this slot's session shares with another seller's session at the same time
+    clash: str = ""
 
 
 @dataclass
@@ -75,6 +78,14 @@ def build_week_grid(hub: Hub, week: TimetableWeek | None, week_start: date) -> W
     holds = live_holds([s.id for s in slots])
     reasons = block_reasons(slots)
     counts: Counter = Counter()
+    clashes = clashing_slots(
+        [
+            HeldSlot(s.id, b.participant.category, b.participant_id, s.start, s.end)
+            for s in slots
+            if (b := holds.get(s.id)) is not None
+        ]
+    )
+    counts["clash"] = len(clashes)
     by_studio: dict[int, dict[tuple[str, int], Cell]] = {}
     for slot in slots:
         local = slot.start.astimezone(tz)
@@ -86,7 +97,13 @@ def build_week_grid(hub: Hub, week: TimetableWeek | None, week_start: date) -> W
         else:
             state = "open"
         counts[state] += 1
-        cell = Cell(slot=slot, state=state, booking=booking, reason=reasons.get(slot.code, ""))
+        cell = Cell(
+            slot=slot,
+            state=state,
+            booking=booking,
+            reason=reasons.get(slot.code, ""),
+            clash=clashes.get(slot.id, ""),
+        )
         label = f"{local:%H:%M}–{slot.end.astimezone(tz):%H:%M}"
         by_studio.setdefault(slot.studio_id, {})[(label, (local.date() - week_start).days)] = cell
     studios = []
