@@ -8,7 +8,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach every command to the app."""
-    from app.cli.accounts import create_user_command
+    from app.cli.accounts import create_user_command, set_password_command
     from app.cli.bookings import book_command, cancel_booking_command
     from app.cli.demo import seed_demo_command
     from app.cli.exchange import (
@@ -21,6 +21,7 @@ def register(app: Flask) -> None:
     for command in (
         seed_demo_command,
         create_user_command,
+        set_password_command,
         export_week_command,
         export_plan_command,
         import_week_command,

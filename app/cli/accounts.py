@@ -1,12 +1,15 @@
-"""``create-user``: make an admin, operator or participant account."""
+"""``create-user``: make an admin, operator or participant account; ``set-password``: reset one."""
 
 from __future__ import annotations
 
 import click
+from sqlalchemy import select
 
 from app.cli.params import OneLineCommand
 from app.extensions import db
-from app.models import ROLES
+from app.models import ROLES, User
+from app.services.accounts import sessions
+from app.services.accounts.passwords import PasswordPolicyError
 from app.services.accounts.users import AccountError, create_user
 
 
@@ -45,3 +48,26 @@ def create_user_command(username, role, bases, participant, display_name, passwo
     elif user.participant:
         scope = f" for {user.participant.code} {user.participant.name}"
     click.echo(f"created {role} {username}{scope}")
+
+
+@click.command("set-password", cls=OneLineCommand)
+@click.argument("username")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Prompted for when left out.",
+)
+def set_password_command(username, password) -> None:
+    """Reset an account's password; every login and API token of the account ends."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no user {username!r}")
+    try:
+        sessions.reset_password(user, password)
+        db.session.commit()
+    except PasswordPolicyError as e:
+        db.session.rollback()
+        raise click.ClickException(str(e)) from None
+    click.echo(f"password of {username} set; every login and API token of the account ended")

@@ -101,3 +101,34 @@ def test_participants_need_eight_characters_staff_ten(app):
         run(app, "create-user", "lead", "--role", "admin", "--password", "plum-tea-42").exit_code
         == 0
     )
+
+
+def test_set_password_applies_the_policy_and_ends_every_login_and_token(app):
+    """An administrator's reset (a stolen account): the old password, logins and tokens end."""
+    from app.api.auth import issue_token, user_from_token
+    from app.models import LoginSession
+    from app.services.accounts import sessions
+
+    seed(app, bases=4, requests=40)
+    user = db.session.scalar(select(User).where(User.username == "p00001"))
+    sessions.open_login(user, remember=True)
+    db.session.commit()
+    token = issue_token(user)
+    assert user_from_token(token) is not None
+
+    weak = run(app, "set-password", "p00001", "--password", "password1")
+    assert weak.exit_code != 0 and one_line(weak.stderr) and "too common" in weak.stderr
+    assert run(app, "set-password", "nobody", "--password", "plum-tea-42").exit_code != 0
+    db.session.expire_all()
+    assert user.check_password("chunlei-p") and user_from_token(token) is not None
+
+    done = run(app, "set-password", "p00001", "--password", "plum-tea-42")
+    assert done.exit_code == 0, done.stderr
+    db.session.expire_all()
+    assert user.check_password("plum-tea-42") and not user.check_password("chunlei-p")
+    assert user_from_token(token) is None
+    open_logins = select(LoginSession).where(
+        LoginSession.user_id == user.id, LoginSession.ended_at.is_(None)
+    )
+    assert db.session.scalars(open_logins).all() == []
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.password_reset"))

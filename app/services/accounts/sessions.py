@@ -124,3 +124,14 @@ def change_password(user: User, current: str, new: str) -> None:
     set_password(user, new)
     ended = end_all_logins(user)
     audit.record("user.password_changed", actor=user, subject=user.username[:40], logins=ended)
+
+
+def reset_password(user: User, new: str, *, actor: User | None = None) -> None:
+    """Set ``user``'s password without the old one (an administrator's reset; not committed).
+
+    Every login and token of the account ends, as after a change; ``PasswordPolicyError``
+    changes nothing.
+    """
+    set_password(user, new)
+    ended = end_all_logins(user)
+    audit.record("user.password_reset", actor=actor, subject=user.username[:40], logins=ended)
