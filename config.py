@@ -84,6 +84,8 @@ class Config:
     MAX_SESSIONS_PER_DAY = _int("MAX_SESSIONS_PER_DAY", 2)
     SAME_DAY_SAME_BASE = os.environ.get("SAME_DAY_SAME_BASE", "1") not in ("0", "false", "no")
     TARGET_UTILIZATION = _float("TARGET_UTILIZATION", 0.85)
+    # "base": same-category sessions of different sellers never overlap at one base (rule 9).
+    CATEGORY_SEPARATION = "base" if os.environ.get("CATEGORY_SEPARATION") == "base" else None
 
     # Solver limits (passed as arguments to scheduler.solve).
     SOLVER_TIME_LIMIT_S = _float("SOLVER_TIME_LIMIT_S", 60.0)

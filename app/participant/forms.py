@@ -105,6 +105,10 @@ class ProfileForm(FlaskForm):
         _l("County / district"), validators=[DataRequired()], validate_choice=False
     )
     categories = MultiCheckboxField(_l("What I sell"), validators=[Optional()])
+    category = SelectField(
+        _l("Main category (sellers of one category are kept apart in time)"),
+        validators=[Optional()],
+    )
     submit = SubmitField(_l("Save profile"))
 
 

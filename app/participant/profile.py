@@ -70,6 +70,10 @@ def profile():
     form.city.choices = opts([("", _("Choose…"))])
     form.county.choices = opts([("", _("Choose…"))])
     form.categories.choices = opts([(c, str(CATEGORY_LABELS[c])) for c in CATEGORIES])
+    mains = [(c, str(CATEGORY_LABELS[c])) for c in CATEGORIES]
+    if participant.category and participant.category not in CATEGORIES:
+        mains.append((participant.category, participant.category))  # one an exchange file gave
+    form.category.choices = opts([("", _("Not set"))] + mains)
     if request.method == "GET":
         form.name.data = participant.name
         form.kind.data = participant.kind
@@ -77,6 +81,7 @@ def profile():
         form.city.data = extra.city or _city_of(participant.adcode)
         form.county.data = participant.county
         form.categories.data = list(extra.categories or [])
+        form.category.data = participant.category or ""
     elif form.validate_on_submit():
         path = f"{form.province.data}/{form.city.data}/{form.county.data}"
         try:
@@ -93,6 +98,7 @@ def profile():
             participant.adcode = place.adcode
             extra.city = place.prefecture
             extra.categories = sorted(set(form.categories.data) & set(CATEGORIES))
+            participant.category = form.category.data or None
             db.session.add(extra)
             audit.record(
                 "participant.profile", actor=current_user, subject=participant.code, place=path

@@ -85,6 +85,7 @@ def planning_week_for(week_start: date) -> PlanningWeek:
         max_sessions_per_day=cfg["MAX_SESSIONS_PER_DAY"],
         same_day_same_base=cfg["SAME_DAY_SAME_BASE"],
         target_utilization=cfg["TARGET_UTILIZATION"],
+        category_separation=cfg.get("CATEGORY_SEPARATION"),
     )
     try:
         with db.session.begin_nested():

@@ -131,3 +131,27 @@ def test_the_week_grid_marks_same_category_sessions_at_the_same_time(app, world,
     assert f'data-testid="clash-{world.slot("B001-S2", 2, 20)}"' in page
     assert f'data-testid="clash-{world.slot("B001-S1", 1, 20)}"' not in page  # alone that day
     assert "品类冲突" in page and 'data-testid="clash-count"' in page
+
+
+def test_the_profile_sets_the_main_category(app, world, login):
+    p1 = login("p1")
+    form = {"name": "寿光蔬菜合作社", "kind": "producer", "province": "山东省",
+            "city": "潍坊市", "county": "寿光市", "categories": ["vegetables"],
+            "category": "vegetables"}  # fmt: skip
+    assert p1.post("/me/profile", data=form).status_code == 302
+    participant = world.participants["P001"]
+    db.session.refresh(participant)
+    assert participant.category == "vegetables"
+    assert p1.post("/me/profile", data=dict(form, category="")).status_code == 302
+    db.session.refresh(participant)
+    assert participant.category is None
+
+
+def test_new_weeks_take_the_configured_category_separation(app, world):
+    from app.services.timetable.weeks import planning_week_for
+
+    app.config["CATEGORY_SEPARATION"] = "base"
+    week = planning_week_for(world.week_start + timedelta(weeks=3))
+    assert week.category_separation == "base"
+    app.config["CATEGORY_SEPARATION"] = None
+    assert planning_week_for(world.week_start + timedelta(weeks=4)).category_separation is None
