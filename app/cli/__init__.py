@@ -17,6 +17,7 @@ def register(app: Flask) -> None:
         export_week_command,
         import_week_command,
     )
+    from app.cli.whatif import what_if_command
 
     for command in (
         seed_demo_command,
@@ -28,5 +29,6 @@ def register(app: Flask) -> None:
         apply_plan_command,
         book_command,
         cancel_booking_command,
+        what_if_command,
     ):
         app.cli.add_command(command)
