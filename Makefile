@@ -2,6 +2,7 @@
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+PORT ?= 5000
 export FLASK_APP := wsgi
 
 .PHONY: install demo test lint format mutants bench bench-load clean translations
@@ -16,7 +17,7 @@ install: $(BIN)/python
 demo: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --seed 5 --if-empty
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	PATH="$(abspath $(BIN)):$$PATH" exec $(BIN)/honcho start -f Procfile -p $(PORT)
 
 test: install
 	$(BIN)/ruff check .
