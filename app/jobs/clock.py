@@ -3,7 +3,8 @@
 :data:`JOBS` and :func:`build_scheduler` hold the job list (explicit ids, ``replace_existing``,
 ``coalesce``, one instance at a time, a misfire grace from config) on an APScheduler 3 scheduler.
 :func:`run_scheduler` is ``flask --app wsgi scheduler``: one dedicated process, so several web
-workers never mean several nightly runs (the web app starts no scheduler).
+workers never mean several nightly runs (the web app starts no scheduler). The clock only
+enqueues work (the nightly runs go to the job queue's workers) and reaps dead jobs.
 """
 
 from __future__ import annotations
@@ -26,16 +27,17 @@ log = logging.getLogger("chunlei.scheduler")
 
 @dataclass(frozen=True)
 class JobSpec:
-    """One periodic job: an explicit id, a ``module:function`` taking the app, a cron setting.
+    """One periodic job: an explicit id, a ``module:function`` taking the app, and when.
 
-    ``cron_setting`` names the config key holding a crontab expression, so the time is
-    configuration, not code.
+    ``cron_setting`` names the config key holding a crontab expression, ``interval_setting``
+    one holding a number of seconds (exactly one is given), so the time is configuration.
     """
 
     id: str
     name: str
     func: str
-    cron_setting: str
+    cron_setting: str | None = None
+    interval_setting: str | None = None
 
 
 #: Every periodic job of the product. Add a job here, never with an ad-hoc ``add_job`` call.
@@ -45,6 +47,12 @@ JOBS: tuple[JobSpec, ...] = (
         name="Nightly re-optimization of the coming week(s)",
         func="app.services.runs.nightly:queue_nightly",
         cron_setting="NIGHTLY_CRON",
+    ),
+    JobSpec(
+        id="reap-jobs",
+        name="Retry or fail the jobs whose worker died; free the weeks of dead runs",
+        func="app.jobs.queue:reap_all",
+        interval_setting="JOB_REAP_S",
     ),
 )
 
@@ -140,9 +148,17 @@ def add_jobs(
     tz = app.config.get("TIMEZONE", "Asia/Shanghai")
     grace = int(app.config.get("MISFIRE_GRACE_S", 3600))
     for spec in jobs:
-        trigger = cron_trigger(app.config[spec.cron_setting], tz)
         extra: dict[str, Any] = {}
-        if catch_up:
+        if spec.interval_setting is not None:
+            from apscheduler.triggers.interval import IntervalTrigger
+
+            seconds = float(app.config[spec.interval_setting])
+            trigger = IntervalTrigger(seconds=seconds, timezone=tz)
+            grace_s = max(1, int(seconds))
+        else:
+            trigger = cron_trigger(app.config[spec.cron_setting], tz)
+            grace_s = grace
+        if catch_up and spec.cron_setting is not None:
             now = datetime.now(trigger.timezone)
             missed = latest_fire_time(app.config[spec.cron_setting], tz, now)
             if missed is not None and (now - missed).total_seconds() <= grace:
@@ -157,7 +173,7 @@ def add_jobs(
             replace_existing=True,
             coalesce=True,
             max_instances=1,
-            misfire_grace_time=grace,
+            misfire_grace_time=grace_s,
             **extra,
         )
 

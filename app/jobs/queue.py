@@ -44,6 +44,8 @@ log = logging.getLogger("chunlei.jobs")
 
 #: kind -> TaskSpec, filled by the @task decorators of the modules app.jobs.tasks imports.
 TASKS: dict[str, TaskSpec] = {}
+#: Further clean-ups the reaper runs each time (e.g. releasing the week of a dead CLI run).
+REAPERS: list[Callable[[], int]] = []
 _current_job: contextvars.ContextVar[int | None] = contextvars.ContextVar("job", default=None)
 #: A message may arrive this early (clocks of two hosts) and still be run.
 _DUE_SLACK = timedelta(seconds=2)
@@ -85,6 +87,13 @@ def task(
         return fn
 
     return register
+
+
+def on_reap(fn: Callable[[], int]) -> Callable[[], int]:
+    """Register ``fn() -> count`` to run with every :func:`reap` (a task module's own clean-up)."""
+    if fn not in REAPERS:
+        REAPERS.append(fn)
+    return fn
 
 
 def current_job_id() -> int | None:
@@ -312,12 +321,13 @@ def reap(now: datetime | None = None) -> dict:
     """Retry or fail the jobs whose worker died; put lost queued jobs on the queue again.
 
     Safe to run from any number of processes at once: each change is a conditional UPDATE.
-    Returns counts ``{"retried", "failed", "requeued"}``.
+    Then runs every :data:`REAPERS` clean-up. Returns counts ``{"retried", "failed",
+    "requeued", "released"}``.
     """
     cfg = current_app.config
     now = now or utcnow()
     stale = now - timedelta(seconds=float(cfg.get("JOB_STALE_S", 15.0)))
-    counts = {"retried": 0, "failed": 0, "requeued": 0}
+    counts = {"retried": 0, "failed": 0, "requeued": 0, "released": 0}
     dead = db.session.execute(
         select(
             Job.id,
@@ -366,6 +376,20 @@ def reap(now: datetime | None = None) -> dict:
         for job_id in lost:
             transport.put(job_id)
             counts["requeued"] += 1
+    for clean_up in REAPERS:
+        try:
+            counts["released"] += int(clean_up() or 0)
+        except Exception:
+            db.session.rollback()
+            log.exception("reaper %s failed", getattr(clean_up, "__name__", clean_up))
+    return counts
+
+
+def reap_all(_app: Flask | None = None) -> dict:
+    """The clock's periodic reaper job (``app.jobs.clock.JOBS``): :func:`reap`, logged."""
+    counts = reap()
+    if any(counts.values()):
+        log.info("reaper: %s", counts)
     return counts
 
 

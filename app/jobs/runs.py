@@ -4,12 +4,13 @@ The run row was recorded ``queued`` by whoever asked (the "re-optimize now" butt
 clock); the job claims the run's week and carries it out on the one run path
 (``app.services.runs.reoptimize``). If the attempt ends abnormally (the worker died, or stopped
 and handed the job back), :func:`release` frees the week: the run is queued again for the next
-attempt, or failed with the reason when none is left.
+attempt, or failed with the reason when none is left. Every reaper also fails the runs started
+outside the queue (``flask reoptimize``) whose process went silent, releasing their week.
 """
 
 from __future__ import annotations
 
-from app.jobs.queue import current_job_id, task
+from app.jobs.queue import current_job_id, on_reap, task
 from app.services.runs import guard as run_guard
 from app.services.runs.reoptimize import run_claimed
 
@@ -19,6 +20,9 @@ def release(job_id: int, payload: dict, retrying: bool, reason: str) -> None:
     run_id = payload.get("run_id")
     if isinstance(run_id, int):
         run_guard.release_run(run_id, retrying=retrying, reason=reason)
+
+
+on_reap(run_guard.release_dead_runs)
 
 
 @task("runs.reoptimize", max_attempts=3, release=release)

@@ -125,6 +125,8 @@ def scheduler_command() -> None:
     from app.jobs.clock import JOBS, cron_trigger, run_scheduler
 
     for job in JOBS:  # refuse a bad cron expression before starting anything
+        if job.cron_setting is None:
+            continue
         expression = current_app.config.get(job.cron_setting, "")
         try:
             cron_trigger(expression, current_app.config.get("TIMEZONE", "Asia/Shanghai"))

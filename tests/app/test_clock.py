@@ -42,15 +42,27 @@ def pg_week_app(pg_server, tmp_path):
 
 def test_jobs_are_data_with_unique_ids_and_importable_functions():
     ids = [j.id for j in JOBS]
-    assert len(ids) == len(set(ids)) and "nightly-reoptimize" in ids
+    assert len(ids) == len(set(ids)) and {"nightly-reoptimize", "reap-jobs"} <= set(ids)
     for job in JOBS:
         assert callable(resolve(job.func))
+        assert (job.cron_setting is None) != (job.interval_setting is None)
+
+
+def test_the_clock_reaps_dead_jobs_every_job_reap_s(app):
+    app.config["JOB_REAP_S"] = 7
+    job = build_scheduler(app, blocking=False).get_job("reap-jobs")
+    assert job.trigger.interval.total_seconds() == 7 and job.max_instances == 1
+    assert run_job_in_app(app, "app.jobs.queue:reap_all") == {
+        "retried": 0,
+        "failed": 0,
+        "requeued": 0,
+        "released": 0,
+    }
 
 
 def test_the_nightly_job_runs_at_two_in_shanghai_once_at_a_time(app):
     scheduler = build_scheduler(app, blocking=False)
-    (job,) = scheduler.get_jobs()
-    assert job.id == "nightly-reoptimize"
+    job = scheduler.get_job("nightly-reoptimize")
     assert job.coalesce is True and job.max_instances == 1
     assert job.misfire_grace_time == app.config["MISFIRE_GRACE_S"]
     after = datetime(2026, 12, 7, 12, 0, tzinfo=SHANGHAI)
@@ -62,14 +74,14 @@ def test_the_nightly_job_runs_at_two_in_shanghai_once_at_a_time(app):
     scheduler.start(paused=True)
     try:
         add_jobs(scheduler, app)
-        assert [j.id for j in scheduler.get_jobs()] == ["nightly-reoptimize"]
+        assert sorted(j.id for j in scheduler.get_jobs()) == ["nightly-reoptimize", "reap-jobs"]
     finally:
         scheduler.shutdown(wait=False)
 
 
 def test_the_cron_time_is_configuration(app):
     app.config["NIGHTLY_CRON"] = "30 3 * * 1-5"
-    (job,) = build_scheduler(app, blocking=False).get_jobs()
+    job = build_scheduler(app, blocking=False).get_job("nightly-reoptimize")
     after = datetime(2026, 12, 5, 12, 0, tzinfo=SHANGHAI)  # a Saturday
     assert job.trigger.get_next_fire_time(None, after) == datetime(
         2026, 12, 7, 3, 30, tzinfo=SHANGHAI
@@ -180,10 +192,10 @@ def test_a_run_missed_within_the_grace_is_caught_up_on_start(app):
 
     five_ago = datetime.now(SHANGHAI) - timedelta(minutes=5)
     app.config["NIGHTLY_CRON"] = f"{five_ago.minute} {five_ago.hour} * * *"
-    (job,) = build_scheduler(app, blocking=False, catch_up=True).get_jobs()
+    job = build_scheduler(app, blocking=False, catch_up=True).get_job("nightly-reoptimize")
     assert job.next_run_time == five_ago.replace(second=0, microsecond=0)
     app.config["MISFIRE_GRACE_S"] = 60  # beyond the grace: wait for the next due time
-    (job,) = build_scheduler(app, blocking=False, catch_up=True).get_jobs()
+    job = build_scheduler(app, blocking=False, catch_up=True).get_job("nightly-reoptimize")
     assert getattr(job, "next_run_time", None) is None
 
 

@@ -82,7 +82,7 @@ def test_the_reaper_retries_a_dead_workers_job_and_frees_its_runs_week(held_app)
     _die(job_id, 60)
     live = enqueue("test.echo", {})
     _die(live, 1)  # silent for a second only: alive
-    assert reap() == {"retried": 1, "failed": 0, "requeued": 0}
+    assert reap() == {"retried": 1, "failed": 0, "requeued": 0, "released": 0}
     row = job(job_id)
     assert row.status == "queued" and "worker died" in row.error and "gone:1" in row.error
     db.session.expire_all()
@@ -108,3 +108,22 @@ def test_a_queued_job_whose_message_was_lost_is_put_again(held_app):
     )
     db.session.commit()
     assert reap()["requeued"] == 1 and transport.pending() == 1
+
+
+def test_the_reaper_frees_the_week_of_a_run_whose_process_went_silent(held_app):
+    from tests.app.nightly.conftest import seed_small_week
+
+    seed_small_week()
+    week = get_week(db.session, WEEK)
+    run, granted = run_guard.claim(week, trigger="manual", actor=None, actor_label="cli:x")
+    assert granted
+    assert reap()["released"] == 0  # alive: its heartbeat is fresh
+    silent = utcnow() - timedelta(seconds=60)
+    db.session.execute(
+        update(OptimizationRun).where(OptimizationRun.id == run.id).values(heartbeat_at=silent)
+    )
+    db.session.commit()
+    assert reap()["released"] == 1
+    db.session.expire_all()
+    run = db.session.get(OptimizationRun, run.id)
+    assert run.state == "failed" and run.lock_key is None and "no sign of life" in run.message

@@ -157,3 +157,23 @@ def test_reoptimize_now_on_the_runs_page_is_queued_and_a_worker_applies_it(queue
     assert run.job_id is not None and job(run.job_id).status == "done"
     progress = client.get(f"/runs/{run_id}/progress.json").get_json()
     assert progress["status"] == run.state
+
+
+def test_sigterm_lets_a_short_job_finish_and_hands_a_long_one_back(queue_app, workers, tmp_path):
+    marker = tmp_path / "started.txt"
+    proc = workers.start(WORKER_SHUTDOWN_S="2")
+    short = enqueue("test.sleep", {"marker": str(marker), "seconds": 0.5})
+    assert wait_until(marker.exists, 60), workers.log(proc)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0, workers.log(proc)
+    assert job(short).status == "done"  # finished within the shutdown time
+
+    marker.unlink()
+    proc = workers.start(WORKER_SHUTDOWN_S="2")
+    long = enqueue("test.sleep", {"marker": str(marker), "seconds": 120})
+    assert wait_until(marker.exists, 60), workers.log(proc)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0, workers.log(proc)
+    row = job(long)
+    assert row.status == "queued" and row.attempts == 0 and "handed back" in row.error
+    assert "worker stopped" in workers.log(proc) or "handed back" in workers.log(proc)
