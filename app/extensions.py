@@ -1,12 +1,16 @@
 """The Flask extension objects, created unbound; ``create_app`` binds them."""
 
+import contextlib
+import sqlite3
+
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 # A naming convention keeps constraint names stable, so Alembic revisions stay reviewable.
@@ -24,6 +28,19 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_write_ahead_log(dbapi_connection, _record) -> None:
+    """A SQLite file is shared by the web server, the worker and the scheduler (the demo):
+    write-ahead logging lets them read while one of them writes (a long apply no longer locks
+    every page and heartbeat out). An in-memory database keeps its own journal."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        # Another process may be switching it right now: it ends up in WAL either way.
+        with contextlib.suppress(sqlite3.OperationalError):
+            dbapi_connection.execute("PRAGMA journal_mode=WAL").close()
+
+
 migrate = Migrate(compare_type=True, render_as_batch=True)
 
 # --- web extensions (login, CSRF, translations, local Bootstrap) ---

@@ -28,6 +28,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -182,6 +183,7 @@ def run_job(job_id: int, *, beat: bool = True, due_now: bool = False) -> str | N
     spec = TASKS.get(kind)
     if spec is None:
         return _finish(job_id, attempt, "failed", error=f"no task is registered for {kind!r}")
+    log.info("job #%s %s: attempt %s of %s", job_id, kind, attempt, spec.max_attempts)
     heartbeat = _Heartbeat(current_app._get_current_object(), job_id, me) if beat else None
     token = _current_job.set(job_id)
     try:
@@ -285,7 +287,9 @@ def _release(
 
 
 class _Heartbeat:
-    """A thread of the worker writing the running job's heartbeat on its own connection."""
+    """A thread of the worker beating the running job's heartbeat: on the queue's own storage
+    (Redis, or Huey's SQLite file), which a long write transaction in the database never
+    blocks, and on the job's row (its own connection, best effort)."""
 
     def __init__(self, app: Flask, job_id: int, worker: str) -> None:
         self.app, self.job_id, self.worker = app, job_id, worker
@@ -297,7 +301,9 @@ class _Heartbeat:
     def _run(self) -> None:
         with self.app.app_context():
             engine = db.engine
+            transport = queue_of(self.app)
             while not self._stop.wait(self.every):
+                transport.beat(self.job_id)
                 try:
                     with engine.begin() as conn:
                         conn.execute(
@@ -312,6 +318,7 @@ class _Heartbeat:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+        queue_of(self.app).beat(self.job_id, done=True)
 
 
 # --- the reaper ----------------------------------------------------------------------------
@@ -344,6 +351,9 @@ def reap(now: datetime | None = None) -> dict:
     db.session.rollback()
     transport = queue_of(current_app)
     for job_id, kind, payload, attempts, max_attempts, worker, beat in dead:
+        last = transport.last_beat(job_id)
+        if last is not None and last >= stale.timestamp():
+            continue  # alive: its row could not be written (a long transaction holds the database)
         retrying = attempts < max_attempts
         reason = f"worker died: {worker} gave no sign of life since {beat.isoformat()}"
         _release(TASKS.get(kind), job_id, payload, retrying, reason)
@@ -408,6 +418,13 @@ class Transport:
         """Messages waiting on the queue (0 when unknown to be any)."""
         return 0
 
+    def beat(self, job_id: int, *, done: bool = False) -> None:
+        """Record that the job's worker is alive now (or forget it once the job is over)."""
+
+    def last_beat(self, job_id: int) -> float | None:
+        """The job's last beat on the queue's storage (a Unix time), if any."""
+        return None
+
 
 class EagerTransport(Transport):
     """``eager://``: run the job inline, now, in the caller's process (attempts in a row)."""
@@ -459,6 +476,23 @@ class HueyTransport(Transport):
             return int(self.huey.storage.queue_size())
         except Exception:
             return 1  # unknown: do not flood a queue we cannot see
+
+    def beat(self, job_id: int, *, done: bool = False) -> None:
+        key = f"chunlei.beat.{job_id}"
+        try:
+            if done:
+                self.huey.delete(key)
+            else:
+                self.huey.put(key, time.time())
+        except Exception:  # the database row's heartbeat still counts
+            log.debug("job #%s: queue heartbeat not stored", job_id, exc_info=True)
+
+    def last_beat(self, job_id: int) -> float | None:
+        try:
+            value = self.huey.get(f"chunlei.beat.{job_id}", peek=True)
+        except Exception:
+            return None
+        return float(value) if isinstance(value, int | float) else None
 
 
 def check_url(url: str | None) -> None:

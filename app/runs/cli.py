@@ -133,6 +133,8 @@ def scheduler_command() -> None:
         except ValueError as e:
             raise click.ClickException(f"{job.cron_setting}={expression!r}: {e}") from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # APScheduler logs every execution; the reaper runs every few seconds and logs what it did.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     run_scheduler(current_app._get_current_object())
 
 

@@ -166,6 +166,7 @@ def claim_queued(run_id: int, *, job_id: int | None = None) -> tuple[Optimizatio
                     started_at=now,
                     heartbeat_at=now,
                     job_id=job_id,
+                    message=None,
                     progress={"phase": "starting"},
                 )
             ).rowcount

@@ -127,3 +127,15 @@ def test_the_reaper_frees_the_week_of_a_run_whose_process_went_silent(held_app):
     db.session.expire_all()
     run = db.session.get(OptimizationRun, run.id)
     assert run.state == "failed" and run.lock_key is None and "no sign of life" in run.message
+
+
+def test_a_job_beating_on_the_queue_is_alive_though_its_row_could_not_be_written(held_app):
+    """A long write transaction (a national apply on SQLite) blocks the row's heartbeat, not the
+    one on the queue's own storage: the job is not declared dead."""
+    job_id = enqueue("test.echo", {})
+    _die(job_id, 60)
+    transport = queue.queue_of(held_app)
+    transport.beat(job_id)
+    assert reap()["retried"] == 0 and job(job_id).status == "running"
+    transport.beat(job_id, done=True)  # the beats stop: now it is dead
+    assert reap()["retried"] == 1 and job(job_id).status == "queued"
