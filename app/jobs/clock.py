@@ -51,7 +51,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec(
         id="reap-jobs",
         name="Retry or fail the jobs whose worker died; free the weeks of dead runs",
-        func="app.jobs.queue:reap_all",
+        func="app.jobs.reaper:reap_all",
         interval_setting="JOB_REAP_S",
     ),
 )

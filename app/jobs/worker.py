@@ -21,7 +21,9 @@ from flask import Flask
 from huey.consumer import Consumer, ProcessEnvironment, Scheduler
 
 from app.extensions import db
-from app.jobs.queue import HueyTransport, queue_of, reap
+from app.jobs.queue import queue_of
+from app.jobs.reaper import reap
+from app.jobs.transport import HueyTransport
 from app.services.runs.solver_process import die_with_parent
 
 log = logging.getLogger("chunlei.jobs")

@@ -52,7 +52,7 @@ def test_the_clock_reaps_dead_jobs_every_job_reap_s(app):
     app.config["JOB_REAP_S"] = 7
     job = build_scheduler(app, blocking=False).get_job("reap-jobs")
     assert job.trigger.interval.total_seconds() == 7 and job.max_instances == 1
-    assert run_job_in_app(app, "app.jobs.queue:reap_all") == {
+    assert run_job_in_app(app, "app.jobs.reaper:reap_all") == {
         "retried": 0,
         "failed": 0,
         "requeued": 0,

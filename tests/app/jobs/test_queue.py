@@ -11,7 +11,9 @@ from sqlalchemy import update
 import tests.app.jobs.sample_tasks  # noqa: F401  (the test job kinds)
 from app.extensions import db
 from app.jobs import queue
-from app.jobs.queue import enqueue, job, reap, run_job
+from app.jobs.execute import run_job
+from app.jobs.queue import enqueue, job
+from app.jobs.reaper import reap
 from app.models import Job, OptimizationRun, utcnow
 from app.services.runs import guard as run_guard
 from app.services.timetable.weeks import get_week

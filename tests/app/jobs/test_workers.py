@@ -126,7 +126,8 @@ def test_a_worker_killed_during_a_run_leaves_the_week_unlocked_and_every_booking
     assert ended, workers.log(second)
     final = _run(run.id)
     assert final.state in ("applied", "no_change"), final.message
-    assert job(final.job_id).attempts == 2 and job(final.job_id).status == "done"
+    done = wait_until(lambda: finished(final.job_id), 30)  # the job ends just after its run
+    assert done.status == "done" and done.attempts == 2
     assert _week_lock_free()
     assert fixed_bookings() == fixed
     week = get_week(db.session, WEEK)
@@ -154,7 +155,7 @@ def test_reoptimize_now_on_the_runs_page_is_queued_and_a_worker_applies_it(queue
     assert ended, workers.log(proc)
     run = _run(run_id)
     assert run.state in ("applied", "no_change"), run.message
-    assert run.job_id is not None and job(run.job_id).status == "done"
+    assert run.job_id is not None and wait_until(lambda: finished(run.job_id), 30).status == "done"
     progress = client.get(f"/runs/{run_id}/progress.json").get_json()
     assert progress["status"] == run.state
 
