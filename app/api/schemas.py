@@ -12,6 +12,7 @@ from apiflask.validators import Length, OneOf, Range
 from marshmallow import RAISE
 
 from app.api.paging import MAX_OFFSET
+from app.services.booking.requests import KNOWN_FEATURES, MAX_KM, MIN_KM
 
 SLOT_STATES = ("open", "booked", "blocked")
 
@@ -170,8 +171,18 @@ class RequestIn(_Strict):
     length = Integer(load_default=1, strict=True)
     window = Nested(WindowIn, required=True)
     bases = List(String(), allow_none=True, load_default=None)
-    max_km = Float(allow_none=True, load_default=None)
-    needs = List(String(), load_default=list)
+    max_km = Float(
+        allow_none=True,
+        load_default=None,
+        validate=Range(MIN_KM, MAX_KM),
+        metadata={"description": f"distance limit in km, {MIN_KM} to {MAX_KM}; null for none"},
+    )
+    needs = List(
+        String(validate=OneOf(KNOWN_FEATURES)),
+        load_default=list,
+        validate=Length(max=len(KNOWN_FEATURES)),
+        metadata={"description": "studio features every session's studio must have"},
+    )
     prefer = Nested(PreferIn, load_default=dict)
 
 

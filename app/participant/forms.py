@@ -19,6 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.main.labels import opts
+from app.services.booking.requests import MAX_KM, MIN_KM
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -40,7 +41,9 @@ class SearchForm(FlaskForm):
     day = DateField(_l("Date"), validators=[Optional()])
     daypart = SelectField(_l("Time of day"), validators=[Optional()])
     features = MultiCheckboxField(_l("Studio features"), validators=[Optional()])
-    max_km = IntegerField(_l("Within (km)"), validators=[Optional(), NumberRange(min=1, max=5000)])
+    max_km = IntegerField(
+        _l("Within (km)"), validators=[Optional(), NumberRange(min=MIN_KM, max=MAX_KM)]
+    )
     length = SelectField(
         _l("Session length"),
         choices=opts([("1", _l("1 slot (2 hours)")), ("2", _l("2 slots in a row (4 hours)"))]),
@@ -68,7 +71,7 @@ class RequestForm(FlaskForm):
         _l("Only these bases (leave empty for any)"), validators=[Optional()]
     )
     max_km = IntegerField(
-        _l("At most this far (km)"), validators=[Optional(), NumberRange(1, 5000)]
+        _l("At most this far (km)"), validators=[Optional(), NumberRange(MIN_KM, MAX_KM)]
     )
     needs = MultiCheckboxField(_l("The studio must have"), validators=[Optional()])
     prefer_bases = MultiCheckboxField(_l("Preferred bases"), validators=[Optional()])

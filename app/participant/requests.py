@@ -15,7 +15,7 @@ from app.main.labels import label, opts
 from app.main.messages import booking_message
 from app.main.paging import PAGE_SIZE, page_number, page_of
 from app.main.web import local_zone
-from app.models import FEATURES, Booking, BookingRequest, Hub, utcnow
+from app.models import Booking, BookingRequest, Hub, utcnow
 from app.participant import bp
 from app.participant.forms import RequestForm
 from app.participant.routes import me, participant_only
@@ -34,7 +34,7 @@ REQUEST_FIELD_MESSAGES = {
     "sessions": lambda: _("Ask for 1 to 14 sessions."),
     "length": lambda: _("Choose a session length."),
     "bases": lambda: _("Choose bases from the list, or none for any base."),
-    "max_km": lambda: _("The distance must be a positive number."),
+    "max_km": lambda: _("The distance must be from 1 to 5000 km."),
     "harvest": lambda: _(
         "The dates must meet the lot's ready .. best-before, and the lot must be yours."
     ),
@@ -47,7 +47,7 @@ def _request_form() -> RequestForm:
     form.length.choices = opts([(1, _("1 slot (2 hours)")), (2, _("2 slots in a row (4 hours)"))])
     form.bases.choices = opts([(c, f"{n} · {city}") for c, n, city in hubs])
     form.prefer_bases.choices = form.bases.choices
-    form.needs.choices = opts([(f, label("feature", f)) for f in FEATURES])
+    form.needs.choices = opts([(f, label("feature", f)) for f in request_service.KNOWN_FEATURES])
     lots = own_lots(current_user.participant_id or -1, fresh_after=utcnow())
     form.harvest_lot.choices = opts(
         [("", _("No lot"))]

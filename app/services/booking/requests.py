@@ -16,7 +16,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
-from app.models import BookingRequest, Hub, Participant, PreferredHub, Role, User, utcnow
+from app.models import (
+    FEATURES,
+    BookingRequest,
+    Hub,
+    Participant,
+    PreferredHub,
+    Role,
+    User,
+    utcnow,
+)
 from app.services.accounts import audit
 from app.services.accounts.access import Forbidden, visible_requests
 from app.services.booking.rules import BookingError
@@ -30,6 +39,10 @@ from app.services.timetable.weeks import (
 )
 
 MAX_SESSIONS_PER_REQUEST = 14
+#: The distance limit a request may set, in km (the API schema and the page form use these).
+MIN_KM, MAX_KM = 1, 5000
+#: The studio features a request may need: the product's one feature vocabulary.
+KNOWN_FEATURES = FEATURES
 
 
 class RequestInvalid(BookingError):
@@ -114,13 +127,19 @@ def file_request(
         raise RequestInvalid("bases must name at least one base, or be null", code="bases")
     preferred = _hubs(list(prefer_bases or []), "prefer_bases")
     if max_km is not None and (
-        isinstance(max_km, bool) or not isinstance(max_km, int | float) or max_km < 0
+        isinstance(max_km, bool)
+        or not isinstance(max_km, int | float)
+        or not MIN_KM <= max_km <= MAX_KM  # also refuses NaN
     ):
-        raise RequestInvalid("max_km must be a non-negative number or null", code="max_km")
-    if not isinstance(needs, list | tuple) or not all(
-        isinstance(n, str) and 0 < len(n) <= 40 for n in needs
+        raise RequestInvalid(f"max_km must be from {MIN_KM} to {MAX_KM} km, or null", code="max_km")
+    if (
+        not isinstance(needs, list | tuple)
+        or len(needs) > len(KNOWN_FEATURES)
+        or not all(isinstance(n, str) and n in KNOWN_FEATURES for n in needs)
     ):
-        raise RequestInvalid("needs must be a list of feature names", code="needs")
+        raise RequestInvalid(
+            f"needs must list distinct features of: {', '.join(KNOWN_FEATURES)}", code="needs"
+        )
     lot = None
     if harvest_lot is not None:
         lot = lot_for_request(who.id, harvest_lot)

@@ -55,7 +55,12 @@ def test_invalid_requests_are_422_and_write_nothing(api, world):
         ({"bases": ["B404"]}, "unknown_base"),
         ({"bases": []}, "bases"),
         ({"prefer": {"bases": ["B404"]}}, "unknown_base"),
-        ({"max_km": -5}, "max_km"),
+        ({"max_km": -5}, "validation"),
+        ({"max_km": 0}, "validation"),
+        ({"max_km": 1e308}, "validation"),
+        ({"needs": ["teleporter"]}, "validation"),
+        ({"needs": ["x" * 40] * 1000}, "validation"),
+        ({"needs": ["kitchen"] * 1000}, "validation"),
         (
             {"window": {"start": w.local(2, 0).isoformat(), "end": w.local(1, 0).isoformat()}},
             "window",
@@ -77,3 +82,23 @@ def test_invalid_requests_are_422_and_write_nothing(api, world):
 def test_staff_do_not_file_requests(api, world):
     for user in ("op1", "admin"):
         assert_error(api.post("/api/v1/requests", as_=user, json=_body(world)), 403)
+
+
+def test_the_service_refuses_unknown_features_and_far_distances_for_every_caller(app, world):
+    import pytest
+
+    from app.services.booking.requests import RequestInvalid, file_request
+
+    w = world
+    base = {"sessions": 1, "length": 1, "window_start": w.local(0, 8), "window_end": w.local(3, 0)}
+    for bad, code in (
+        ({"needs": ["teleporter"]}, "needs"),
+        ({"needs": ["kitchen"] * 1000}, "needs"),
+        ({"max_km": 1e308}, "max_km"),
+        ({"max_km": 0.5}, "max_km"),
+        ({"max_km": float("nan")}, "max_km"),
+    ):
+        with pytest.raises(RequestInvalid) as refused:
+            file_request(w.users["p1"], **base, **bad)
+        assert refused.value.code == code
+    assert db.session.scalar(select(func.count()).select_from(BookingRequest)) == 0
