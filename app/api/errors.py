@@ -72,8 +72,10 @@ def from_service(error: BookingError | AccessError):
 
 def from_http(error: HTTPException):
     """Werkzeug's HTTP errors raised inside an API view (bad JSON, 404 from a lookup, ...)."""
+    from app.main.errors import kept_headers
+
     status = error.code or 500
-    return error_response(status, error.description or error.name)
+    return error_response(status, error.description or error.name, headers=kept_headers(error))
 
 
 def from_crash(error: InternalServerError):

@@ -7,7 +7,7 @@ Every id a client sees is the object's public code ("B017", "SL004211", "K000123
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, DateTime, Float, Integer, List, Nested, String
+from apiflask.fields import Boolean, Date, DateTime, Dict, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range
 from marshmallow import RAISE
 
@@ -232,7 +232,12 @@ class ErrorBody(Schema):
     status = String()
     reason = String()
     message = String()
-    detail = Nested(Schema, metadata={"description": "which slot / field / rule"})
+    detail = Dict(
+        metadata={
+            "description": "which slot / field / rule; for invalid input (reason `validation`) "
+            "the location (`json`, `query`) and each field's messages"
+        }
+    )
 
 
 class ErrorOut(Schema):

@@ -19,23 +19,28 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def _json_error(code: int, name: str, message: str):
+def _json_error(code: int, name: str, message: str, headers: dict | None = None):
     from app.api.errors import error_response
 
-    return error_response(code, message)
+    return error_response(code, message, headers=headers)
+
+
+def kept_headers(error: HTTPException) -> dict:
+    """The headers an error must keep in any body (a 405's ``Allow``, a 429's ``Retry-After``)."""
+    return {k: v for k, v in error.get_headers() if k in ("Allow", "Retry-After")}
 
 
 def handle_http_error(error: HTTPException):
     """Render any HTTP error as a page (HTML) or as ``{"error": {...}}`` (API)."""
     code = error.code or 500
     if wants_json():
-        return _json_error(code, error.name, error.description or error.name)
+        return _json_error(code, error.name, error.description or error.name, kept_headers(error))
     if code == 429 and request.endpoint == "auth.login":
         flash(_("Too many login attempts. Please wait a minute and try again."), "warning")
         return redirect(url_for("auth.login")), 303
     pages = {400: "errors/400.html", 403: "errors/403.html", 404: "errors/404.html"}
     template = pages.get(code, "errors/generic.html")
-    return render_template(template, code=code, error=error), code
+    return render_template(template, code=code, error=error), code, kept_headers(error)
 
 
 def handle_csrf_error(error: CSRFError):

@@ -87,3 +87,18 @@ def test_the_api_needs_no_csrf_token_even_when_forms_do(api, world, app):
     assert_error(r, 401, "bad_credentials")
     page = api.client.post("/auth/login", data={"username": "p2", "password": "x"})
     assert page.status_code == 400  # the site's form without its CSRF token is refused
+
+
+def test_every_operation_documents_its_errors_and_405_names_the_allowed_methods(api):
+    spec = api.client.get("/api/v1/openapi.json").get_json()
+    detail = spec["components"]["schemas"]["ErrorBody"]["properties"]["detail"]
+    assert detail.get("type") == "object" and detail.get("additionalProperties", True) is not False
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for status in ("400", "422", "429", "500"):
+                assert status in operation["responses"], (method, path, status)
+    assert "Link" in spec["paths"]["/api/v1/requests"]["get"]["responses"]["200"]["headers"]
+    for method in ("TRACE", "PATCH"):
+        r = api.client.open("/api/v1/bases", method=method)
+        assert_error(r, 405, "method_not_allowed")
+        assert "GET" in r.headers["Allow"]
