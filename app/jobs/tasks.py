@@ -3,4 +3,7 @@
 Add one import line per module of ``@task`` functions.
 """
 
-from app.jobs import runs  # noqa: F401  (runs.reoptimize)
+from app.jobs import (
+    runs,  # noqa: F401  (runs.reoptimize)
+    whatif,  # noqa: F401  (whatif.run)
+)

@@ -8,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("runs", __name__, url_prefix="/runs", cli_group=None)
 
-from app.runs import cli, routes  # noqa: E402,F401
+from app.runs import cli, routes, whatif  # noqa: E402,F401
