@@ -3,8 +3,8 @@
 Each change is a pure function ``Instance -> Instance`` (the week itself is never touched):
 ``add_studio`` (a studio with features at a base, with the hours of the base's first studio),
 ``open_evenings`` (2-hour slots after a base's last slot of each day, until midnight; from 18:00
-they are prime), ``block_day`` (a base publishes nothing new on a day) and ``close_base`` (nothing
-new at a base all week). Bookings that are kept anyway (locked, confirmed, before the freeze)
+they are prime), ``block_day`` (a base publishes nothing new on a day), ``close_base`` (nothing
+new at a base all week) and ``add_demand`` (a new county's producers beside a base, asking). Bookings that are kept anyway (locked, confirmed, before the freeze)
 keep their slots; tentative ones at a closed place are dropped and the copy re-plans them.
 
 ``compare(before, before_plan, after, after_plan)`` is the side-by-side: sessions and weighted
@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from scheduler.candidates import kept_bookings
-from scheduler.domain import Base, Instance, Plan, Slot, Studio
+from scheduler.domain import Base, Instance, Participant, Plan, Request, Slot, Studio
 from scheduler.metrics import figures
 
 
@@ -127,6 +127,34 @@ def close_base(inst: Instance, base_id: str) -> Instance:
     """Nothing new at ``base_id`` all week."""
     _base(inst, base_id)
     return _without(inst, {s.id for s in inst.slots if inst.base_of_slot(s.id) == base_id})
+
+
+#: The requests a new county's producers file in ``add_demand``: one 2-hour session each, any
+#: base within this distance, any day of the week.
+DEMAND_MAX_KM = 300.0
+
+
+def add_demand(inst: Instance, base_id: str, count: int) -> Instance:
+    """The demand of a new county next to ``base_id``: ``count`` producers (priority 3, the
+    programme's) at the base's place, each asking for one session within ``DEMAND_MAX_KM``."""
+    base = _base(inst, base_id)
+    if not 1 <= count <= 10_000:
+        raise ScenarioError("the added demand must be 1 to 10000 requests")
+    start = datetime.combine(inst.horizon_start, time(0), inst.tz)
+    end = start + timedelta(days=inst.horizon_days)
+    people, requests = [], []
+    for k in range(1, count + 1):
+        pid, rid = f"PW{base_id}-{k:04d}", f"RW{base_id}-{k:04d}"
+        people.append(
+            Participant(pid, f"{base.city or base.name} {k}", "producer", base.province,
+                        base.region, base.lat, base.lon, 3)
+        )  # fmt: skip
+        requests.append(Request(rid, pid, 1, 1, start, end, None, DEMAND_MAX_KM, frozenset()))
+    return dataclasses.replace(
+        inst,
+        participants=(*inst.participants, *people),
+        requests=(*inst.requests, *requests),
+    )
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,13 @@ SHOW_PEOPLE = 10
 @click.option("--block-day", multiple=True, metavar="BASE:YYYY-MM-DD", help="nothing new that day")
 @click.option("--close-base", multiple=True, metavar="BASE", help="nothing new all week")
 @click.option(
+    "--add-demand", multiple=True, metavar="BASE:N", help="N requests of a new county there"
+)
+@click.option(
     "--time-limit", type=click.FloatRange(min=1, max=3600), default=None, help="seconds per solve"
 )
 def what_if_command(
-    week_start, add_studio, open_evenings, block_day, close_base, time_limit
+    week_start, add_studio, open_evenings, block_day, close_base, add_demand, time_limit
 ) -> None:
     """Solve the week and a changed copy; print both plans' figures side by side."""
     try:
@@ -34,6 +37,7 @@ def what_if_command(
             open_evenings=open_evenings,
             block_day=block_day,
             close_base=close_base,
+            add_demand=add_demand,
         )
         week = get_week(db.session, week_start)
         cfg = current_app.config

@@ -19,7 +19,7 @@ from app.services.accounts.access import is_admin, operated_hub_ids
 from app.services.timetable.weeks import next_week_start
 from app.services.whatif.scenario import WhatIfError, parse_changes
 
-FIELDS = ("add_studio", "open_evenings", "block_day", "close_base")
+FIELDS = ("add_studio", "open_evenings", "block_day", "close_base", "add_demand")
 
 
 def _bases_named(changes: dict[str, list[str]]) -> set[str]:

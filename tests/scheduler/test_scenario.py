@@ -65,3 +65,18 @@ def test_unknown_bases_and_days_are_one_line_errors():
         close_base(_week(), "B9")
     with pytest.raises(ScenarioError, match="not a day of the week"):
         block_day(_week(), "B1", START.replace(year=2030))
+
+
+def test_add_demand_brings_a_new_countys_producers_beside_a_base():
+    from scheduler.scenario import DEMAND_MAX_KM, add_demand
+
+    inst = _week()
+    after = add_demand(inst, "B2", 3)
+    new = [r for r in after.requests if r.id.startswith("RWB2-")]
+    assert len(new) == 3 and all(r.max_km == DEMAND_MAX_KM and r.sessions == 1 for r in new)
+    assert all(after.participant_by_id[r.participant].priority == 3 for r in new)
+    assert check_instance(after) == [] and len(inst.requests) == 2
+    c = compare(inst, greedy(inst), after, greedy(after))
+    assert sum(c.gains.values()) == 3  # the two bases have room for them
+    with pytest.raises(ScenarioError, match="1 to 10000"):
+        add_demand(inst, "B2", 0)

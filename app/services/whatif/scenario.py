@@ -40,8 +40,10 @@ def parse_changes(
     open_evenings: tuple[str, ...] = (),
     block_day: tuple[str, ...] = (),
     close_base: tuple[str, ...] = (),
+    add_demand: tuple[str, ...] = (),
 ) -> list[tuple[str, Change]]:
-    """``B017:kitchen,cold_chain``, ``B017``, ``B017:2026-12-09``, ``B017`` into changes."""
+    """``B017:kitchen,cold_chain``, ``B017``, ``B017:2026-12-09``, ``B017``, ``B017:20`` into
+    changes."""
     out: list[tuple[str, Change]] = []
     for text in add_studio:
         base, _, feats = text.partition(":")
@@ -68,9 +70,15 @@ def parse_changes(
         out.append((f"block {base} on {when.isoformat()}", _bind(scenario.block_day, base, when)))
     for base in close_base:
         out.append((f"close {base}", _bind(scenario.close_base, base)))
+    for text in add_demand:
+        base, _, n = text.partition(":")
+        if not n.isdigit():
+            raise WhatIfError(f"--add-demand {text}: BASE:NUMBER of requests")
+        out.append((f"add {int(n)} requests near {base}", _bind(scenario.add_demand, base, int(n))))
     if not out:
         raise WhatIfError(
-            "name at least one change (--add-studio, --open-evenings, --block-day, --close-base)"
+            "name at least one change (--add-studio, --open-evenings, --block-day, --close-base, "
+            "--add-demand)"
         )
     return out  # fmt: skip
 
