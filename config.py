@@ -120,6 +120,14 @@ class Config:
     # Task modules beyond app.jobs.tasks (comma-separated), e.g. a plug-in's jobs.
     JOB_TASK_MODULES = tuple(m for m in os.environ.get("JOB_TASK_MODULES", "").split(",") if m)
 
+    # Instant placement (app.services.placement): a proposal's acceptance deadline, the CP-SAT
+    # time of one placement, how often a placement retries when a slot was taken under it, and
+    # how many bases (nearest that fit first) one request's neighbourhood may span.
+    PROPOSAL_TTL_HOURS = _float("PROPOSAL_TTL_HOURS", 24.0)
+    PLACEMENT_TIME_LIMIT_S = _float("PLACEMENT_TIME_LIMIT_S", 1.0)
+    PLACEMENT_ATTEMPTS = _int("PLACEMENT_ATTEMPTS", 3)
+    PLACEMENT_MAX_BASES = _int("PLACEMENT_MAX_BASES", 6)
+
     # Outgoing mail: kept in the database outbox unless SMTP_HOST is set.
     SMTP_HOST = os.environ.get("SMTP_HOST")
     SMTP_PORT = _int("SMTP_PORT", 25)

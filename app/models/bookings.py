@@ -61,6 +61,8 @@ class Booking(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: a proposal's acceptance deadline: a tentative booking still unanswered then is released
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
     request: Mapped[BookingRequest | None] = relationship()
     participant: Mapped[Participant] = relationship()

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from app.models.timetable import PlanningWeek
 
 REQUEST_STATES = ("open", "withdrawn")
+#: Where a request's instant placement stands (null: filed before instant placement existed).
+PLACEMENT_STATES = ("queued", "running", "done", "failed")
 
 #: Allowed bases of a request; only consulted when ``any_base`` is false.
 request_allowed_hubs = Table(
@@ -67,6 +69,10 @@ class BookingRequest(db.Model):
         CheckConstraint("window_end > window_start", name="window"),
         CheckConstraint("max_km IS NULL OR max_km >= 0", name="max_km"),
         CheckConstraint("status IN ('open', 'withdrawn')", name="status"),
+        CheckConstraint(
+            "placement IS NULL OR placement IN ('queued', 'running', 'done', 'failed')",
+            name="placement",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,6 +101,10 @@ class BookingRequest(db.Model):
     harvest_lot_id: Mapped[int | None] = mapped_column(
         ForeignKey("harvest_lots.id", ondelete="RESTRICT"), index=True
     )
+    #: instant placement: queued -> running -> done | failed (with ``placement_reason``)
+    placement: Mapped[str | None] = mapped_column(String(16), index=True)
+    placement_reason: Mapped[str | None] = mapped_column(String(300))
+    placement_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     participant: Mapped[Participant] = relationship()
     planning_week: Mapped[PlanningWeek] = relationship()

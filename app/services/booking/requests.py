@@ -23,6 +23,7 @@ from app.models import (
     Participant,
     PreferredHub,
     Role,
+    TimetableWeek,
     User,
     utcnow,
 )
@@ -30,6 +31,7 @@ from app.services.accounts import audit
 from app.services.accounts.access import Forbidden, visible_requests
 from app.services.booking.rules import BookingError
 from app.services.programme.lots import lot_for_request
+from app.services.placement import trigger
 from app.services.timetable.weeks import (
     day_in_range,
     local_zone,
@@ -43,6 +45,11 @@ MAX_SESSIONS_PER_REQUEST = 14
 MIN_KM, MAX_KM = 1, 5000
 #: The studio features a request may need: the product's one feature vocabulary.
 KNOWN_FEATURES = FEATURES
+#: What a request filed for a week no base has published yet says about its placement.
+NO_TIMETABLE = (
+    "no base has published its timetable for this week yet; the request waits and is "
+    "offered sessions as soon as one is published"
+)
 
 
 class RequestInvalid(BookingError):
@@ -174,11 +181,21 @@ def file_request(
         req.code = f"R{req.id:06d}"
         for rank, hub in enumerate(preferred):
             req.preferred.append(PreferredHub(hub_id=hub.id, rank=rank))
+        published = db.session.scalar(
+            select(TimetableWeek.id)
+            .where(TimetableWeek.week_start == week_start, TimetableWeek.state == "published")
+            .limit(1)
+        )
+        req.placement = "queued" if published is not None else "failed"
+        req.placement_reason = None if published is not None else NO_TIMETABLE
+        req.placement_at = now
         audit.record("request.create", actor=actor, subject=req.code, participant=who.code)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
+    if req.placement == "queued":
+        trigger.placement_requested(req.planning_week_id)
     return req
 
 

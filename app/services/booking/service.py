@@ -52,6 +52,7 @@ from app.services.booking.rules import (
 from app.services.booking.slots import select_slots
 from app.services.booking.write import insert_booking
 from app.services.notify import messages as notify
+from app.services.placement import trigger as placement
 from app.services.timetable.weeks import planning_week_for
 
 __all__ = [
@@ -383,12 +384,15 @@ def cancel(
                 detail={"cutoff_hours": cutoff.total_seconds() / 3600},
             )
     previous = booking.status
+    freed = {s.studio.hub_id for s in booking.current_slots}
     booking.status = "cancelled"
     booking.cancelled_at = now
     _release(booking, now)
     if by_staff:
         notify.booking_event("booking_cancelled", booking, reason=reason)
-    return _finish("booking.cancel", actor, booking, now, reason=reason, previous=previous)
+    done = _finish("booking.cancel", actor, booking, now, reason=reason, previous=previous)
+    placement.capacity_freed(done.planning_week_id, freed)
+    return done
 
 
 def _transition(
@@ -434,7 +438,10 @@ def decline(actor: User, booking: Booking, *, now: datetime | None = None) -> Bo
     if booking.status != "tentative":
         raise InvalidState(f"booking {booking.code} is {booking.status}, cannot decline")
     now = now or utcnow()
+    freed = {s.studio.hub_id for s in booking.current_slots}
     booking.status = "cancelled"
     booking.cancelled_at = now
     _release(booking, now)
-    return _finish("booking.decline", actor, booking, now, previous="tentative")
+    done = _finish("booking.decline", actor, booking, now, previous="tentative")
+    placement.capacity_freed(done.planning_week_id, freed)
+    return done

@@ -30,6 +30,7 @@ from app.models import (
     utcnow,
 )
 from app.services.accounts import audit
+from app.services.placement import trigger as placement
 from app.services.timetable.weeks import planning_week_for
 
 
@@ -261,6 +262,7 @@ def publish_week(week: TimetableWeek, actor: User) -> None:
         slots=len(week.slots),
     )
     db.session.commit()
+    _capacity_freed(week.week_start, week.hub_id)
 
 
 def block_slot(slot: Slot, reason: str, actor: User) -> None:
@@ -287,6 +289,16 @@ def unblock_slot(slot: Slot, actor: User, reason: str = "") -> None:
     slot.state = "open"
     audit.record("slot.unblock", actor=actor, subject=slot.code, reason=reason.strip()[:300])
     db.session.commit()
+    _capacity_freed(slot.timetable_week.week_start, slot.studio.hub_id)
+
+
+def _capacity_freed(week_start: date, hub_id: int) -> None:
+    """Offer what was just opened at a base to the week's waiting list (after the commit)."""
+    week_id = db.session.scalar(
+        select(PlanningWeek.id).where(PlanningWeek.week_start == week_start)
+    )
+    if week_id is not None:
+        placement.capacity_freed(week_id, {hub_id})
 
 
 def block_reasons(slots: list[Slot]) -> dict[str, str]:

@@ -1,0 +1,219 @@
+"""The placement jobs' bodies: place the queued requests of a week, refill freed capacity, and
+release proposals whose acceptance deadline passed.
+
+``place_queued(week_id)`` drains every request of the week queued at that moment in one solve
+(twenty requests filed at once are one neighbourhood, not twenty); ``refill(week_id, hub_ids)``
+offers capacity freed at those bases to the best waiting requests (``waitlist.line``). Both read
+a neighbourhood, solve it with ``scheduler.repair``, and apply the changes in one transaction
+(``apply.apply_placement``); when the neighbourhood changed under them they read it again, at
+most ``PLACEMENT_ATTEMPTS`` times.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from app.extensions import db
+from app.models import (
+    Booking,
+    BookingRequest,
+    BookingSlot,
+    PlanningWeek,
+    Slot,
+    SlotHold,
+    Studio,
+    utcnow,
+)
+from app.services.accounts import audit
+from app.services.placement.apply import Applied, NeighbourhoodChanged, apply_placement
+from app.services.placement.neighbourhood import build
+from app.services.placement.waitlist import line, waiting_for_hubs
+from scheduler.repair import repair
+
+log = logging.getLogger("chunlei.placement")
+
+#: How many of the best waiting requests one refill considers.
+REFILL_CANDIDATES = 30
+
+
+class PlacementFailed(RuntimeError):
+    """A placement could not be applied; the message is the reason shown on the request."""
+
+
+def _settings() -> dict:
+    cfg = current_app.config
+    return {
+        "freeze": timedelta(hours=float(cfg.get("FREEZE_HOURS", 24.0))),
+        "ttl": timedelta(hours=float(cfg.get("PROPOSAL_TTL_HOURS", 24.0))),
+        "limit": float(cfg.get("PLACEMENT_TIME_LIMIT_S", 1.0)),
+        "attempts": max(1, int(cfg.get("PLACEMENT_ATTEMPTS", 3))),
+        "max_bases": max(1, int(cfg.get("PLACEMENT_MAX_BASES", 6))),
+        "tz": cfg.get("TIMEZONE", "Asia/Shanghai"),
+    }
+
+
+def place_queued(week_id: int, *, now: datetime | None = None) -> dict:
+    """Place every request of the week queued now (one solve); returns counts for the job."""
+    now = now or utcnow()
+    freed = release_expired(week_id, now=now)
+    ids = list(
+        db.session.scalars(
+            select(BookingRequest.id)
+            .where(BookingRequest.planning_week_id == week_id)
+            .where(BookingRequest.placement == "queued", BookingRequest.status == "open")
+            .order_by(BookingRequest.id)
+        )
+    )
+    if ids:
+        db.session.execute(
+            update(BookingRequest)
+            .where(BookingRequest.id.in_(ids), BookingRequest.placement == "queued")
+            .values(placement="running", placement_at=now)
+        )
+    db.session.commit()
+    result = {"requests": len(ids), "added": 0, "moved": 0}
+    if ids:
+        try:
+            applied = _place(week_id, ids, only_hubs=None, allow_moves=True, now=now)
+        except Exception as e:  # every failure is recorded on the requests, then re-raised
+            db.session.rollback()
+            reason = (
+                str(e) if isinstance(e, PlacementFailed) else f"{type(e).__name__}: {e}"
+            ).splitlines()[0][:300]
+            _finish(ids, "failed", reason)
+            raise
+        _finish(ids, "done", None)
+        result.update(added=len(applied.added), moved=len(applied.moved))
+    if freed:
+        result["refill"] = refill(week_id, freed, now=now)
+    return result
+
+
+def refill(week_id: int, hub_ids: Iterable[int], *, now: datetime | None = None) -> dict:
+    """Offer capacity freed at ``hub_ids`` to the best waiting requests of the week."""
+    now = now or utcnow()
+    hubs = set(hub_ids) | release_expired(week_id, now=now)
+    if not hubs:
+        return {"candidates": 0, "added": 0}
+    s = _settings()
+    week = db.session.get(PlanningWeek, week_id)
+    waiting = waiting_for_hubs(week, hubs, after=now + s["freeze"])
+    chosen = [r.id for r in waiting[:REFILL_CANDIDATES]]
+    if not chosen:
+        return {"candidates": 0, "added": 0}
+    applied = _place(week_id, chosen, only_hubs=hubs, allow_moves=False, now=now)
+    placed = {request for _, request in applied.added}
+    if placed:
+        db.session.execute(
+            update(BookingRequest)
+            .where(BookingRequest.code.in_(placed))
+            .values(placement="done", placement_reason=None, placement_at=now)
+        )
+        db.session.commit()
+    return {"candidates": len(chosen), "added": len(applied.added)}
+
+
+def _place(
+    week_id: int, ids: list[int], *, only_hubs: set[int] | None, allow_moves: bool, now: datetime
+) -> Applied:
+    """Read, solve, apply; read again when the neighbourhood changed under the solve."""
+    s = _settings()
+    for attempt in range(s["attempts"]):
+        week = db.session.get(PlanningWeek, week_id)
+        nb = build(
+            db.session,
+            week,
+            ids,
+            freeze_until=now + s["freeze"],
+            timezone=s["tz"],
+            max_bases=s["max_bases"],
+            only_hubs=only_hubs,
+            allow_moves=allow_moves,
+        )
+        order = [r.code for r in line(db.session.get(BookingRequest, i) for i in ids)]
+        targets = [c for c in order if c in nb.targets]
+        plan = repair(nb.instance, targets, time_limit_s=s["limit"], movable=nb.movable,
+                      order=targets)  # fmt: skip
+        if not plan.stats.get("new_sessions"):
+            db.session.rollback()
+            return Applied()
+        try:
+            applied = apply_placement(db.session, nb, plan, now=now, ttl=s["ttl"])
+            db.session.commit()
+        except NeighbourhoodChanged as e:
+            db.session.rollback()
+            log.info("placement of week %s: %s (attempt %s)", week_id, e, attempt + 1)
+            continue
+        log.info(
+            "placement of week %s: %s requests, %s proposed, %s moved in %.2fs",
+            week_id, len(targets), len(applied.added), len(applied.moved),
+            plan.stats.get("wall_s", 0),
+        )  # fmt: skip
+        return applied
+    raise PlacementFailed(
+        f"the week kept changing under the placement ({s['attempts']} attempts); "
+        "the request stays on the waiting list"
+    )
+
+
+def _finish(ids: list[int], state: str, reason: str | None) -> None:
+    db.session.execute(
+        update(BookingRequest)
+        .where(BookingRequest.id.in_(ids), BookingRequest.placement == "running")
+        .values(placement=state, placement_reason=reason, placement_at=utcnow())
+    )
+    db.session.commit()
+
+
+def release_expired(week_id: int | None = None, *, now: datetime | None = None) -> set[int]:
+    """Release proposals past their acceptance deadline (commits); returns the freed bases."""
+    now = now or utcnow()
+    stmt = select(Booking).where(
+        Booking.status == "tentative", Booking.expires_at.is_not(None), Booking.expires_at < now
+    )
+    if week_id is not None:
+        stmt = stmt.where(Booking.planning_week_id == week_id)
+    overdue = list(db.session.scalars(stmt.with_for_update(skip_locked=True)))
+    if not overdue:
+        db.session.rollback()
+        return set()
+    ids = [b.id for b in overdue]
+    hubs = set(
+        db.session.scalars(
+            select(Studio.hub_id)
+            .join(Slot, Slot.studio_id == Studio.id)
+            .join(SlotHold, SlotHold.slot_id == Slot.id)
+            .where(SlotHold.booking_id.in_(ids))
+        )
+    )
+    db.session.execute(SlotHold.__table__.delete().where(SlotHold.booking_id.in_(ids)))
+    db.session.execute(
+        update(BookingSlot)
+        .where(BookingSlot.booking_id.in_(ids), BookingSlot.released_at.is_(None))
+        .values(released_at=now)
+    )
+    for b in overdue:
+        b.status = "cancelled"
+        b.cancelled_at = now
+        b.updated_at = now
+        audit.record("booking.expire", actor_kind="optimizer", booking=b)
+    db.session.commit()
+    return hubs
+
+
+def release_all_expired(now: datetime | None = None) -> dict[int, set[int]]:
+    """Every week's overdue proposals released; the freed bases per week (for the clock)."""
+    now = now or utcnow()
+    weeks = set(
+        db.session.scalars(
+            select(Booking.planning_week_id).where(
+                Booking.status == "tentative", Booking.expires_at < now
+            )
+        )
+    )
+    return {w: hubs for w in sorted(weeks) if (hubs := release_expired(w, now=now))}
