@@ -127,9 +127,7 @@ def apply_placement(
         if len(olds) > len(news):  # pragma: no cover - repair never drops a session
             raise NeighbourhoodChanged(f"the plan would drop a session of {request}")
         for (booking_id, code, before), after in zip(olds, news, strict=False):
-            session.execute(
-                update(Booking).where(Booking.id == booking_id).values(updated_at=now)
-            )
+            session.execute(update(Booking).where(Booking.id == booking_id).values(updated_at=now))
             holds.append((booking_id, after))
             out.moved.append((code, request))
             audit.record(

@@ -220,9 +220,7 @@ def build(
     held = sorted({row.held_by for row in area if row.held_by is not None})
     involved = {p.id for _, p in targets}
     if held:
-        involved |= set(
-            session.scalars(select(Booking.participant_id).where(Booking.id.in_(held)))
-        )
+        involved |= set(session.scalars(select(Booking.participant_id).where(Booking.id.in_(held))))
     people_rows = participant_rows(session, week.id, sorted(involved))
     booking_info = {
         b.id: b
@@ -247,8 +245,7 @@ def build(
     studio_code = {sid: code for sts in studios.values() for sid, code, _ in sts}
 
     people = {
-        p.id: p
-        for p in session.scalars(select(Participant).where(Participant.id.in_(involved)))
+        p.id: p for p in session.scalars(select(Participant).where(Participant.id.in_(involved)))
     }
     request_rows = {r.id: r for r, _ in targets}
     other_ids = {b.request_id for b in booking_info.values() if b.request_id is not None}
@@ -306,8 +303,16 @@ def build(
         horizon_start=week.week_start,
         horizon_days=week.days,
         bases=tuple(
-            d.Base(h.code, h.name, h.city, h.province, h.region, h.lat, h.lon,
-                   tuple(d.Studio(code, h.code, frozenset(f)) for _, code, f in studios[hid]))
+            d.Base(
+                h.code,
+                h.name,
+                h.city,
+                h.province,
+                h.region,
+                h.lat,
+                h.lon,
+                tuple(d.Studio(code, h.code, frozenset(f)) for _, code, f in studios[hid]),
+            )
             for hid, h in sorted(hubs.items(), key=lambda kv: kv[1].code)
         ),  # fmt: skip
         slots=tuple(
@@ -383,7 +388,13 @@ def _slots(session: Session, week: PlanningWeek, hub_ids: list[int], lo, hi) -> 
     return list(
         session.execute(
             select(
-                Slot.id, Slot.code, Slot.studio_id, Slot.start, Slot.end, Slot.prime, Slot.state,
+                Slot.id,
+                Slot.code,
+                Slot.studio_id,
+                Slot.start,
+                Slot.end,
+                Slot.prime,
+                Slot.state,
                 SlotHold.booking_id.label("held_by"),
             )  # fmt: skip
             .join(Studio, Studio.id == Slot.studio_id)

@@ -37,7 +37,9 @@ def _file(world, user="p1", **kw):
 
 
 def _week(world) -> PlanningWeek:
-    return db.session.scalar(select(PlanningWeek).where(PlanningWeek.week_start == world.week_start))
+    return db.session.scalar(
+        select(PlanningWeek).where(PlanningWeek.week_start == world.week_start)
+    )
 
 
 def _active(req) -> list[Booking]:
@@ -150,7 +152,7 @@ def test_a_cancelled_booking_is_offered_to_the_waiting_list(world):
 
 
 def test_a_proposal_past_its_deadline_is_released_and_goes_to_the_next_in_line(world):
-    only = dict(bases=["B002"], window_start=world.local(0, 20), window_end=world.local(0, 22))
+    only = {"bases": ["B002"], "window_start": world.local(0, 20), "window_end": world.local(0, 22)}
     first = _file(world, "p1", **only)
     place.place_queued(_week(world).id, now=_now(world))
     (offer,) = _active(first)
