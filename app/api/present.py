@@ -122,5 +122,7 @@ def request_dict(req: BookingRequest, *, served: int | None = None) -> dict:
         "prefer": {"bases": [h.code for h in req.preferred_hubs], "prime": req.prefer_prime},
         "status": req.status,
         "served": served,
+        "placement": req.placement,
+        "placement_reason": req.placement_reason,
         "created_at": iso(req.created_at),
     }

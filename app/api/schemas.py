@@ -213,7 +213,18 @@ class RequestOut(Schema):
     needs = List(String())
     prefer = Nested(PreferOut)
     status = String()
-    served = Integer(metadata={"description": "active sessions booked for it"})
+    served = Integer(
+        metadata={"description": "active sessions it holds, the proposed (tentative) ones included"}
+    )
+    placement = String(
+        allow_none=True,
+        metadata={
+            "description": "instant placement: queued, running, done or failed (see "
+            "placement_reason); null for a request filed before instant placement",
+            "example": "done",
+        },
+    )
+    placement_reason = String(allow_none=True, metadata={"description": "why it failed"})
     created_at = String()
 
 

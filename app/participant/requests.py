@@ -24,6 +24,7 @@ from app.services.booking import requests as request_service
 from app.services.booking.rules import BookingError
 from app.services.exchange.export import build_instance, build_plan
 from app.services.programme.lots import own_lots
+from app.services.placement import waitlist
 from app.services.timetable.weeks import next_week_start
 from scheduler.explain import explain
 
@@ -86,7 +87,7 @@ def requests():
 @bp.route("/requests/new", methods=["GET", "POST"])
 @participant_only
 def request_new():
-    """File a request; the optimizer places it in its next run (tentative sessions to accept)."""
+    """File a request; its placement is queued at once (tentative sessions to accept)."""
     participant = me()
     form = _request_form()
     if request.method == "GET":
@@ -116,10 +117,10 @@ def request_new():
             message = REQUEST_FIELD_MESSAGES.get(getattr(error, "code", ""))
             flash(message() if message else booking_message(error), "warning")
         else:
-            flash(
-                _("Request %(code)s filed. The optimizer will propose sessions; you accept them under My sessions.", code=req.code),
-                "success",
-            )  # fmt: skip
+            if req.placement == "failed":
+                flash(_("Request %(code)s filed. No base has published its timetable for this week yet: the request waits and is offered sessions as soon as one is published.", code=req.code), "warning")  # fmt: skip
+            else:
+                flash(_("Request %(code)s filed. Sessions that fit are being proposed now; you accept them here or under My sessions.", code=req.code), "success")  # fmt: skip
             return redirect(url_for("participant.request_detail", code=req.code))
     return render_template("participant/request_new.html", form=form, participant=participant)
 
@@ -131,23 +132,34 @@ def _own_request(code: str) -> BookingRequest:
     return req
 
 
+def _status(req: BookingRequest) -> dict:
+    """What the request's live part shows: its sessions, its placement, its place in the line."""
+    bookings = list(
+        db.session.scalars(select(Booking).where(Booking.request_id == req.id).order_by(Booking.id))
+    )
+    active = [b for b in bookings if b.status != "cancelled"]
+    working = req.placement in ("queued", "running")
+    short = len(active) < req.sessions and req.status == "open"
+    entry = waitlist.place_of(req) if short and not working else None
+    return {"req": req, "bookings": bookings, "active": active, "polling": working, "entry": entry}
+
+
 @bp.get("/requests/<code>")
 @participant_only
 def request_detail(code: str):
     """One request: what it asks, the sessions it got, and why the rest were not placed."""
     req = _own_request(code)
-    bookings = list(
-        db.session.scalars(select(Booking).where(Booking.request_id == req.id).order_by(Booking.id))
-    )
-    active = [b for b in bookings if b.status != "cancelled"]
-    reasons = why_not_placed(req) if len(active) < req.sessions and req.status == "open" else []
-    return render_template(
-        "participant/request_detail.html",
-        req=req,
-        bookings=bookings,
-        active=active,
-        reasons=reasons,
-    )
+    status = _status(req)
+    short = len(status["active"]) < req.sessions and req.status == "open"
+    reasons = why_not_placed(req) if short and not status["polling"] else []
+    return render_template("participant/request_detail.html", reasons=reasons, **status)
+
+
+@bp.get("/requests/<code>/status")
+@participant_only
+def request_status(code: str):
+    """The live part of the request page, polled by the page while a placement works on it."""
+    return render_template("participant/_request_status.html", **_status(_own_request(code)))
 
 
 def why_not_placed(req: BookingRequest) -> list[str]:
