@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import pytest
 
+from app import create_app
 from app.extensions import db
+from config import TestingConfig
 from tests.app.services.world import build_world
 from tests.conftest import make_app
 
@@ -53,3 +55,31 @@ def app(request):
 def world(app):
     """The tiny two-base world (see tests.app.services.world)."""
     return build_world()
+
+
+@pytest.fixture
+def own_database(pg_server):
+    """Apps on PostgreSQL databases of their own, with every table; dropped after the test.
+
+    These tests open many connections or hold locks across threads, so they do not share the
+    session's database.
+    """
+    made = []
+
+    def make(**engine_options):
+        class Config(TestingConfig):
+            SQLALCHEMY_DATABASE_URI = pg_server.create()
+            SQLALCHEMY_ENGINE_OPTIONS = engine_options or TestingConfig.SQLALCHEMY_ENGINE_OPTIONS
+
+        app = create_app(Config)
+        with app.app_context():
+            db.create_all()
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.drop_all()
+            db.engine.dispose()

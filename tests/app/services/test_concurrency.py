@@ -13,43 +13,13 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from app import create_app
 from app.extensions import db
 from app.models import Booking, Participant, Slot, SlotHold, User
 from app.services.booking import service as booking
-from config import TestingConfig
 from tests.app.locking import waits_until_commit
 from tests.app.services.world import build_world
 
 ATTEMPTS = 60
-
-
-@pytest.fixture
-def own_database(pg_server):
-    """Apps on PostgreSQL databases of their own, with every table; dropped after the test.
-
-    These tests open many connections or hold locks across threads, so they do not share the
-    session's database.
-    """
-    made = []
-
-    def make(**engine_options):
-        class Config(TestingConfig):
-            SQLALCHEMY_DATABASE_URI = pg_server.create()
-            SQLALCHEMY_ENGINE_OPTIONS = engine_options or TestingConfig.SQLALCHEMY_ENGINE_OPTIONS
-
-        app = create_app(Config)
-        with app.app_context():
-            db.create_all()
-        made.append(app)
-        return app
-
-    yield make
-    for app in made:
-        with app.app_context():
-            db.session.remove()
-            db.drop_all()
-            db.engine.dispose()
 
 
 @pytest.mark.postgres
