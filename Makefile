@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install demo test lint format mutants bench bench-load clean translations
+.PHONY: install demo test lint format mutants bench bench-load bench-instant clean translations
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -43,6 +43,10 @@ bench: install
 # Booking API under load: gunicorn on 127.0.0.1 against a scratch PostgreSQL database (dropped after).
 bench-load: install
 	$(BIN)/python -m benchmarks.load_booking
+
+# Instant placement end to end: gunicorn + 2 workers on Redis, PostgreSQL scratch database.
+bench-instant: install
+	$(BIN)/python -m benchmarks.instant
 
 # Re-extract the UI strings, merge them into both catalogs, compile the .mo files (committed).
 translations: install

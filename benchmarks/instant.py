@@ -1,0 +1,410 @@
+"""Instant placement under load: request -> proposal and cancellation -> refill, end to end.
+
+    make bench-instant            # or: python benchmarks/instant.py [--requests 200] [--cancels 100]
+
+On a scratch PostgreSQL database (dropped at the end unless --keep) it seeds the national demo
+week (``seed-demo --seed 5``), starts the web server (gunicorn, gthread) and ``--workers`` real
+job workers on Redis, then
+
+1. files ``--requests`` requests through the API, half one after another and half in waves of
+   ``--wave`` at once, and times each from its POST to the moment ``GET /requests/<id>`` says
+   its placement is ``done`` (or ``failed``);
+2. cancels ``--cancels`` bookings through the API (base staff, with a reason) and times each
+   from its DELETE to the end of the refill job it caused;
+3. exports the week and its bookings before and after and runs the shared referee on both:
+   0 violations, and every locked and confirmed booking not cancelled in step 2 unchanged.
+
+It prints one table and exits non-zero when a check fails. Not a test: a measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+REFEREE = ROOT.parent / "shared" / "tools" / "check_plan.py"
+TZ = ZoneInfo("Asia/Shanghai")
+FEATURES = ("kitchen", "cold_chain", "large_set", "green_screen", "outdoor")
+
+
+# ---------------------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Stack:
+    """The scratch database, the web server and the workers; everything is torn down on exit."""
+
+    def __init__(self, args) -> None:
+        self.args = args
+        base = args.postgres.rstrip("/")
+        self.admin_url = f"{base}/postgres"
+        self.db_name = f"chunlei_bench_{secrets.token_hex(4)}"
+        self.db_url = f"{base}/{self.db_name}"
+        self.redis_db = random.Random().randint(1, 15)
+        self.tmp = Path(tempfile.mkdtemp(prefix="chunlei-instant-"))
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": self.db_url,
+            "QUEUE_URL": f"{args.redis.rstrip('/')}/{self.redis_db}",
+            "QUEUE_NAME": f"bench-{secrets.token_hex(4)}",
+            "SECRET_KEY": secrets.token_hex(16),
+            "LOGIN_RATE_LIMIT": "100000 per minute",
+            "LOGIN_ADDRESS_RATE_LIMIT": "100000 per minute",
+            "RUNS_DIR": str(self.tmp / "runs"),
+            "FLASK_APP": "wsgi",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.procs: list[subprocess.Popen] = []
+
+    def flask(self, *argv: str, capture: bool = True) -> str:
+        out = subprocess.run(
+            [sys.executable, "-m", "flask", *argv],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=capture,
+            text=True,
+            check=False,
+        )
+        if out.returncode != 0:
+            raise RuntimeError(f"flask {' '.join(argv)} failed: {out.stderr.strip()[-500:]}")
+        return out.stdout
+
+    def create_database(self) -> None:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.db_name}"')
+
+    def start(self) -> None:
+        log = open(self.tmp / "server.log", "w")  # noqa: SIM115 - kept open for the processes
+        gunicorn = [
+            sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(self.args.web_workers),
+            "--threads", "4", "-b", f"127.0.0.1:{self.port}", "wsgi:app",
+        ]  # fmt: skip
+        self.procs.append(subprocess.Popen(gunicorn, cwd=ROOT, env=self.env, stdout=log,
+                                           stderr=subprocess.STDOUT))  # fmt: skip
+        for k in range(self.args.workers):
+            wlog = open(self.tmp / f"worker{k}.log", "w")  # noqa: SIM115
+            self.procs.append(
+                subprocess.Popen([sys.executable, "-m", "flask", "worker"], cwd=ROOT,
+                                 env=self.env, stdout=wlog, stderr=subprocess.STDOUT)
+            )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v1/bases", timeout=2)
+            except urllib.error.HTTPError:
+                return  # 401: the server answers
+            except OSError:
+                time.sleep(0.3)
+                continue
+            return
+        raise RuntimeError("the web server did not start; see " + str(self.tmp / "server.log"))
+
+    def stop(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        if not self.args.keep:
+            with psycopg.connect(self.admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            try:
+                import redis
+
+                redis.Redis.from_url(self.env["QUEUE_URL"]).flushdb()
+            except Exception:  # noqa: BLE001 - cleaning up is best effort
+                pass
+
+
+# ---------------------------------------------------------------------------- the API
+
+
+class Api:
+    def __init__(self, port: int) -> None:
+        self.base = f"http://127.0.0.1:{port}/api/v1"
+
+    def call(self, method: str, path: str, token: str | None = None, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"null")
+
+    def token(self, username: str, password: str) -> str:
+        status, body = self.call(
+            "POST", "/tokens", body={"username": username, "password": password}
+        )
+        if status != 201:
+            raise RuntimeError(f"token for {username}: {status} {body}")
+        return body["token"]
+
+
+def wait_placed(
+    api: Api, token: str, code: str, t0: float, limit_s: float = 60
+) -> tuple[float, dict]:
+    """Poll the request until its placement is done or failed; (seconds since t0, request)."""
+    while True:
+        status, body = api.call("GET", f"/requests/{code}", token)
+        if status == 200 and body.get("placement") in ("done", "failed"):
+            return time.monotonic() - t0, body
+        if time.monotonic() - t0 > limit_s:
+            return float("inf"), body
+        time.sleep(0.02)
+
+
+def request_body(rng: random.Random, week: date) -> dict:
+    first = rng.randrange(0, 6)
+    days = rng.choice((1, 2, 3))
+    start = datetime.combine(week + timedelta(days=first), dtime(0), TZ)
+    end = datetime.combine(week + timedelta(days=min(7, first + days)), dtime(0), TZ)
+    return {
+        "sessions": rng.choice((1, 1, 2)),
+        "length": rng.choice((1, 1, 2)),
+        "window": {"start": start.isoformat(), "end": end.isoformat()},
+        "bases": None,
+        "max_km": rng.choice((300, 500, 800, None)),
+        "needs": [rng.choice(FEATURES)] if rng.random() < 0.3 else [],
+    }
+
+
+# ---------------------------------------------------------------------------- the week
+
+
+def referee(stack: Stack, week: date, tag: str) -> tuple[dict, int]:
+    """Export the week and its bookings, run the referee: (figures, violations)."""
+    inst, plan = stack.tmp / f"week-{tag}.json", stack.tmp / f"plan-{tag}.json"
+    stack.flask("export-week", "--week", week.isoformat(), "-o", str(inst))
+    stack.flask("export-plan", "--week", week.isoformat(), "-o", str(plan))
+    out = subprocess.run([sys.executable, str(REFEREE), str(inst), str(plan)],
+                         capture_output=True, text=True, check=False)  # fmt: skip
+    lines = out.stdout.strip().splitlines()
+    broken = sum(1 for line in lines if line.startswith("BROKEN"))
+    figures = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {}
+    if out.returncode not in (0, 1):
+        raise RuntimeError(f"referee: {out.stderr.strip()}")
+    return figures, broken
+
+
+def pinned(stack: Stack) -> set[tuple[str, str, tuple[str, ...]]]:
+    """Every locked or confirmed booking as (code, status, slots held)."""
+    with psycopg.connect(stack.db_url, autocommit=True) as conn:
+        rows = conn.execute(
+            """SELECT b.code, b.status, array_agg(s.code ORDER BY bs.position)
+               FROM bookings b JOIN booking_slots bs ON bs.booking_id = b.id
+               JOIN slots s ON s.id = bs.slot_id
+               WHERE b.status IN ('locked', 'confirmed') AND bs.released_at IS NULL
+               GROUP BY b.code, b.status"""
+        ).fetchall()
+    return {(code, status, tuple(slots)) for code, status, slots in rows}
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--requests", type=int, default=200)
+    p.add_argument("--wave", type=int, default=20)
+    p.add_argument("--cancels", type=int, default=100)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--web-workers", type=int, default=2)
+    p.add_argument("--seed", type=int, default=5)
+    p.add_argument(
+        "--postgres",
+        default=os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432"),
+    )
+    p.add_argument("--redis", default=os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379"))
+    p.add_argument("--target-s", type=float, default=2.0, help="p95 target of both latencies")
+    p.add_argument("--keep", action="store_true", help="keep the database and logs")
+    args = p.parse_args(argv)
+    rng = random.Random(args.seed)
+    stack = Stack(args)
+    print(f"scratch database {stack.db_name}, Redis db {stack.redis_db}, files in {stack.tmp}")
+    stack.create_database()
+    try:
+        return run(stack, args, rng)
+    finally:
+        stack.stop()
+
+
+def run(stack: Stack, args, rng: random.Random) -> int:
+    t = time.monotonic()
+    stack.flask("db", "upgrade")
+    stack.flask("seed-demo", "--seed", str(args.seed))
+    print(f"seeded in {time.monotonic() - t:.0f} s")
+    with psycopg.connect(stack.db_url, autocommit=True) as conn:
+        week = conn.execute("SELECT week_start FROM planning_weeks ORDER BY week_start").fetchone()[
+            0
+        ]
+        people = [r[0] for r in conn.execute(
+            "SELECT u.username FROM users u WHERE u.role = 'participant' ORDER BY u.username LIMIT %s",
+            (args.requests,),
+        )]  # fmt: skip
+    before, broken_before = referee(stack, week, "before")
+    pinned_before = pinned(stack)
+    stack.start()
+    api = Api(stack.port)
+    tokens = {u: api.token(u, "chunlei-p") for u in people}
+    admin = api.token("admin", "chunlei-admin")
+
+    latencies = {"sequential": [], "batch": []}
+    placed = total = 0
+    half = args.requests // 2
+    for u in people[:half]:  # one after another
+        t0 = time.monotonic()
+        status, body = api.call("POST", "/requests", tokens[u], request_body(rng, week))
+        if status != 201:
+            raise RuntimeError(f"POST /requests: {status} {body}")
+        took, final = wait_placed(api, tokens[u], body["id"], t0)
+        latencies["sequential"].append(took)
+        total += 1
+        placed += final.get("served", 0) > 0
+    rest = people[half:]
+    for k in range(0, len(rest), args.wave):  # waves filed at once
+        wave = rest[k : k + args.wave]
+        bodies = {u: request_body(rng, week) for u in wave}
+        results: dict[str, tuple[float, dict]] = {}
+
+        def one(u: str, bodies=bodies, results=results) -> None:
+            t0 = time.monotonic()
+            status, body = api.call("POST", "/requests", tokens[u], bodies[u])
+            if status != 201:
+                results[u] = (float("inf"), {"error": body})
+                return
+            results[u] = wait_placed(api, tokens[u], body["id"], t0)
+
+        threads = [threading.Thread(target=one, args=(u,)) for u in wave]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        for took, final in results.values():
+            latencies["batch"].append(took)
+            total += 1
+            placed += final.get("served", 0) > 0
+
+    # Cancellations: active, not locked, starting after the cancel cut-off, chosen at random.
+    with psycopg.connect(stack.db_url, autocommit=True) as conn:
+        rows = conn.execute(
+            """SELECT b.code FROM bookings b
+               JOIN booking_slots bs ON bs.booking_id = b.id AND bs.released_at IS NULL
+               JOIN slots s ON s.id = bs.slot_id
+               WHERE b.status IN ('tentative', 'confirmed') AND bs.position = 0
+                 AND s.start > now() + interval '30 hours'
+               ORDER BY b.code"""
+        ).fetchall()
+    victims = rng.sample([r[0] for r in rows], min(args.cancels, len(rows)))
+    refill: list[float] = []
+    refilled = 0
+    with psycopg.connect(stack.db_url, autocommit=True) as conn:
+        for code in victims:
+            last = conn.execute("SELECT coalesce(max(id), 0) FROM jobs").fetchone()[0]
+            t0 = time.monotonic()
+            status, body = api.call("DELETE", f"/bookings/{code}", admin, {"reason": "benchmark"})
+            if status != 200:
+                raise RuntimeError(f"DELETE /bookings/{code}: {status} {body}")
+            while True:
+                row = conn.execute(
+                    "SELECT status, result FROM jobs WHERE kind = 'placement.refill' AND id > %s "
+                    "ORDER BY id LIMIT 1",
+                    (last,),
+                ).fetchone()
+                if row and row[0] in ("done", "failed"):
+                    refill.append(time.monotonic() - t0)
+                    refilled += bool((row[1] or {}).get("added"))
+                    break
+                if time.monotonic() - t0 > 60:
+                    refill.append(float("inf"))
+                    break
+                time.sleep(0.01)
+    # Let every queued job finish before the week is read again.
+    with psycopg.connect(stack.db_url, autocommit=True) as conn:
+        deadline = time.monotonic() + 120
+        while (
+            conn.execute(
+                "SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')"
+            ).fetchone()[0]
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.2)
+        failed_jobs = conn.execute("SELECT count(*) FROM jobs WHERE status = 'failed'").fetchone()[
+            0
+        ]
+    after, broken_after = referee(stack, week, "after")
+    gone = set(victims)
+    lost = [b for b in pinned_before - pinned(stack) if b[0] not in gone]
+
+    every = latencies["sequential"] + latencies["batch"]
+    rows = [
+        ("request -> proposal, sequential", latencies["sequential"]),
+        (f"request -> proposal, {args.wave} at once", latencies["batch"]),
+        ("request -> proposal, all", every),
+        ("cancellation -> refill", refill),
+    ]
+    print()
+    print(f"{'what':36} {'n':>4} {'p50 s':>7} {'p95 s':>7} {'max s':>7}")
+    for name, values in rows:
+        print(f"{name:36} {len(values):4d} {pct(values, 0.5):7.2f} {pct(values, 0.95):7.2f} "
+              f"{max(values, default=float('nan')):7.2f}")  # fmt: skip
+    print()
+    print(
+        f"requests placed (>= 1 session proposed): {placed}/{total} ({100 * placed / max(1, total):.0f} %)"
+    )
+    print(f"cancellations refilled by a proposal:   {refilled}/{len(refill)}")
+    print(f"failed jobs: {failed_jobs}")
+    keys = ("weighted_served", "sessions_served", "worst_region_ratio", "base_util_max",
+            "base_util_stdev")  # fmt: skip
+    print(f"{'referee':22} {'violations':>10} " + " ".join(f"{k:>18}" for k in keys))
+    for tag, figs, broken in (("before", before, broken_before), ("after", after, broken_after)):
+        print(f"{tag:22} {broken:10d} " + " ".join(f"{str(figs.get(k, '—')):>18}" for k in keys))
+    print(f"locked and confirmed bookings changed (not cancelled here): {len(lost)}")
+    ok = (
+        broken_after == 0
+        and not lost
+        and pct(every, 0.95) <= args.target_s
+        and pct(refill, 0.95) <= args.target_s
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
