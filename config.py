@@ -124,6 +124,7 @@ class Config:
     # time of one placement, how often a placement retries when a slot was taken under it, and
     # how many bases (nearest that fit first) one request's neighbourhood may span.
     PROPOSAL_TTL_HOURS = _float("PROPOSAL_TTL_HOURS", 24.0)
+    PROPOSAL_EXPIRY_S = _float("PROPOSAL_EXPIRY_S", 60.0)  # how often the clock releases them
     PLACEMENT_TIME_LIMIT_S = _float("PLACEMENT_TIME_LIMIT_S", 1.0)
     PLACEMENT_ATTEMPTS = _int("PLACEMENT_ATTEMPTS", 3)
     PLACEMENT_MAX_BASES = _int("PLACEMENT_MAX_BASES", 6)

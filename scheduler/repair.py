@@ -69,7 +69,7 @@ def repair(
     kept_keys = Counter((b.request, b.slots) for b in kept)
     tentative = [b for b in inst.bookings if (b.request, b.slots) not in kept_keys]
     movers = [b for b in tentative if (b.request, b.slots) in set(movable)]
-    eligible = [[] for _ in inst.requests]
+    eligible: list[list[str]] = [[] for _ in inst.requests]
     for k in targets | {index[b.request] for b in movers}:
         eligible[k] = eligible_bases(inst, inst.requests[k])
 
@@ -139,11 +139,12 @@ def _solve(
     if limit < 0.05:
         return None, "TIME_LIMIT"
     solver = make_solver(workers, 0, limit)
-    status = solver.solve(wm.model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None, solver.status_name(status)
+    # By name: OR-Tools' stubs type the returned status apart from cp_model.OPTIMAL.
+    status = solver.status_name(solver.solve(wm.model))
+    if status not in ("OPTIMAL", "FEASIBLE"):
+        return None, status
     chosen = wm.vars.extract(solver)
-    return same + assign_studios(week, chosen), solver.status_name(status)
+    return same + assign_studios(week, chosen), status
 
 
 def _line_penalty(wm: WeekModel, targets: set[int], line: list[str]) -> Penalty:
@@ -158,7 +159,7 @@ def _line_penalty(wm: WeekModel, targets: set[int], line: list[str]) -> Penalty:
     return Penalty("line", worst - earned, worst)
 
 
-def _take(counter: Counter, key) -> bool:
+def _take(counter: Counter[BookingKey], key: BookingKey) -> bool:
     if counter[key] > 0:
         counter[key] -= 1
         return True

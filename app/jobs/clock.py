@@ -54,6 +54,12 @@ JOBS: tuple[JobSpec, ...] = (
         func="app.jobs.reaper:reap_all",
         interval_setting="JOB_REAP_S",
     ),
+    JobSpec(
+        id="placement-expire",
+        name="Release proposals past their acceptance deadline and refill their slots",
+        func="app.jobs.placement:queue_expiry",
+        interval_setting="PROPOSAL_EXPIRY_S",
+    ),
 )
 
 

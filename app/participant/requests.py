@@ -23,8 +23,8 @@ from app.services.accounts.access import AccessError
 from app.services.booking import requests as request_service
 from app.services.booking.rules import BookingError
 from app.services.exchange.export import build_instance, build_plan
-from app.services.programme.lots import own_lots
 from app.services.placement import waitlist
+from app.services.programme.lots import own_lots
 from app.services.timetable.weeks import next_week_start
 from scheduler.explain import explain
 

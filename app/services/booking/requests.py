@@ -30,8 +30,8 @@ from app.models import (
 from app.services.accounts import audit
 from app.services.accounts.access import Forbidden, visible_requests
 from app.services.booking.rules import BookingError
-from app.services.programme.lots import lot_for_request
 from app.services.placement import trigger
+from app.services.programme.lots import lot_for_request
 from app.services.timetable.weeks import (
     day_in_range,
     local_zone,

@@ -57,8 +57,12 @@ def _settings() -> dict:
     }
 
 
-def place_queued(week_id: int, *, now: datetime | None = None) -> dict:
-    """Place every request of the week queued now (one solve); returns counts for the job."""
+def place_queued(week_id: int, *, now: datetime | None = None, final: bool = True) -> dict:
+    """Place every request of the week queued now (one solve); returns counts for the job.
+
+    A failure is re-raised; the requests are queued again for the job's next attempt, or, on
+    the ``final`` one, failed with the reason.
+    """
     now = now or utcnow()
     freed = release_expired(week_id, now=now)
     ids = list(
@@ -85,7 +89,7 @@ def place_queued(week_id: int, *, now: datetime | None = None) -> dict:
             reason = (
                 str(e) if isinstance(e, PlacementFailed) else f"{type(e).__name__}: {e}"
             ).splitlines()[0][:300]
-            _finish(ids, "failed", reason)
+            _finish(ids, "failed" if final else "queued", reason if final else None)
             raise
         _finish(ids, "done", None)
         result.update(added=len(applied.added), moved=len(applied.moved))
@@ -159,6 +163,20 @@ def _place(
         f"the week kept changing under the placement ({s['attempts']} attempts); "
         "the request stays on the waiting list"
     )
+
+
+def release_running(week_id: int, *, retrying: bool, reason: str) -> None:
+    """After a placement's worker died: its running requests queued again, or failed."""
+    db.session.rollback()
+    values = {"placement": "queued", "placement_reason": None}
+    if not retrying:
+        values = {"placement": "failed", "placement_reason": reason[:300]}
+    db.session.execute(
+        update(BookingRequest)
+        .where(BookingRequest.planning_week_id == week_id, BookingRequest.placement == "running")
+        .values(placement_at=utcnow(), **values)
+    )
+    db.session.commit()
 
 
 def _finish(ids: list[int], state: str, reason: str | None) -> None:

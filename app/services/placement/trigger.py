@@ -4,8 +4,8 @@
 (deduplicated while queued: twenty requests filed at once are drained by one job).
 ``capacity_freed`` after a booking is cancelled or declined, a slot unblocked, a timetable
 published or a proposal released: one ``placement.refill`` job for the freed bases.
-A failure to enqueue never undoes the committed write: it is logged, and the next placement,
-refill or the clock's periodic pass picks the work up.
+A failure to enqueue never undoes the committed write: it is logged, and the next placement
+or refill of the week picks the work up.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 
 from app.extensions import db
+from app.jobs.queue import enqueue
 from app.models import Slot, Studio
 
 log = logging.getLogger("chunlei.placement")
@@ -51,11 +52,6 @@ def hubs_of_slots(slot_ids: Iterable[int]) -> set[int]:
 
 
 def _enqueue(kind: str, payload: dict, *, dedupe_key: str | None) -> int | None:
-    try:
-        from app.jobs.queue import enqueue
-    except ImportError:  # a build without the job queue: the clock's periodic pass places
-        log.warning("no job queue: %s %s left for the periodic pass", kind, payload)
-        return None
     try:
         return enqueue(kind, payload, dedupe_key=dedupe_key)
     except Exception:  # the write stands; the work is picked up by the next pass

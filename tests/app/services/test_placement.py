@@ -1,4 +1,5 @@
-"""Instant placement and the waiting list, called synchronously (SQLite and PostgreSQL).
+"""Instant placement and the waiting list with the queue in eager mode (the job runs inline
+right after the write that enqueues it), on SQLite and PostgreSQL.
 
 Every test ends by checking the whole week against ``scheduler.validate``: what a placement
 writes from its neighbourhood must hold for the week.
@@ -11,12 +12,13 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Booking, BookingRequest, PlanningWeek, TimetableWeek
+from app.jobs import placement as placement_jobs
+from app.models import Booking, BookingRequest, PlanningWeek, TimetableWeek, utcnow
 from app.models.notification import Notification
 from app.services.booking import requests as svc
 from app.services.booking import service as booking
 from app.services.exchange.export import build_instance, build_plan
-from app.services.placement import place, waitlist
+from app.services.placement import place, trigger, waitlist
 from scheduler.validate import validate
 
 
@@ -63,23 +65,38 @@ def _assert_week_valid(world):
     assert validate(inst, build_plan(db.session, week, inst)) == []
 
 
-def test_filed_requests_are_proposed_at_once_in_one_batch(world):
+def test_filed_requests_are_drained_by_one_placement_job(world, monkeypatch):
+    enqueued = []
+    monkeypatch.setattr(trigger, "_enqueue", lambda kind, payload, dedupe_key: enqueued.append(
+        (kind, payload, dedupe_key)))  # fmt: skip
     reqs = [_file(world, "p1", sessions=2), _file(world, "p2"), _file(world, "p3", length=2)]
     assert [r.placement for r in reqs] == ["queued"] * 3
-    result = place.place_queued(_week(world).id, now=_now(world))
+    # One week, one key: while the first job waits, the queue hands back that same job.
+    assert len({key for _, _, key in enqueued}) == 1 and enqueued[0][0] == "placement.requests"
+    result = placement_jobs.place_requests_job(enqueued[0][1])
     assert result["requests"] == 3 and result["added"] == 4
     for r in reqs:
         db.session.refresh(r)
         got = _active(r)
         assert r.placement == "done" and len(got) == r.sessions
         assert all(b.status == "tentative" and b.origin == "optimizer" for b in got)
-        assert all(b.expires_at == _now(world) + timedelta(hours=24) for b in got)
     kinds = db.session.scalars(
         select(Notification.kind).where(Notification.user_id == world.users["p1"].id)
     ).all()
     assert kinds.count("booking_proposed") == 2
     # A second pass finds nothing queued and changes nothing.
-    assert place.place_queued(_week(world).id, now=_now(world))["requests"] == 0
+    assert place.place_queued(_week(world).id)["requests"] == 0
+    _assert_week_valid(world)
+
+
+def test_filing_places_at_once_with_a_deadline(world):
+    before = utcnow()
+    req = _file(world, "p1", sessions=2)
+    db.session.refresh(req)
+    got = _active(req)
+    assert req.placement == "done" and len(got) == 2
+    ttl = timedelta(hours=24)
+    assert all(before + ttl <= b.expires_at <= utcnow() + ttl for b in got)
     _assert_week_valid(world)
 
 
@@ -87,14 +104,11 @@ def test_a_tentative_booking_moves_only_to_serve_more_and_its_participant_is_tol
     b002 = ["B002"]
     first = _file(world, "p2", bases=b002, prefer_prime=True,
                   window_start=world.local(0, 0), window_end=world.local(1, 0))  # fmt: skip
-    place.place_queued(_week(world).id, now=_now(world))
     (held,) = _active(first)
     assert _slots(held) == [world.slot("B002-S1", 0, 20)]  # prime time, as preferred
     # P1 can only use that very slot: P2's proposal moves to another time of the same day.
     second = _file(world, "p1", bases=b002,
                    window_start=world.local(0, 20), window_end=world.local(0, 22))  # fmt: skip
-    result = place.place_queued(_week(world).id, now=_now(world))
-    assert result["moved"] == 1 and result["added"] == 1
     (mine,) = _active(second)
     assert _slots(mine) == [world.slot("B002-S1", 0, 20)]
     assert _slots(held)[0].startswith("B002-S1-D0-") and _slots(held) != _slots(mine)
@@ -103,8 +117,10 @@ def test_a_tentative_booking_moves_only_to_serve_more_and_its_participant_is_tol
     ).all()
     assert "booking_moved" in kinds
     # A third request that fits elsewhere moves nobody.
-    _file(world, "p3", bases=b002)
-    assert place.place_queued(_week(world).id, now=_now(world))["moved"] == 0
+    where = {b.code: _slots(b) for b in _active(first) + _active(second)}
+    third = _file(world, "p3", bases=b002)
+    assert len(_active(third)) == 1
+    assert {b.code: _slots(b) for b in _active(first) + _active(second)} == where
     _assert_week_valid(world)
 
 
@@ -113,7 +129,6 @@ def test_confirmed_bookings_never_move_and_the_request_waits(world):
     booking.book(world.users["p2"], only, now=_now(world))
     req = _file(world, "p1", bases=["B002"],
                 window_start=world.local(0, 20), window_end=world.local(0, 22))  # fmt: skip
-    place.place_queued(_week(world).id, now=_now(world))
     db.session.refresh(req)
     assert req.placement == "done" and _active(req) == []
     entry = waitlist.place_of(req)
@@ -137,16 +152,12 @@ def test_a_cancelled_booking_is_offered_to_the_waiting_list(world):
         .values(created_at=early.created_at + timedelta(minutes=1))
     )
     db.session.commit()
-    place.place_queued(_week(world).id, now=_now(world))
     assert _active(early) == [] and _active(late) == []
     booking.cancel(world.users["p2"], db.session.get(Booking, made.id), now=_now(world))
-    result = place.refill(_week(world).id, {world.hubs["B002"].id}, now=_now(world))
-    assert result["added"] == 1
     (offer,) = _active(early)  # the one who waited longer
     assert _slots(offer) == only and offer.status == "tentative" and _active(late) == []
     # Declined: the slot goes to the next in line.
     booking.decline(world.users["p1"], offer, now=_now(world))
-    place.refill(_week(world).id, {world.hubs["B002"].id}, now=_now(world))
     assert [_slots(b) for b in _active(late)] == [only]
     _assert_week_valid(world)
 
@@ -154,16 +165,24 @@ def test_a_cancelled_booking_is_offered_to_the_waiting_list(world):
 def test_a_proposal_past_its_deadline_is_released_and_goes_to_the_next_in_line(world):
     only = {"bases": ["B002"], "window_start": world.local(0, 20), "window_end": world.local(0, 22)}
     first = _file(world, "p1", **only)
-    place.place_queued(_week(world).id, now=_now(world))
     (offer,) = _active(first)
     second = _file(world, "p3", **only)
-    place.place_queued(_week(world).id, now=_now(world))
     assert _active(second) == []
-    later = _now(world) + timedelta(hours=25)
-    result = place.refill(_week(world).id, set(), now=later)
+    # The clock's periodic pass: nothing is overdue yet, then the deadline passes.
+    assert placement_jobs.expire_job({}) == {"weeks": 0, "bases": 0}
+    offer.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    assert placement_jobs.expire_job({}) == {"weeks": 1, "bases": 1}
     db.session.refresh(offer)
-    assert offer.status == "cancelled" and result["added"] == 1
+    assert offer.status == "cancelled"
     assert [_slots(b) for b in _active(second)] == [[world.slot("B002-S1", 0, 20)]]
+    # The next placement releases overdue proposals too.
+    (again,) = _active(second)
+    again.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    place.refill(_week(world).id, set())
+    db.session.refresh(again)
+    assert again.status == "cancelled"
     _assert_week_valid(world)
 
 
@@ -173,4 +192,4 @@ def test_a_request_for_a_week_without_a_published_timetable_says_so(world):
     db.session.commit()
     req = _file(world, "p1")
     assert req.placement == "failed" and "published" in req.placement_reason
-    assert place.place_queued(_week(world).id, now=_now(world))["requests"] == 0
+    assert place.place_queued(_week(world).id)["requests"] == 0

@@ -16,13 +16,15 @@ from app.extensions import db
 from app.models import Booking, BookingRequest, PlanningWeek, Slot, SlotHold, User
 from app.services.booking import requests as svc
 from app.services.booking import service as booking
-from app.services.placement import place
+from app.services.placement import place, trigger
 from tests.app.locking import waits_until_commit
 from tests.app.services.world import build_world
 
 
-def _setup(app):
-    """One request (P001) that only the slot B002-S1 day 0 20:00 fits."""
+def _setup(app, monkeypatch):
+    """One request (P001) that only the slot B002-S1 day 0 20:00 fits, filed but not yet placed
+    (its job is left queued: the test runs the placement itself)."""
+    monkeypatch.setattr(trigger, "_enqueue", lambda *args, **kwargs: None)
     with app.app_context():
         world = build_world()
         now = world.local(-3, 12)
@@ -54,7 +56,7 @@ def test_a_booking_committed_during_the_solve_wins_and_the_placement_reads_again
     own_database, monkeypatch
 ):
     app = own_database()
-    s = _setup(app)
+    s = _setup(app, monkeypatch)
     real_repair = place.repair
     booked: list[str] = []
 
@@ -84,9 +86,9 @@ def test_a_booking_committed_during_the_solve_wins_and_the_placement_reads_again
 
 
 @pytest.mark.postgres
-def test_a_booking_in_flight_when_the_placement_writes_keeps_its_slot(own_database):
+def test_a_booking_in_flight_when_the_placement_writes_keeps_its_slot(own_database, monkeypatch):
     app = own_database()
-    s = _setup(app)
+    s = _setup(app, monkeypatch)
     with app.app_context():
         p2 = db.session.get(User, s["p2"]).participant_id
     outcome: list[dict] = []

@@ -32,7 +32,7 @@ def test_the_request_page_polls_while_placing_then_shows_the_proposal(app, world
     page = p1.get(f"/me/requests/{req.code}").get_data(as_text=True)
     assert 'data-poll="1"' in page and 'data-testid="placement-working"' in page
     assert "js/poll.js" in page and "<script>" not in page  # no inline script
-    place.place_queued(_week_id(world), now=world.local(-3, 12))
+    place.place_queued(_week_id(world))
     part = p1.get(f"/me/requests/{req.code}/status").get_data(as_text=True)
     assert 'data-poll="0"' in part and "placement-working" not in part
     assert "cl-state-tentative" in part and "接受截止" in part
@@ -45,7 +45,6 @@ def test_a_short_request_shows_its_place_and_the_base_its_waiting_list(app, worl
     window = {"window_start": world.local(0, 20), "window_end": world.local(0, 22)}
     first = _file(world, "p1", bases=["B002"], **window)
     second = _file(world, "p3", bases=["B002"], **window)
-    place.place_queued(_week_id(world), now=world.local(-3, 12))
     for r in (first, second):
         db.session.refresh(r)
         assert r.placement == "done"
