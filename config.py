@@ -123,6 +123,8 @@ class Config:
     # Instant placement (app.services.placement): a proposal's acceptance deadline, the CP-SAT
     # time of one placement, how often a placement retries when a slot was taken under it, and
     # how many bases (nearest that fit first) one request's neighbourhood may span.
+    # INSTANT_PLACEMENT=0 leaves requests and freed slots to the nightly run (no jobs enqueued).
+    INSTANT_PLACEMENT = os.environ.get("INSTANT_PLACEMENT", "1") not in ("0", "false", "no")
     PROPOSAL_TTL_HOURS = _float("PROPOSAL_TTL_HOURS", 24.0)
     PROPOSAL_EXPIRY_S = _float("PROPOSAL_EXPIRY_S", 60.0)  # how often the clock releases them
     PLACEMENT_TIME_LIMIT_S = _float("PLACEMENT_TIME_LIMIT_S", 1.0)
@@ -156,3 +158,6 @@ class TestingConfig(Config):
     SESSION_COOKIE_SECURE = False
     SOLVER_TIME_LIMIT_S = 5.0
     QUEUE_URL = "eager://"
+    # Filing a request or freeing a slot places nothing in tests unless a test turns it on
+    # (tests/app/services/test_placement.py and the other placement tests do).
+    INSTANT_PLACEMENT = False

@@ -181,14 +181,15 @@ def file_request(
         req.code = f"R{req.id:06d}"
         for rank, hub in enumerate(preferred):
             req.preferred.append(PreferredHub(hub_id=hub.id, rank=rank))
-        published = db.session.scalar(
-            select(TimetableWeek.id)
-            .where(TimetableWeek.week_start == week_start, TimetableWeek.state == "published")
-            .limit(1)
-        )
-        req.placement = "queued" if published is not None else "failed"
-        req.placement_reason = None if published is not None else NO_TIMETABLE
-        req.placement_at = now
+        if trigger.enabled():  # off: the nightly run places it (placement stays null)
+            published = db.session.scalar(
+                select(TimetableWeek.id)
+                .where(TimetableWeek.week_start == week_start, TimetableWeek.state == "published")
+                .limit(1)
+            )
+            req.placement = "queued" if published is not None else "failed"
+            req.placement_reason = None if published is not None else NO_TIMETABLE
+            req.placement_at = now
         audit.record("request.create", actor=actor, subject=req.code, participant=who.code)
         db.session.commit()
     except Exception:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
@@ -25,15 +26,22 @@ REQUESTS_JOB = "placement.requests"
 REFILL_JOB = "placement.refill"
 
 
+def enabled() -> bool:
+    """Whether instant placement is on (``INSTANT_PLACEMENT``); off, the nightly run places."""
+    return bool(current_app.config.get("INSTANT_PLACEMENT", True))
+
+
 def placement_requested(week_id: int) -> int | None:
     """Enqueue the placement of the week's queued requests; returns the job id."""
+    if not enabled():
+        return None
     return _enqueue(REQUESTS_JOB, {"week_id": week_id}, dedupe_key=f"placement:{week_id}")
 
 
 def capacity_freed(week_id: int, hub_ids: Iterable[int]) -> int | None:
     """Enqueue a refill of the freed bases of the week; returns the job id."""
     hubs = sorted(set(hub_ids))
-    if not hubs:
+    if not hubs or not enabled():
         return None
     key = f"refill:{week_id}:{','.join(map(str, hubs))}"
     return _enqueue(REFILL_JOB, {"week_id": week_id, "hubs": hubs}, dedupe_key=key)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import TimetableWeek
+
+
+@pytest.fixture(autouse=True)
+def instant_placement(app):
+    """Filing a request and freeing a slot enqueue placements (eager: they run inline)."""
+    app.config["INSTANT_PLACEMENT"] = True
 
 
 def _body(world, **over):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -20,6 +21,12 @@ from app.services.booking import service as booking
 from app.services.exchange.export import build_instance, build_plan
 from app.services.placement import place, trigger, waitlist
 from scheduler.validate import validate
+
+
+@pytest.fixture(autouse=True)
+def instant_placement(app):
+    """Filing a request and freeing a slot enqueue placements (eager: they run inline)."""
+    app.config["INSTANT_PLACEMENT"] = True
 
 
 def _now(world):

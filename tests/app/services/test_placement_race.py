@@ -25,6 +25,7 @@ def _setup(app, monkeypatch):
     """One request (P001) that only the slot B002-S1 day 0 20:00 fits, filed but not yet placed
     (its job is left queued: the test runs the placement itself)."""
     monkeypatch.setattr(trigger, "_enqueue", lambda *args, **kwargs: None)
+    app.config["INSTANT_PLACEMENT"] = True
     with app.app_context():
         world = build_world()
         now = world.local(-3, 12)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -9,6 +10,12 @@ from app.models import BookingRequest, PlanningWeek
 from app.services.booking import requests as svc
 from app.services.booking import service as booking
 from app.services.placement import place
+
+
+@pytest.fixture(autouse=True)
+def instant_placement(app):
+    """Filing a request and freeing a slot enqueue placements (eager: they run inline)."""
+    app.config["INSTANT_PLACEMENT"] = True
 
 
 def _file(world, user, **kw):
