@@ -324,7 +324,17 @@ def build(
             if row.id not in area_ids or row.held_by is None or row.id in covered
         ),
         participants=tuple(
-            d.Participant(p.code, p.name, p.kind, p.province, p.region, p.lat, p.lon, p.priority)
+            d.Participant(
+                p.code,
+                p.name,
+                p.kind,
+                p.province,
+                p.region,
+                p.lat,
+                p.lon,
+                p.priority,
+                category=p.category,
+            )  # fmt: skip
             for p in sorted(people.values(), key=lambda p: p.code)
         ),
         requests=tuple(sorted(requests.values(), key=lambda r: r.id)),
@@ -334,6 +344,7 @@ def build(
             same_day_same_base=week.same_day_same_base,
             freeze_until=freeze_until,
             target_utilization=week.target_utilization,
+            category_separation=week.category_separation,
         ),
     )
     return Neighbourhood(
@@ -421,6 +432,9 @@ def _km(p: Participant, h: Hub) -> float:
 
 
 def _request(r: BookingRequest, p: Participant, allowed, preferred, hubs) -> d.Request:
+    # Rules 9 (category separation) and 10 (harvest lot) are not in the CP-SAT model yet: the
+    # neighbourhood carries them, so ``validate`` refuses a repair that would break one.
+    lot = r.harvest_lot if r.harvest_lot_id is not None else None
     return d.Request(
         id=r.code,
         participant=p.code,
@@ -433,4 +447,5 @@ def _request(r: BookingRequest, p: Participant, allowed, preferred, hubs) -> d.R
         needs=frozenset(r.needs or ()),
         prefer_bases=tuple(hubs[h].code for h in preferred[r.id]),
         prefer_prime=r.prefer_prime,
+        harvest=None if lot is None else d.Harvest(lot.ready_at, lot.best_before),
     )

@@ -3,8 +3,8 @@
 booking_requests gain ``placement`` (queued, running, done, failed), its reason and time;
 bookings gain ``expires_at``, the deadline of a tentative session proposed by a placement.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-02 13:20:00
 
 """
@@ -12,8 +12,8 @@ Create Date: 2026-12-02 13:20:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
