@@ -22,9 +22,10 @@ from __future__ import annotations
 import time
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from scheduler.domain import Assignment, Instance, Plan, Request, Slot, Unassigned
+from scheduler.reach import Reach
 from scheduler.validate import KM_TOLERANCE
 
 #: Reason written into ``Plan.unassigned`` (``explain.py`` tells the binding reason per session).
@@ -55,6 +56,7 @@ class Calendar:
         self.next_free_of = {
             sid: list(range(len(slots) + 1)) for sid, slots in inst.slots_by_studio.items()
         }
+        self.free_left = {sid: len(slots) for sid, slots in inst.slots_by_studio.items()}
         # Per studio, for each slot index, the index of the studio's first slot of a later day:
         # a scan skips a whole day the participant cannot use (daily cap, another base).
         self.next_day_of = {}
@@ -86,6 +88,7 @@ class Calendar:
         other.inst, other.day_of_slot, other.index_of = self.inst, self.day_of_slot, self.index_of
         other.next_day_of = self.next_day_of
         other.next_free_of = {k: list(v) for k, v in self.next_free_of.items()}
+        other.free_left = dict(self.free_left)
         other.used = set(self.used)
         other.count = Counter(self.count)
         other.busy = defaultdict(list, {k: list(v) for k, v in self.busy.items()})
@@ -101,6 +104,7 @@ class Calendar:
         self.used.update(s.id for s in slots)
         for s in slots:
             self.next_free_of[s.studio][self.index_of[s.id]] = self.index_of[s.id] + 1
+            self.free_left[s.studio] -= 1
         self.count[request.id] += 1
         self.busy[pid].append((slots[0].start, slots[-1].end))
         self.per_day[pid, day] += 1
@@ -118,6 +122,22 @@ class Calendar:
         if cap is not None and self.per_day[pid, day] >= cap:
             return False
         return not policy.same_day_same_base or self.base_of_day.get((pid, day), base) == base
+
+    def open_bases(self, pid: str, first: date, last: date) -> set[str] | None:
+        """The bases where ``pid`` may still start a session on some day ``first``..``last``
+        (daily cap, same day same base); None when some day is open at every base."""
+        policy = self.inst.policy
+        cap = policy.max_sessions_per_day
+        out: set[str] = set()
+        for k in range((last - first).days + 1):
+            day = first + timedelta(days=k)
+            if cap is not None and self.per_day[pid, day] >= cap:
+                continue
+            bound = self.base_of_day.get((pid, day)) if policy.same_day_same_base else None
+            if bound is None:
+                return None
+            out.add(bound)
+        return out
 
     def free_of_own_sessions(self, pid: str, start: datetime, end: datetime) -> bool:
         return all(end <= s or e <= start for s, e in self.busy[pid])
@@ -159,7 +179,7 @@ def eligible_bases(inst: Instance, request: Request) -> list[str]:
 def greedy(inst: Instance) -> Plan:
     """Keep every booking, then serve requests first come, first served (see the module doc)."""
     t0 = time.perf_counter()
-    cal = Calendar(inst)
+    cal, reach = Calendar(inst), Reach(inst)
     # Times as POSIX seconds: comparing aware datetimes costs an offset lookup each time.
     starts = {
         sid: [s.start.timestamp() for s in slots] for sid, slots in inst.slots_by_studio.items()
@@ -182,16 +202,16 @@ def greedy(inst: Instance) -> Plan:
             earliest = max(earliest, r.harvest.ready)
             latest = min(latest, r.harvest.best_before)
         window = (earliest.timestamp(), latest.timestamp())
-        studios_by_base = {
-            b: [s.id for s in inst.base_by_id[b].studios if r.needs <= s.features]
-            for b in eligible_bases(inst, r)
-        }
+        days = (inst.local_day(earliest), inst.local_day(latest))
+        preferred, rest = reach.preferred(r), None
         while missing > 0:
-            run = None
-            for base, studios in studios_by_base.items():
-                run = _earliest_run(inst, cal, r, base, studios, starts, ends, window)
-                if run is not None:
-                    break
+            only = cal.open_bases(r.participant, *days)
+            if only is not None and not only:
+                break  # every day of the window is full for the participant
+            run = _first_run(inst, cal, reach, r, preferred, only, starts, ends, window)
+            if run is None:  # only now measure the far bases
+                rest = reach.rest(r) if rest is None else rest
+                run = _first_run(inst, cal, reach, r, rest, only, starts, ends, window)
             if run is None:
                 break
             cal.take(r, run)
@@ -210,6 +230,28 @@ def greedy(inst: Instance) -> Plan:
     return Plan(inst.name, tuple(assignments), tuple(unassigned), stats)
 
 
+def _first_run(
+    inst: Instance,
+    cal: Calendar,
+    reach: Reach,
+    r: Request,
+    bases: list[str],
+    only: set[str] | None,
+    starts: dict[str, list[float]],
+    ends: dict[str, list[float]],
+    window: tuple[float, float],
+) -> tuple[Slot, ...] | None:
+    """The earliest run of ``r`` at the first of ``bases`` that has one (see ``_earliest_run``);
+    with ``only``, the other bases are skipped (the participant can use none of their days)."""
+    for base in bases:
+        if only is not None and base not in only:
+            continue
+        run = _earliest_run(inst, cal, r, base, reach.studios(base, r.needs), starts, ends, window)
+        if run is not None:
+            return run
+    return None
+
+
 def _earliest_run(
     inst: Instance,
     cal: Calendar,
@@ -225,6 +267,8 @@ def _earliest_run(
     length, pid = r.length, r.participant
     open_day: dict[date, bool] = {}
     for sid in studios:
+        if cal.free_left[sid] < length:
+            continue
         slots = inst.slots_by_studio[sid]
         next_day = cal.next_day_of[sid]
         studio_ends = ends[sid]

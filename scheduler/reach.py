@@ -1,0 +1,94 @@
+"""Which bases a request may use, best first, without measuring every base for every request.
+
+``Reach(inst)`` answers the same question as ``greedy.eligible_bases`` (allowed list, ``max_km``,
+a studio with every need; preferred bases first in the request's order, then the rest nearest
+first, ties by base id) in two parts, so that the greedy pays for the far bases only when the
+near ones are full:
+
+* ``preferred(r)``: the eligible preferred bases, each distance computed exactly;
+* ``rest(r)``: every other eligible base, nearest first. With an allowed list the few listed bases
+  are measured exactly; otherwise all bases at once with numpy (the same formula; a distance
+  within a micrometre of ``max_km`` is measured again exactly, so the cut-off is the spec's).
+
+``studios(base, needs)`` is the base's studios that have every need, in the base's order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from scheduler.domain import EARTH_RADIUS_KM, Instance, Request
+from scheduler.validate import KM_TOLERANCE
+
+#: A numpy distance this close to the limit is measured again with ``Instance.distance_km``.
+_EXACT_BAND_KM = 1e-6
+
+
+class Reach:
+    def __init__(self, inst: Instance) -> None:
+        self.inst = inst
+        self.ids = [b.id for b in inst.bases]
+        self._lat = np.radians(np.array([b.lat for b in inst.bases], dtype=np.float64))
+        self._lon = np.array([b.lon for b in inst.bases], dtype=np.float64)
+        order = sorted(range(len(self.ids)), key=self.ids.__getitem__)
+        self._id_rank = np.empty(len(self.ids), dtype=np.int64)
+        self._id_rank[order] = np.arange(len(self.ids))
+        self._serves: dict[frozenset[str], npt.NDArray[np.bool_]] = {}
+        self._studios: dict[tuple[str, frozenset[str]], list[str]] = {}
+
+    def studios(self, base: str, needs: frozenset[str]) -> list[str]:
+        """The studios of ``base`` that have every one of ``needs``, in the base's order."""
+        key = (base, needs)
+        if key not in self._studios:
+            studios = self.inst.base_by_id[base].studios
+            self._studios[key] = [s.id for s in studios if needs <= s.features]
+        return self._studios[key]
+
+    def _eligible(self, r: Request, base: str) -> bool:
+        if r.bases is not None and base not in r.bases:
+            return False
+        if r.max_km is not None and (
+            self.inst.distance_km(r.participant, base) > r.max_km + KM_TOLERANCE
+        ):
+            return False
+        return bool(self.studios(base, r.needs))
+
+    def preferred(self, r: Request) -> list[str]:
+        """The request's eligible preferred bases, in its order of preference."""
+        rank = {b: i for i, b in enumerate(r.prefer_bases)}  # a repeated base counts as its last
+        return [b for b in sorted(rank, key=rank.__getitem__) if self._eligible(r, b)]
+
+    def rest(self, r: Request) -> list[str]:
+        """The request's other eligible bases, nearest first (ties by base id)."""
+        preferred = set(r.prefer_bases)
+        if r.bases is not None:
+            listed = {b for b in r.bases if b not in preferred and self._eligible(r, b)}
+            dist = {b: self.inst.distance_km(r.participant, b) for b in listed}
+            return sorted(listed, key=lambda b: (dist[b], b))
+        km = self._km(r.participant)
+        keep = self._serves_mask(r.needs).copy()
+        if r.max_km is not None:
+            limit = r.max_km + KM_TOLERANCE
+            keep &= km <= limit + _EXACT_BAND_KM
+            for i in np.flatnonzero(keep & (km > limit - _EXACT_BAND_KM)):
+                keep[i] = self.inst.distance_km(r.participant, self.ids[i]) <= limit
+        index = np.flatnonzero(keep)
+        order = index[np.lexsort((self._id_rank[index], km[index]))]
+        return [self.ids[i] for i in order if self.ids[i] not in preferred]
+
+    def _serves_mask(self, needs: frozenset[str]) -> npt.NDArray[np.bool_]:
+        if needs not in self._serves:
+            self._serves[needs] = np.array(
+                [any(needs <= s.features for s in b.studios) for b in self.inst.bases], dtype=bool
+            )
+        return self._serves[needs]
+
+    def _km(self, participant: str) -> npt.NDArray[np.float64]:
+        """Distances from the participant to every base (``haversine_km``, vectorised)."""
+        p = self.inst.participant_by_id[participant]
+        p1 = np.radians(p.lat)
+        dp, dl = self._lat - p1, np.radians(self._lon - p.lon)
+        h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(self._lat) * np.sin(dl / 2) ** 2
+        km: npt.NDArray[np.float64] = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(h))
+        return km

@@ -1,0 +1,75 @@
+"""The greedy's indexes (bases by reach, studios by free slots, days the participant can still
+use) change how fast it runs, never what it places."""
+
+import hashlib
+import json
+
+import pytest
+
+from scheduler.generate import generate
+from scheduler.greedy import Calendar, eligible_bases, greedy
+from scheduler.reach import Reach
+from tests.scheduler.builders import req, slot, week
+
+
+def digest(plan):
+    rows = [[a.request, list(a.slots)] for a in plan.assignments]
+    rows += [[u.request, u.missing] for u in plan.unassigned]
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:16]
+
+
+# Figures of the greedy before it was indexed (it scanned every base for every request): the
+# weighted served and a digest of the whole plan, assignments and unassigned in order.
+BEFORE = [
+    ("S", 0, False, 684, "0c790485600537e1"),
+    ("M", 1, False, 3210, "c43fae1a7c16864c"),
+    ("M", 2, True, 3002, "910f5b5cfbaf9f81"),
+]
+
+
+@pytest.mark.parametrize("size, seed, programme, served, plan", BEFORE)
+def test_same_plan_as_the_unindexed_greedy(size, seed, programme, served, plan):
+    p = greedy(generate(size, seed=seed, programme=programme))
+    assert (p.stats["weighted_served"], digest(p)) == (served, plan)
+
+
+@pytest.mark.parametrize("size, seed, programme", [("S", 0, False), ("M", 2, True)])
+def test_reach_gives_the_bases_in_eligible_bases_order(size, seed, programme):
+    inst = generate(size, seed=seed, programme=programme)
+    reach = Reach(inst)
+    for r in inst.requests:
+        assert reach.preferred(r) + reach.rest(r) == eligible_bases(inst, r)
+
+
+def test_reach_with_an_allowed_list_and_a_distance_cut():
+    inst = week(
+        {"B1-S1": [], "B2-S1": ["kitchen"], "B3-S1": ["kitchen"]},
+        base_at={"B1": (30.0, 120.0), "B2": (30.5, 120.0), "B3": (31.0, 120.0)},
+        requests=[
+            req("R1", "P1", needs=["kitchen"]),
+            req("R2", "P2", bases=["B3", "B1"], prefer=["B1"]),
+            req("R3", "P3", max_km=1),
+        ],
+    )
+    reach = Reach(inst)
+    for r in inst.requests:
+        assert reach.preferred(r) + reach.rest(r) == eligible_bases(inst, r)
+    assert reach.rest(inst.request_by_id["R1"]) == ["B2", "B3"]
+    assert reach.preferred(inst.request_by_id["R2"]) == ["B1"]
+
+
+def test_open_bases_follow_the_daily_cap_and_same_day_same_base():
+    inst = week(
+        {"B1-S1": [], "B2-S1": []},
+        days=2,
+        hours=(14, 16, 18),
+        requests=[req("R1", "P1", sessions=3, days=(0, 2))],
+    )
+    cal, r = Calendar(inst), inst.request_by_id["R1"]
+    day0, day1 = (inst.local_day(s.start) for s in (inst.slots[0], inst.slots[-1]))
+    assert cal.open_bases("P1", day0, day1) is None
+    cal.take(r, (inst.slot_by_id[slot("B1-S1", 0, 14)],))
+    assert cal.open_bases("P1", day0, day0) == {"B1"}
+    assert cal.open_bases("P1", day0, day1) is None
+    cal.take(r, (inst.slot_by_id[slot("B1-S1", 0, 16)],))
+    assert cal.open_bases("P1", day0, day0) == set()
