@@ -235,7 +235,7 @@ def _first_run(
     cal: Calendar,
     reach: Reach,
     r: Request,
-    bases: list[str],
+    bases: list[int],
     only: set[str] | None,
     starts: dict[str, list[float]],
     ends: dict[str, list[float]],
@@ -243,10 +243,15 @@ def _first_run(
 ) -> tuple[Slot, ...] | None:
     """The earliest run of ``r`` at the first of ``bases`` that has one (see ``_earliest_run``);
     with ``only``, the other bases are skipped (the participant can use none of their days)."""
-    for base in bases:
+    studios_of, ids, free_left, length = reach.studios(r.needs), reach.ids, cal.free_left, r.length
+    for i in bases:
+        base = ids[i]
         if only is not None and base not in only:
             continue
-        run = _earliest_run(inst, cal, r, base, reach.studios(base, r.needs), starts, ends, window)
+        studios = [s for s in studios_of[i] if free_left[s] >= length]
+        if not studios:
+            continue
+        run = _earliest_run(inst, cal, r, base, studios, starts, ends, window)
         if run is not None:
             return run
     return None
@@ -267,8 +272,6 @@ def _earliest_run(
     length, pid = r.length, r.participant
     open_day: dict[date, bool] = {}
     for sid in studios:
-        if cal.free_left[sid] < length:
-            continue
         slots = inst.slots_by_studio[sid]
         next_day = cal.next_day_of[sid]
         studio_ends = ends[sid]

@@ -10,7 +10,8 @@ near ones are full:
   are measured exactly; otherwise all bases at once with numpy (the same formula; a distance
   within a micrometre of ``max_km`` is measured again exactly, so the cut-off is the spec's).
 
-``studios(base, needs)`` is the base's studios that have every need, in the base's order.
+Bases are given by their index in ``inst.bases`` (``names`` turns them into ids); ``studios(needs)``
+is, by base index, the base's studios that have every need, in the base's order.
 """
 
 from __future__ import annotations
@@ -29,21 +30,26 @@ class Reach:
     def __init__(self, inst: Instance) -> None:
         self.inst = inst
         self.ids = [b.id for b in inst.bases]
+        self.index = {b: i for i, b in enumerate(self.ids)}
         self._lat = np.radians(np.array([b.lat for b in inst.bases], dtype=np.float64))
         self._lon = np.array([b.lon for b in inst.bases], dtype=np.float64)
         order = sorted(range(len(self.ids)), key=self.ids.__getitem__)
         self._id_rank = np.empty(len(self.ids), dtype=np.int64)
         self._id_rank[order] = np.arange(len(self.ids))
         self._serves: dict[frozenset[str], npt.NDArray[np.bool_]] = {}
-        self._studios: dict[tuple[str, frozenset[str]], list[str]] = {}
+        self._studios: dict[frozenset[str], list[list[str]]] = {}
 
-    def studios(self, base: str, needs: frozenset[str]) -> list[str]:
-        """The studios of ``base`` that have every one of ``needs``, in the base's order."""
-        key = (base, needs)
-        if key not in self._studios:
-            studios = self.inst.base_by_id[base].studios
-            self._studios[key] = [s.id for s in studios if needs <= s.features]
-        return self._studios[key]
+    def studios(self, needs: frozenset[str]) -> list[list[str]]:
+        """By base index, the base's studios that have every one of ``needs``, in its order."""
+        if needs not in self._studios:
+            self._studios[needs] = [
+                [s.id for s in b.studios if needs <= s.features] for b in self.inst.bases
+            ]
+        return self._studios[needs]
+
+    def names(self, bases: list[int]) -> list[str]:
+        """The ids of bases given by index."""
+        return [self.ids[i] for i in bases]
 
     def _eligible(self, r: Request, base: str) -> bool:
         if r.bases is not None and base not in r.bases:
@@ -52,20 +58,21 @@ class Reach:
             self.inst.distance_km(r.participant, base) > r.max_km + KM_TOLERANCE
         ):
             return False
-        return bool(self.studios(base, r.needs))
+        return bool(self.studios(r.needs)[self.index[base]])
 
-    def preferred(self, r: Request) -> list[str]:
-        """The request's eligible preferred bases, in its order of preference."""
+    def preferred(self, r: Request) -> list[int]:
+        """The request's eligible preferred bases (indexes), in its order of preference."""
         rank = {b: i for i, b in enumerate(r.prefer_bases)}  # a repeated base counts as its last
-        return [b for b in sorted(rank, key=rank.__getitem__) if self._eligible(r, b)]
+        ordered = sorted(rank, key=rank.__getitem__)
+        return [self.index[b] for b in ordered if self._eligible(r, b)]
 
-    def rest(self, r: Request) -> list[str]:
-        """The request's other eligible bases, nearest first (ties by base id)."""
-        preferred = set(r.prefer_bases)
+    def rest(self, r: Request) -> list[int]:
+        """The request's other eligible bases (indexes), nearest first (ties by base id)."""
         if r.bases is not None:
+            preferred = set(r.prefer_bases)
             listed = {b for b in r.bases if b not in preferred and self._eligible(r, b)}
             dist = {b: self.inst.distance_km(r.participant, b) for b in listed}
-            return sorted(listed, key=lambda b: (dist[b], b))
+            return [self.index[b] for b in sorted(listed, key=lambda b: (dist[b], b))]
         km = self._km(r.participant)
         keep = self._serves_mask(r.needs).copy()
         if r.max_km is not None:
@@ -73,15 +80,14 @@ class Reach:
             keep &= km <= limit + _EXACT_BAND_KM
             for i in np.flatnonzero(keep & (km > limit - _EXACT_BAND_KM)):
                 keep[i] = self.inst.distance_km(r.participant, self.ids[i]) <= limit
+        keep[[self.index[b] for b in r.prefer_bases]] = False
         index = np.flatnonzero(keep)
-        order = index[np.lexsort((self._id_rank[index], km[index]))]
-        return [self.ids[i] for i in order if self.ids[i] not in preferred]
+        order: list[int] = index[np.lexsort((self._id_rank[index], km[index]))].tolist()
+        return order
 
     def _serves_mask(self, needs: frozenset[str]) -> npt.NDArray[np.bool_]:
         if needs not in self._serves:
-            self._serves[needs] = np.array(
-                [any(needs <= s.features for s in b.studios) for b in self.inst.bases], dtype=bool
-            )
+            self._serves[needs] = np.array([bool(x) for x in self.studios(needs)], dtype=bool)
         return self._serves[needs]
 
     def _km(self, participant: str) -> npt.NDArray[np.float64]:

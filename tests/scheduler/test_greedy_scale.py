@@ -38,7 +38,7 @@ def test_reach_gives_the_bases_in_eligible_bases_order(size, seed, programme):
     inst = generate(size, seed=seed, programme=programme)
     reach = Reach(inst)
     for r in inst.requests:
-        assert reach.preferred(r) + reach.rest(r) == eligible_bases(inst, r)
+        assert reach.names(reach.preferred(r) + reach.rest(r)) == eligible_bases(inst, r)
 
 
 def test_reach_with_an_allowed_list_and_a_distance_cut():
@@ -53,9 +53,9 @@ def test_reach_with_an_allowed_list_and_a_distance_cut():
     )
     reach = Reach(inst)
     for r in inst.requests:
-        assert reach.preferred(r) + reach.rest(r) == eligible_bases(inst, r)
-    assert reach.rest(inst.request_by_id["R1"]) == ["B2", "B3"]
-    assert reach.preferred(inst.request_by_id["R2"]) == ["B1"]
+        assert reach.names(reach.preferred(r) + reach.rest(r)) == eligible_bases(inst, r)
+    assert reach.names(reach.rest(inst.request_by_id["R1"])) == ["B2", "B3"]
+    assert reach.names(reach.preferred(inst.request_by_id["R2"])) == ["B1"]
 
 
 def test_open_bases_follow_the_daily_cap_and_same_day_same_base():
