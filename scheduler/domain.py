@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
+from enum import StrEnum
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,9 +18,39 @@ from zoneinfo import ZoneInfo
 INSTANCE_FORMAT = "livehub-instance/1"
 PLAN_FORMAT = "livehub-plan/1"
 
-REGIONS = ("east", "south", "north", "central", "southwest", "northwest", "northeast")
-FEATURES = ("kitchen", "cold_chain", "large_set", "green_screen", "outdoor")
-KINDS = ("producer", "merchant")
+
+class Region(StrEnum):
+    """China's seven macro-regions, as the exchange format names them."""
+
+    EAST = "east"
+    SOUTH = "south"
+    NORTH = "north"
+    CENTRAL = "central"
+    SOUTHWEST = "southwest"
+    NORTHWEST = "northwest"
+    NORTHEAST = "northeast"
+
+
+class Feature(StrEnum):
+    """Studio features known today; the set may grow (an unknown feature is just a name)."""
+
+    KITCHEN = "kitchen"
+    COLD_CHAIN = "cold_chain"
+    LARGE_SET = "large_set"
+    GREEN_SCREEN = "green_screen"
+    OUTDOOR = "outdoor"
+
+
+class ParticipantKind(StrEnum):
+    """A participant is a producer (grower, co-op) or a merchant (factory, brand, trader)."""
+
+    PRODUCER = "producer"
+    MERCHANT = "merchant"
+
+
+REGIONS = tuple(r.value for r in Region)
+FEATURES = tuple(f.value for f in Feature)
+KINDS = tuple(k.value for k in ParticipantKind)
 STATUSES = ("locked", "confirmed", "tentative")
 CATEGORY_SEPARATIONS = ("base",)
 #: The spec's weight of one served session by participant priority (1 regular, 2 small, 3 programme).

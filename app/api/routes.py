@@ -34,6 +34,7 @@ from app.models import (
     TimetableWeek,
     utcnow,
 )
+from app.models.vocabulary import Role, SlotState, WeekState
 from app.services.accounts import access
 from app.services.accounts.access import NotFound
 from app.services.accounts.login_limit import allow_login_attempt
@@ -109,7 +110,7 @@ def _slot_list(base: bool, day: bool, features: bool, free: bool):
         Studio.features,
         Slot.state,
         SlotHold.booking_id,
-    ).where(TimetableWeek.state == "published")
+    ).where(TimetableWeek.state == WeekState.PUBLISHED)
     if base:
         stmt = stmt.where(Hub.code == bindparam("base"))
     if day:
@@ -118,7 +119,7 @@ def _slot_list(base: bool, day: bool, features: bool, free: bool):
         stmt = stmt.where(Slot.studio_id.in_(bindparam("studio_ids", expanding=True)))
     if free:
         stmt = stmt.where(
-            Slot.state == "open", SlotHold.slot_id.is_(None), Slot.start > bindparam("now")
+            Slot.state == SlotState.OPEN, SlotHold.slot_id.is_(None), Slot.start > bindparam("now")
         )
     return (
         stmt.order_by(Slot.start, Studio.code)
@@ -160,7 +161,7 @@ def list_slots(q: dict):
                 "end": end.astimezone(tz).isoformat(),
                 "prime": prime,
                 "features": list(features or []),
-                "state": "blocked" if state != "open" else ("booked" if held else "open"),
+                "state": "blocked" if state != SlotState.OPEN else ("booked" if held else "open"),
             }
             for code, studio, base, start, end, prime, features, state, held in rows
         ]
@@ -185,7 +186,7 @@ def list_slots(q: dict):
 def create_booking(body: dict):
     """Book one session for the signed-in participant; staff accounts get 403."""
     user = auth.current_user
-    if user.role != "participant":
+    if user.role != Role.PARTICIPANT:
         raise access.Forbidden("only participant accounts book slots", code="role_cannot_book")
     req = access.get_request(user, body["request"]) if body.get("request") else None
     made = booking.book(user, body["slots"], request=req)

@@ -12,6 +12,7 @@ from apiflask.validators import Length, OneOf, Range
 from marshmallow import RAISE
 
 from app.api.paging import MAX_OFFSET
+from app.models.vocabulary import BookingStatus, RequestStatus
 from app.services.booking.requests import KNOWN_FEATURES, MAX_KM, MIN_KM
 
 SLOT_STATES = ("open", "booked", "blocked")
@@ -127,7 +128,7 @@ class CancelIn(_Strict):
 class BookingQuery(_Strict):
     """Filters of the booking list."""
 
-    status = String(validate=OneOf(("tentative", "confirmed", "locked", "cancelled")))
+    status = String(validate=OneOf(tuple(BookingStatus)))
     base = String()
     limit = _limit(200, 1000)
     offset = _offset()
@@ -231,7 +232,7 @@ class RequestOut(Schema):
 class RequestQuery(_Strict):
     """Filters of the request list."""
 
-    status = String(validate=OneOf(("open", "withdrawn")))
+    status = String(validate=OneOf(tuple(RequestStatus)))
     limit = _limit(100, 500)
     offset = _offset()
 

@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.cli.params import DateParam, InstantParam, OneLineCommand, default_freeze_until
 from app.extensions import db
 from app.models import PlanningWeek
+from app.models.vocabulary import RunKind
 from app.services.exchange.apply import PlanConflict, PlanRejected, apply_plan
 from app.services.exchange.export import build_instance, build_plan
 from app.services.exchange.importer import WeekImportError, import_week
@@ -131,7 +132,7 @@ def apply_plan_command(file, week_start, freeze_until) -> None:
             actor=None,
             freeze_until=freeze_until or default_freeze_until(),
             timezone=current_app.config["TIMEZONE"],
-            kind="import",
+            kind=RunKind.IMPORT,
         )
         db.session.commit()
     except PlanRejected as e:

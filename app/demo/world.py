@@ -21,7 +21,7 @@ from app.demo.catalog import (
     TRADE_CATEGORIES,
 )
 from app.geo import Place, gazetteer
-from app.models.hubs import REGIONS
+from app.models.vocabulary import REGIONS
 from scheduler.domain import haversine_km
 
 SLOT_HOURS = 2

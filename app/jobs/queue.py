@@ -40,6 +40,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.jobs.transport import EagerTransport, HueyTransport, Transport, check_url
 from app.models import Job, utcnow
+from app.models.vocabulary import JobStatus
 
 log = logging.getLogger("chunlei.jobs")
 
@@ -121,7 +122,7 @@ def enqueue(kind: str, payload: dict, *, dedupe_key: str | None = None, delay_s:
         row = Job(
             kind=kind,
             payload=payload,
-            status="queued",
+            status=JobStatus.QUEUED,
             attempts=0,
             max_attempts=spec.max_attempts,
             dedupe_key=dedupe_key,

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.main import bp
 from app.main.web import LANG_COOKIE, is_safe_next
 from app.models.notification import Notification
+from app.models.vocabulary import Role
 from app.services.accounts import audit
 from app.services.notify import messages as notify
 
@@ -19,7 +20,7 @@ from app.services.notify import messages as notify
 def index():
     """Signed-in people go straight to their own start page; visitors see what Chunlei is."""
     if current_user.is_authenticated:
-        if current_user.role in ("admin", "operator"):
+        if current_user.role in (Role.ADMIN, Role.OPERATOR):
             return redirect(url_for("operator.home"))
         return redirect(url_for("participant.find_slots"))
     return render_template("main/index.html")

@@ -19,23 +19,17 @@ Modules, one per aggregate:
   jobs          Job (the background job queue's ledger)
   audit         AuditEvent
   notification  Notification, OutboxEmail (in-app messages, e-mail outbox)
+  vocabulary    the StrEnums of every stored status, state and kind (Role, BookingStatus, ...)
 Instants are ``types.UTCDateTime``: stored in UTC, returned time-zone aware.
 """
 
-from app.models.audit import ACTOR_KINDS, AuditEvent
-from app.models.bookings import (
-    ACTIVE_STATUSES,
-    BOOKING_STATUSES,
-    ORIGINS,
-    Booking,
-    BookingSlot,
-    SlotHold,
-)
+from app.models.audit import AuditEvent
+from app.models.bookings import Booking, BookingSlot, SlotHold
 from app.models.harvest import HarvestLot, PrimeRecent
-from app.models.hubs import FEATURES, REGIONS, Hub, Studio
-from app.models.jobs import JOB_STATUSES, Job
+from app.models.hubs import Hub, Studio
+from app.models.jobs import Job
 from app.models.notification import Notification, OutboxEmail
-from app.models.participants import KINDS, Participant
+from app.models.participants import Participant
 from app.models.requests import BookingRequest, PreferredHub, request_allowed_hubs
 from app.models.runs import OptimizationRun, RunChange
 from app.models.timetable import (
@@ -46,25 +40,55 @@ from app.models.timetable import (
     TimetableWeek,
 )
 from app.models.types import UTCDateTime, utcnow
-from app.models.users import ROLES, LoginSession, Role, User, operator_hubs
+from app.models.users import LoginSession, User, operator_hubs
+from app.models.vocabulary import (
+    ACTIVE_STATUSES,
+    FEATURES,
+    KINDS,
+    REGIONS,
+    ROLES,
+    ActorKind,
+    BookingStatus,
+    ChangeKind,
+    Feature,
+    JobStatus,
+    Origin,
+    ParticipantKind,
+    Region,
+    RequestStatus,
+    Role,
+    RunKind,
+    RunState,
+    SlotState,
+    WeekState,
+)
 
 __all__ = [
+    "ActorKind",
+    "BookingStatus",
+    "ChangeKind",
+    "Feature",
+    "Job",
+    "JobStatus",
+    "Origin",
+    "ParticipantKind",
+    "Region",
+    "RequestStatus",
+    "RunKind",
+    "RunState",
+    "SlotState",
+    "WeekState",
     "ACTIVE_STATUSES",
-    "ACTOR_KINDS",
     "AuditEvent",
-    "BOOKING_STATUSES",
     "Booking",
     "BookingRequest",
     "BookingSlot",
     "FEATURES",
     "HarvestLot",
     "Hub",
-    "JOB_STATUSES",
-    "Job",
     "KINDS",
     "LoginSession",
     "Notification",
-    "ORIGINS",
     "OptimizationRun",
     "OutboxEmail",
     "Participant",

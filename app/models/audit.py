@@ -4,26 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models.types import UTCDateTime, utcnow
-
-ACTOR_KINDS = ("user", "optimizer", "system")
+from app.models.vocabulary import ActorKind, enum_type
 
 
 class AuditEvent(db.Model):
     """One change. ``actor_kind`` tells a person from the optimizer or a CLI/system task."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (
-        CheckConstraint("actor_kind IN ('user', 'optimizer', 'system')", name="actor_kind"),
-    )
-
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_kind: Mapped[ActorKind] = mapped_column(enum_type(ActorKind, "actor_kind"))
     actor_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )

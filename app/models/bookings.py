@@ -10,16 +10,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.types import UTCDateTime, utcnow
+from app.models.vocabulary import ACTIVE_STATUSES, BookingStatus, Origin, enum_type
 
 if TYPE_CHECKING:
     from app.models.participants import Participant
     from app.models.requests import BookingRequest
     from app.models.timetable import PlanningWeek, Slot
-
-BOOKING_STATUSES = ("tentative", "confirmed", "locked", "cancelled")
-ACTIVE_STATUSES = ("tentative", "confirmed", "locked")
-#: Who made a booking: a participant directly, an operator, the optimizer, or a file import.
-ORIGINS = ("participant", "operator", "optimizer", "import")
 
 
 class Booking(db.Model):
@@ -30,14 +26,6 @@ class Booking(db.Model):
     """
 
     __tablename__ = "bookings"
-    __table_args__ = (
-        CheckConstraint(
-            "status IN ('tentative', 'confirmed', 'locked', 'cancelled')", name="status"
-        ),
-        CheckConstraint(
-            "origin IN ('participant', 'operator', 'optimizer', 'import')", name="origin"
-        ),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
@@ -50,8 +38,10 @@ class Booking(db.Model):
     planning_week_id: Mapped[int] = mapped_column(
         ForeignKey("planning_weeks.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[str] = mapped_column(String(16), default="tentative", index=True)
-    origin: Mapped[str] = mapped_column(String(16))
+    status: Mapped[BookingStatus] = mapped_column(
+        enum_type(BookingStatus, "status"), default=BookingStatus.TENTATIVE, index=True
+    )
+    origin: Mapped[Origin] = mapped_column(enum_type(Origin, "origin"))
     created_by_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )

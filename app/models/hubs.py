@@ -12,17 +12,11 @@ from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models.vocabulary import Region, enum_type
 
 if TYPE_CHECKING:
     from app.models.timetable import TimetableTemplate, TimetableWeek
     from app.models.users import User
-
-#: China's seven macro-regions, as the exchange format names them.
-REGIONS = ("east", "south", "north", "central", "southwest", "northwest", "northeast")
-#: Studio features known today; the set may grow (unknown features are just names).
-FEATURES = ("kitchen", "cold_chain", "large_set", "green_screen", "outdoor")
-
-_REGION_SQL = ", ".join(f"'{r}'" for r in REGIONS)
 
 
 class Hub(db.Model):
@@ -30,7 +24,6 @@ class Hub(db.Model):
 
     __tablename__ = "hubs"
     __table_args__ = (
-        CheckConstraint(f"region IN ({_REGION_SQL})", name="region"),
         CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="coordinates"),
     )
 
@@ -39,7 +32,7 @@ class Hub(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     city: Mapped[str] = mapped_column(String(60))
     province: Mapped[str] = mapped_column(String(60))
-    region: Mapped[str] = mapped_column(String(16), index=True)
+    region: Mapped[Region] = mapped_column(enum_type(Region, "region"), index=True)
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     adcode: Mapped[str | None] = mapped_column(String(12))

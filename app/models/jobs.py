@@ -15,8 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models.types import UTCDateTime, utcnow
-
-JOB_STATUSES = ("queued", "running", "done", "failed")
+from app.models.vocabulary import JobStatus, enum_type
 
 
 class Job(db.Model):
@@ -24,7 +23,6 @@ class Job(db.Model):
 
     __tablename__ = "jobs"
     __table_args__ = (
-        CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status"),
         CheckConstraint("attempts >= 0 AND max_attempts >= 1", name="attempts"),
         Index("ix_jobs_status_heartbeat_at", "status", "heartbeat_at"),
     )
@@ -32,7 +30,9 @@ class Job(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="queued")
+    status: Mapped[JobStatus] = mapped_column(
+        enum_type(JobStatus, "status"), default=JobStatus.QUEUED
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)
     dedupe_key: Mapped[str | None] = mapped_column(String(120), index=True)

@@ -6,10 +6,7 @@ from sqlalchemy import CheckConstraint, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.hubs import REGIONS
-
-KINDS = ("producer", "merchant")
-_REGION_SQL = ", ".join(f"'{r}'" for r in REGIONS)
+from app.models.vocabulary import ParticipantKind, Region, enum_type
 
 
 class Participant(db.Model):
@@ -20,19 +17,17 @@ class Participant(db.Model):
 
     __tablename__ = "participants"
     __table_args__ = (
-        CheckConstraint("kind IN ('producer', 'merchant')", name="kind"),
         CheckConstraint("priority BETWEEN 1 AND 3", name="priority"),
-        CheckConstraint(f"region IN ({_REGION_SQL})", name="region"),
         CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="coordinates"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(120))
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[ParticipantKind] = mapped_column(enum_type(ParticipantKind, "kind"))
     province: Mapped[str] = mapped_column(String(60))
     county: Mapped[str | None] = mapped_column(String(60))
-    region: Mapped[str] = mapped_column(String(16), index=True)
+    region: Mapped[Region] = mapped_column(enum_type(Region, "region"), index=True)
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     priority: Mapped[int] = mapped_column(Integer, default=1)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.types import UTCDateTime, utcnow
+from app.models.vocabulary import RequestStatus, enum_type
 
 if TYPE_CHECKING:
     from app.models.harvest import HarvestLot
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from app.models.participants import Participant
     from app.models.timetable import PlanningWeek
 
-REQUEST_STATES = ("open", "withdrawn")
 #: Where a request's instant placement stands (null: filed before instant placement existed).
 PLACEMENT_STATES = ("queued", "running", "done", "failed")
 
@@ -68,7 +68,6 @@ class BookingRequest(db.Model):
         CheckConstraint("length >= 1", name="length"),
         CheckConstraint("window_end > window_start", name="window"),
         CheckConstraint("max_km IS NULL OR max_km >= 0", name="max_km"),
-        CheckConstraint("status IN ('open', 'withdrawn')", name="status"),
         CheckConstraint(
             "placement IS NULL OR placement IN ('queued', 'running', 'done', 'failed')",
             name="placement",
@@ -92,7 +91,9 @@ class BookingRequest(db.Model):
     # Sorted list of studio features every session's studio must have.
     needs: Mapped[list[str]] = mapped_column(JSON, default=list)
     prefer_prime: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[RequestStatus] = mapped_column(
+        enum_type(RequestStatus, "status"), default=RequestStatus.OPEN
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")

@@ -5,38 +5,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.types import UTCDateTime, utcnow
+from app.models.vocabulary import ChangeKind, ChangeReason, RunKind, RunState, enum_type
 
 if TYPE_CHECKING:
     from app.models.timetable import PlanningWeek
-
-RUN_KINDS = ("nightly", "manual", "import")
-RUN_STATES = ("queued", "running", "applied", "no_change", "rejected", "failed", "skipped")
-CHANGE_KINDS = ("added", "moved", "dropped")
 
 
 class OptimizationRun(db.Model):
     """A run over one planning week. ``kpis`` holds the plan's figures as JSON."""
 
     __tablename__ = "optimization_runs"
-    __table_args__ = (
-        CheckConstraint("kind IN ('nightly', 'manual', 'import')", name="kind"),
-        CheckConstraint(
-            "state IN ('queued', 'running', 'applied', 'no_change', 'rejected', 'failed', 'skipped')",
-            name="state",
-        ),
-    )
-
     id: Mapped[int] = mapped_column(primary_key=True)
     planning_week_id: Mapped[int] = mapped_column(
         ForeignKey("planning_weeks.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(16))
-    state: Mapped[str] = mapped_column(String(16), default="running")
+    kind: Mapped[RunKind] = mapped_column(enum_type(RunKind, "kind"))
+    state: Mapped[RunState] = mapped_column(enum_type(RunState, "state"), default=RunState.RUNNING)
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -81,8 +70,6 @@ class RunChange(db.Model):
     """One booking a run added, moved or dropped, with slot codes before and after."""
 
     __tablename__ = "run_changes"
-    __table_args__ = (CheckConstraint("change IN ('added', 'moved', 'dropped')", name="change"),)
-
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(
         ForeignKey("optimization_runs.id", ondelete="CASCADE"), index=True
@@ -90,12 +77,12 @@ class RunChange(db.Model):
     booking_id: Mapped[int | None] = mapped_column(
         ForeignKey("bookings.id", ondelete="SET NULL"), index=True
     )
-    change: Mapped[str] = mapped_column(String(16))
+    change: Mapped[ChangeKind] = mapped_column(enum_type(ChangeKind, "change"))
     request_code: Mapped[str] = mapped_column(String(24))
     before_slots: Mapped[list[str]] = mapped_column(JSON, default=list)
     after_slots: Mapped[list[str]] = mapped_column(JSON, default=list)
     participant_code: Mapped[str | None] = mapped_column(String(16))
-    # Why the run made this change (app.services.runs.diff.REASONS).
-    reason: Mapped[str | None] = mapped_column(String(24))
+    # Why the run made this change.
+    reason: Mapped[ChangeReason | None] = mapped_column(enum_type(ChangeReason, "reason", 24))
 
     run: Mapped[OptimizationRun] = relationship(back_populates="changes")

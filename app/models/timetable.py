@@ -20,12 +20,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.types import UTCDateTime
+from app.models.vocabulary import SlotState, WeekState, enum_type
 
 if TYPE_CHECKING:
     from app.models.hubs import Hub, Studio
-
-WEEK_STATES = ("draft", "published")
-SLOT_STATES = ("open", "blocked")
 
 
 class PlanningWeek(db.Model):
@@ -108,15 +106,12 @@ class TimetableWeek(db.Model):
     """A base's timetable for one week: drafted by its operators, then published."""
 
     __tablename__ = "timetable_weeks"
-    __table_args__ = (
-        UniqueConstraint("hub_id", "week_start"),
-        CheckConstraint("state IN ('draft', 'published')", name="state"),
-    )
+    __table_args__ = (UniqueConstraint("hub_id", "week_start"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
     week_start: Mapped[date] = mapped_column(Date, index=True)
-    state: Mapped[str] = mapped_column(String(16), default="draft")
+    state: Mapped[WeekState] = mapped_column(enum_type(WeekState, "state"), default=WeekState.DRAFT)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     hub: Mapped[Hub] = relationship(back_populates="weeks")
@@ -130,7 +125,6 @@ class Slot(db.Model):
     __table_args__ = (
         UniqueConstraint("studio_id", "start"),
         CheckConstraint('"end" > start', name="span"),
-        CheckConstraint("state IN ('open', 'blocked')", name="state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -142,7 +136,7 @@ class Slot(db.Model):
     start: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     end: Mapped[datetime] = mapped_column(UTCDateTime())
     prime: Mapped[bool] = mapped_column(Boolean, default=False)
-    state: Mapped[str] = mapped_column(String(16), default="open")
+    state: Mapped[SlotState] = mapped_column(enum_type(SlotState, "state"), default=SlotState.OPEN)
 
     studio: Mapped[Studio] = relationship()
     timetable_week: Mapped[TimetableWeek] = relationship(back_populates="slots")

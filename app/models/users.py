@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.types import UTCDateTime, utcnow
+from app.models.vocabulary import Role, enum_type
 
 if TYPE_CHECKING:
     from app.models.hubs import Hub
@@ -21,16 +21,6 @@ if TYPE_CHECKING:
 
 _hasher = PasswordHasher()
 
-
-class Role(enum.StrEnum):
-    """What an account may do: everything, run its bases, or book for its participant."""
-
-    ADMIN = "admin"
-    OPERATOR = "operator"
-    PARTICIPANT = "participant"
-
-
-ROLES = tuple(r.value for r in Role)
 
 #: Which bases an operator account runs.
 operator_hubs = Table(
@@ -46,7 +36,6 @@ class User(UserMixin, db.Model):
 
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role IN ('admin', 'operator', 'participant')", name="role"),
         CheckConstraint(
             "(role = 'participant' AND participant_id IS NOT NULL)"
             " OR (role <> 'participant' AND participant_id IS NULL)",
@@ -59,7 +48,7 @@ class User(UserMixin, db.Model):
     display_name: Mapped[str | None] = mapped_column(String(120))
     email: Mapped[str | None] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[Role] = mapped_column(enum_type(Role, "role"))
     participant_id: Mapped[int | None] = mapped_column(
         ForeignKey("participants.id", ondelete="CASCADE"), index=True
     )

@@ -15,6 +15,7 @@ from app.main.labels import label
 from app.main.messages import booking_message
 from app.main.web import local_zone
 from app.models import Booking, Hub
+from app.models.vocabulary import BookingStatus, WeekState
 from app.operator import bp
 from app.operator.forms import ReasonForm
 from app.operator.routes import hub_or_404, my_hubs, parse_week, staff_only
@@ -38,7 +39,7 @@ def bookings(code: str):
     show = request.args.get("show", "active")
     rows = reports.week_bookings(hub, week_start, include_cancelled=show == "all")
     if show == "tentative":
-        rows = [b for b in rows if b.status == "tentative"]
+        rows = [b for b in rows if b.status == BookingStatus.TENTATIVE]
     return render_template(
         "operator/bookings.html",
         hub=hub,
@@ -225,6 +226,6 @@ def overview():
         week_start=week_start,
         utilization=held / bookable if bookable else 0.0,
         sessions=sum(r.sessions for r in rows),
-        published=sum(1 for r in rows if r.state == "published"),
+        published=sum(1 for r in rows if r.state == WeekState.PUBLISHED),
         region_items=[(label("region", k), n / top, str(n)) for k, n in regions.most_common()],
     )

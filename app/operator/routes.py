@@ -19,6 +19,7 @@ from app.main.guards import roles_required
 from app.main.labels import label, opts
 from app.main.messages import booking_message
 from app.models import FEATURES, Hub, Participant, Slot, Studio, TimetableWeek
+from app.models.vocabulary import Role
 from app.operator import bp
 from app.operator.forms import GenerateForm, ReasonForm, StudioForm, TemplateForm
 from app.services.accounts import audit
@@ -30,7 +31,7 @@ from app.services.timetable import service as timetable
 from app.services.timetable.grid import build_week_grid
 from app.services.timetable.weeks import monday_of, next_week_start
 
-staff_only = roles_required("admin", "operator")
+staff_only = roles_required(Role.ADMIN, Role.OPERATOR)
 
 TIMETABLE_MESSAGES = {
     "no_days": lambda: _("Choose at least one open day."),

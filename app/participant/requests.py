@@ -16,6 +16,7 @@ from app.main.messages import booking_message
 from app.main.paging import PAGE_SIZE, page_number, page_of
 from app.main.web import local_zone
 from app.models import Booking, BookingRequest, Hub, utcnow
+from app.models.vocabulary import BookingStatus, RequestStatus
 from app.participant import bp
 from app.participant.forms import RequestForm
 from app.participant.routes import me, participant_only
@@ -78,7 +79,7 @@ def requests():
             Booking.request_id.in_([r.id for r in rows] or [-1])
         )
     ):
-        if status != "cancelled":
+        if status != BookingStatus.CANCELLED:
             served.setdefault(req_id, {}).setdefault(status, 0)
             served[req_id][status] += 1
     return render_template("participant/requests.html", rows=rows, served=served, page=page)
@@ -150,7 +151,7 @@ def request_detail(code: str):
     """One request: what it asks, the sessions it got, and why the rest were not placed."""
     req = _own_request(code)
     status = _status(req)
-    short = len(status["active"]) < req.sessions and req.status == "open"
+    short = len(status["active"]) < req.sessions and req.status == RequestStatus.OPEN
     reasons = why_not_placed(req) if short and not status["polling"] else []
     return render_template("participant/request_detail.html", reasons=reasons, **status)
 

@@ -22,6 +22,7 @@ from app.main.labels import LABELS, label, opts
 from app.main.messages import booking_message
 from app.main.web import local_zone
 from app.models import FEATURES, REGIONS, Booking, BookingSlot, Participant, Slot, User, utcnow
+from app.models.vocabulary import BookingStatus, Role
 from app.participant import bp
 from app.participant.forms import SearchForm
 from app.services.accounts.access import AccessError
@@ -30,7 +31,7 @@ from app.services.booking.rules import BookingError, SlotTaken
 from app.services.booking.slots import SlotFilter, alternatives, bases_for_filters, find_free_slots
 from app.services.timetable import calendar
 
-participant_only = roles_required("participant")
+participant_only = roles_required(Role.PARTICIPANT)
 
 
 def me() -> Participant:
@@ -181,15 +182,16 @@ def sessions():
             "b": b,
             "slots": slots,
             "hub": slots[0].studio.hub,
-            "can_cancel": b.status in ("tentative", "confirmed") and now <= slots[0].start - cutoff,
+            "can_cancel": b.status in (BookingStatus.TENTATIVE, BookingStatus.CONFIRMED)
+            and now <= slots[0].start - cutoff,
         }
-        if b.status == "cancelled":
+        if b.status == BookingStatus.CANCELLED:
             cancelled.append(row)
         elif slots[-1].end <= now:
             past.append(row)
         else:
             upcoming.append(row)
-    upcoming.sort(key=lambda r: (r["b"].status != "tentative", r["slots"][0].start))
+    upcoming.sort(key=lambda r: (r["b"].status != BookingStatus.TENTATIVE, r["slots"][0].start))
     past.sort(key=lambda r: r["slots"][0].start, reverse=True)
     cancelled.sort(key=lambda r: r["slots"][0].start, reverse=True)
     return render_template(

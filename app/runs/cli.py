@@ -17,13 +17,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.cli.params import DateParam
 from app.extensions import db
 from app.models import Hub, OptimizationRun
+from app.models.vocabulary import RunKind, RunState
 from app.runs import bp
 from app.services.runs.reoptimize import reoptimize
 from app.services.runs.report import run_summary
 from app.services.timetable.weeks import WeekError
 
 #: Exit codes of ``reoptimize``: applied or nothing to change is success.
-EXIT = {"applied": 0, "no_change": 0, "skipped": 3, "failed": 1}
+EXIT = {RunState.APPLIED: 0, RunState.NO_CHANGE: 0, RunState.SKIPPED: 3, RunState.FAILED: 1}
 
 
 def _positive(ctx, param, value):
@@ -56,7 +57,7 @@ def reoptimize_command(week_start, time_limit, bases) -> None:
     try:
         run = reoptimize(
             week_start,
-            trigger="manual",
+            trigger=RunKind.MANUAL,
             actor_label=f"cli:{_whoami()}",
             time_limit_s=time_limit,
             scope_bases=sorted(set(bases)) or None,
@@ -66,7 +67,7 @@ def reoptimize_command(week_start, time_limit, bases) -> None:
     except SQLAlchemyError as e:
         raise click.ClickException(_db_error(e)) from None
     s = run_summary(run)
-    if run.state in ("failed", "skipped"):
+    if run.state in (RunState.FAILED, RunState.SKIPPED):
         click.echo(f"run #{run.id} {run.state}: {run.message}", err=True)
         sys.exit(EXIT[run.state])
     click.echo(f"run #{run.id} {run.state}: {run.message}")

@@ -21,6 +21,7 @@ from app.extensions import db
 from app.main.guards import roles_required
 from app.main.paging import PAGE_SIZE, page_number, page_of
 from app.models import OptimizationRun, PlanningWeek
+from app.models.vocabulary import Role, RunState
 from app.runs import bp
 from app.services.accounts.access import is_admin
 from app.services.runs.reoptimize import request_run, run_folder
@@ -32,7 +33,7 @@ from app.services.runs.report import (
     scope_figures,
 )
 
-staff_only = roles_required("admin", "operator")
+staff_only = roles_required(Role.ADMIN, Role.OPERATOR)
 
 
 def my_bases() -> list[str] | None:
@@ -177,9 +178,9 @@ def reoptimize_now():
     if bases == []:
         abort(403)
     run = request_run(week.week_start, actor=current_user._get_current_object(), scope_bases=bases)
-    if run.state == "skipped":
+    if run.state == RunState.SKIPPED:
         flash(_("Another run of this week is in progress; this one was skipped."), "warning")
-    elif run.state == "queued":
+    elif run.state == RunState.QUEUED:
         flash(_("Re-optimization queued: a worker will start it shortly."), "success")
     else:
         flash(_("Re-optimization started."), "success")

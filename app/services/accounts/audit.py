@@ -10,6 +10,7 @@ from typing import Any
 
 from app.extensions import db
 from app.models import AuditEvent, Booking, OptimizationRun, User
+from app.models.vocabulary import ActorKind
 
 
 def record(
@@ -27,7 +28,7 @@ def record(
     ``actor_kind`` defaults to ``"user"`` when an actor is given and ``"system"`` otherwise;
     ``detail`` must be JSON-serialisable (codes and reasons, never whole objects).
     """
-    kind = actor_kind or ("user" if actor is not None else "system")
+    kind = actor_kind or (ActorKind.USER if actor is not None else ActorKind.SYSTEM)
     event = AuditEvent(
         actor_kind=kind,
         actor_user_id=actor.id if actor is not None else None,

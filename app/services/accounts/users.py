@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import ROLES, AuditEvent, Hub, Participant, Role, User
+from app.models.vocabulary import ActorKind
 from app.services.accounts.passwords import PasswordPolicyError, check_policy
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,79}$")
@@ -70,7 +71,7 @@ def create_user(
     session.flush()
     session.add(
         AuditEvent(
-            actor_kind="user" if actor else "system",
+            actor_kind=ActorKind.USER if actor else ActorKind.SYSTEM,
             actor_user_id=actor.id if actor else None,
             action="user.created",
             subject=username,

@@ -27,6 +27,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.models.vocabulary import RequestStatus
 from app.services.accounts import audit
 from app.services.accounts.access import Forbidden, visible_requests
 from app.services.booking.rules import BookingError
@@ -170,7 +171,7 @@ def file_request(
             max_km=float(max_km) if max_km is not None else None,
             needs=sorted(set(needs)),
             prefer_prime=bool(prefer_prime),
-            status="open",
+            status=RequestStatus.OPEN,
             created_by_user_id=actor.id,
             created_at=now,
             harvest_lot_id=lot.id if lot is not None else None,
@@ -228,9 +229,9 @@ def withdraw_request(actor: User, req: BookingRequest) -> BookingRequest:
             raise Forbidden("not your request", code="forbidden")
     elif actor.role != Role.ADMIN:
         raise Forbidden("only the participant may withdraw a request", code="forbidden")
-    if req.status != "open":
+    if req.status != RequestStatus.OPEN:
         raise RequestInvalid(f"request {req.code} is already {req.status}", code="invalid_state")
-    req.status = "withdrawn"
+    req.status = RequestStatus.WITHDRAWN
     audit.record("request.withdraw", actor=actor, subject=req.code)
     db.session.commit()
     return req

@@ -32,6 +32,7 @@ from app.models import (
     SlotHold,
     Studio,
 )
+from app.models.vocabulary import RequestStatus, SlotState
 
 
 class BookingError(Exception):
@@ -153,7 +154,7 @@ def check_bookable(slots: Sequence[SlotInfo], now: datetime) -> None:
                 code="not_published",
                 detail={"slot": slot.code},
             )
-        if slot.state != "open":
+        if slot.state != SlotState.OPEN:
             raise RuleBroken(
                 f"slot {slot.code} is blocked", code="slot_blocked", detail={"slot": slot.code}
             )
@@ -169,7 +170,7 @@ def check_request_fit(
     """Rules 3–5 for a booking made against a request: length, window, base, distance, needs."""
     if req.participant_id != participant.id:
         raise RuleBroken(f"request {req.code} belongs to another participant", code="request")
-    if req.status != "open":
+    if req.status != RequestStatus.OPEN:
         raise RuleBroken(f"request {req.code} is {req.status}", code="request_closed")
     if len(slots) != req.length:
         raise RuleBroken(

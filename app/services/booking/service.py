@@ -34,6 +34,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.models.vocabulary import BookingStatus, Origin, WeekState
 from app.services.accounts import audit
 from app.services.accounts.access import Forbidden, can_operate_hub, is_admin
 from app.services.booking.rules import (
@@ -149,7 +150,7 @@ def _load_slots(refs: Sequence[str | int]) -> tuple[list[SlotInfo], list[str], W
             start=r.start,
             end=r.end,
             state=r.state,
-            published=r.week_state == "published",
+            published=r.week_state == WeekState.PUBLISHED,
             week_start=r.week_start,
             studio_id=r.studio_id,
             studio_code=r.studio_code,
@@ -195,14 +196,14 @@ def _booker(actor: User, participant: Participant | None) -> tuple[Booker, str]:
         if participant is not None and participant.id != actor.participant_id:
             raise Forbidden("participants book only for themselves", code="role_cannot_book")
         wanted = actor.participant_id
-        origin = "participant"
+        origin = Origin.PARTICIPANT
     elif participant is None:
         raise Forbidden(
             "only participants book slots; staff must name the participant",
             code="role_cannot_book",
         )
     else:
-        wanted, origin = participant.id, "operator"
+        wanted, origin = participant.id, Origin.OPERATOR
     row = (
         db.session.connection().execute(_LOCK_PARTICIPANT, {"id": wanted}).first()
         if wanted
@@ -249,7 +250,7 @@ def book(
         chosen_ids = [s.id for s in chosen]
         check_shape(chosen, max_slots)
         first = chosen[0]
-        if origin == "operator" and not can_operate_hub(actor, first.hub_id):
+        if origin == Origin.OPERATOR and not can_operate_hub(actor, first.hub_id):
             raise Forbidden(f"you do not operate base {first.hub_code}", code="other_base")
         check_bookable(chosen, now)
         if taken:
@@ -276,7 +277,7 @@ def book(
     return NewBooking(
         id=booking_id,
         code=code,
-        status="confirmed",
+        status=BookingStatus.CONFIRMED,
         origin=origin,
         participant_code=who.code,
         request_code=request.code if request is not None else None,
@@ -374,7 +375,7 @@ def cancel(
             raise RuleBroken("a reason is required to cancel someone's booking", code="reason")
     else:
         _require_owner(actor, booking)
-        if booking.status == "locked":
+        if booking.status == BookingStatus.LOCKED:
             raise InvalidState(f"booking {booking.code} is locked by the base", code="locked")
         span = booking_span(booking)
         cutoff = timedelta(hours=float(current_app.config["CANCEL_CUTOFF_HOURS"]))
@@ -385,7 +386,7 @@ def cancel(
             )
     previous = booking.status
     freed = {s.studio.hub_id for s in booking.current_slots}
-    booking.status = "cancelled"
+    booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = now
     _release(booking, now)
     if by_staff:
@@ -396,7 +397,12 @@ def cancel(
 
 
 def _transition(
-    action: str, actor: User, booking: Booking, allowed: tuple[str, ...], to: str, now
+    action: str,
+    actor: User,
+    booking: Booking,
+    allowed: tuple[BookingStatus, ...],
+    to: BookingStatus,
+    now,
 ) -> Booking:
     if booking.status not in allowed:
         raise InvalidState(f"booking {booking.code} is {booking.status}, cannot {action}")
@@ -408,7 +414,9 @@ def _transition(
 def confirm(actor: User, booking: Booking, *, now: datetime | None = None) -> Booking:
     """An operator confirms a tentative booking at their base."""
     _require_staff(actor, booking)
-    result = _transition("confirm", actor, booking, ("tentative",), "confirmed", now)
+    result = _transition(
+        "confirm", actor, booking, (BookingStatus.TENTATIVE,), BookingStatus.CONFIRMED, now
+    )
     notify.booking_event("booking_confirmed", result)
     db.session.commit()
     return result
@@ -417,31 +425,42 @@ def confirm(actor: User, booking: Booking, *, now: datetime | None = None) -> Bo
 def lock(actor: User, booking: Booking, *, now: datetime | None = None) -> Booking:
     """An operator pins a booking so the optimizer never moves it."""
     _require_staff(actor, booking)
-    return _transition("lock", actor, booking, ("tentative", "confirmed"), "locked", now)
+    return _transition(
+        "lock",
+        actor,
+        booking,
+        (BookingStatus.TENTATIVE, BookingStatus.CONFIRMED),
+        BookingStatus.LOCKED,
+        now,
+    )
 
 
 def unlock(actor: User, booking: Booking, *, now: datetime | None = None) -> Booking:
     """An operator releases the pin; the booking stays confirmed."""
     _require_staff(actor, booking)
-    return _transition("unlock", actor, booking, ("locked",), "confirmed", now)
+    return _transition(
+        "unlock", actor, booking, (BookingStatus.LOCKED,), BookingStatus.CONFIRMED, now
+    )
 
 
 def accept(actor: User, booking: Booking, *, now: datetime | None = None) -> Booking:
     """The participant accepts a tentative session the optimizer proposed."""
     _require_owner(actor, booking)
-    return _transition("accept", actor, booking, ("tentative",), "confirmed", now)
+    return _transition(
+        "accept", actor, booking, (BookingStatus.TENTATIVE,), BookingStatus.CONFIRMED, now
+    )
 
 
 def decline(actor: User, booking: Booking, *, now: datetime | None = None) -> Booking:
     """The participant declines a tentative session; its slots become free again."""
     _require_owner(actor, booking)
-    if booking.status != "tentative":
+    if booking.status != BookingStatus.TENTATIVE:
         raise InvalidState(f"booking {booking.code} is {booking.status}, cannot decline")
     now = now or utcnow()
     freed = {s.studio.hub_id for s in booking.current_slots}
-    booking.status = "cancelled"
+    booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = now
     _release(booking, now)
-    done = _finish("booking.decline", actor, booking, now, previous="tentative")
+    done = _finish("booking.decline", actor, booking, now, previous=BookingStatus.TENTATIVE)
     placement.capacity_freed(done.planning_week_id, freed)
     return done

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Hub, Participant, Slot, SlotHold, Studio, TimetableWeek, utcnow
+from app.models.vocabulary import SlotState, WeekState
 from scheduler.domain import haversine_km
 
 #: Time of day by local start hour: morning before 12:00, afternoon before 18:00, evening after.
@@ -116,8 +117,8 @@ def _rows(flt: SlotFilter, now: datetime, studio_ids, *, start_from=None, start_
             Hub.id,
         )
         .where(
-            TimetableWeek.state == "published",
-            Slot.state == "open",
+            TimetableWeek.state == WeekState.PUBLISHED,
+            Slot.state == SlotState.OPEN,
             SlotHold.slot_id.is_(None),
             Slot.start > now,
         )

@@ -18,6 +18,7 @@ from sqlalchemy.types import Integer
 
 from app.extensions import db
 from app.models import AuditEvent, Booking, BookingSlot, SlotHold
+from app.models.vocabulary import ActorKind, BookingStatus
 
 # Data-modifying CTEs: every part sees the booking's id drawn from its sequence first.
 _POSTGRES_INSERT = text(
@@ -93,7 +94,7 @@ def _insert_portable(who, origin, actor, request, week, chosen, now, detail) -> 
             participant_id=who.id,
             request_id=request.id if request is not None else None,
             planning_week_id=week.id,
-            status="confirmed",
+            status=BookingStatus.CONFIRMED,
             origin=origin,
             created_by_user_id=actor.id,
             created_at=now,
@@ -119,7 +120,7 @@ def _insert_portable(who, origin, actor, request, week, chosen, now, detail) -> 
     conn.execute(
         insert(AuditEvent.__table__).values(
             at=now,
-            actor_kind="user",
+            actor_kind=ActorKind.USER,
             actor_user_id=actor.id,
             action="booking.create",
             booking_id=booking_id,

@@ -37,6 +37,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.models.vocabulary import ActorKind, BookingStatus, ChangeKind, Origin, RunKind, RunState
 from app.services.exchange.export import build_instance, direct_request_code
 from scheduler.domain import Plan
 from scheduler.metrics import figures
@@ -90,7 +91,7 @@ def apply_plan(
     actor: User | None,
     freeze_until: datetime,
     timezone: str,
-    kind: str = "manual",
+    kind: RunKind = RunKind.MANUAL,
     run: OptimizationRun | None = None,
 ) -> PlanDiff:
     """Validate ``plan`` against ``week`` and replace its movable bookings (not committed).
@@ -138,7 +139,7 @@ def apply_plan(
             planning_week_id=week.id, kind=kind, actor_user_id=actor.id if actor else None
         )
         run.started_at = now
-    run.state = "applied"
+    run.state = RunState.APPLIED
     run.freeze_until = freeze_until
     run.solver_status = _str(plan.stats.get("status"))
     run.objective = _num(plan.stats.get("objective"))
@@ -187,7 +188,7 @@ def _write(session, inst, week, run, loose, fresh, diff: PlanDiff, actor, now) -
         session.execute(
             update(Booking)
             .where(Booking.id.in_(dropped_ids))
-            .values(status="cancelled", cancelled_at=now, updated_at=now, run_id=run.id)
+            .values(status=BookingStatus.CANCELLED, cancelled_at=now, updated_at=now, run_id=run.id)
         )
     for (request, new), booking_id, code in zip(
         adding, *_add_bookings(session, inst, week, adding, run.id, actor, now), strict=True
@@ -304,8 +305,8 @@ def _add_bookings(session, inst, week, adding, run_id, actor, now) -> tuple[list
                 "request_id": request_id.get(request),
                 "participant_id": participant_id[inst.request_by_id[request].participant],
                 "planning_week_id": week.id,
-                "status": "tentative",
-                "origin": "optimizer",
+                "status": BookingStatus.TENTATIVE,
+                "origin": Origin.OPTIMIZER,
                 "created_by_user_id": actor.id if actor else None,
                 "run_id": run_id,
                 "created_at": now,
@@ -341,11 +342,11 @@ def _record(session, run, diff: PlanDiff, actor, kind, now) -> None:
             )
         ).all()
     )
-    actor_kind = "optimizer" if kind == "nightly" or actor is None else "user"
+    actor_kind = ActorKind.OPTIMIZER if kind == RunKind.NIGHTLY or actor is None else ActorKind.USER
     for change_kind, changes in (
-        ("added", diff.added),
-        ("moved", diff.moved),
-        ("dropped", diff.dropped),
+        (ChangeKind.ADDED, diff.added),
+        (ChangeKind.MOVED, diff.moved),
+        (ChangeKind.DROPPED, diff.dropped),
     ):
         for c in changes:
             session.add(

@@ -30,6 +30,7 @@ from app.models import (
     TimetableWeek,
     request_allowed_hubs,
 )
+from app.models.vocabulary import RequestStatus, SlotState, WeekState
 from app.services.programme.prime import prime_recent
 from scheduler import domain as d
 
@@ -129,7 +130,7 @@ def _slots(session: Session, week: PlanningWeek) -> tuple[d.Slot, ...]:
         .where(TimetableWeek.week_start == week.week_start)
         .where(
             or_(
-                (TimetableWeek.state == "published") & (Slot.state == "open"),
+                (TimetableWeek.state == WeekState.PUBLISHED) & (Slot.state == SlotState.OPEN),
                 SlotHold.slot_id.is_not(None),
             )
         )
@@ -230,7 +231,7 @@ def _requests(session: Session, week: PlanningWeek, booked: set[str]) -> list[d.
         .order_by(BookingRequest.code)
     )
     for r, participant in rows:
-        if r.status != "open" and r.code not in booked:
+        if r.status != RequestStatus.OPEN and r.code not in booked:
             continue
         out.append(
             d.Request(

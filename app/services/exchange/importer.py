@@ -30,6 +30,7 @@ from app.models import (
     request_allowed_hubs,
     utcnow,
 )
+from app.models.vocabulary import ActorKind, Origin, RequestStatus, SlotState, WeekState
 from app.services.timetable.weeks import is_database_empty
 from scheduler.domain import Instance
 from scheduler.validate import check_instance
@@ -113,7 +114,7 @@ def import_week(session: Session, inst: Instance, *, timezone: str) -> PlanningW
             {
                 "hub_id": hid,
                 "week_start": inst.horizon_start,
-                "state": "published",
+                "state": WeekState.PUBLISHED,
                 "published_at": now,
             }
             for hid in sorted(hub_id.values())
@@ -129,7 +130,7 @@ def import_week(session: Session, inst: Instance, *, timezone: str) -> PlanningW
             "start": s.start,
             "end": s.end,
             "prime": s.prime,
-            "state": "open",
+            "state": SlotState.OPEN,
         }
         for s in inst.slots
     ]
@@ -234,7 +235,7 @@ def _requests(session: Session, inst: Instance, week_id: int, now: datetime) -> 
                 "max_km": r.max_km,
                 "needs": sorted(r.needs),
                 "prefer_prime": r.prefer_prime,
-                "status": "open",
+                "status": RequestStatus.OPEN,
                 "created_at": now,
                 "harvest_lot_id": lots.get(r.id),
             }
@@ -277,7 +278,7 @@ def _bookings(session: Session, inst: Instance, week_id: int, now: datetime) -> 
                 "participant_id": person[req.participant],
                 "planning_week_id": week_id,
                 "status": b.status,
-                "origin": "import",
+                "origin": Origin.IMPORT,
                 "created_at": now,
                 "updated_at": now,
             }
@@ -302,7 +303,7 @@ def _bookings(session: Session, inst: Instance, week_id: int, now: datetime) -> 
         audit.append(
             {
                 "at": now,
-                "actor_kind": "system",
+                "actor_kind": ActorKind.SYSTEM,
                 "action": "booking.imported",
                 "booking_id": booking_id,
                 "detail": {"status": b.status, "slots": list(b.slots), "request": b.request},

@@ -16,30 +16,23 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from app.models.vocabulary import BookingStatus, ChangeKind, ChangeReason
 from scheduler.domain import Assignment, Booking, Instance, Plan
 
 #: Reason codes a change can carry; the report translates them.
-REASONS = (
-    "placed",  # added: the request still had sessions to place
-    "preferred_base",  # moved to a base the participant prefers more
-    "prime_time",  # moved into the prime time the request asked for
-    "closer",  # moved to a base nearer the participant
-    "rebalanced",  # moved to make room for other sessions / balance the bases
-    "withdrawn",  # dropped: the request is no longer open
-    "displaced",  # dropped: its slots serve sessions that weigh more
-)
+REASONS = tuple(ChangeReason)
 
 
 @dataclass(frozen=True)
 class SessionChange:
     """One tentative session added, moved or dropped by a plan."""
 
-    change: str
+    change: ChangeKind
     request: str
     participant: str
     before: tuple[str, ...]
     after: tuple[str, ...]
-    reason: str
+    reason: ChangeReason
 
 
 def _sessions_by_request(items) -> dict[str, Counter]:
@@ -62,8 +55,8 @@ def diff(
     left over is dropped (old) or added (new). ``open_requests`` (default: all) tells a
     withdrawn request's dropped session from a displaced one.
     """
-    fixed = _sessions_by_request(b for b in inst.bookings if b.status != "tentative")
-    before = _sessions_by_request(b for b in inst.bookings if b.status == "tentative")
+    fixed = _sessions_by_request(b for b in inst.bookings if b.status != BookingStatus.TENTATIVE)
+    before = _sessions_by_request(b for b in inst.bookings if b.status == BookingStatus.TENTATIVE)
     after = _sessions_by_request(plan.assignments)
     for request, kept in fixed.items():  # a locked/confirmed booking is not the plan's doing
         after[request] = after.get(request, Counter()) - kept
@@ -78,13 +71,15 @@ def diff(
         )
         for a, b in zip(gone, came, strict=False):
             reason = _move_reason(inst, request, a, b)
-            changes.append(SessionChange("moved", request, participant, a, b, reason))
+            changes.append(SessionChange(ChangeKind.MOVED, request, participant, a, b, reason))
         for a in gone[len(came) :]:
             withdrawn = open_requests is not None and request not in open_requests
-            reason = "withdrawn" if withdrawn else "displaced"
-            changes.append(SessionChange("dropped", request, participant, a, (), reason))
+            reason = ChangeReason.WITHDRAWN if withdrawn else ChangeReason.DISPLACED
+            changes.append(SessionChange(ChangeKind.DROPPED, request, participant, a, (), reason))
         for b in came[len(gone) :]:
-            changes.append(SessionChange("added", request, participant, (), b, "placed"))
+            changes.append(
+                SessionChange(ChangeKind.ADDED, request, participant, (), b, ChangeReason.PLACED)
+            )
     return changes
 
 
@@ -95,19 +90,21 @@ def reason_for(
     before: tuple[str, ...],
     after: tuple[str, ...],
     open_requests: set[str] | None = None,
-) -> str:
+) -> ChangeReason:
     """The reason code of one change, however the caller paired old and new sessions."""
-    if change == "added":
-        return "placed"
-    if change == "dropped":
+    if change == ChangeKind.ADDED:
+        return ChangeReason.PLACED
+    if change == ChangeKind.DROPPED:
         withdrawn = open_requests is not None and request not in open_requests
-        return "withdrawn" if withdrawn else "displaced"
+        return ChangeReason.WITHDRAWN if withdrawn else ChangeReason.DISPLACED
     if request not in inst.request_by_id or not before or not after:
-        return "rebalanced"
+        return ChangeReason.REBALANCED
     return _move_reason(inst, request, before, after)
 
 
-def _move_reason(inst: Instance, request: str, old: tuple[str, ...], new: tuple[str, ...]) -> str:
+def _move_reason(
+    inst: Instance, request: str, old: tuple[str, ...], new: tuple[str, ...]
+) -> ChangeReason:
     """The most telling reason a session moved, by the spec's order of what a good plan is."""
     req = inst.request_by_id[request]
     old_base, new_base = inst.base_of_slot(old[0]), inst.base_of_slot(new[0])
@@ -117,17 +114,17 @@ def _move_reason(inst: Instance, request: str, old: tuple[str, ...], new: tuple[
         return prefs.index(base) if base in prefs else len(prefs)
 
     if old_base != new_base and rank(new_base) < rank(old_base):
-        return "preferred_base"
+        return ChangeReason.PREFERRED_BASE
     was_prime = any(inst.slot_by_id[s].prime for s in old)
     is_prime = any(inst.slot_by_id[s].prime for s in new)
     if req.prefer_prime and is_prime and not was_prime:
-        return "prime_time"
+        return ChangeReason.PRIME_TIME
     if old_base != new_base:
         d_old = inst.distance_km(req.participant, old_base)
         d_new = inst.distance_km(req.participant, new_base)
         if d_new < d_old - 1.0:
-            return "closer"
-    return "rebalanced"
+            return ChangeReason.CLOSER
+    return ChangeReason.REBALANCED
 
 
 def _participant_of(inst: Instance, request: str) -> str | None:
@@ -161,7 +158,7 @@ def merge_around(now: Instance, plan: Plan, touched: set[str]) -> Plan:
     freeze = now.policy.freeze_until
 
     def must_keep(b: Booking) -> bool:
-        if b.status != "tentative" or _participant_of(now, b.request) in touched:
+        if b.status != BookingStatus.TENTATIVE or _participant_of(now, b.request) in touched:
             return True
         return freeze is not None and _start(now, b.slots) < freeze
 

@@ -41,6 +41,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.models.vocabulary import JobStatus, RunState
 
 log = logging.getLogger("chunlei.runs")
 
@@ -75,7 +76,7 @@ def claim(
         run = OptimizationRun(
             planning_week_id=week.id,
             kind=trigger,
-            state="running",
+            state=RunState.RUNNING,
             actor_user_id=actor.id if actor is not None else None,
             actor_label=actor_label,
             started_at=now,
@@ -126,7 +127,7 @@ def queue_run(
     run = OptimizationRun(
         planning_week_id=week.id,
         kind=trigger,
-        state="queued",
+        state=RunState.QUEUED,
         actor_user_id=actor.id if actor is not None else None,
         actor_label=actor_label,
         started_at=utcnow(),
@@ -152,16 +153,16 @@ def claim_queued(run_id: int, *, job_id: int | None = None) -> tuple[Optimizatio
     """
     for attempt in (1, 2):
         run = db.session.get(OptimizationRun, run_id, populate_existing=True)
-        if run is None or run.state != "queued":
+        if run is None or run.state != RunState.QUEUED:
             return run, False
         week = db.session.get(PlanningWeek, run.planning_week_id)
         now = utcnow()
         try:
             granted = db.session.execute(
                 update(OptimizationRun)
-                .where(OptimizationRun.id == run_id, OptimizationRun.state == "queued")
+                .where(OptimizationRun.id == run_id, OptimizationRun.state == RunState.QUEUED)
                 .values(
-                    state="running",
+                    state=RunState.RUNNING,
                     lock_key=week_lock_key(week),
                     started_at=now,
                     heartbeat_at=now,
@@ -186,8 +187,8 @@ def claim_queued(run_id: int, *, job_id: int | None = None) -> tuple[Optimizatio
     else:
         reason = "another run of this week holds the lock"
     run = db.session.get(OptimizationRun, run_id, populate_existing=True)
-    if run.state == "queued":
-        run.state = "skipped"
+    if run.state == RunState.QUEUED:
+        run.state = RunState.SKIPPED
         run.message = reason
         run.finished_at = utcnow()
         run.progress = {"phase": "done"}
@@ -202,16 +203,16 @@ def release_run(run_id: int, *, retrying: bool, reason: str) -> None:
     A run that already ended is left as it is.
     """
     run = db.session.get(OptimizationRun, run_id, populate_existing=True)
-    if run is None or run.state not in ("queued", "running"):
+    if run is None or run.state not in (RunState.QUEUED, RunState.RUNNING):
         db.session.rollback()
         return
     if retrying:
-        run.state = "queued"
+        run.state = RunState.QUEUED
         run.lock_key = None
         run.message = f"{reason}; queued again"
         run.progress = {"phase": "queued"}
     else:
-        finish(run, "failed", reason)
+        finish(run, RunState.FAILED, reason)
         run.progress = {**(run.progress or {}), "phase": "done"}
     db.session.commit()
     log.warning("run #%s %s: %s", run_id, "queued again" if retrying else "failed", reason)
@@ -228,9 +229,9 @@ def release_dead_runs(now: datetime | None = None) -> int:
     silent = db.session.scalars(
         select(OptimizationRun)
         .outerjoin(Job, Job.id == OptimizationRun.job_id)
-        .where(OptimizationRun.state == "running", OptimizationRun.lock_key.is_not(None))
+        .where(OptimizationRun.state == RunState.RUNNING, OptimizationRun.lock_key.is_not(None))
         .where(OptimizationRun.heartbeat_at < now - stale_after())
-        .where((Job.id.is_(None)) | (Job.status != "running"))
+        .where((Job.id.is_(None)) | (Job.status != JobStatus.RUNNING))
     ).all()
     db.session.rollback()
     return sum(_abandon_if_stale(run) for run in silent)
@@ -244,7 +245,7 @@ def _skipped(
     run = OptimizationRun(
         planning_week_id=week.id,
         kind=trigger,
-        state="skipped",
+        state=RunState.SKIPPED,
         actor_user_id=actor.id if actor is not None else None,
         actor_label=actor_label,
         started_at=now,
@@ -271,7 +272,7 @@ def _abandon_if_stale(holder: OptimizationRun) -> bool:
         .where(OptimizationRun.id == holder.id, OptimizationRun.lock_key.is_not(None))
         .where(OptimizationRun.heartbeat_at == holder.heartbeat_at)
         .values(
-            state="failed",
+            state=RunState.FAILED,
             lock_key=None,
             finished_at=utcnow(),
             message=(
@@ -296,7 +297,7 @@ def heartbeat(run_id: int, progress: dict | None = None) -> None:
     try:
         db.session.execute(
             update(OptimizationRun)
-            .where(OptimizationRun.id == run_id, OptimizationRun.state == "running")
+            .where(OptimizationRun.id == run_id, OptimizationRun.state == RunState.RUNNING)
             .values(**values)
         )
         db.session.commit()
@@ -344,14 +345,14 @@ class Heartbeat:
                         conn.execute(
                             update(OptimizationRun)
                             .where(OptimizationRun.id == self.run_id)
-                            .where(OptimizationRun.state == "running")
+                            .where(OptimizationRun.state == RunState.RUNNING)
                             .values(heartbeat_at=utcnow())
                         )
                 except SQLAlchemyError:  # busy: the next beat tries again
                     log.debug("run #%s: heartbeat not stored", self.run_id, exc_info=True)
 
 
-def finish(run: OptimizationRun, state: str, message: str) -> OptimizationRun:
+def finish(run: OptimizationRun, state: RunState, message: str) -> OptimizationRun:
     """End a run (not committed): its state, one-line message, end time; release the lock."""
     run.state = state
     run.message = message
@@ -366,8 +367,8 @@ def fail(run_id: int, reason: str) -> OptimizationRun | None:
     run = db.session.get(OptimizationRun, run_id)
     if run is None:
         return None
-    if run.state == "running":
-        finish(run, "failed", reason)
+    if run.state == RunState.RUNNING:
+        finish(run, RunState.FAILED, reason)
         db.session.commit()
     log.warning("run #%s failed: %s", run_id, reason)
     return run

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.models import OptimizationRun, PlanningWeek, utcnow
+from app.models.vocabulary import RunKind
 from app.services.runs import guard as run_guard
 from app.services.timetable.weeks import local_zone
 
@@ -67,7 +68,7 @@ def queue_nightly(app=None, *, now: datetime | None = None) -> list[Optimization
         key = run_guard.nightly_run_key(week, night)
         try:
             run, queued = run_guard.queue_run(
-                week, trigger="nightly", actor=None, actor_label="scheduler", run_key=key
+                week, trigger=RunKind.NIGHTLY, actor=None, actor_label="scheduler", run_key=key
             )
             run_id = run.id
             if queued:

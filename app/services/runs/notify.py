@@ -14,13 +14,14 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Booking, Hub, OptimizationRun, Role, Slot, Studio, User, operator_hubs
+from app.models.vocabulary import ChangeKind
 from app.services.notify.messages import booking_event, notify_user
 
 #: The participant notification kind for each change.
 PARTICIPANT_KINDS = {
-    "added": "booking_proposed",
-    "moved": "booking_moved",
-    "dropped": "booking_dropped",
+    ChangeKind.ADDED: "booking_proposed",
+    ChangeKind.MOVED: "booking_moved",
+    ChangeKind.DROPPED: "booking_dropped",
 }
 
 
@@ -71,9 +72,9 @@ def notify_run(run: OptimizationRun) -> int:
             params = {
                 "run": run.id,
                 "base": hubs[hub_id].name,
-                "added": counts["added"],
-                "moved": counts["moved"],
-                "dropped": counts["dropped"],
+                "added": counts[ChangeKind.ADDED],
+                "moved": counts[ChangeKind.MOVED],
+                "dropped": counts[ChangeKind.DROPPED],
             }
             notify_user(user, "run_base_changes", params)
             count += 1

@@ -37,6 +37,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import OptimizationRun, Participant, PlanningWeek, User, utcnow
+from app.models.vocabulary import RequestStatus, RunKind, RunState
 from app.services.exchange.apply import PlanConflict, PlanRejected, apply_plan
 from app.services.exchange.export import build_instance, build_plan
 from app.services.notify.messages import deliver_outbox
@@ -53,7 +54,7 @@ from scheduler.validate import validate
 
 log = logging.getLogger("chunlei.runs")
 
-TRIGGERS = ("nightly", "manual")
+TRIGGERS = (RunKind.NIGHTLY, RunKind.MANUAL)
 #: How often the apply step retries after a slot was taken under it.
 APPLY_ATTEMPTS = 3
 
@@ -72,7 +73,7 @@ def run_folder(run: OptimizationRun) -> Path | None:
 def reoptimize(
     week_start: date,
     *,
-    trigger: str = "manual",
+    trigger: str = RunKind.MANUAL,
     actor: User | None = None,
     actor_label: str | None = None,
     time_limit_s: float | None = None,
@@ -162,7 +163,7 @@ def request_run(
     week = get_week(db.session, week_start)
     run, queued = run_guard.queue_run(
         week,
-        trigger="manual",
+        trigger=RunKind.MANUAL,
         actor=actor,
         actor_label=actor.username,
         scope_bases=scope_bases,
@@ -198,7 +199,7 @@ def _execute(
         if run_guard.bookings_fingerprint(week) == fingerprint:
             break
     else:
-        return _end(run, "failed", "the week's bookings kept changing while it was read")
+        return _end(run, RunState.FAILED, "the week's bookings kept changing while it was read")
     before = build_plan(db.session, week, inst)
     write_json(dump_instance(inst), folder / "instance.json")
     write_json(dump_plan(before), folder / "before.json")
@@ -229,7 +230,7 @@ def _execute(
     run.progress = {**result.progress, "phase": "checking"}
     run.wall_s = result.wall_s
     if not result.ok:
-        return _end(run, "failed", result.reason)
+        return _end(run, RunState.FAILED, result.reason)
     plan = result.plan
     run.solver_status = _short(plan.stats.get("status"))
     run.objective = _number(plan.stats.get("objective"))
@@ -254,19 +255,22 @@ def _refusal(inst: Instance, plan: Plan, kpis_before: dict, folder: Path, scope=
     """Why a plan must not be applied as it is: (state, reason), or None when it may."""
     outside = changes_outside(inst, plan, scope)
     if outside:
-        return "failed", f"the plan changes {len(outside)} slot(s) outside the run's bases"
+        return RunState.FAILED, f"the plan changes {len(outside)} slot(s) outside the run's bases"
     broken = validate(inst, plan)
     if broken:
         (folder / "violations.txt").write_text("".join(f"{v}\n" for v in broken), encoding="utf-8")
-        return "failed", f"the solver's plan breaks {len(broken)} hard rule(s), first: {broken[0]}"
+        return (
+            RunState.FAILED,
+            f"the solver's plan breaks {len(broken)} hard rule(s), first: {broken[0]}",
+        )
     after = figures(inst, plan)
     if after["weighted_served"] < kpis_before.get("weighted_served", 0):
-        return "no_change", (
+        return RunState.NO_CHANGE, (
             f"the plan serves less weight ({after['weighted_served']} < "
             f"{kpis_before['weighted_served']}); the current bookings stay"
         )
     if not diff(inst, plan):
-        return "no_change", "the solver found no better plan than the current bookings"
+        return RunState.NO_CHANGE, "the solver found no better plan than the current bookings"
     return None
 
 
@@ -324,7 +328,7 @@ def _apply_once(
             db.session.rollback()
             return _end(
                 db.session.get(OptimizationRun, run_id),
-                "no_change",
+                RunState.NO_CHANGE,
                 "bookings changed during the solve; the merged plan would serve less",
             )
         run.message = f"merged around the bookings of {len(touched)} participant(s)"
@@ -332,7 +336,9 @@ def _apply_once(
     if not changes:
         db.session.rollback()
         run = db.session.get(OptimizationRun, run_id)
-        return _end(run, "no_change", "nothing left to change after the bookings made meanwhile")
+        return _end(
+            run, RunState.NO_CHANGE, "nothing left to change after the bookings made meanwhile"
+        )
     merged_note = run.message
     try:
         applied = apply_plan(
@@ -372,7 +378,7 @@ def _apply_once(
         summary += f" ({merged_note})"
     run.progress = {**(run.progress or {}), "phase": "done"}
     notify_run(run)
-    run_guard.finish(run, "applied", summary)
+    run_guard.finish(run, RunState.APPLIED, summary)
     db.session.commit()
     log.info("run #%s %s", run.id, summary)
     _send_mail()
@@ -395,7 +401,7 @@ def _open_requests(inst: Instance) -> set[str]:
     open_codes = set(
         db.session.scalars(
             select(BookingRequest.code).where(
-                BookingRequest.code.in_(codes), BookingRequest.status == "open"
+                BookingRequest.code.in_(codes), BookingRequest.status == RequestStatus.OPEN
             )
         )
     )
@@ -403,7 +409,7 @@ def _open_requests(inst: Instance) -> set[str]:
     return open_codes | {c for c in codes if c not in open_codes and c.startswith("RK")}
 
 
-def _end(run: OptimizationRun, state: str, reason: str) -> OptimizationRun:
+def _end(run: OptimizationRun, state: RunState, reason: str) -> OptimizationRun:
     """Finish a run that still holds its week; one declared dead meanwhile keeps that record."""
     holds = db.session.scalar(select(OptimizationRun.lock_key).where(OptimizationRun.id == run.id))
     if holds is None:

@@ -25,6 +25,7 @@ from app.models import (
     Slot,
     Studio,
 )
+from app.models.vocabulary import BookingStatus, ChangeKind, RunState
 from app.services.timetable.weeks import local_zone
 
 #: The KPIs the report compares, in the order the spec ranks what a good plan is.
@@ -63,7 +64,7 @@ def _iso(t) -> str | None:
 
 def kpis_after(run: OptimizationRun) -> dict:
     """The week's KPIs after the run: the applied plan's, or the unchanged ones before."""
-    if run.state == "applied":
+    if run.state == RunState.APPLIED:
         return dict(run.kpis or {})
     return dict(run.kpis_before or {})
 
@@ -204,7 +205,7 @@ def run_details(
             )
         )
     # Moves and drops first: they touch sessions people already had.
-    order = {"moved": 0, "dropped": 1, "added": 2}
+    order = {ChangeKind.MOVED: 0, ChangeKind.DROPPED: 1, ChangeKind.ADDED: 2}
     details.sessions.sort(key=lambda row: order.get(row.change, 3))
     details.by_region = sorted(region.items())
     details.by_base = [(code, base_names[code], c) for code, c in sorted(base.items())]
@@ -258,6 +259,6 @@ def scope_figures(week: PlanningWeek, bases: list[str] | None) -> dict:
         hubs = hubs.where(Hub.code.in_(bases))
     return {
         "bases": db.session.execute(hubs).all(),
-        "tentative": counts.get("tentative", 0),
-        "fixed": counts.get("confirmed", 0) + counts.get("locked", 0),
+        "tentative": counts.get(BookingStatus.TENTATIVE, 0),
+        "fixed": counts.get(BookingStatus.CONFIRMED, 0) + counts.get(BookingStatus.LOCKED, 0),
     }

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import replace
 
+from app.models.vocabulary import BookingStatus
 from scheduler.domain import Booking, Instance, Plan
 
 
@@ -26,7 +27,8 @@ def scope_instance(inst: Instance, bases: Collection[str] | None) -> Instance:
         return all(inst.base_of_slot(s) in scope for s in slot_codes)
 
     bookings = tuple(
-        b if inside(b.slots) else Booking(b.request, b.slots, "locked") for b in inst.bookings
+        b if inside(b.slots) else Booking(b.request, b.slots, BookingStatus.LOCKED)
+        for b in inst.bookings
     )
     held = {s for b in inst.bookings for s in b.slots}
     slots = tuple(s for s in inst.slots if s.id in held or inst.base_of_slot(s.id) in scope)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Booking, BookingSlot, Hub, Participant, Slot, TimetableWeek, User
+from app.models.vocabulary import ACTIVE_STATUSES, BookingStatus, SlotState, WeekState
 from app.services.timetable.grid import live_holds
 
 FEED_SALT = "chunlei-ical-feed"
@@ -79,7 +80,7 @@ def base_feed(hub: Hub, *, today: date, weeks_back: int = 1) -> bytes:
             .join(TimetableWeek, TimetableWeek.id == Slot.timetable_week_id)
             .where(
                 TimetableWeek.hub_id == hub.id,
-                TimetableWeek.state == "published",
+                TimetableWeek.state == WeekState.PUBLISHED,
                 TimetableWeek.week_start >= since,
             )
             .options(selectinload(Slot.studio))
@@ -93,7 +94,7 @@ def base_feed(hub: Hub, *, today: date, weeks_back: int = 1) -> bytes:
     for slot in slots:
         studio = slot.studio.name or slot.studio.code
         booking = holds.get(slot.id)
-        if slot.state == "blocked":
+        if slot.state == SlotState.BLOCKED:
             summary = f"{studio} · 已停用 blocked"
         elif booking is not None:
             summary = f"{studio} · {booking.participant.name} ({booking.status})"
@@ -111,7 +112,7 @@ def participant_feed(participant: Participant) -> bytes:
         select(Booking)
         .where(
             Booking.participant_id == participant.id,
-            Booking.status.in_(("tentative", "confirmed", "locked")),
+            Booking.status.in_(ACTIVE_STATUSES),
         )
         .options(
             selectinload(Booking.slot_history)
@@ -127,7 +128,7 @@ def participant_feed(participant: Participant) -> bytes:
             continue
         hub = slots[0].studio.hub
         studio = slots[0].studio.name or slots[0].studio.code
-        mark = " (待确认 tentative)" if booking.status == "tentative" else ""
+        mark = " (待确认 tentative)" if booking.status == BookingStatus.TENTATIVE else ""
         cal.add_component(
             _event(
                 f"{booking.code}@chunlei",

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Booking, Hub, Slot, SlotHold, Studio, TimetableWeek
+from app.models.vocabulary import SlotState
 from app.services.programme.categories import HeldSlot, clashing_slots
 from app.services.timetable.service import block_reasons
 
@@ -90,7 +91,7 @@ def build_week_grid(hub: Hub, week: TimetableWeek | None, week_start: date) -> W
     for slot in slots:
         local = slot.start.astimezone(tz)
         booking = holds.get(slot.id)
-        if slot.state == "blocked":
+        if slot.state == SlotState.BLOCKED:
             state = "blocked"
         elif booking is not None:
             state = booking.status

@@ -28,6 +28,7 @@ from app.models import (
     Studio,
     TimetableWeek,
 )
+from app.models.vocabulary import BookingStatus, SlotState
 from app.services.spreadsheet import csv_writer
 from app.services.timetable.grid import live_holds
 
@@ -100,7 +101,7 @@ def week_figures(hub: Hub, week_start: date) -> WeekFigures:
     first_slot: dict[int, Slot] = {}
     for slot in slots:
         figures.slots += 1
-        if slot.state == "blocked":
+        if slot.state == SlotState.BLOCKED:
             figures.blocked += 1
             continue
         held = slot.id in holds
@@ -144,7 +145,7 @@ def week_bookings(hub: Hub, week_start: date, *, include_cancelled: bool = True)
         )
     )
     if not include_cancelled:
-        stmt = stmt.where(Booking.status != "cancelled")
+        stmt = stmt.where(Booking.status != BookingStatus.CANCELLED)
     rows = list(db.session.scalars(stmt))
 
     def start_of(b: Booking):
@@ -241,7 +242,7 @@ def overview(hub_ids: set[int] | None, week_start: date) -> tuple[list[BaseRow],
         select(
             TimetableWeek.hub_id,
             func.count(Slot.id),
-            func.count(case((Slot.state == "blocked", 1))),
+            func.count(case((Slot.state == SlotState.BLOCKED, 1))),
             func.count(SlotHold.slot_id),
             func.count(distinct(SlotHold.booking_id)),
         )

@@ -29,6 +29,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.models.vocabulary import SlotState, WeekState
 from app.services.accounts import audit
 from app.services.placement import trigger as placement
 from app.services.timetable.weeks import planning_week_for
@@ -205,10 +206,10 @@ def _generate_week(hub: Hub, week_start: date, actor: User) -> tuple[TimetableWe
     ensure_planning_week(week_start)
     week = get_timetable_week(hub, week_start)
     if week is None:
-        week = TimetableWeek(hub=hub, week_start=week_start, state="draft")
+        week = TimetableWeek(hub=hub, week_start=week_start, state=WeekState.DRAFT)
         db.session.add(week)
         db.session.flush()
-    elif week.state == "published":
+    elif week.state == WeekState.PUBLISHED:
         raise TimetableError("published", "this week is already published")
     tz = _zone()
     existing = {(s.studio_id, s.start) for s in week.slots}
@@ -232,7 +233,7 @@ def _generate_week(hub: Hub, week_start: date, actor: User) -> tuple[TimetableWe
                 start=start,
                 end=end,
                 prime=prime,
-                state="open",
+                state=SlotState.OPEN,
             )
         )
     audit.record(
@@ -248,11 +249,11 @@ def _generate_week(hub: Hub, week_start: date, actor: User) -> tuple[TimetableWe
 
 def publish_week(week: TimetableWeek, actor: User) -> None:
     """Make a draft week visible to participants."""
-    if week.state == "published":
+    if week.state == WeekState.PUBLISHED:
         raise TimetableError("published", "this week is already published")
     if not week.slots:
         raise TimetableError("empty", "a week without slots cannot be published")
-    week.state = "published"
+    week.state = WeekState.PUBLISHED
     week.published_at = utcnow()
     audit.record(
         "timetable.publish",
@@ -273,20 +274,20 @@ def block_slot(slot: Slot, reason: str, actor: User) -> None:
     # Lock the slot row before looking for a hold: a booking in flight holds it FOR SHARE, so
     # either it commits first (and the hold is seen here) or it sees the slot blocked.
     db.session.refresh(slot, with_for_update=True)
-    if slot.state == "blocked":
+    if slot.state == SlotState.BLOCKED:
         raise TimetableError("already_blocked", "the slot is already blocked")
     if db.session.get(SlotHold, slot.id, populate_existing=True) is not None:
         raise TimetableError("booked", "the slot is booked; cancel the booking first")
-    slot.state = "blocked"
+    slot.state = SlotState.BLOCKED
     audit.record("slot.block", actor=actor, subject=slot.code, reason=reason[:300])
     db.session.commit()
 
 
 def unblock_slot(slot: Slot, actor: User, reason: str = "") -> None:
     """Open a blocked slot again."""
-    if slot.state != "blocked":
+    if slot.state != SlotState.BLOCKED:
         raise TimetableError("not_blocked", "the slot is not blocked")
-    slot.state = "open"
+    slot.state = SlotState.OPEN
     audit.record("slot.unblock", actor=actor, subject=slot.code, reason=reason.strip()[:300])
     db.session.commit()
     _capacity_freed(slot.timetable_week.week_start, slot.studio.hub_id)
@@ -303,7 +304,7 @@ def _capacity_freed(week_start: date, hub_id: int) -> None:
 
 def block_reasons(slots: list[Slot]) -> dict[str, str]:
     """The latest block reason of each blocked slot, read from the audit trail."""
-    codes = [s.code for s in slots if s.state == "blocked"]
+    codes = [s.code for s in slots if s.state == SlotState.BLOCKED]
     if not codes:
         return {}
     latest = (
