@@ -3,4 +3,5 @@
 export    the week as ``livehub-instance/1`` and its bookings as ``livehub-plan/1``
 importer  a ``livehub-instance/1`` week into an empty database
 apply     validate a plan, then replace the movable bookings in one transaction
+pairing   the one rule pairing old and new sessions as moves (time order), shared with runs.diff
 """

@@ -6,7 +6,8 @@ validates the plan with ``scheduler.validate``, and only if nothing is broken di
 against the active bookings: a booking whose (request, slots) is in the plan is kept; a
 tentative booking that is not is *moved* when the plan gives its request a new session, else
 *dropped* (cancelled); the plan's remaining sessions are *added* as tentative bookings by the
-optimizer. Locked, confirmed and frozen bookings cannot change: the validator refuses a plan
+optimizer. Old and new sessions of a request pair up in time order (``exchange.pairing``), as
+the run report's diff pairs them. Locked, confirmed and frozen bookings cannot change: the validator refuses a plan
 that loses one (rules 7 and 8). The caller commits; nothing is committed here.
 """
 
@@ -39,6 +40,7 @@ from app.models import (
 )
 from app.models.vocabulary import ActorKind, BookingStatus, ChangeKind, Origin, RunKind, RunState
 from app.services.exchange.export import build_instance, direct_request_code
+from app.services.exchange.pairing import pair_sessions, same
 from scheduler.domain import Plan
 from scheduler.metrics import figures
 from scheduler.validate import Violation, validate
@@ -171,15 +173,21 @@ def _write(session, inst, week, run, loose, fresh, diff: PlanDiff, actor, now) -
     holds: list[tuple[int, tuple[str, ...]]] = []
     moved_ids, dropped_ids, adding = [], [], []
     for request in sorted(set(loose) | set(fresh)):
-        olds, news = loose.get(request, []), fresh.get(request, [])
-        for old, new in zip(olds, news, strict=False):
+        moves, drops, adds = pair_sessions(
+            inst,
+            loose.get(request, []),
+            fresh.get(request, []),
+            old_slots=lambda b: b.slots,
+            new_slots=same,
+        )
+        for old, new in moves:
             holds.append((old.id, new))
             moved_ids.append(old.id)
             diff.moved.append(Change(old.code, request, old.slots, new))
-        for old in olds[len(news) :]:
+        for old in drops:
             dropped_ids.append(old.id)
             diff.dropped.append(Change(old.code, request, old.slots, ()))
-        adding.extend((request, new) for new in news[len(olds) :])
+        adding.extend((request, new) for new in adds)
     if moved_ids:
         session.execute(
             update(Booking).where(Booking.id.in_(moved_ids)).values(updated_at=now, run_id=run.id)

@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from app.models.vocabulary import BookingStatus, ChangeKind, ChangeReason
+from app.services.exchange.pairing import pair_sessions, same
 from scheduler.domain import Assignment, Booking, Instance, Plan
 
 #: Reason codes a change can carry; the report translates them.
@@ -51,8 +52,9 @@ def diff(
 ) -> list[SessionChange]:
     """Tentative sessions of ``inst`` the plan moves or drops, and sessions it adds.
 
-    Within a request, an old and a new session are paired as a *move* in time order; what is
-    left over is dropped (old) or added (new). ``open_requests`` (default: all) tells a
+    Within a request, an old and a new session are paired as a *move* in time order
+    (``exchange.pairing``, as applying the plan pairs them); what is left over is dropped (old)
+    or added (new). ``open_requests`` (default: all) tells a
     withdrawn request's dropped session from a displaced one.
     """
     fixed = _sessions_by_request(b for b in inst.bookings if b.status != BookingStatus.TENTATIVE)
@@ -63,20 +65,25 @@ def diff(
     changes: list[SessionChange] = []
     for request in sorted(set(before) | set(after)):
         old, new = before.get(request, Counter()), after.get(request, Counter())
-        same = old & new
-        gone = sorted((old - same).elements(), key=lambda s: _start(inst, s))
-        came = sorted((new - same).elements(), key=lambda s: _start(inst, s))
+        both = old & new
+        moves, gone, came = pair_sessions(
+            inst,
+            list((old - both).elements()),
+            list((new - both).elements()),
+            old_slots=same,
+            new_slots=same,
+        )
         participant = (
             inst.request_by_id[request].participant if request in inst.request_by_id else ""
         )
-        for a, b in zip(gone, came, strict=False):
+        for a, b in moves:
             reason = _move_reason(inst, request, a, b)
             changes.append(SessionChange(ChangeKind.MOVED, request, participant, a, b, reason))
-        for a in gone[len(came) :]:
+        for a in gone:
             withdrawn = open_requests is not None and request not in open_requests
             reason = ChangeReason.WITHDRAWN if withdrawn else ChangeReason.DISPLACED
             changes.append(SessionChange(ChangeKind.DROPPED, request, participant, a, (), reason))
-        for b in came[len(gone) :]:
+        for b in came:
             changes.append(
                 SessionChange(ChangeKind.ADDED, request, participant, (), b, ChangeReason.PLACED)
             )
