@@ -8,11 +8,12 @@ Everything the solver, the greedy baseline and the validator need is here, alrea
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from enum import StrEnum
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 INSTANCE_FORMAT = "livehub-instance/1"
@@ -155,6 +156,35 @@ class Policy:
     #: ``"base"``: same-category sessions of different participants never overlap at one base
     #: (rule 9); None: no such rule
     category_separation: str | None = None
+
+
+class DayPolicy(Protocol):
+    """What rule 6's day check needs of a week's policy (``Policy``, or the app's week row)."""
+
+    @property
+    def max_sessions_per_day(self) -> int | None: ...
+
+    @property
+    def same_day_same_base(self) -> bool: ...
+
+
+def day_refusal(
+    policy: DayPolicy, sessions_that_day: int, bases_that_day: Iterable[object], base: object
+) -> str | None:
+    """Why one more session of a participant on a local day at ``base`` breaks rule 6, or None.
+
+    ``sessions_that_day`` and ``bases_that_day`` are that participant's sessions already on the
+    day. ``"daily_cap"``: the day has ``max_sessions_per_day`` already; ``"same_day_same_base"``:
+    the policy keeps a day at one base and another base has a session that day. The greedy
+    baseline, the candidate filter, the explanation and the booking service all ask this; the
+    validator checks the rule on its own, as the specification reads.
+    """
+    cap = policy.max_sessions_per_day
+    if cap is not None and sessions_that_day >= cap:
+        return "daily_cap"
+    if policy.same_day_same_base and any(b != base for b in bases_that_day):
+        return "same_day_same_base"
+    return None
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from scheduler.domain import Instance, Plan, Request, Slot
+from scheduler.domain import Instance, Plan, Request, Slot, day_refusal
 from scheduler.greedy import Calendar
 from scheduler.validate import KM_TOLERANCE, sessions_of
 
@@ -276,12 +276,12 @@ def _blocked_reason(
 def _participant_rule(cal: Calendar, r: Request, base: str, run: Run) -> str | None:
     """Which of the participant's own rules forbids ``run`` (None: none does)."""
     pid, day = r.participant, cal.day_of_slot[run[0].id]
-    policy = cal.inst.policy
-    cap = policy.max_sessions_per_day
-    if cap is not None and cal.per_day[pid, day] >= cap:
-        return "daily_cap"
-    if policy.same_day_same_base and cal.base_of_day.get((pid, day), base) != base:
-        return "same_day_same_base"
+    held = cal.base_of_day.get((pid, day))
+    refusal = day_refusal(
+        cal.inst.policy, cal.per_day[pid, day], () if held is None else (held,), base
+    )
+    if refusal is not None:
+        return refusal
     start, end = run[0].start, run[-1].end
     if any(start < e and s < end for s, e in cal.busy[pid]):
         return "own_overlap"

@@ -24,7 +24,7 @@ from bisect import bisect_left
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 
-from scheduler.domain import Assignment, Instance, Plan, Request, Slot, Unassigned
+from scheduler.domain import Assignment, Instance, Plan, Request, Slot, Unassigned, day_refusal
 from scheduler.reach import Reach
 from scheduler.validate import KM_TOLERANCE
 
@@ -117,11 +117,9 @@ class Calendar:
     def day_open(self, pid: str, base: str, day: date) -> bool:
         """Whether ``pid`` may have one more session on ``day`` at ``base`` (daily cap, same day
         same base)."""
-        policy = self.inst.policy
-        cap = policy.max_sessions_per_day
-        if cap is not None and self.per_day[pid, day] >= cap:
-            return False
-        return not policy.same_day_same_base or self.base_of_day.get((pid, day), base) == base
+        held = self.base_of_day.get((pid, day))
+        bases = () if held is None else (held,)
+        return day_refusal(self.inst.policy, self.per_day[pid, day], bases, base) is None
 
     def open_bases(self, pid: str, first: date, last: date) -> set[str] | None:
         """The bases where ``pid`` may still start a session on some day ``first``..``last``

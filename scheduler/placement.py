@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from scheduler.domain import Booking, Instance, Policy, Request
+from scheduler.domain import Booking, Instance, Policy, Request, day_refusal
 from scheduler.validate import KM_TOLERANCE
 
 if TYPE_CHECKING:  # candidates.py imports this module; these are for annotations only
@@ -151,7 +151,5 @@ def day_open(policy: Policy, cands: Candidates, participant: str, d: int, base: 
     ``base``: its kept sessions leave room under the daily cap, and (same-day-same-base) they are
     at this base if there are any that day."""
     done = cands.kept_per_day.get((participant, d), 0)
-    if policy.max_sessions_per_day is not None and done >= policy.max_sessions_per_day:
-        return False
     fixed = cands.kept_base.get((participant, d))
-    return not (policy.same_day_same_base and fixed is not None and fixed != base)
+    return day_refusal(policy, done, () if fixed is None else (fixed,), base) is None
