@@ -1,14 +1,23 @@
-"""Configuration, read from the environment.
+"""Configuration: every setting once, with its type, default and meaning, read once from the environment.
 
-`Config` is what the product runs with; `TestingConfig` is what the test-suite passes to
-`create_app`. Solver limits, the nightly cron time and the booking cut-off live here so that
-tests can shrink them.
+:class:`Settings` is the list: one typed field per setting, its environment variable and a
+one-line doc (the README's configuration table is generated from it and a test keeps the two
+in step). ``Settings.from_env()`` runs once, at import; :class:`Config` is what the product
+runs with (those values as Flask config keys, plus the fixed Flask settings) and
+:class:`TestingConfig` what the test-suite passes to ``create_app``. Code reads a setting
+through :func:`settings`, a typed view of the running app's config (so a test may change one).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask, current_app
 
 
 def database_url(raw: str | None) -> str | None:
@@ -21,124 +30,290 @@ def database_url(raw: str | None) -> str | None:
     return raw
 
 
-def engine_options(env=os.environ) -> dict:
-    """The connection pool of each process, from ``DB_POOL_*`` variables.
-
-    A ping before every checkout costs a round trip per request (a fifth of a booking's database
-    work), so it is off unless ``DB_POOL_PRE_PING=1``: a connection the server dropped then fails
-    one request, and SQLAlchemy renews the whole pool. Connections are recycled after
-    ``DB_POOL_RECYCLE_S``. Keep ``DB_POOL_SIZE`` at or above the threads of one process.
-    """
-    return {
-        "pool_pre_ping": env.get("DB_POOL_PRE_PING", "0").lower() in ("1", "true", "yes"),
-        "pool_recycle": int(env.get("DB_POOL_RECYCLE_S", 1800)),
-        "pool_size": int(env.get("DB_POOL_SIZE", 5)),
-        "max_overflow": int(env.get("DB_POOL_MAX_OVERFLOW", 10)),
-    }
+def _setting(default: Any, doc: str, *, env: str | None = None, shown: str | None = None) -> Any:
+    """A field of :class:`Settings`: its default, a one-line doc, its environment variable
+    (the field's name unless given) and how the README shows the default (if not plainly)."""
+    return field(default=default, metadata={"doc": doc, "env": env, "shown": shown})
 
 
-def _int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
-def _float(name: str, default: float) -> float:
-    return float(os.environ.get(name, default))
+def _parse(kind: str, raw: str, variable: str) -> Any:
+    """One environment value as the field's type; a bad value names the variable."""
+    try:
+        if kind == "bool":
+            if raw.strip().lower() in _TRUE:
+                return True
+            if raw.strip().lower() in _FALSE:
+                return False
+            raise ValueError("expected 1/0, true/false, yes/no or on/off")
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind.startswith("tuple"):
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+    except ValueError as e:
+        raise ValueError(f"{variable}={raw!r}: {e}") from None
+    return raw
 
 
-class Config:
-    """Production-shaped defaults; every value can be overridden by an environment variable."""
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of Chunlei. Field names are the Flask config keys."""
 
-    ENV_NAME = os.environ.get("CHUNLEI_ENV", "development")
-    SECRET_KEY = os.environ.get("SECRET_KEY")
-    # None means "a SQLite file in the Flask instance folder" (resolved in create_app).
-    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
-    SQLALCHEMY_ENGINE_OPTIONS: dict = engine_options()
+    ENV_NAME: str = _setting(
+        "development",
+        "`production` turns on secure (HTTPS-only) session and remember cookies and the "
+        "SECRET_KEY check",
+        env="CHUNLEI_ENV",
+    )
+    SECRET_KEY: str | None = _setting(
+        None,
+        "required when `CHUNLEI_ENV=production` (the app refuses to start without it)",
+        shown="a random key made on first start and kept in `instance/secret_key` (mode 0600)",
+    )
+    DATABASE_URL: str | None = _setting(
+        None,
+        "any SQLAlchemy URL; a plain `postgresql://user@host/db` is mapped to the psycopg 3 driver",
+        shown="SQLite file in the instance folder",
+    )
+    DB_POOL_SIZE: int = _setting(
+        5, "each process's database pool (keep it at or above the threads of a gunicorn worker)"
+    )
+    DB_POOL_MAX_OVERFLOW: int = _setting(10, "connections a pool may open beyond its size")
+    DB_POOL_RECYCLE_S: int = _setting(1800, "a pooled connection is renewed after this age")
+    DB_POOL_PRE_PING: bool = _setting(
+        False,
+        "`1` pings each connection before use: survives a database restart without one failed "
+        "request per process, at one extra round trip per request",
+    )
+    TIMEZONE: str = _setting(
+        "Asia/Shanghai",
+        "the zone of screens and exchange files (the database stores UTC)",
+        env="CHUNLEI_TIMEZONE",
+    )
+    REDIS_URL: str | None = _setting(
+        None,
+        "a Redis server (`redis://host:6379/0`); login attempts are counted there, so every "
+        "gunicorn worker shares the limits",
+    )
+    RATELIMIT_STORAGE_URI: str | None = _setting(
+        None,
+        "where login attempts are counted (a limits storage URI)",
+        shown="`REDIS_URL` when set, else each process's memory",
+    )
+    RATELIMIT_KEY_PREFIX: str = _setting("chunlei", "the prefix of the login limits' keys")
+    LOGIN_RATE_LIMIT: str = _setting(
+        "10 per minute",
+        "login attempts (form and `POST /api/v1/tokens` together) per account",
+    )
+    LOGIN_ADDRESS_RATE_LIMIT: str = _setting(
+        "50 per minute", "login attempts (form and token endpoint together) per client address"
+    )
+    LOGIN_MAX_AGE_DAYS: int = _setting(
+        30, 'a login, "keep me signed in" or not, ends after this many days'
+    )
+    API_TOKEN_MAX_AGE_S: int = _setting(
+        7 * 24 * 3600, "how long an API token is valid", shown="604800 (7 days)"
+    )
+    CANCEL_CUTOFF_HOURS: float = _setting(
+        24.0, "participants cannot cancel later than this before a session"
+    )
+    MAX_SLOTS_PER_BOOKING: int = _setting(
+        4, "the most consecutive slots one booking (or one session of a request) may take"
+    )
+    MAX_SESSIONS_PER_DAY: int = _setting(2, "the daily cap of new planning weeks")
+    SAME_DAY_SAME_BASE: bool = _setting(
+        True, "new planning weeks keep a participant's sessions of one day at one base"
+    )
+    TARGET_UTILIZATION: float = _setting(0.85, "the target utilization of new planning weeks")
+    CATEGORY_SEPARATION: str | None = _setting(
+        None,
+        "`base`: new planning weeks keep same-category sessions of different sellers apart at "
+        "one base (rule 9)",
+    )
+    FREEZE_HOURS: float = _setting(24.0, "nothing new may start within this many hours from now")
+    SOLVER_TIME_LIMIT_S: float = _setting(60.0, "the solver's time limit of one run")
+    SOLVER_WORKERS: int = _setting(2, "the solver's worker threads")
+    NIGHTLY_CRON: str = _setting(
+        "0 2 * * *",
+        "the nightly re-optimization (crontab, in `CHUNLEI_TIMEZONE`; day numbers count from "
+        "Sunday = 0)",
+    )
+    NIGHTLY_WEEKS_AHEAD_DAYS: int = _setting(
+        7, "the nightly job re-plans every week overlapping the next N days"
+    )
+    MISFIRE_GRACE_S: int = _setting(
+        3600, "a nightly run missed by at most this long still runs when the clock starts"
+    )
+    SOLVER_COMMAND: str | None = _setting(
+        None,
+        "the solver child a run starts (an argv prefix; it gets `INSTANCE -o PLAN --time-limit "
+        "S --workers N`)",
+        shown="python -m scheduler solve",
+    )
+    SOLVER_GRACE_S: float = _setting(
+        60.0, "how long past its time limit the solver child may take before it is killed"
+    )
+    RUNS_DIR: str | None = _setting(None, "where each run keeps its files", shown="instance/runs")
+    RUNS_KEEP: int = _setting(200, "run folders kept on disk, newest first")
+    RUN_HEARTBEAT_S: float = _setting(
+        2.0, "the process carrying out a run beats the run's heartbeat this often"
+    )
+    RUN_STALE_S: float = _setting(
+        15.0, "a running run silent this long counts as dead (its week is released)"
+    )
+    QUEUE_URL: str | None = _setting(
+        None,
+        "the job queue: `redis://HOST:PORT/DB` in production; `eager://` runs jobs inline",
+        shown="Huey's SQLite file in the instance folder",
+    )
+    QUEUE_NAME: str = _setting("chunlei", "the job queue's name")
+    JOB_HEARTBEAT_S: float = _setting(2.0, "how often a running job gives a sign of life")
+    JOB_STALE_S: float = _setting(15.0, "a job silent this long: its worker died")
+    JOB_REAP_S: float = _setting(5.0, "how often each worker looks for dead jobs")
+    JOB_RETRY_DELAY_S: float = _setting(5.0, "back-off per failed attempt of a job")
+    WORKER_SHUTDOWN_S: float = _setting(60.0, "on SIGTERM, the time a worker has to finish a job")
+    JOB_TASK_MODULES: tuple[str, ...] = _setting(
+        (), "task modules beyond app.jobs.tasks (comma-separated), e.g. a plug-in's jobs"
+    )
+    INSTANT_PLACEMENT: bool = _setting(
+        True, "filing a request or freeing a slot places at once; `0` leaves it to the nightly run"
+    )
+    PROPOSAL_TTL_HOURS: float = _setting(24.0, "a proposal's acceptance deadline")
+    PROPOSAL_EXPIRY_S: float = _setting(60.0, "how often the clock releases expired proposals")
+    PLACEMENT_TIME_LIMIT_S: float = _setting(1.0, "the CP-SAT time of one placement")
+    PLACEMENT_ATTEMPTS: int = _setting(
+        3, "how often a placement retries when a slot was taken under it"
+    )
+    PLACEMENT_MAX_BASES: int = _setting(
+        6, "how many bases (nearest that fit first) one request's neighbourhood may span"
+    )
+    SMTP_HOST: str | None = _setting(
+        None,
+        "outgoing mail server; without one, e-mails stay in the database outbox",
+        shown="none",
+    )
+    SMTP_PORT: int = _setting(25, "the mail server's port")
+    MAIL_FROM: str = _setting("chunlei@localhost", "the sender of outgoing e-mail")
 
-    TIMEZONE = os.environ.get("CHUNLEI_TIMEZONE", "Asia/Shanghai")
-    BABEL_DEFAULT_LOCALE = "zh_CN"
-    BABEL_DEFAULT_TIMEZONE = TIMEZONE
-    LANGUAGES = ("zh_CN", "en")
+    def __post_init__(self) -> None:
+        try:
+            ZoneInfo(self.TIMEZONE)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"CHUNLEI_TIMEZONE={self.TIMEZONE!r}: unknown time zone") from None
+        if self.CATEGORY_SEPARATION not in (None, "base"):
+            raise ValueError(f"CATEGORY_SEPARATION={self.CATEGORY_SEPARATION!r}: expected base")
 
-    SESSION_COOKIE_HTTPONLY = True
-    SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = ENV_NAME == "production"
-    REMEMBER_COOKIE_HTTPONLY = True
-    REMEMBER_COOKIE_SAMESITE = "Lax"
-    REMEMBER_COOKIE_SECURE = ENV_NAME == "production"
-    # A login (and its "keep me signed in" cookie) ends after this many days at the latest.
-    LOGIN_MAX_AGE_DAYS = _int("LOGIN_MAX_AGE_DAYS", 30)
-    REMEMBER_COOKIE_DURATION = timedelta(days=LOGIN_MAX_AGE_DAYS)
-    WTF_CSRF_ENABLED = True
-    # Redis, when there is one: the login limits of every worker are counted there.
-    REDIS_URL = os.environ.get("REDIS_URL")
-    # Where login attempts are counted: default REDIS_URL when set, else each process's memory.
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI")
-    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "chunlei")
-    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")  # per account
-    LOGIN_ADDRESS_RATE_LIMIT = os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "50 per minute")
-    API_TOKEN_MAX_AGE_S = _int("API_TOKEN_MAX_AGE_S", 7 * 24 * 3600)
-
-    # Booking rules that are not in the exchange format's policy.
-    CANCEL_CUTOFF_HOURS = _float("CANCEL_CUTOFF_HOURS", 24.0)
-    # Default week policy for new weeks (the exchange format's `policy`).
-    MAX_SESSIONS_PER_DAY = _int("MAX_SESSIONS_PER_DAY", 2)
-    SAME_DAY_SAME_BASE = os.environ.get("SAME_DAY_SAME_BASE", "1") not in ("0", "false", "no")
-    TARGET_UTILIZATION = _float("TARGET_UTILIZATION", 0.85)
-    # "base": same-category sessions of different sellers never overlap at one base (rule 9).
-    CATEGORY_SEPARATION = "base" if os.environ.get("CATEGORY_SEPARATION") == "base" else None
-
-    # Solver limits (passed as arguments to scheduler.solve).
-    SOLVER_TIME_LIMIT_S = _float("SOLVER_TIME_LIMIT_S", 60.0)
-    SOLVER_WORKERS = _int("SOLVER_WORKERS", 2)
-
-    # Nightly re-optimization.
-    NIGHTLY_CRON = os.environ.get("NIGHTLY_CRON", "0 2 * * *")
-    NIGHTLY_WEEKS_AHEAD_DAYS = _int("NIGHTLY_WEEKS_AHEAD_DAYS", 7)
-    FREEZE_HOURS = _float("FREEZE_HOURS", 24.0)
-    MISFIRE_GRACE_S = _int("MISFIRE_GRACE_S", 3600)
-    # A run's solver child: the argv prefix (see app.services.runs.solver_process), how long past
-    # its time limit it may take before it is killed, and where run folders are kept
-    # (default: <instance folder>/runs). A running run silent for RUN_STALE_S counts as dead.
-    SOLVER_COMMAND = os.environ.get("SOLVER_COMMAND")
-    SOLVER_GRACE_S = _float("SOLVER_GRACE_S", 60.0)
-    RUNS_DIR = os.environ.get("RUNS_DIR")
-    # The process carrying out a run beats its heartbeat every RUN_HEARTBEAT_S; a run silent
-    # for RUN_STALE_S counts as dead (its week is released).
-    RUN_HEARTBEAT_S = _float("RUN_HEARTBEAT_S", 2.0)
-    RUN_STALE_S = _float("RUN_STALE_S", 15.0)
-    RUNS_KEEP = _int("RUNS_KEEP", 200)  # run folders kept on disk, newest first
-
-    # The job queue (app.jobs.queue): redis://HOST:PORT/DB in production; unset means Huey's
-    # SQLite storage in the instance folder (the demo); eager:// runs jobs inline (tests).
-    QUEUE_URL = os.environ.get("QUEUE_URL")
-    QUEUE_NAME = os.environ.get("QUEUE_NAME", "chunlei")
-    JOB_HEARTBEAT_S = _float("JOB_HEARTBEAT_S", 2.0)  # a running job's sign of life
-    JOB_STALE_S = _float("JOB_STALE_S", 15.0)  # silent this long: its worker died
-    JOB_REAP_S = _float("JOB_REAP_S", 5.0)  # how often each worker looks for dead jobs
-    JOB_RETRY_DELAY_S = _float("JOB_RETRY_DELAY_S", 5.0)  # back-off per failed attempt
-    WORKER_SHUTDOWN_S = _float("WORKER_SHUTDOWN_S", 60.0)  # SIGTERM: time to finish a job
-    # Task modules beyond app.jobs.tasks (comma-separated), e.g. a plug-in's jobs.
-    JOB_TASK_MODULES = tuple(m for m in os.environ.get("JOB_TASK_MODULES", "").split(",") if m)
-
-    # Instant placement (app.services.placement): a proposal's acceptance deadline, the CP-SAT
-    # time of one placement, how often a placement retries when a slot was taken under it, and
-    # how many bases (nearest that fit first) one request's neighbourhood may span.
-    # INSTANT_PLACEMENT=0 leaves requests and freed slots to the nightly run (no jobs enqueued).
-    INSTANT_PLACEMENT = os.environ.get("INSTANT_PLACEMENT", "1") not in ("0", "false", "no")
-    PROPOSAL_TTL_HOURS = _float("PROPOSAL_TTL_HOURS", 24.0)
-    PROPOSAL_EXPIRY_S = _float("PROPOSAL_EXPIRY_S", 60.0)  # how often the clock releases them
-    PLACEMENT_TIME_LIMIT_S = _float("PLACEMENT_TIME_LIMIT_S", 1.0)
-    PLACEMENT_ATTEMPTS = _int("PLACEMENT_ATTEMPTS", 3)
-    PLACEMENT_MAX_BASES = _int("PLACEMENT_MAX_BASES", 6)
-
-    # Outgoing mail: kept in the database outbox unless SMTP_HOST is set.
-    SMTP_HOST = os.environ.get("SMTP_HOST")
-    SMTP_PORT = _int("SMTP_PORT", 25)
-    MAIL_FROM = os.environ.get("MAIL_FROM", "chunlei@localhost")
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        """The settings the environment gives; an unset or empty variable keeps the default."""
+        values = {}
+        for f in fields(cls):
+            variable = env_variable(f.name)
+            raw = env.get(variable)
+            if raw:
+                values[f.name] = _parse(str(f.type).split(" ")[0], raw, variable)
+        return cls(**values)
 
     @property
     def is_production(self) -> bool:
         return self.ENV_NAME == "production"
+
+    def engine_options(self) -> dict[str, Any]:
+        """The connection pool of each process.
+
+        A ping before every checkout costs a round trip per request (a fifth of a booking's
+        database work), so it is off unless ``DB_POOL_PRE_PING=1``: a connection the server
+        dropped then fails one request, and SQLAlchemy renews the whole pool.
+        """
+        return {
+            "pool_pre_ping": self.DB_POOL_PRE_PING,
+            "pool_recycle": self.DB_POOL_RECYCLE_S,
+            "pool_size": self.DB_POOL_SIZE,
+            "max_overflow": self.DB_POOL_MAX_OVERFLOW,
+        }
+
+    def flask_config(self) -> dict[str, Any]:
+        """These settings as Flask config keys, plus the Flask settings derived from them."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out.update(
+            # None means "a SQLite file in the Flask instance folder" (resolved in create_app).
+            SQLALCHEMY_DATABASE_URI=database_url(self.DATABASE_URL),
+            SQLALCHEMY_ENGINE_OPTIONS=self.engine_options(),
+            BABEL_DEFAULT_TIMEZONE=self.TIMEZONE,
+            SESSION_COOKIE_SECURE=self.is_production,
+            REMEMBER_COOKIE_SECURE=self.is_production,
+            REMEMBER_COOKIE_DURATION=timedelta(days=self.LOGIN_MAX_AGE_DAYS),
+        )
+        return out
+
+
+def env_variable(name: str) -> str:
+    """The environment variable of setting ``name``."""
+    for f in fields(Settings):
+        if f.name == name:
+            return f.metadata["env"] or f.name
+    raise KeyError(name)
+
+
+def _shown_default(f: Any) -> str:
+    if f.metadata["shown"] is not None:
+        return f.metadata["shown"]
+    if f.default is None:
+        return "none"
+    if isinstance(f.default, bool):
+        return "1" if f.default else "0"
+    if f.default == ():
+        return "none"
+    if isinstance(f.default, float):
+        return f"{f.default:g}"
+    if isinstance(f.default, str):
+        return f"`{f.default}`"
+    return str(f.default)
+
+
+def markdown_table() -> str:
+    """The README's configuration table: variable, default, meaning (``python config.py``)."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for f in fields(Settings):
+        variable = f.metadata["env"] or f.name
+        lines.append(f"| `{variable}` | {_shown_default(f)} | {f.metadata['doc']} |")
+    return "\n".join(lines) + "\n"
+
+
+def engine_options(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """The connection pool options the environment ``env`` gives (``DB_POOL_*``)."""
+    return Settings.from_env(env).engine_options()
+
+
+def settings(app: Flask | None = None) -> Settings:
+    """The running app's settings, typed (a test may have changed one in ``app.config``)."""
+    config = (app or current_app).config
+    return Settings(**{f.name: config[f.name] for f in fields(Settings)})
+
+
+#: What the environment says, read once.
+ENVIRONMENT = Settings.from_env()
+
+
+class Config:
+    """What the product runs with: the environment's settings plus the fixed Flask settings."""
+
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    LANGUAGES = ("zh_CN", "en")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_ENABLED = True
+    RATELIMIT_ENABLED = True
+
+
+for _key, _value in ENVIRONMENT.flask_config().items():
+    setattr(Config, _key, _value)
 
 
 class TestingConfig(Config):
@@ -158,6 +333,9 @@ class TestingConfig(Config):
     SESSION_COOKIE_SECURE = False
     SOLVER_TIME_LIMIT_S = 5.0
     QUEUE_URL = "eager://"
-    # Filing a request or freeing a slot places nothing in tests unless a test turns it on
-    # (tests/app/services/test_placement.py and the other placement tests do).
+    # Filing a request or freeing a slot places nothing in tests unless a test turns it on.
     INSTANT_PLACEMENT = False
+
+
+if __name__ == "__main__":
+    print(markdown_table(), end="")

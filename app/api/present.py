@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.localtime import local_zone
 from app.models import ACTIVE_STATUSES, Booking, BookingRequest, Hub
 from app.services.booking.service import BOOKING_LOAD, NewBooking
 
@@ -17,7 +16,7 @@ def iso(value: datetime | None) -> str | None:
     """An instant as ISO 8601 in the product's zone (``2026-12-08T20:00:00+08:00``)."""
     if value is None:
         return None
-    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).isoformat()
+    return value.astimezone(local_zone()).isoformat()
 
 
 def base_dict(hub: Hub) -> dict:

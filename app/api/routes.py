@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from apiflask import abort
 from flask import current_app, jsonify, request
@@ -24,6 +23,7 @@ from app.api.present import (
     request_dicts,
 )
 from app.extensions import db
+from app.localtime import local_zone
 from app.models import (
     Booking,
     BookingSlot,
@@ -135,7 +135,7 @@ def _slot_list(base: bool, day: bool, features: bool, free: bool):
 @bp.doc(summary="List published slots", responses=ERRORS)
 def list_slots(q: dict):
     """Published slots by start time; ``free=true`` keeps only open, unheld, future slots."""
-    tz = ZoneInfo(current_app.config["TIMEZONE"])
+    tz = local_zone()
     params = {"limit": q["limit"] + 1, "offset": q["offset"], "base": q.get("base")}
     if q.get("date"):
         params["day_start"] = datetime.combine(q["date"], time(0), tz)

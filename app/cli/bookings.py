@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from app.cli.params import OneLineCommand
 from app.extensions import db
+from app.localtime import local_zone
 from app.models import Participant, User
 from app.services.accounts.access import AccessError, get_booking
 from app.services.booking import service as booking_service
 from app.services.booking.service import BookingError
-from app.services.timetable.weeks import local_zone
 
 
 def _account(username: str) -> User:

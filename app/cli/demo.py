@@ -8,7 +8,8 @@ from flask import current_app
 from app.cli.params import DateParam, OneLineCommand
 from app.demo.seed import SeedError, seed_demo
 from app.extensions import db
-from app.services.timetable.weeks import is_database_empty, local_zone, next_week_start
+from app.localtime import local_zone
+from app.services.timetable.weeks import is_database_empty, next_week_start
 
 
 @click.command("seed-demo", cls=OneLineCommand)

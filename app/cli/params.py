@@ -6,9 +6,10 @@ import math
 from datetime import UTC, date, datetime, timedelta
 
 import click
-from flask import current_app
 
-from app.services.timetable.weeks import day_in_range, local_zone, out_of_range_message
+from app.localtime import local_zone
+from app.services.timetable.weeks import day_in_range, out_of_range_message
+from config import settings
 
 
 class OneLineCommand(click.Command):
@@ -57,7 +58,7 @@ class InstantParam(click.ParamType):
 
 def default_freeze_until() -> datetime:
     """Now plus FREEZE_HOURS, rounded up to the minute, in the site's zone."""
-    hours = float(current_app.config.get("FREEZE_HOURS", 24.0))
+    hours = settings().FREEZE_HOURS
     t = datetime.now(UTC) + timedelta(hours=hours)
     t = t.replace(second=0, microsecond=0) + timedelta(minutes=math.ceil(t.second / 60))
     return t.astimezone(local_zone())

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.demo.bookings import place_bookings
 from app.demo.world import World, build_hubs, build_participants, build_requests, max_bases
+from app.localtime import local_zone
 from app.models import (
     AuditEvent,
     Booking,
@@ -32,7 +33,7 @@ from app.models import (
     request_allowed_hubs,
 )
 from app.models.profiles import ParticipantProfile
-from app.services.timetable.weeks import is_database_empty, local_zone, week_name
+from app.services.timetable.weeks import is_database_empty, week_name
 
 DEMO_PASSWORDS = {
     "admin": "chunlei-admin",

@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from config import settings
+
 if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler
     from flask import Flask
@@ -151,8 +153,8 @@ def add_jobs(
     down at 02:00 and came back at 02:20) is due at once; the run's database key keeps that
     from ever running a night twice.
     """
-    tz = app.config.get("TIMEZONE", "Asia/Shanghai")
-    grace = int(app.config.get("MISFIRE_GRACE_S", 3600))
+    tz = settings(app).TIMEZONE
+    grace = settings(app).MISFIRE_GRACE_S
     for spec in jobs:
         extra: dict[str, Any] = {}
         if spec.interval_setting is not None:
@@ -190,7 +192,7 @@ def build_scheduler(app: Flask, *, blocking: bool = True, catch_up: bool = False
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     cls = BlockingScheduler if blocking else BackgroundScheduler
-    scheduler = cls(timezone=app.config.get("TIMEZONE", "Asia/Shanghai"))
+    scheduler = cls(timezone=settings(app).TIMEZONE)
     add_jobs(scheduler, app, catch_up=catch_up)
     return scheduler
 

@@ -16,6 +16,7 @@ from sqlalchemy import update
 from app.extensions import db
 from app.jobs.queue import CURRENT_JOB, TASKS, TaskSpec, put, queue_of
 from app.models import Job, utcnow
+from config import settings
 
 log = logging.getLogger("chunlei.jobs")
 #: A message may arrive this early (clocks of two hosts) and still be run.
@@ -116,7 +117,7 @@ def _retry_or_fail(
     release_held(spec, job_id, payload, retrying, reason)
     if not retrying:
         return _finish(job_id, attempt, "failed", error=reason)
-    delay = float(current_app.config.get("JOB_RETRY_DELAY_S", 5.0)) * attempt
+    delay = settings().JOB_RETRY_DELAY_S * attempt
     done = db.session.execute(
         update(Job)
         .where(Job.id == job_id, Job.status == "running", Job.attempts == attempt)
@@ -167,7 +168,7 @@ class _Heartbeat:
 
     def __init__(self, app: Flask, job_id: int, worker: str) -> None:
         self.app, self.job_id, self.worker = app, job_id, worker
-        self.every = float(app.config.get("JOB_HEARTBEAT_S", 2.0))
+        self.every = settings(app).JOB_HEARTBEAT_S
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"job-{job_id}-beat", daemon=True)
         self._thread.start()

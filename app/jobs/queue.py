@@ -41,6 +41,7 @@ from app.extensions import db
 from app.jobs.transport import EagerTransport, HueyTransport, Transport, check_url
 from app.models import Job, utcnow
 from app.models.vocabulary import JobStatus
+from config import settings
 
 log = logging.getLogger("chunlei.jobs")
 
@@ -155,15 +156,15 @@ def put(job_id: int, kind: str, *, delay_s: float = 0) -> None:
 def init_app(app: Flask) -> None:
     """Build the app's transport from ``QUEUE_URL`` and register every task module."""
     import_module("app.jobs.tasks")  # registers every kind of job
-    for module in app.config.get("JOB_TASK_MODULES") or ():
+    for module in settings(app).JOB_TASK_MODULES:
         import_module(module)
 
-    url = app.config.get("QUEUE_URL") or None
+    url = settings(app).QUEUE_URL or None
     check_url(url)
     if url == "eager://":
         transport: Transport = EagerTransport()
     else:
-        transport = HueyTransport(app, url, app.config.get("QUEUE_NAME", "chunlei"))
+        transport = HueyTransport(app, url, settings(app).QUEUE_NAME)
     app.extensions["chunlei.queue"] = transport
 
 

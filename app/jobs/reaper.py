@@ -30,7 +30,7 @@ def reap(now: datetime | None = None) -> dict:
     """
     cfg = current_app.config
     now = now or utcnow()
-    stale = now - timedelta(seconds=float(cfg.get("JOB_STALE_S", 15.0)))
+    stale = now - timedelta(seconds=float(cfg["JOB_STALE_S"]))
     counts = {"retried": 0, "failed": 0, "requeued": 0, "released": 0}
     dead = db.session.execute(
         select(

@@ -25,6 +25,7 @@ from app.jobs.queue import queue_of
 from app.jobs.reaper import reap
 from app.jobs.transport import HueyTransport
 from app.services.runs.solver_process import die_with_parent
+from config import settings
 
 log = logging.getLogger("chunlei.jobs")
 
@@ -47,7 +48,7 @@ def build_consumer(app: Flask) -> Consumer:
     transport = queue_of(app)
     if not isinstance(transport, HueyTransport):
         raise ValueError("QUEUE_URL=eager:// runs jobs inline; a worker needs redis:// or sqlite")
-    reap_every = float(app.config.get("JOB_REAP_S", 5.0))
+    reap_every = settings(app).JOB_REAP_S
 
     class ChildEnvironment(ProcessEnvironment):
         """Forked children die with the worker and open their own database connections."""
@@ -80,7 +81,7 @@ def build_consumer(app: Flask) -> Consumer:
         workers=1,
         worker_type="process",
         graceful_signal="TERM",
-        shutdown_timeout=float(app.config.get("WORKER_SHUTDOWN_S", 60.0)),
+        shutdown_timeout=settings(app).WORKER_SHUTDOWN_S,
         scheduler_interval=1,
         periodic=False,
         initial_delay=0.1,
@@ -94,7 +95,7 @@ def run_worker(app: Flask) -> None:
     """Reap once, then consume until SIGTERM (graceful) or SIGINT (hand back at once)."""
     _reap_logged(app)
     consumer = build_consumer(app)
-    log.info("worker started (pid %s, queue %s)", os.getpid(), app.config.get("QUEUE_NAME"))
+    log.info("worker started (pid %s, queue %s)", os.getpid(), settings(app).QUEUE_NAME)
     consumer.run()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     log.info("worker stopped")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale
@@ -76,16 +75,6 @@ def is_safe_next(target: str | None) -> bool:
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc and target.startswith("/")
-
-
-def local_zone() -> ZoneInfo:
-    """The zone every screen shows times in (Asia/Shanghai unless configured)."""
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
-def to_local(value: datetime) -> datetime:
-    """An aware instant as local wall-clock time."""
-    return value.astimezone(local_zone())
 
 
 def _fmt_dt(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:

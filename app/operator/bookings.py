@@ -11,9 +11,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.extensions import db
+from app.localtime import local_zone
 from app.main.labels import label
 from app.main.messages import booking_message
-from app.main.web import local_zone
 from app.models import Booking, Hub
 from app.models.vocabulary import BookingStatus, WeekState
 from app.operator import bp

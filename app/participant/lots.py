@@ -11,9 +11,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import db
+from app.localtime import local_zone
 from app.main.labels import opts
 from app.main.messages import booking_message
-from app.main.web import local_zone
 from app.models import utcnow
 from app.participant import bp
 from app.participant.forms import LotForm

@@ -11,10 +11,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.extensions import db
+from app.localtime import local_zone
 from app.main.labels import label, opts
 from app.main.messages import booking_message
 from app.main.paging import PAGE_SIZE, page_number, page_of
-from app.main.web import local_zone
 from app.models import Booking, BookingRequest, Hub, utcnow
 from app.models.vocabulary import BookingStatus, RequestStatus
 from app.participant import bp

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
+from app.localtime import local_zone
 from app.main.guards import roles_required
 from app.main.labels import LABELS, label, opts
 from app.main.messages import booking_message
-from app.main.web import local_zone
 from app.models import FEATURES, REGIONS, Booking, BookingSlot, Participant, Slot, User, utcnow
 from app.models.vocabulary import BookingStatus, Role
 from app.participant import bp
@@ -30,6 +30,7 @@ from app.services.booking import service as booking_service
 from app.services.booking.rules import BookingError, SlotTaken
 from app.services.booking.slots import SlotFilter, alternatives, bases_for_filters, find_free_slots
 from app.services.timetable import calendar
+from config import settings
 
 participant_only = roles_required(Role.PARTICIPANT)
 
@@ -172,7 +173,7 @@ def sessions():
     """Upcoming (tentative ones first to answer) and past sessions, with what each allows."""
     participant = me()
     now = utcnow()
-    cutoff = timedelta(hours=float(current_app.config["CANCEL_CUTOFF_HOURS"]))
+    cutoff = timedelta(hours=settings().CANCEL_CUTOFF_HOURS)
     upcoming, past, cancelled = [], [], []
     for b in my_bookings(participant):
         slots = b.current_slots

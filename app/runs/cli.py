@@ -22,6 +22,7 @@ from app.runs import bp
 from app.services.runs.reoptimize import reoptimize
 from app.services.runs.report import run_summary
 from app.services.timetable.weeks import WeekError
+from config import settings
 
 #: Exit codes of ``reoptimize``: applied or nothing to change is success.
 EXIT = {RunState.APPLIED: 0, RunState.NO_CHANGE: 0, RunState.SKIPPED: 3, RunState.FAILED: 1}
@@ -128,9 +129,9 @@ def scheduler_command() -> None:
     for job in JOBS:  # refuse a bad cron expression before starting anything
         if job.cron_setting is None:
             continue
-        expression = current_app.config.get(job.cron_setting, "")
+        expression = current_app.config[job.cron_setting]
         try:
-            cron_trigger(expression, current_app.config.get("TIMEZONE", "Asia/Shanghai"))
+            cron_trigger(expression, settings().TIMEZONE)
         except ValueError as e:
             raise click.ClickException(f"{job.cron_setting}={expression!r}: {e}") from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -144,7 +145,7 @@ def worker_command() -> None:
     """Run one worker process: carry out queued jobs (QUEUE_URL) until SIGTERM."""
     from app.jobs.worker import run_worker
 
-    if (current_app.config.get("QUEUE_URL") or "") == "eager://":
+    if (settings().QUEUE_URL or "") == "eager://":
         raise click.ClickException("QUEUE_URL=eager:// runs jobs inline; a worker needs a queue")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     run_worker(current_app._get_current_object())

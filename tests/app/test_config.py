@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import stat
+from dataclasses import fields
+from pathlib import Path
 
 import pytest
 
 from app import create_app
-from config import TestingConfig, database_url, engine_options
+from config import (
+    Settings,
+    TestingConfig,
+    database_url,
+    engine_options,
+    env_variable,
+    markdown_table,
+    settings,
+)
 
 
 def test_plain_postgresql_urls_get_the_psycopg_driver():
@@ -82,3 +92,29 @@ def test_the_demo_keeps_a_random_secret_key_in_the_instance_folder(tmp_path):
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     assert create_app(Demo, instance_path=str(tmp_path / "one")).config["SECRET_KEY"] == key
     assert create_app(Demo, instance_path=str(tmp_path / "two")).config["SECRET_KEY"] != key
+
+
+def test_readme_configuration_table_is_generated_from_the_settings():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    between = readme.split("<!-- settings:begin -->\n")[1].split("<!-- settings:end -->")[0]
+    assert between == markdown_table(), "README is stale: paste the output of `python config.py`"
+    listed = [line.split("`")[1] for line in between.splitlines()[2:]]
+    assert listed == [env_variable(f.name) for f in fields(Settings)]
+    assert "MAX_SLOTS_PER_BOOKING" in listed
+
+
+def test_settings_are_typed_and_a_bad_value_names_its_variable():
+    read = Settings.from_env({"SOLVER_WORKERS": "3", "SAME_DAY_SAME_BASE": "no", "RUNS_DIR": ""})
+    assert read.SOLVER_WORKERS == 3 and read.SAME_DAY_SAME_BASE is False
+    assert read.RUNS_DIR is None and read.MAX_SLOTS_PER_BOOKING == 4
+    with pytest.raises(ValueError, match="SOLVER_WORKERS='two'"):
+        Settings.from_env({"SOLVER_WORKERS": "two"})
+    with pytest.raises(ValueError, match="CHUNLEI_TIMEZONE='Mars/Olympus'"):
+        Settings.from_env({"CHUNLEI_TIMEZONE": "Mars/Olympus"})
+
+
+def test_code_reads_the_settings_the_app_runs_with(app):
+    app.config["MAX_SLOTS_PER_BOOKING"] = 2
+    with app.app_context():
+        assert settings().MAX_SLOTS_PER_BOOKING == 2
+        assert settings().TIMEZONE == "Asia/Shanghai"

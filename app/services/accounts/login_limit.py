@@ -18,6 +18,8 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from config import settings
+
 log = logging.getLogger(__name__)
 
 
@@ -56,24 +58,24 @@ class LoginLimiter:
 
 def init_app(app: Flask) -> None:
     """Resolve the storage and keep this app's limiter in ``app.extensions``."""
-    config = app.config
-    uri = config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "memory://"
+    config, given = app.config, settings(app)
+    uri = given.RATELIMIT_STORAGE_URI or given.REDIS_URL or "memory://"
     config["RATELIMIT_STORAGE_URI"] = uri
-    if uri.startswith("memory") and config.get("ENV_NAME") == "production":
+    if uri.startswith("memory") and given.is_production:
         app.logger.warning(
             "login limits are counted per process: set REDIS_URL so every worker shares them"
         )
     app.extensions["login_limiter"] = LoginLimiter(
         uri,
-        prefix=config.get("RATELIMIT_KEY_PREFIX") or "chunlei",
-        per_account=config.get("LOGIN_RATE_LIMIT", "10 per minute"),
-        per_address=config.get("LOGIN_ADDRESS_RATE_LIMIT", "50 per minute"),
+        prefix=given.RATELIMIT_KEY_PREFIX,
+        per_account=given.LOGIN_RATE_LIMIT,
+        per_address=given.LOGIN_ADDRESS_RATE_LIMIT,
     )
 
 
 def allow_login_attempt(username: str, address: str | None) -> bool:
     """Count a login attempt of the current app; ``False`` means refuse it (429)."""
-    if not current_app.config.get("RATELIMIT_ENABLED", True):
+    if not current_app.config["RATELIMIT_ENABLED"]:
         return True
     return current_app.extensions["login_limiter"].allow(username, address or "")
 

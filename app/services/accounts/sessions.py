@@ -13,13 +13,13 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import delete, or_, select, update
 
 from app.extensions import db
 from app.models import LoginSession, User, utcnow
 from app.services.accounts import audit
 from app.services.accounts.passwords import set_password
+from config import settings
 
 
 def _hash(key: str) -> str:
@@ -27,7 +27,7 @@ def _hash(key: str) -> str:
 
 
 def _max_age() -> timedelta:
-    return timedelta(days=current_app.config.get("LOGIN_MAX_AGE_DAYS", 30))
+    return timedelta(days=settings().LOGIN_MAX_AGE_DAYS)
 
 
 def open_login(user: User, *, remember: bool) -> None:

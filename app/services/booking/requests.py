@@ -11,11 +11,11 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
+from app.localtime import local_zone
 from app.models import (
     FEATURES,
     BookingRequest,
@@ -35,11 +35,11 @@ from app.services.placement import trigger
 from app.services.programme.lots import lot_for_request
 from app.services.timetable.weeks import (
     day_in_range,
-    local_zone,
     monday_of,
     out_of_range_message,
     planning_week_for,
 )
+from config import settings
 
 MAX_SESSIONS_PER_REQUEST = 14
 #: The distance limit a request may set, in km (the API schema and the page form use these).
@@ -112,7 +112,7 @@ def file_request(
     now = now or utcnow()
     who = _requester(actor, participant)
     sessions = _int_in(sessions, 1, MAX_SESSIONS_PER_REQUEST, "sessions")
-    length = _int_in(length, 1, int(current_app.config.get("MAX_SLOTS_PER_BOOKING", 4)), "length")
+    length = _int_in(length, 1, settings().MAX_SLOTS_PER_BOOKING, "length")
     for value, field in ((window_start, "window_start"), (window_end, "window_end")):
         if not isinstance(value, datetime) or value.tzinfo is None:
             raise RequestInvalid(f"{field} must be a date-time with an offset", code="window")

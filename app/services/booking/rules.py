@@ -11,16 +11,14 @@ entities with their relationships cost more than the rules themselves.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import bindparam, func, select
 
 from app.extensions import db
+from app.localtime import local_day
 from app.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -33,6 +31,7 @@ from app.models import (
     Studio,
 )
 from app.models.vocabulary import RequestStatus, SlotState
+from scheduler.domain import day_refusal, haversine_km
 
 
 class BookingError(Exception):
@@ -109,19 +108,6 @@ class Session:
     hub_id: int
     start: datetime
     end: datetime
-
-
-def local_day(instant: datetime) -> date:
-    """The calendar day of ``instant`` in the configured time zone (spec rule 6)."""
-    return instant.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in km with Earth radius 6371.0 km, as the exchange format says."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(a))
 
 
 def check_shape(slots: Sequence[SlotInfo], max_slots: int) -> None:
@@ -256,14 +242,14 @@ def check_participant_week(
             )
         if local_day(s.start) == day:
             same_day.append(s)
-    cap = policy.max_sessions_per_day  # None: the week sets no daily cap
-    if cap is not None and len(same_day) >= cap:
+    refusal = day_refusal(policy, len(same_day), [s.hub_id for s in same_day], hub_id)
+    if refusal == "daily_cap":
         raise RuleBroken(
-            f"at most {cap} session(s) per day ({day.isoformat()})",
+            f"at most {policy.max_sessions_per_day} session(s) per day ({day.isoformat()})",
             code="daily_cap",
-            detail={"day": day.isoformat(), "max": cap},
+            detail={"day": day.isoformat(), "max": policy.max_sessions_per_day},
         )
-    if policy.same_day_same_base and any(s.hub_id != hub_id for s in same_day):
+    if refusal == "same_day_same_base":
         raise RuleBroken(
             f"all sessions of {day.isoformat()} must be at one base",
             code="same_day_same_base",

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -55,6 +54,7 @@ from app.services.booking.write import insert_booking
 from app.services.notify import messages as notify
 from app.services.placement import trigger as placement
 from app.services.timetable.weeks import planning_week_for
+from config import settings
 
 __all__ = [
     "BookingError",
@@ -242,7 +242,7 @@ def book(
     ``SlotTaken``. Staff may book for a ``participant`` at a base they operate. Commits.
     """
     now = now or utcnow()
-    max_slots = int(current_app.config.get("MAX_SLOTS_PER_BOOKING", 4))
+    max_slots = settings().MAX_SLOTS_PER_BOOKING
     chosen_ids: list[int] = []
     try:
         who, origin = _booker(actor, participant)
@@ -378,7 +378,7 @@ def cancel(
         if booking.status == BookingStatus.LOCKED:
             raise InvalidState(f"booking {booking.code} is locked by the base", code="locked")
         span = booking_span(booking)
-        cutoff = timedelta(hours=float(current_app.config["CANCEL_CUTOFF_HOURS"]))
+        cutoff = timedelta(hours=settings().CANCEL_CUTOFF_HOURS)
         if span is not None and now > span[0] - cutoff:
             raise CutoffPassed(
                 f"bookings can be cancelled up to {cutoff.total_seconds() / 3600:g} h before start",

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
+from app.localtime import local_zone
 from app.models import Hub, Participant, Slot, SlotHold, Studio, TimetableWeek, utcnow
 from app.models.vocabulary import SlotState, WeekState
 from scheduler.domain import haversine_km
@@ -95,10 +94,6 @@ def select_slots(*columns):
     )
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
 def _rows(flt: SlotFilter, now: datetime, studio_ids, *, start_from=None, start_until=None):
     stmt = (
         select_slots(
@@ -133,7 +128,7 @@ def _rows(flt: SlotFilter, now: datetime, studio_ids, *, start_from=None, start_
     if flt.base:
         stmt = stmt.where(Hub.code == flt.base)
     if flt.day:
-        tz = _zone()
+        tz = local_zone()
         start_from = datetime.combine(flt.day, time(0), tz)
         start_until = start_from + timedelta(days=1)
     if start_from is not None:
@@ -154,7 +149,7 @@ def find_free_slots(
 ) -> tuple[list[FreeSlot], int]:
     """Free slots matching ``flt``, earliest first; returns (first ``limit`` rows, total)."""
     now = now or utcnow()
-    tz = _zone()
+    tz = local_zone()
     hours = DAYPARTS.get(flt.daypart or "")
     # Features and distance are decided per studio (a few hundred rows), so the slot query only
     # reads slots that can match; distances are computed once per base.

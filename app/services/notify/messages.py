@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import smtplib
 from email.message import EmailMessage
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select, update
 
 from app.extensions import db
+from app.localtime import local_zone
 from app.models import Booking, User, utcnow
 from app.models.notification import Notification, OutboxEmail
 
@@ -93,7 +93,7 @@ def booking_params(booking: Booking, **extra) -> dict:
     slots = booking.current_slots
     params: dict = {"booking": booking.code}
     if slots:
-        tz = ZoneInfo(current_app.config["TIMEZONE"])
+        tz = local_zone()
         params["when"] = slots[0].start.astimezone(tz).strftime("%Y-%m-%d %H:%M")
         params["base"] = slots[0].studio.hub.name
     params.update(extra)

@@ -28,7 +28,7 @@ REFILL_JOB = "placement.refill"
 
 def enabled() -> bool:
     """Whether instant placement is on (``INSTANT_PLACEMENT``); off, the nightly run places."""
-    return bool(current_app.config.get("INSTANT_PLACEMENT", True))
+    return bool(current_app.config["INSTANT_PLACEMENT"])
 
 
 def placement_requested(week_id: int) -> int | None:

@@ -42,6 +42,7 @@ from app.models import (
     utcnow,
 )
 from app.models.vocabulary import JobStatus, RunState
+from config import settings
 
 log = logging.getLogger("chunlei.runs")
 
@@ -259,7 +260,7 @@ def _skipped(
 
 def stale_after() -> timedelta:
     """How long a running run may stay silent before it counts as dead."""
-    return timedelta(seconds=float(current_app.config.get("RUN_STALE_S", 15)))
+    return timedelta(seconds=settings().RUN_STALE_S)
 
 
 def _abandon_if_stale(holder: OptimizationRun) -> bool:
@@ -318,7 +319,7 @@ class Heartbeat:
     def __init__(self, run_id: int) -> None:
         self.run_id = run_id
         self.app: Flask = current_app._get_current_object()
-        self.every = float(self.app.config.get("RUN_HEARTBEAT_S", 2.0))
+        self.every = settings(self.app).RUN_HEARTBEAT_S
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 

@@ -12,15 +12,15 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
+from app.localtime import local_zone
 from app.models import OptimizationRun, PlanningWeek, utcnow
 from app.models.vocabulary import RunKind
 from app.services.runs import guard as run_guard
-from app.services.timetable.weeks import local_zone
+from config import settings
 
 log = logging.getLogger("chunlei.runs")
 
@@ -29,7 +29,7 @@ def nightly_weeks(now: datetime | None = None) -> list[PlanningWeek]:
     """Planning weeks overlapping the next ``NIGHTLY_WEEKS_AHEAD_DAYS`` days (local time)."""
     tz = local_zone()
     today = (now or utcnow()).astimezone(tz).date()
-    horizon = today + timedelta(days=int(current_app.config.get("NIGHTLY_WEEKS_AHEAD_DAYS", 7)))
+    horizon = today + timedelta(days=settings().NIGHTLY_WEEKS_AHEAD_DAYS)
     weeks = db.session.scalars(
         select(PlanningWeek)
         .where(PlanningWeek.week_start <= horizon)
@@ -47,7 +47,7 @@ def scheduled_night(now: datetime) -> str:
     from app.jobs.clock import latest_fire_time
 
     tz = local_zone()
-    due = latest_fire_time(current_app.config.get("NIGHTLY_CRON", "0 2 * * *"), tz.key, now)
+    due = latest_fire_time(settings().NIGHTLY_CRON, tz.key, now)
     return (due or now).astimezone(tz).date().isoformat()
 
 

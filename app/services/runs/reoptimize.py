@@ -47,6 +47,7 @@ from app.services.runs.notify import notify_run
 from app.services.runs.scope import changes_outside, scope_instance
 from app.services.runs.solver_process import run_solver, solver_command
 from app.services.timetable.weeks import get_week
+from config import settings
 from scheduler.domain import Instance, Plan
 from scheduler.io import dump_instance, dump_plan, write_json
 from scheduler.metrics import figures
@@ -61,7 +62,7 @@ APPLY_ATTEMPTS = 3
 
 def runs_dir() -> Path:
     """Where run folders live (``RUNS_DIR``, default ``<instance folder>/runs``)."""
-    configured = current_app.config.get("RUNS_DIR")
+    configured = settings().RUNS_DIR
     return Path(configured or Path(current_app.instance_path) / "runs")
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.localtime import local_zone
 from app.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -26,7 +26,6 @@ from app.models import (
     Studio,
 )
 from app.models.vocabulary import BookingStatus, ChangeKind, RunState
-from app.services.timetable.weeks import local_zone
 
 #: The KPIs the report compares, in the order the spec ranks what a good plan is.
 KPI_KEYS = (
@@ -149,7 +148,7 @@ def run_details(
 
     ``only_bases`` (base codes; an operator's) keeps only the changes at those bases.
     """
-    tz = local_zone(current_app.config.get("TIMEZONE"))
+    tz = local_zone()
     details = RunDetails(files=list(files_present or []))
     before, after = run.kpis_before or {}, kpis_after(run)
     for key in KPI_KEYS:

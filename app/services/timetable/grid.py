@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
+from app.localtime import local_zone
 from app.models import Booking, Hub, Slot, SlotHold, Studio, TimetableWeek
 from app.models.vocabulary import SlotState
 from app.services.programme.categories import HeldSlot, clashing_slots
@@ -67,7 +66,7 @@ def live_holds(slot_ids: list[int]) -> dict[int, Booking]:
 
 def build_week_grid(hub: Hub, week: TimetableWeek | None, week_start: date) -> WeekGrid:
     """Lay out every slot of ``week`` by studio, local start time and day."""
-    tz = ZoneInfo(current_app.config["TIMEZONE"])
+    tz = local_zone()
     days = [week_start + timedelta(days=i) for i in range(7)]
     slots: list[Slot] = []
     if week is not None:

@@ -11,13 +11,12 @@ import io
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
+from app.localtime import local_zone
 from app.models import (
     Booking,
     BookingSlot,
@@ -88,7 +87,7 @@ def week_slots(hub: Hub, week_start: date) -> list[Slot]:
 
 def week_figures(hub: Hub, week_start: date) -> WeekFigures:
     """Utilization per studio and day, sessions by kind and region, prime-time share."""
-    tz = ZoneInfo(current_app.config["TIMEZONE"])
+    tz = local_zone()
     figures = WeekFigures(week_start=week_start)
     studio_codes = {s.id: s.name or s.code for s in hub.studios}
     for studio in hub.studios:
@@ -173,7 +172,7 @@ CSV_COLUMNS = (
 
 def bookings_csv(hub: Hub, week_start: date) -> str:
     """The week's bookings at the base as CSV (UTF-8 with BOM so Excel reads the Chinese)."""
-    tz = ZoneInfo(current_app.config["TIMEZONE"])
+    tz = local_zone()
     studios = {
         s.id: s.code for s in db.session.scalars(select(Studio).where(Studio.hub_id == hub.id))
     }

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.localtime import local_zone
 from app.models import (
     AuditEvent,
     Hub,
@@ -104,10 +103,6 @@ def add_studio(hub: Hub, name: str | None, features: list[str], actor: User) -> 
     audit.record("studio.create", actor=actor, subject=studio.code, features=studio.features)
     db.session.commit()
     return studio
-
-
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
 
 
 def default_template(hub: Hub) -> TimetableTemplate | None:
@@ -211,7 +206,7 @@ def _generate_week(hub: Hub, week_start: date, actor: User) -> tuple[TimetableWe
         db.session.flush()
     elif week.state == WeekState.PUBLISHED:
         raise TimetableError("published", "this week is already published")
-    tz = _zone()
+    tz = local_zone()
     existing = {(s.studio_id, s.start) for s in week.slots}
     wanted = []
     for studio in hub.studios:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.extensions import db
+from app.localtime import local_zone
 from app.models import Booking, BookingRequest, Hub, Participant, PlanningWeek, User
 
 
@@ -32,16 +33,6 @@ def day_in_range(value: date | datetime) -> bool:
 def out_of_range_message() -> str:
     """The one sentence every refusal of a far-off date uses."""
     return f"dates must lie between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}"
-
-
-def local_zone(name: str | None = None) -> ZoneInfo:
-    """The product's time zone (``TIMEZONE`` in config, Asia/Shanghai by default)."""
-    if name is None:
-        name = current_app.config["TIMEZONE"] if has_app_context() else "Asia/Shanghai"
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise WeekError(f"unknown time zone {name!r}") from None
 
 
 def week_name(week_start: date) -> str:
@@ -85,7 +76,7 @@ def planning_week_for(week_start: date) -> PlanningWeek:
         max_sessions_per_day=cfg["MAX_SESSIONS_PER_DAY"],
         same_day_same_base=cfg["SAME_DAY_SAME_BASE"],
         target_utilization=cfg["TARGET_UTILIZATION"],
-        category_separation=cfg.get("CATEGORY_SEPARATION"),
+        category_separation=cfg["CATEGORY_SEPARATION"],
     )
     try:
         with db.session.begin_nested():
