@@ -22,6 +22,7 @@ demo: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy scheduler
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 lint: install

@@ -20,6 +20,7 @@ from app.models import (
     BookingSlot,
     Hub,
     Participant,
+    ParticipantProfile,
     PlanningWeek,
     PreferredHub,
     Slot,
@@ -32,7 +33,6 @@ from app.models import (
     operator_hubs,
     request_allowed_hubs,
 )
-from app.models.profiles import ParticipantProfile
 from app.services.timetable.weeks import is_database_empty, week_name
 
 DEMO_PASSWORDS = {

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.main import bp
 from app.main.web import LANG_COOKIE, is_safe_next
-from app.models.notification import Notification
+from app.models import Notification
 from app.models.vocabulary import Role
 from app.services.accounts import audit
 from app.services.notify import messages as notify

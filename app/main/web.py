@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.extensions import babel, bootstrap, csrf, db, login_manager
-from app.models.notification import Notification
+from app.models import Notification
 from app.services.accounts import login_limit
 
 LANG_COOKIE = "lang"

@@ -13,6 +13,7 @@ Modules, one per aggregate:
                 TimetableWeek (a base's week, draft → published), Slot (open / blocked)
   participants  Participant (producer or merchant, priority 1–3, category)
   harvest       HarvestLot (a producer's perishable lot), PrimeRecent (imported prime history)
+  profiles      ParticipantProfile (city, product categories beyond the exchange format)
   requests      BookingRequest, PreferredHub, request_allowed_hubs
   bookings      Booking, BookingSlot (history), SlotHold (live, unique per slot)
   runs          OptimizationRun, RunChange
@@ -30,6 +31,7 @@ from app.models.hubs import Hub, Studio
 from app.models.jobs import Job
 from app.models.notification import Notification, OutboxEmail
 from app.models.participants import Participant
+from app.models.profiles import CATEGORIES, ParticipantProfile
 from app.models.requests import BookingRequest, PreferredHub, request_allowed_hubs
 from app.models.runs import OptimizationRun, RunChange
 from app.models.timetable import (
@@ -91,7 +93,9 @@ __all__ = [
     "Notification",
     "OptimizationRun",
     "OutboxEmail",
+    "CATEGORIES",
     "Participant",
+    "ParticipantProfile",
     "PlanningWeek",
     "PreferredHub",
     "PrimeRecent",

@@ -12,8 +12,7 @@ from flask_login import current_user
 from app.extensions import db
 from app.geo import GazetteerError, gazetteer
 from app.main.labels import label, opts
-from app.models import KINDS
-from app.models.profiles import CATEGORIES, ParticipantProfile
+from app.models import CATEGORIES, KINDS, ParticipantProfile
 from app.participant import bp
 from app.participant.forms import ProfileForm
 from app.participant.routes import me, participant_only

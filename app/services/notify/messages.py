@@ -16,8 +16,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.localtime import local_zone
-from app.models import Booking, User, utcnow
-from app.models.notification import Notification, OutboxEmail
+from app.models import Booking, Notification, OutboxEmail, User, utcnow
 
 #: Every notification kind in both languages; parameters are filled with str.format.
 MESSAGES: dict[str, dict[str, str]] = {
