@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.extensions import db
 from app.main import bp
-from app.main.web import LANG_COOKIE, is_safe_next
+from app.main.web import LANG_COOKIE, is_safe_next, ui_language
 from app.models import Notification
 from app.models.vocabulary import Role
 from app.services.accounts import audit
@@ -58,7 +57,7 @@ def notifications():
             .limit(50)
         )
     )
-    locale = "zh_CN" if str(get_locale() or "zh_CN").startswith("zh") else "en"
+    locale = ui_language()
     items = [(n, notify.render(n.kind, n.params or {}, locale)) for n in rows]
     unread_ids = [n.id for n in rows if n.read_at is None]
     page = render_template("main/notifications.html", items=items, unread_ids=set(unread_ids))

@@ -51,6 +51,16 @@ SAFETY_HEADERS = {
 }
 
 
+def ui_language() -> str:
+    """``zh_CN`` or ``en``: the language Flask-Babel chose for this request."""
+    return "zh_CN" if str(get_locale() or "zh_CN").startswith("zh") else "en"
+
+
+def in_ui_language(zh: str, en: str) -> str:
+    """Of a text given in both languages (the solver's, a notification's), the reader's."""
+    return zh if ui_language() == "zh_CN" else en
+
+
 def select_locale() -> str:
     """``?lang=`` wins, then the session, then the cookie, then the account; zh_CN otherwise."""
     languages = current_app.config["LANGUAGES"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from app.localtime import local_zone
 from app.main.labels import label, opts
 from app.main.messages import booking_message
 from app.main.paging import PAGE_SIZE, page_number, page_of
+from app.main.web import in_ui_language
 from app.models import Booking, BookingRequest, Hub, utcnow
 from app.models.vocabulary import BookingStatus, RequestStatus
 from app.participant import bp
@@ -23,11 +24,10 @@ from app.participant.routes import me, participant_only
 from app.services.accounts.access import AccessError
 from app.services.booking import requests as request_service
 from app.services.booking.rules import BookingError
-from app.services.exchange.export import build_instance, build_plan
+from app.services.booking.shortfall import why_not_placed
 from app.services.placement import waitlist
 from app.services.programme.lots import own_lots
 from app.services.timetable.weeks import next_week_start
-from scheduler.explain import explain
 
 REQUEST_FIELD_MESSAGES = {
     "window": lambda: _(
@@ -152,7 +152,11 @@ def request_detail(code: str):
     req = _own_request(code)
     status = _status(req)
     short = len(status["active"]) < req.sessions and req.status == RequestStatus.OPEN
-    reasons = why_not_placed(req) if short and not status["polling"] else []
+    reasons = (
+        [in_ui_language(r.zh, r.en) for r in why_not_placed(req)]
+        if short and not status["polling"]
+        else []
+    )
     return render_template("participant/request_detail.html", reasons=reasons, **status)
 
 
@@ -161,19 +165,6 @@ def request_detail(code: str):
 def request_status(code: str):
     """The live part of the request page, polled by the page while a placement works on it."""
     return render_template("participant/_request_status.html", **_status(_own_request(code)))
-
-
-def why_not_placed(req: BookingRequest) -> list[str]:
-    """The solver's explanation for the sessions this request is short of, in my language."""
-    week = req.planning_week
-    try:
-        inst = build_instance(db.session, week, freeze_until=None, timezone=str(local_zone()))
-        plan = build_plan(db.session, week, inst)
-        found = explain(inst, plan, [req.code])
-    except (KeyError, ValueError) as error:  # a week the exchange format cannot express
-        return [str(error)]
-    zh = str(get_locale() or "zh_CN").startswith("zh")
-    return [(r.zh if zh else r.en) for e in found for r in e.denials]
 
 
 @bp.post("/requests/<code>/withdraw")

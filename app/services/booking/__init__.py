@@ -5,4 +5,5 @@ rules     the hard rules a direct booking must keep (daily cap, one base a day, 
 write     the single-statement booking insert (booking, its slots, its holds, the audit row)
 service   book, cancel, confirm, lock, accept and decline
 requests  file and withdraw requests for the optimizer
+shortfall why a request is short of sessions, worked out once per change of its week
 """

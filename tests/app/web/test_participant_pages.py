@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Booking, BookingRequest
 from app.models.profiles import ParticipantProfile
 from app.services.booking import service as booking_service
+from app.services.booking.shortfall import why_not_placed
 
 
 def test_find_slots_filters_by_feature_daypart_and_distance(app, world, login):
@@ -109,6 +110,26 @@ def test_file_a_request_and_see_why_it_is_not_placed(app, world, login):
     assert req.code in detail and "未安排的原因" in detail
     assert req.code in p1.get("/me/requests").get_data(as_text=True)
     assert login("p2").get(f"/me/requests/{req.code}").status_code == 404
+
+
+def test_why_a_request_is_short_is_worked_out_once_per_change_of_its_week(app, world, login):
+    p1 = login("p1")
+    start = world.week_start
+    form = {
+        "sessions": "2",
+        "length": "1",
+        "window_start": start.isoformat(),
+        "window_end": (start + timedelta(days=6)).isoformat(),
+        "needs": ["outdoor"],
+    }
+    assert p1.post("/me/requests/new", data=form).status_code == 302
+    req = db.session.scalars(select(BookingRequest)).one()
+    first = why_not_placed(req)
+    assert first and why_not_placed(req) is first  # kept: the week did not change
+    english = p1.get(f"/me/requests/{req.code}?lang=en").get_data(as_text=True)
+    assert first[0].en in english and first[0].zh not in english
+    booking_service.book_slots(world.users["p2"], [world.slot("B001-S1", 1, 12)])
+    assert why_not_placed(req) is not first  # the week's bookings changed: worked out again
 
 
 def test_profile_uses_real_places(app, world, login):

@@ -1,0 +1,46 @@
+"""Why a request is short of sessions: the solver's explanation, worked out once per change.
+
+Explaining rebuilds the whole week and replays it (``scheduler.explain``), so it is not done on
+every view of a request page: the answer is kept, keyed by the week's bookings fingerprint and
+the request, and worked out again only after the week's bookings changed (a run, a placement,
+a booking or a cancellation). Each web process keeps its most recent answers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from app.extensions import db
+from app.localtime import local_zone
+from app.models import BookingRequest
+from app.services.exchange.export import build_instance, build_plan
+from app.services.runs.guard import bookings_fingerprint
+from scheduler.explain import Reason, explain
+
+#: Answers kept per process (one per request viewed since its week last changed).
+KEPT = 512
+
+_answers: OrderedDict[tuple[int, str, str], tuple[Reason, ...]] = OrderedDict()
+_lock = threading.Lock()
+
+
+def why_not_placed(req: BookingRequest) -> tuple[Reason, ...]:
+    """The reasons (in both languages) the request's missing sessions were not placed."""
+    week = req.planning_week
+    key = (week.id, bookings_fingerprint(week), req.code)
+    with _lock:
+        if key in _answers:
+            _answers.move_to_end(key)
+            return _answers[key]
+    try:
+        inst = build_instance(db.session, week, freeze_until=None, timezone=str(local_zone()))
+        plan = build_plan(db.session, week, inst)
+        reasons = tuple(r for e in explain(inst, plan, [req.code]) for r in e.denials)
+    except (KeyError, ValueError) as error:  # a week the exchange format cannot express
+        reasons = (Reason("unexplained", str(error), str(error)),)
+    with _lock:
+        _answers[key] = reasons
+        while len(_answers) > KEPT:
+            _answers.popitem(last=False)
+    return reasons
