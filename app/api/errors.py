@@ -14,8 +14,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from app.extensions import db
-from app.services.accounts.access import AccessError
-from app.services.booking.rules import BookingError
+from app.services.errors import ServiceError
 
 _REASONS = {
     400: "bad_request",
@@ -63,7 +62,7 @@ def from_apiflask(error: HTTPError):
     return error_response(status, message, reason=reason, headers=error.headers)
 
 
-def from_service(error: BookingError | AccessError):
+def from_service(error: ServiceError):
     """A typed refusal from a service (rule broken, slot taken, not found, forbidden)."""
     return error_response(
         error.status, error.message, reason=error.code, detail=getattr(error, "detail", None)
@@ -87,8 +86,7 @@ def from_crash(error: InternalServerError):
 
 def register(bp) -> None:
     """Install the handlers on the API blueprint (they apply to errors from its views)."""
-    bp.register_error_handler(BookingError, from_service)
-    bp.register_error_handler(AccessError, from_service)
+    bp.register_error_handler(ServiceError, from_service)
     bp.register_error_handler(HTTPError, from_apiflask)
     bp.register_error_handler(InternalServerError, from_crash)
     bp.register_error_handler(HTTPException, from_http)

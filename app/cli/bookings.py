@@ -14,9 +14,9 @@ from app.cli.params import OneLineCommand
 from app.extensions import db
 from app.localtime import local_zone
 from app.models import Participant, User
-from app.services.accounts.access import AccessError, get_booking
+from app.services.accounts.access import get_booking
 from app.services.booking import service as booking_service
-from app.services.booking.service import BookingError
+from app.services.errors import ServiceError
 
 
 def _account(username: str) -> User:
@@ -26,7 +26,7 @@ def _account(username: str) -> User:
     return user
 
 
-def _refused(error: BookingError | AccessError) -> click.ClickException:
+def _refused(error: ServiceError) -> click.ClickException:
     db.session.rollback()
     return click.ClickException(f"{error.message} ({error.code}); nothing was changed")
 
@@ -54,7 +54,7 @@ def book_command(slots, username, participant) -> None:
             raise click.ClickException(f"no participant {participant!r}")
     try:
         made = booking_service.book(actor, list(slots), participant=who)
-    except (BookingError, AccessError) as e:
+    except ServiceError as e:
         raise _refused(e) from None
     first = made.slots[0]
     codes = " ".join(s.code for s in made.slots)
@@ -74,6 +74,6 @@ def cancel_booking_command(code, username, reason) -> None:
     try:
         found = get_booking(actor, code.strip().upper(), for_update=True)
         done = booking_service.cancel(actor, found, reason=reason)
-    except (BookingError, AccessError) as e:
+    except ServiceError as e:
         raise _refused(e) from None
     click.echo(f"cancelled {done.code}" + (f": {reason}" if reason else ""))

@@ -1,17 +1,32 @@
 """Error answers: friendly HTML pages for people, JSON for ``/api/`` clients.
 
 One dispatcher for every HTTP error, so APIFlask's JSON errors and the site's pages never
-step on each other: the request path decides.
+step on each other: the request path decides. A use case's refusal (``ServiceError``) raised
+by a page is handled once here: roll back, flash the translated message, go back to where the
+view said (:func:`back_on_refusal`) or to the page the form came from.
 """
 
 from __future__ import annotations
 
-from flask import Flask, current_app, flash, redirect, render_template, request, url_for
+from urllib.parse import urlsplit
+
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
 from app.extensions import db
+from app.main.messages import refusal_message
+from app.services.errors import ServiceError
 
 
 def wants_json() -> bool:
@@ -59,8 +74,30 @@ def handle_unexpected(error: InternalServerError):
     return render_template("errors/500.html", code=500), 500
 
 
+def back_on_refusal(url: str) -> None:
+    """Where a refused action of this request goes back to (set before calling the service)."""
+    g.refusal_redirect = url
+
+
+def handle_refusal(error: ServiceError):
+    """A page's action refused by a service: nothing kept, the reason shown, back we go."""
+    db.session.rollback()
+    if error.status == 404:
+        return handle_http_error(NotFound())
+    flash(refusal_message(error), "warning")
+    target = g.get("refusal_redirect")
+    if target is None:  # back to the page the form came from, if it is one of ours
+        came_from = urlsplit(request.referrer or "")
+        ours = came_from.netloc == request.host and came_from.path.startswith("/")
+        target = came_from.path + (f"?{came_from.query}" if came_from.query else "")
+        if not ours:
+            target = url_for("main.index")
+    return redirect(target)
+
+
 def register(app: Flask) -> None:
     """Install the handlers on ``app`` (called from ``create_app``)."""
+    app.register_error_handler(ServiceError, handle_refusal)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     # Flask routes any uncaught exception here (outside testing) with ``original_exception``.

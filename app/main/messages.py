@@ -1,13 +1,14 @@
-"""Translated messages for booking refusals, keyed by the booking service's stable codes.
+"""Translated messages for a use case's refusals (``ServiceError``), keyed by their stable codes.
 
-The service speaks English one-liners for logs and the API; people read these instead.
+The services speak English one-liners for logs and the API; people read these instead, in
+their language (Chinese first, English second, through Flask-Babel).
 """
 
 from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from app.services.booking.rules import BookingError
+from app.services.errors import ServiceError
 
 
 def _messages() -> dict[str, str]:
@@ -40,7 +41,7 @@ def _messages() -> dict[str, str]:
     }
 
 
-def booking_message(error: BookingError | Exception) -> str:
-    """The person-facing message for a refused booking action."""
+def refusal_message(error: ServiceError | Exception) -> str:
+    """The person-facing message for a refused action."""
     code = getattr(error, "code", "")
     return _messages().get(code) or getattr(error, "message", None) or str(error)

@@ -12,21 +12,19 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.localtime import local_zone
+from app.main.errors import back_on_refusal
 from app.main.labels import label
-from app.main.messages import booking_message
 from app.models import Booking, Hub
 from app.models.vocabulary import BookingStatus, WeekState
 from app.operator import bp
 from app.operator.forms import ReasonForm
 from app.operator.routes import hub_or_404, my_hubs, parse_week, staff_only
 from app.services.accounts.access import (
-    AccessError,
     can_operate_hub,
     can_view_booking,
     operated_hub_ids,
 )
 from app.services.booking import service as booking_service
-from app.services.booking.rules import BookingError
 from app.services.timetable import calendar, reports
 
 
@@ -88,29 +86,25 @@ ACTIONS = {
 def booking_action(code: str, action: str):
     """Confirm, lock, unlock or cancel (with a reason) a booking at one of my bases."""
     booking = _booking_or_404(code)
-    try:
-        if action == "cancel":
-            form = ReasonForm()
-            if not form.validate_on_submit():
-                flash(_("Please give a reason; the participant will see it."), "warning")
-                return _back(booking)
-            booking_service.cancel(current_user, booking, reason=form.reason.data)
-            flash(
-                _("Booking %(code)s cancelled; the participant has been told.", code=code),
-                "success",
-            )
-        elif action in ACTIONS:
-            service, message = ACTIONS[action]
-            service(current_user, booking)
-            flash(message() % {"code": code}, "success")
-        else:
-            abort(404)
-    except (BookingError, AccessError) as error:
-        db.session.rollback()
-        if getattr(error, "status", 0) == 404:
-            abort(404)
-        flash(booking_message(error), "warning")
-    return _back(booking)
+    back = _back(booking)
+    back_on_refusal(back.location)
+    if action == "cancel":
+        form = ReasonForm()
+        if not form.validate_on_submit():
+            flash(_("Please give a reason; the participant will see it."), "warning")
+            return back
+        booking_service.cancel(current_user, booking, reason=form.reason.data)
+        flash(
+            _("Booking %(code)s cancelled; the participant has been told.", code=code),
+            "success",
+        )
+    elif action in ACTIONS:
+        service, message = ACTIONS[action]
+        service(current_user, booking)
+        flash(message() % {"code": code}, "success")
+    else:
+        abort(404)
+    return back
 
 
 @bp.get("/bases/<code>/dashboard")

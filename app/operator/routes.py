@@ -15,17 +15,16 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.extensions import db
+from app.main.errors import back_on_refusal
 from app.main.guards import roles_required
 from app.main.labels import label, opts
-from app.main.messages import booking_message
 from app.models import FEATURES, Hub, Participant, Slot, Studio, TimetableWeek
 from app.models.vocabulary import Role
 from app.operator import bp
 from app.operator.forms import GenerateForm, ReasonForm, StudioForm, TemplateForm
 from app.services.accounts import audit
-from app.services.accounts.access import AccessError, can_operate_hub, operated_hub_ids
+from app.services.accounts.access import can_operate_hub, operated_hub_ids
 from app.services.booking import service as booking_service
-from app.services.booking.rules import BookingError
 from app.services.programme.lots import lots_near_deadline
 from app.services.timetable import service as timetable
 from app.services.timetable.grid import build_week_grid
@@ -346,15 +345,12 @@ def book_for(code: str):
     if participant is None:
         flash(_("No participant has the code %(code)s.", code=wanted or "—"), "warning")
         return _back_to_week(slot)
-    try:
-        booking = booking_service.book_slots(current_user, [slot.code], participant=participant)
-    except (BookingError, AccessError) as error:
-        db.session.rollback()
-        flash(booking_message(error), "warning")
-    else:
-        flash(
-            _("Booked %(slot)s for %(name)s (%(code)s).", slot=slot.code, name=participant.name,
-              code=booking.code),
-            "success",
-        )  # fmt: skip
-    return _back_to_week(slot)
+    back = _back_to_week(slot)
+    back_on_refusal(back.location)
+    booking = booking_service.book_slots(current_user, [slot.code], participant=participant)
+    flash(
+        _("Booked %(slot)s for %(name)s (%(code)s).", slot=slot.code, name=participant.name,
+          code=booking.code),
+        "success",
+    )  # fmt: skip
+    return back

@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.localtime import local_zone
+from app.main.errors import back_on_refusal
 from app.main.labels import label, opts
-from app.main.messages import booking_message
+from app.main.messages import refusal_message
 from app.main.paging import PAGE_SIZE, page_number, page_of
 from app.main.web import in_ui_language
 from app.models import Booking, BookingRequest, Hub, utcnow
@@ -21,10 +22,9 @@ from app.models.vocabulary import BookingStatus, RequestStatus
 from app.participant import bp
 from app.participant.forms import RequestForm
 from app.participant.routes import me, participant_only
-from app.services.accounts.access import AccessError
 from app.services.booking import requests as request_service
-from app.services.booking.rules import BookingError
 from app.services.booking.shortfall import why_not_placed
+from app.services.errors import ServiceError
 from app.services.placement import waitlist
 from app.services.programme.lots import own_lots
 from app.services.timetable.weeks import next_week_start
@@ -113,10 +113,10 @@ def request_new():
                 prefer_prime=form.prefer_prime.data,
                 harvest_lot=form.harvest_lot.data or None,
             )
-        except (BookingError, AccessError) as error:
+        except ServiceError as error:
             db.session.rollback()
             message = REQUEST_FIELD_MESSAGES.get(getattr(error, "code", ""))
-            flash(message() if message else booking_message(error), "warning")
+            flash(message() if message else refusal_message(error), "warning")
         else:
             if req.placement == "failed":
                 flash(_("Request %(code)s filed. No base has published its timetable for this week yet: the request waits and is offered sessions as soon as one is published.", code=req.code), "warning")  # fmt: skip
@@ -172,11 +172,7 @@ def request_status(code: str):
 def request_withdraw(code: str):
     """Withdraw an open request; sessions already booked stay."""
     req = _own_request(code)
-    try:
-        request_service.withdraw_request(current_user, req)
-    except (BookingError, AccessError) as error:
-        db.session.rollback()
-        flash(booking_message(error), "warning")
-    else:
-        flash(_("Request %(code)s withdrawn.", code=code), "success")
+    back_on_refusal(url_for("participant.requests"))
+    request_service.withdraw_request(current_user, req)
+    flash(_("Request %(code)s withdrawn.", code=code), "success")
     return redirect(url_for("participant.requests"))

@@ -18,17 +18,18 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.localtime import local_zone
+from app.main.errors import back_on_refusal
 from app.main.guards import roles_required
 from app.main.labels import LABELS, label, opts
-from app.main.messages import booking_message
+from app.main.messages import refusal_message
 from app.models import FEATURES, REGIONS, Booking, BookingSlot, Participant, Slot, User, utcnow
 from app.models.vocabulary import BookingStatus, Role
 from app.participant import bp
 from app.participant.forms import SearchForm
-from app.services.accounts.access import AccessError
 from app.services.booking import service as booking_service
-from app.services.booking.rules import BookingError, SlotTaken
+from app.services.booking.rules import SlotTaken
 from app.services.booking.slots import SlotFilter, alternatives, bases_for_filters, find_free_slots
+from app.services.errors import ServiceError
 from app.services.timetable import calendar
 from config import settings
 
@@ -108,12 +109,12 @@ def book(code: str):
     except SlotTaken:
         db.session.rollback()
         return redirect(url_for("participant.slot_taken", code=code))
-    except (BookingError, AccessError) as error:
+    except ServiceError as error:
         db.session.rollback()
         return render_template(
             "participant/not_booked.html",
             slot=slot,
-            message=booking_message(error),
+            message=refusal_message(error),
             options=alternatives(slot, participant),
             participant=participant,
         ), 200
@@ -232,13 +233,9 @@ def session_action(code: str, action: str):
     if booking is None or booking.participant_id != current_user.participant_id:
         abort(404)
     service, message = BOOKING_ACTIONS[action]
-    try:
-        service(current_user, booking)
-    except (BookingError, AccessError) as error:
-        db.session.rollback()
-        flash(booking_message(error), "warning")
-    else:
-        flash(message() % {"code": code}, "success")
+    back_on_refusal(url_for("participant.sessions"))
+    service(current_user, booking)
+    flash(message() % {"code": code}, "success")
     return redirect(url_for("participant.sessions"))
 
 

@@ -7,4 +7,5 @@ exchange    the week and its plans as ``livehub-instance/1`` / ``livehub-plan/1`
 runs        re-optimization: claim a week, solve in a child, apply, diff, report, notify
 notify      notifications in the app and the e-mail outbox
 spreadsheet CSV files safe to open in a spreadsheet (no formula cells)
+errors      ServiceError: the one family of refusals (HTTP status, stable code, message, detail)
 """

@@ -23,19 +23,14 @@ from app.models import (
     User,
     operator_hubs,
 )
+from app.services.errors import ServiceError
 
 
-class AccessError(Exception):
-    """Base class of refusals; ``status`` is the HTTP status an entry point should answer."""
+class AccessError(ServiceError):
+    """A refusal for who is asking: not theirs to see (404) or not theirs to do (403)."""
 
     status = 403
     code = "forbidden"
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code:
-            self.code = code
 
 
 class NotFound(AccessError):

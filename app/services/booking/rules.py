@@ -31,21 +31,15 @@ from app.models import (
     Studio,
 )
 from app.models.vocabulary import RequestStatus, SlotState
+from app.services.errors import ServiceError
 from scheduler.domain import day_refusal, haversine_km
 
 
-class BookingError(Exception):
+class BookingError(ServiceError):
     """A booking action refused; ``status`` is the HTTP answer, ``code`` a stable name."""
 
     status = 422
     code = "invalid"
-
-    def __init__(self, message: str, *, code: str | None = None, detail: dict | None = None):
-        super().__init__(message)
-        self.message = message
-        if code:
-            self.code = code
-        self.detail = detail or {}
 
 
 class RuleBroken(BookingError):
