@@ -6,7 +6,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from tests.conftest import make_app
@@ -40,3 +41,57 @@ def test_migrations_on_sqlite(tmp_path):
 @pytest.mark.postgres
 def test_migrations_on_postgresql(pg_server):
     _roundtrip(pg_server.create("chunlei_m"))
+
+
+def _change_reason_check(url: str) -> None:
+    """0010 keeps the run changes already stored and refuses a reason outside the vocabulary."""
+    app = make_app(url)
+    with app.app_context():
+        try:
+            upgrade(revision="0009")
+            with db.engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO planning_weeks (id, week_start, days, name, "
+                        "max_sessions_per_day, same_day_same_base, target_utilization) "
+                        "VALUES (1, '2026-12-07', 7, 'week-2026-12-07', 2, true, 0.85)"
+                    )
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO optimization_runs (id, planning_week_id, kind, state, "
+                        "started_at, kpis, added, moved, dropped, kept, progress, kpis_before) "
+                        "VALUES (1, 1, 'manual', 'applied', '2026-12-01 02:00:00+00', '{}', "
+                        "0, 1, 0, 0, '{}', '{}')"
+                    )
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO run_changes (run_id, change, request_code, before_slots, "
+                        "after_slots, reason) VALUES (1, 'moved', 'R000001', '[]', '[]', 'closer')"
+                    )
+                )
+            upgrade()
+            with db.engine.begin() as conn:
+                kept = conn.execute(text("SELECT change, reason FROM run_changes")).all()
+            assert [tuple(row) for row in kept] == [("moved", "closer")]
+            with pytest.raises(IntegrityError), db.engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO run_changes (run_id, change, request_code, before_slots, "
+                        "after_slots, reason) VALUES (1, 'added', 'R000002', '[]', '[]', 'luck')"
+                    )
+                )
+            downgrade(revision="base")
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_change_reasons_are_checked_and_kept_on_sqlite(tmp_path):
+    _change_reason_check(f"sqlite:///{tmp_path / 'reasons.sqlite'}")
+
+
+@pytest.mark.postgres
+def test_change_reasons_are_checked_and_kept_on_postgresql(pg_server):
+    _change_reason_check(pg_server.create("chunlei_r"))
