@@ -16,6 +16,7 @@ from sqlalchemy import update
 from app.extensions import db
 from app.jobs.queue import CURRENT_JOB, TASKS, TaskSpec, put, queue_of
 from app.models import Job, utcnow
+from app.models.vocabulary import JobStatus
 from config import settings
 
 log = logging.getLogger("chunlei.jobs")
@@ -40,9 +41,9 @@ def run_job(job_id: int, *, beat: bool = True, due_now: bool = False) -> str | N
     due = Job.due_at <= now + _DUE_SLACK if not due_now else Job.id == job_id
     claimed = db.session.execute(
         update(Job)
-        .where(Job.id == job_id, Job.status == "queued", due)
+        .where(Job.id == job_id, Job.status == JobStatus.QUEUED, due)
         .values(
-            status="running",
+            status=JobStatus.RUNNING,
             attempts=Job.attempts + 1,
             worker=me,
             started_at=now,
@@ -57,7 +58,9 @@ def run_job(job_id: int, *, beat: bool = True, due_now: bool = False) -> str | N
     attempt, kind, payload = row.attempts, row.kind, dict(row.payload or {})
     spec = TASKS.get(kind)
     if spec is None:
-        return _finish(job_id, attempt, "failed", error=f"no task is registered for {kind!r}")
+        return _finish(
+            job_id, attempt, JobStatus.FAILED, error=f"no task is registered for {kind!r}"
+        )
     log.info("job #%s %s: attempt %s of %s", job_id, kind, attempt, spec.max_attempts)
     heartbeat = _Heartbeat(current_app._get_current_object(), job_id, me) if beat else None
     token = CURRENT_JOB.set(job_id)
@@ -79,7 +82,7 @@ def run_job(job_id: int, *, beat: bool = True, due_now: bool = False) -> str | N
     db.session.rollback()  # anything the task left uncommitted is not part of its result
     if result is not None and not isinstance(result, dict):
         result = {"value": result}
-    return _finish(job_id, attempt, "done", result=result)
+    return _finish(job_id, attempt, JobStatus.DONE, result=result)
 
 
 def _reason(e: BaseException) -> str:
@@ -98,7 +101,7 @@ def _finish(
         values["result"] = result
     done = db.session.execute(
         update(Job)
-        .where(Job.id == job_id, Job.status == "running", Job.attempts == attempt)
+        .where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.attempts == attempt)
         .where(Job.worker == worker_name())
         .values(**values)
     ).rowcount
@@ -116,13 +119,13 @@ def _retry_or_fail(
     retrying = attempt < spec.max_attempts
     release_held(spec, job_id, payload, retrying, reason)
     if not retrying:
-        return _finish(job_id, attempt, "failed", error=reason)
+        return _finish(job_id, attempt, JobStatus.FAILED, error=reason)
     delay = settings().JOB_RETRY_DELAY_S * attempt
     done = db.session.execute(
         update(Job)
-        .where(Job.id == job_id, Job.status == "running", Job.attempts == attempt)
+        .where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.attempts == attempt)
         .values(
-            status="queued",
+            status=JobStatus.QUEUED,
             error=f"attempt {attempt} of {spec.max_attempts}: {reason}"[:1000],
             due_at=utcnow() + timedelta(seconds=delay),
         )
@@ -130,7 +133,7 @@ def _retry_or_fail(
     db.session.commit()
     if done:
         put(job_id, spec.kind, delay_s=delay)
-    return "queued" if done else None
+    return JobStatus.QUEUED if done else None
 
 
 def _hand_back(spec: TaskSpec, job_id: int, payload: dict, attempt: int) -> None:
@@ -139,8 +142,8 @@ def _hand_back(spec: TaskSpec, job_id: int, payload: dict, attempt: int) -> None
     release_held(spec, job_id, payload, True, reason)
     done = db.session.execute(
         update(Job)
-        .where(Job.id == job_id, Job.status == "running", Job.attempts == attempt)
-        .values(status="queued", attempts=attempt - 1, error=reason, due_at=utcnow())
+        .where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.attempts == attempt)
+        .values(status=JobStatus.QUEUED, attempts=attempt - 1, error=reason, due_at=utcnow())
     ).rowcount
     db.session.commit()
     if done and not queue_of(current_app).eager:
@@ -183,7 +186,7 @@ class _Heartbeat:
                     with engine.begin() as conn:
                         conn.execute(
                             update(Job)
-                            .where(Job.id == self.job_id, Job.status == "running")
+                            .where(Job.id == self.job_id, Job.status == JobStatus.RUNNING)
                             .where(Job.worker == self.worker)
                             .values(heartbeat_at=utcnow())
                         )

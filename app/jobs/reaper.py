@@ -17,6 +17,7 @@ from app.extensions import db
 from app.jobs.execute import release_held
 from app.jobs.queue import REAPERS, TASKS, put, queue_of
 from app.models import Job, utcnow
+from app.models.vocabulary import JobStatus
 
 log = logging.getLogger("chunlei.jobs")
 
@@ -42,7 +43,7 @@ def reap(now: datetime | None = None) -> dict:
             Job.worker,
             Job.heartbeat_at,
         )
-        .where(Job.status == "running", Job.heartbeat_at < stale)
+        .where(Job.status == JobStatus.RUNNING, Job.heartbeat_at < stale)
         .order_by(Job.id)
     ).all()
     db.session.rollback()
@@ -56,12 +57,12 @@ def reap(now: datetime | None = None) -> dict:
         release_held(TASKS.get(kind), job_id, payload, retrying, reason)
         values: dict[str, Any] = {"error": f"attempt {attempts} of {max_attempts}: {reason}"}
         if retrying:
-            values.update(status="queued", due_at=now)
+            values.update(status=JobStatus.QUEUED, due_at=now)
         else:
-            values.update(status="failed", finished_at=now, error=reason)
+            values.update(status=JobStatus.FAILED, finished_at=now, error=reason)
         done = db.session.execute(
             update(Job)
-            .where(Job.id == job_id, Job.status == "running", Job.heartbeat_at == beat)
+            .where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.heartbeat_at == beat)
             .values(**values)
         ).rowcount
         db.session.commit()
@@ -78,7 +79,7 @@ def reap(now: datetime | None = None) -> dict:
     if transport.pending() == 0:
         lost = db.session.execute(
             select(Job.id, Job.kind)
-            .where(Job.status == "queued", Job.due_at < stale)
+            .where(Job.status == JobStatus.QUEUED, Job.due_at < stale)
             .order_by(Job.id)
         ).all()
         db.session.rollback()

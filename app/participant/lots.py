@@ -13,13 +13,12 @@ from flask_login import current_user
 from app.extensions import db
 from app.localtime import local_zone
 from app.main.labels import opts
-from app.main.messages import booking_message
+from app.main.messages import refusal_message
 from app.models import utcnow
 from app.participant import bp
 from app.participant.forms import LotForm
 from app.participant.routes import me, participant_only
-from app.services.accounts.access import AccessError
-from app.services.booking.rules import BookingError
+from app.services.errors import ServiceError
 from app.services.programme import lots as lot_service
 from app.services.programme.prime import WEEKS_BACK, prime_sessions_by_week
 from app.services.timetable.weeks import monday_of
@@ -52,10 +51,10 @@ def lots():
                 ready_at=form.ready_at.data.replace(tzinfo=tz),
                 best_before=form.best_before.data.replace(tzinfo=tz),
             )
-        except (BookingError, AccessError) as error:
+        except ServiceError as error:
             db.session.rollback()
             message = LOT_FIELD_MESSAGES.get(getattr(error, "code", ""))
-            flash(message() if message else booking_message(error), "warning")
+            flash(message() if message else refusal_message(error), "warning")
         else:
             flash(_("Lot %(code)s recorded. File a request to sell it.", code=lot.code), "success")
             return redirect(url_for("participant.lots"))

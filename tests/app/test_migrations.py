@@ -44,11 +44,11 @@ def test_migrations_on_postgresql(pg_server):
 
 
 def _change_reason_check(url: str) -> None:
-    """0010 keeps the run changes already stored and refuses a reason outside the vocabulary."""
+    """0012 keeps the run changes already stored and refuses a reason outside the vocabulary."""
     app = make_app(url)
     with app.app_context():
         try:
-            upgrade(revision="0009")
+            upgrade(revision="0011")
             with db.engine.begin() as conn:
                 conn.execute(
                     text(
