@@ -41,8 +41,9 @@ def prepare(db_url: str, secret: str, people: int, seed: int) -> dict:
     from app.api.auth import issue_token
     from app.demo.seed import seed_demo
     from app.extensions import db
+    from app.localtime import local_zone
     from app.models import Participant, User
-    from app.services.timetable.weeks import local_zone, next_week_start
+    from app.services.timetable.weeks import next_week_start
 
     app = create_app()
     with app.app_context():
