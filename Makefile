@@ -41,6 +41,11 @@ mutants: install
 bench: install
 	$(BIN)/python -m benchmarks.solvers
 
+# Time and peak memory of load / greedy / candidates / validate on 0.1x, 0.5x, 1x and 2x the
+# programme week (benchmarks/README.md).
+bench-scaling: install
+	$(BIN)/python -m benchmarks.scaling
+
 # Booking API under load: gunicorn on 127.0.0.1 against a scratch PostgreSQL database (dropped after).
 bench-load: install
 	$(BIN)/python -m benchmarks.load_booking
