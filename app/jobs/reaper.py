@@ -54,19 +54,27 @@ def reap(now: datetime | None = None) -> dict:
             continue  # alive: its row could not be written (a long transaction holds the database)
         retrying = attempts < max_attempts
         reason = f"worker died: {worker} gave no sign of life since {beat.isoformat()}"
+        # Take the job first (a fresh mark no other reaper matches, and not claimable while
+        # still running), then free what it held, then queue or fail it.
+        taken = db.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.heartbeat_at == beat)
+            .values(heartbeat_at=now)
+        ).rowcount
+        db.session.commit()
+        if not taken:
+            continue
         release_held(TASKS.get(kind), job_id, payload, retrying, reason)
         values: dict[str, Any] = {"error": f"attempt {attempts} of {max_attempts}: {reason}"}
         if retrying:
             values.update(status=JobStatus.QUEUED, due_at=now)
         else:
             values.update(status=JobStatus.FAILED, finished_at=now, error=reason)
-        done = db.session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.heartbeat_at == beat)
-            .values(**values)
+        ended = db.session.execute(
+            update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING).values(**values)
         ).rowcount
         db.session.commit()
-        if not done:
+        if not ended:  # it finished after all: nothing to retry
             continue
         log.warning("job #%s %s: %s", job_id, "retried" if retrying else "failed", reason)
         if retrying:
