@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The shared referee, beside the main checkout (``--referee`` for another place).
 REFEREE = ROOT.parent / "shared" / "tools" / "check_plan.py"
 TZ = ZoneInfo("Asia/Shanghai")
 FEATURES = ("kitchen", "cold_chain", "large_set", "green_screen", "outdoor")
@@ -210,7 +211,7 @@ def referee(stack: Stack, week: date, tag: str) -> tuple[dict, int]:
     inst, plan = stack.tmp / f"week-{tag}.json", stack.tmp / f"plan-{tag}.json"
     stack.flask("export-week", "--week", week.isoformat(), "-o", str(inst))
     stack.flask("export-plan", "--week", week.isoformat(), "-o", str(plan))
-    out = subprocess.run([sys.executable, str(REFEREE), str(inst), str(plan)],
+    out = subprocess.run([sys.executable, str(stack.args.referee), str(inst), str(plan)],
                          capture_output=True, text=True, check=False)  # fmt: skip
     lines = out.stdout.strip().splitlines()
     broken = sum(1 for line in lines if line.startswith("BROKEN"))
@@ -254,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--redis", default=os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379"))
     p.add_argument("--target-s", type=float, default=2.0, help="p95 target of both latencies")
+    p.add_argument("--referee", type=Path, default=REFEREE, help="the shared check_plan.py")
     p.add_argument("--keep", action="store_true", help="keep the database and logs")
     args = p.parse_args(argv)
     rng = random.Random(args.seed)
@@ -269,7 +271,10 @@ def main(argv: list[str] | None = None) -> int:
 def run(stack: Stack, args, rng: random.Random) -> int:
     t = time.monotonic()
     stack.flask("db", "upgrade")
+    # A bulk load, not a stream of cancellations: the seed enqueues no placements.
+    stack.env["INSTANT_PLACEMENT"] = "0"
     stack.flask("seed-demo", "--seed", str(args.seed))
+    del stack.env["INSTANT_PLACEMENT"]
     print(f"seeded in {time.monotonic() - t:.0f} s")
     with psycopg.connect(stack.db_url, autocommit=True) as conn:
         week = conn.execute("SELECT week_start FROM planning_weeks ORDER BY week_start").fetchone()[

@@ -38,7 +38,7 @@ from scheduler.repair import repair
 log = logging.getLogger("chunlei.placement")
 
 #: How many of the best waiting requests one refill considers.
-REFILL_CANDIDATES = 30
+REFILL_CANDIDATES = 12
 
 
 class PlacementFailed(RuntimeError):
