@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install demo test lint format mutants bench bench-load bench-instant clean translations
+.PHONY: install demo test lint format mutants bench bench-load bench-instant bench-scaling clean translations
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
