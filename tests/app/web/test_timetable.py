@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.localtime import local_zone
 from app.services.timetable import service as timetable
 from app.services.timetable.service import TemplateSpec, TimetableError
 
@@ -76,7 +77,7 @@ def test_generate_is_idempotent_and_publish_needs_slots(app, world):
     tw, added = timetable.generate_week(hub, week, actor)
     assert added == 4 and tw.state == "draft"  # 2 studios × 2 slots
     assert timetable.generate_week(hub, week, actor)[1] == 0
-    assert {s.start.astimezone(timetable._zone()).hour for s in tw.slots} == {10, 12}
+    assert {s.start.astimezone(local_zone()).hour for s in tw.slots} == {10, 12}
     timetable.publish_week(tw, actor)
     with pytest.raises(TimetableError):
         timetable.publish_week(tw, actor)
