@@ -42,6 +42,22 @@ def direct_request_code(booking_code: str) -> str:
     return f"{DIRECT_PREFIX}{booking_code}"
 
 
+def domain_participant(p: Participant, prime_recent: int | None = None) -> d.Participant:
+    """A participant row as the exchange format's participant (the one mapping of the two)."""
+    return d.Participant(
+        p.code,
+        p.name,
+        p.kind,
+        p.province,
+        p.region,
+        p.lat,
+        p.lon,
+        p.priority,
+        category=p.category,
+        prime_recent=prime_recent,
+    )
+
+
 def build_instance(
     session: Session, week: PlanningWeek, *, freeze_until: datetime | None, timezone: str
 ) -> d.Instance:
@@ -50,18 +66,7 @@ def build_instance(
     slots = _slots(session, week)
     recent = prime_recent(session, week) or {}
     participants = tuple(
-        d.Participant(
-            p.code,
-            p.name,
-            p.kind,
-            p.province,
-            p.region,
-            p.lat,
-            p.lon,
-            p.priority,
-            category=p.category,
-            prime_recent=recent.get(p.code),
-        )
+        domain_participant(p, recent.get(p.code))
         for p in session.scalars(select(Participant).order_by(Participant.code))
     )
     bookings, direct = _bookings(session, week)

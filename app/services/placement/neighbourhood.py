@@ -44,7 +44,7 @@ from app.models import (
     TimetableWeek,
     request_allowed_hubs,
 )
-from app.services.exchange.export import direct_request_code
+from app.services.exchange.export import direct_request_code, domain_participant
 from scheduler import domain as d
 from scheduler.domain import haversine_km
 from scheduler.validate import KM_TOLERANCE
@@ -324,18 +324,7 @@ def build(
             if row.id not in area_ids or row.held_by is None or row.id in covered
         ),
         participants=tuple(
-            d.Participant(
-                p.code,
-                p.name,
-                p.kind,
-                p.province,
-                p.region,
-                p.lat,
-                p.lon,
-                p.priority,
-                category=p.category,
-            )  # fmt: skip
-            for p in sorted(people.values(), key=lambda p: p.code)
+            domain_participant(p) for p in sorted(people.values(), key=lambda p: p.code)
         ),
         requests=tuple(sorted(requests.values(), key=lambda r: r.id)),
         bookings=tuple(bookings),
