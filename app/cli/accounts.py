@@ -12,6 +12,15 @@ from app.services.accounts import sessions
 from app.services.accounts.passwords import PasswordPolicyError
 from app.services.accounts.users import AccountError, create_user
 
+#: A new password: given with ``--password`` or prompted for twice, never echoed.
+password_option = click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Prompted for when left out.",
+)
+
 
 @click.command("create-user", cls=OneLineCommand)
 @click.argument("username")
@@ -19,13 +28,7 @@ from app.services.accounts.users import AccountError, create_user
 @click.option("--base", "bases", multiple=True, help="Base id an operator runs (repeatable).")
 @click.option("--participant", help="Participant id a participant account books for.")
 @click.option("--name", "display_name", help="Display name.")
-@click.option(
-    "--password",
-    prompt=True,
-    hide_input=True,
-    confirmation_prompt=True,
-    help="Prompted for when left out.",
-)
+@password_option
 def create_user_command(username, role, bases, participant, display_name, password) -> None:
     """Create an account; operators are bound to bases, participant accounts to a participant."""
     try:
@@ -52,13 +55,7 @@ def create_user_command(username, role, bases, participant, display_name, passwo
 
 @click.command("set-password", cls=OneLineCommand)
 @click.argument("username")
-@click.option(
-    "--password",
-    prompt=True,
-    hide_input=True,
-    confirmation_prompt=True,
-    help="Prompted for when left out.",
-)
+@password_option
 def set_password_command(username, password) -> None:
     """Reset an account's password; every login and API token of the account ends."""
     user = db.session.scalar(select(User).where(User.username == username))

@@ -39,7 +39,8 @@ from app.models import (
     utcnow,
 )
 from app.models.vocabulary import ActorKind, BookingStatus, ChangeKind, Origin, RunKind, RunState
-from app.services.exchange.export import build_instance, direct_request_code
+from app.services.exchange.export import build_instance
+from app.services.exchange.mapping import direct_request_code
 from app.services.exchange.pairing import pair_sessions, same
 from scheduler.domain import Plan
 from scheduler.metrics import figures

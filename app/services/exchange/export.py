@@ -31,31 +31,15 @@ from app.models import (
     request_allowed_hubs,
 )
 from app.models.vocabulary import RequestStatus, SlotState, WeekState
+from app.services.exchange.mapping import (
+    direct_request,
+    domain_base,
+    domain_participant,
+    domain_policy,
+    domain_request,
+)
 from app.services.programme.prime import prime_recent
 from scheduler import domain as d
-
-DIRECT_PREFIX = "R"
-
-
-def direct_request_code(booking_code: str) -> str:
-    """The request id a direct booking gets in exchange files."""
-    return f"{DIRECT_PREFIX}{booking_code}"
-
-
-def domain_participant(p: Participant, prime_recent: int | None = None) -> d.Participant:
-    """A participant row as the exchange format's participant (the one mapping of the two)."""
-    return d.Participant(
-        p.code,
-        p.name,
-        p.kind,
-        p.province,
-        p.region,
-        p.lat,
-        p.lon,
-        p.priority,
-        category=p.category,
-        prime_recent=prime_recent,
-    )
 
 
 def build_instance(
@@ -71,13 +55,6 @@ def build_instance(
     )
     bookings, direct = _bookings(session, week)
     requests = _requests(session, week, {b.request for b in bookings}) + direct
-    policy = d.Policy(
-        max_sessions_per_day=week.max_sessions_per_day,
-        same_day_same_base=week.same_day_same_base,
-        freeze_until=freeze_until,
-        target_utilization=week.target_utilization,
-        category_separation=week.category_separation,
-    )
     return d.Instance(
         name=week.name,
         timezone=timezone,
@@ -88,7 +65,7 @@ def build_instance(
         participants=participants,
         requests=tuple(sorted(requests, key=lambda r: r.id)),
         bookings=bookings,
-        policy=policy,
+        policy=domain_policy(week, freeze_until),
     )
 
 
@@ -120,8 +97,7 @@ def _bases(session: Session) -> tuple[d.Base, ...]:
     for hub_id, code, features, hub_code in rows:
         studios[hub_id].append(d.Studio(code, hub_code, frozenset(features or ())))
     return tuple(
-        d.Base(h.code, h.name, h.city, h.province, h.region, h.lat, h.lon, tuple(studios[h.id]))
-        for h in session.scalars(select(Hub).order_by(Hub.code))
+        domain_base(h, studios[h.id]) for h in session.scalars(select(Hub).order_by(Hub.code))
     )
 
 
@@ -178,20 +154,11 @@ def _bookings(
         if not slots:
             continue
         if request_code is None:
-            request_code = direct_request_code(code)
-            direct.append(
-                d.Request(
-                    id=request_code,
-                    participant=participant,
-                    sessions=1,
-                    length=len(slots),
-                    window_start=slots[0][2],
-                    window_end=slots[-1][3],
-                    bases=(slots[0][4],),
-                    max_km=None,
-                    needs=frozenset(),
-                )
+            request = direct_request(
+                code, participant, slots[0][2], slots[-1][3], slots[0][4], len(slots)
             )
+            request_code = request.id
+            direct.append(request)
         out.append(d.Booking(request_code, tuple(s[1] for s in slots), status))
     return tuple(out), direct
 
@@ -238,20 +205,10 @@ def _requests(session: Session, week: PlanningWeek, booked: set[str]) -> list[d.
     for r, participant in rows:
         if r.status != RequestStatus.OPEN and r.code not in booked:
             continue
+        harvest = None if r.harvest_lot_id is None else lots[r.harvest_lot_id]
         out.append(
-            d.Request(
-                id=r.code,
-                participant=participant,
-                sessions=r.sessions,
-                length=r.length,
-                window_start=r.window_start,
-                window_end=r.window_end,
-                bases=None if r.any_base else tuple(allowed[r.id]),
-                max_km=r.max_km,
-                needs=frozenset(r.needs or ()),
-                prefer_bases=tuple(preferred[r.id]),
-                prefer_prime=r.prefer_prime,
-                harvest=None if r.harvest_lot_id is None else lots[r.harvest_lot_id],
+            domain_request(
+                r, participant, allowed=allowed[r.id], preferred=preferred[r.id], harvest=harvest
             )
         )
     return out

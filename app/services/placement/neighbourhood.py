@@ -44,7 +44,13 @@ from app.models import (
     TimetableWeek,
     request_allowed_hubs,
 )
-from app.services.exchange.export import direct_request_code, domain_participant
+from app.services.exchange.mapping import (
+    direct_request,
+    domain_base,
+    domain_participant,
+    domain_policy,
+    domain_request,
+)
 from scheduler import domain as d
 from scheduler.domain import haversine_km
 from scheduler.validate import KM_TOLERANCE
@@ -275,12 +281,13 @@ def build(
         rows = [slot_info[s] for _, s in sorted(ordered)]
         codes = tuple(row.code for row in rows)
         if info.request_id is None:
-            rid = direct_request_code(info.code)
             hub_code = hubs[studio_hub[rows[0].studio_id]].code
-            requests[rid] = d.Request(
-                rid, people[info.participant_id].code, 1, len(rows), rows[0].start,
-                rows[-1].end, (hub_code,), None, frozenset(),
+            direct = direct_request(
+                info.code, people[info.participant_id].code, rows[0].start, rows[-1].end,
+                hub_code, len(rows),
             )  # fmt: skip
+            rid = direct.id
+            requests[rid] = direct
         else:
             req = request_rows[info.request_id]
             rid = req.code
@@ -304,18 +311,9 @@ def build(
         horizon_start=week.week_start,
         horizon_days=week.days,
         bases=tuple(
-            d.Base(
-                h.code,
-                h.name,
-                h.city,
-                h.province,
-                h.region,
-                h.lat,
-                h.lon,
-                tuple(d.Studio(code, h.code, frozenset(f)) for _, code, f in studios[hid]),
-            )
+            domain_base(h, (d.Studio(code, h.code, frozenset(f)) for _, code, f in studios[hid]))
             for hid, h in sorted(hubs.items(), key=lambda kv: kv[1].code)
-        ),  # fmt: skip
+        ),
         slots=tuple(
             d.Slot(row.code, studio_code[row.studio_id], row.start, row.end, row.prime)
             for row in sorted(slot_info.values(), key=lambda row: row.code)
@@ -328,13 +326,7 @@ def build(
         ),
         requests=tuple(sorted(requests.values(), key=lambda r: r.id)),
         bookings=tuple(bookings),
-        policy=d.Policy(
-            max_sessions_per_day=week.max_sessions_per_day,
-            same_day_same_base=week.same_day_same_base,
-            freeze_until=freeze_until,
-            target_utilization=week.target_utilization,
-            category_separation=week.category_separation,
-        ),
+        policy=domain_policy(week, freeze_until),
     )
     return Neighbourhood(
         instance=inst,
@@ -421,20 +413,11 @@ def _km(p: Participant, h: Hub) -> float:
 
 
 def _request(r: BookingRequest, p: Participant, allowed, preferred, hubs) -> d.Request:
-    # Rules 9 (category separation) and 10 (harvest lot) are not in the CP-SAT model yet: the
-    # neighbourhood carries them, so ``validate`` refuses a repair that would break one.
     lot = r.harvest_lot if r.harvest_lot_id is not None else None
-    return d.Request(
-        id=r.code,
-        participant=p.code,
-        sessions=r.sessions,
-        length=r.length,
-        window_start=r.window_start,
-        window_end=r.window_end,
-        bases=None if r.any_base else tuple(sorted(hubs[h].code for h in allowed[r.id])),
-        max_km=r.max_km,
-        needs=frozenset(r.needs or ()),
-        prefer_bases=tuple(hubs[h].code for h in preferred[r.id]),
-        prefer_prime=r.prefer_prime,
+    return domain_request(
+        r,
+        p.code,
+        allowed=sorted(hubs[h].code for h in allowed[r.id]),
+        preferred=[hubs[h].code for h in preferred[r.id]],
         harvest=None if lot is None else d.Harvest(lot.ready_at, lot.best_before),
     )

@@ -25,6 +25,7 @@ import hashlib
 import logging
 import threading
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import select, update
@@ -74,12 +75,12 @@ def claim(
     """
     for attempt in (1, 2):
         now = now or utcnow()
-        run = OptimizationRun(
-            planning_week_id=week.id,
-            kind=trigger,
-            state=RunState.RUNNING,
-            actor_user_id=actor.id if actor is not None else None,
-            actor_label=actor_label,
+        run = _new_run(
+            week,
+            trigger,
+            actor,
+            actor_label,
+            RunState.RUNNING,
             started_at=now,
             heartbeat_at=now,
             run_key=run_key,
@@ -87,7 +88,6 @@ def claim(
             progress={"phase": "starting"},
             scope_bases=sorted(scope_bases) if scope_bases is not None else None,
         )
-        db.session.add(run)
         try:
             db.session.commit()
             return run, True
@@ -125,18 +125,17 @@ def queue_run(
     """Record a ``queued`` run (committed) that a worker will carry out; with ``run_key``, a
     night already taken gives a ``skipped`` run instead. Returns the run and whether it queued.
     """
-    run = OptimizationRun(
-        planning_week_id=week.id,
-        kind=trigger,
-        state=RunState.QUEUED,
-        actor_user_id=actor.id if actor is not None else None,
-        actor_label=actor_label,
+    run = _new_run(
+        week,
+        trigger,
+        actor,
+        actor_label,
+        RunState.QUEUED,
         started_at=utcnow(),
         run_key=run_key,
         progress={"phase": "queued"},
         scope_bases=sorted(scope_bases) if scope_bases is not None else None,
     )
-    db.session.add(run)
     try:
         db.session.commit()
         return run, True
@@ -243,18 +242,32 @@ def _skipped(
 ) -> OptimizationRun:
     now = utcnow()
     log.info("run of week %s skipped: %s", week.week_start, reason)
+    run = _new_run(
+        week, trigger, actor, actor_label, RunState.SKIPPED,
+        started_at=now, finished_at=now, message=reason,
+    )  # fmt: skip
+    db.session.commit()
+    return run
+
+
+def _new_run(
+    week: PlanningWeek,
+    trigger: str,
+    actor: User | None,
+    actor_label: str | None,
+    state: RunState,
+    **fields: Any,
+) -> OptimizationRun:
+    """A run of ``week`` in ``state``, added to the session (not committed)."""
     run = OptimizationRun(
         planning_week_id=week.id,
         kind=trigger,
-        state=RunState.SKIPPED,
+        state=state,
         actor_user_id=actor.id if actor is not None else None,
         actor_label=actor_label,
-        started_at=now,
-        finished_at=now,
-        message=reason,
+        **fields,
     )
     db.session.add(run)
-    db.session.commit()
     return run
 
 

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from app.extensions import db
-from tests.app.nightly.conftest import configured_app, seed_small_week
+from tests.app.nightly.conftest import configured_app, in_seeded_week
 from tests.conftest import _require_postgres
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -84,14 +83,7 @@ def queue_app(pg_server, redis_url, queue_name, tmp_path) -> Iterator[Flask]:
     from app.jobs import queue
 
     queue.init_app(app)  # again: the transport follows QUEUE_URL
-    with app.app_context():
-        seed_small_week()
-        try:
-            yield app
-        finally:
-            db.session.rollback()
-            db.session.remove()
-            db.engine.dispose()
+    yield from in_seeded_week(app)
 
 
 class Workers:

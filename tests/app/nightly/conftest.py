@@ -69,7 +69,11 @@ def seed_small_week() -> None:
 
 def seeded(url: str, tmp_path: Path) -> Iterator[Flask]:
     """The app holding the seeded small week, inside an app context for the whole test."""
-    app = configured_app(url, tmp_path)
+    yield from in_seeded_week(configured_app(url, tmp_path))
+
+
+def in_seeded_week(app: Flask) -> Iterator[Flask]:
+    """``app`` with the small week seeded, inside an app context; the session closed after."""
     with app.app_context():
         seed_small_week()
         try:

@@ -92,17 +92,21 @@ def test_cancel_after_cutoff_is_refused_kindly(app, world, login):
     assert booking.status == "confirmed"
 
 
-def test_file_a_request_and_see_why_it_is_not_placed(app, world, login):
-    p1 = login("p1")
+def _outdoor_request_form(world) -> dict:
+    """The request form for two 1-slot sessions in an outdoor studio, any day of the week."""
     start = world.week_start
-    form = {
+    return {
         "sessions": "2",
         "length": "1",
         "window_start": start.isoformat(),
         "window_end": (start + timedelta(days=6)).isoformat(),
         "needs": ["outdoor"],
     }
-    response = p1.post("/me/requests/new", data=form)
+
+
+def test_file_a_request_and_see_why_it_is_not_placed(app, world, login):
+    p1 = login("p1")
+    response = p1.post("/me/requests/new", data=_outdoor_request_form(world))
     assert response.status_code == 302
     req = db.session.scalars(select(BookingRequest)).one()
     assert req.sessions == 2 and req.needs == ["outdoor"] and req.any_base
@@ -114,15 +118,7 @@ def test_file_a_request_and_see_why_it_is_not_placed(app, world, login):
 
 def test_why_a_request_is_short_is_worked_out_once_per_change_of_its_week(app, world, login):
     p1 = login("p1")
-    start = world.week_start
-    form = {
-        "sessions": "2",
-        "length": "1",
-        "window_start": start.isoformat(),
-        "window_end": (start + timedelta(days=6)).isoformat(),
-        "needs": ["outdoor"],
-    }
-    assert p1.post("/me/requests/new", data=form).status_code == 302
+    assert p1.post("/me/requests/new", data=_outdoor_request_form(world)).status_code == 302
     req = db.session.scalars(select(BookingRequest)).one()
     first = why_not_placed(req)
     assert first and why_not_placed(req) is first  # kept: the week did not change
