@@ -191,13 +191,40 @@ class Settings:
     PLACEMENT_MAX_BASES: int = _setting(
         6, "how many bases (nearest that fit first) one request's neighbourhood may span"
     )
-    SMTP_HOST: str | None = _setting(
-        None,
-        "outgoing mail server; without one, e-mails stay in the database outbox",
-        shown="none",
+    MAIL_BACKEND: str = _setting(
+        "smtp",
+        "`smtp` sends through `MAIL_SERVER`; `console` prints each e-mail on the worker's output "
+        "(the demo without a mail server); `locmem` keeps them in memory (tests)",
     )
-    SMTP_PORT: int = _setting(25, "the mail server's port")
-    MAIL_FROM: str = _setting("chunlei@localhost", "the sender of outgoing e-mail")
+    MAIL_SERVER: str | None = _setting(
+        None,
+        "the outgoing mail server; without one (and `MAIL_BACKEND=smtp`) e-mails stay in the "
+        "database outbox, unsent",
+    )
+    MAIL_PORT: int = _setting(25, "the mail server's port (587 with STARTTLS, 465 with TLS)")
+    MAIL_USE_TLS: bool = _setting(False, "`1`: upgrade the connection with STARTTLS")
+    MAIL_USE_SSL: bool = _setting(False, "`1`: implicit TLS from the first byte (port 465)")
+    MAIL_CA_FILE: str | None = _setting(
+        None,
+        "a PEM file of certificate authorities trusted for the mail server, besides the "
+        "system's (a private CA); the server's certificate is always verified",
+    )
+    MAIL_USERNAME: str | None = _setting(None, "the login at the mail server (AUTH)")
+    MAIL_PASSWORD: str | None = _setting(None, "the password of `MAIL_USERNAME`")
+    MAIL_DEFAULT_SENDER: str = _setting("chunlei@localhost", "the sender (From) of outgoing e-mail")
+    MAIL_TIMEOUT: float = _setting(10.0, "seconds to wait for the mail server at each step")
+    MAIL_RETRY_DELAYS_S: tuple[str, ...] = _setting(
+        ("30", "120", "600", "3600", "14400"),
+        "seconds before each new try of an e-mail the server refused or could not take "
+        "(comma-separated); after the last, the e-mail is recorded failed",
+        shown="`30,120,600,3600,14400`",
+    )
+    MAIL_SWEEP_S: float = _setting(
+        30.0, "how often the clock queues the outbox's e-mails that are due and not yet queued"
+    )
+    PASSWORD_RESET_TTL_MIN: int = _setting(
+        60, "a password-reset link works this many minutes, once"
+    )
 
     def __post_init__(self) -> None:
         try:
@@ -206,6 +233,26 @@ class Settings:
             raise ValueError(f"CHUNLEI_TIMEZONE={self.TIMEZONE!r}: unknown time zone") from None
         if self.CATEGORY_SEPARATION not in (None, "base"):
             raise ValueError(f"CATEGORY_SEPARATION={self.CATEGORY_SEPARATION!r}: expected base")
+        if self.MAIL_USE_TLS and self.MAIL_USE_SSL:
+            raise ValueError("MAIL_USE_TLS and MAIL_USE_SSL: choose one (STARTTLS or implicit TLS)")
+        if self.MAIL_BACKEND not in ("smtp", "console", "locmem"):
+            raise ValueError(
+                f"MAIL_BACKEND={self.MAIL_BACKEND!r}: expected smtp, console or locmem"
+            )
+        try:
+            delays = [float(d) for d in self.MAIL_RETRY_DELAYS_S]
+        except ValueError:
+            delays = [-1.0]
+        if any(d < 0 for d in delays):
+            raise ValueError(
+                f"MAIL_RETRY_DELAYS_S={','.join(self.MAIL_RETRY_DELAYS_S)!r}: expected seconds "
+                "separated by commas"
+            )
+
+    @property
+    def mail_retry_delays(self) -> tuple[float, ...]:
+        """The back-off before each new try of an e-mail, in seconds."""
+        return tuple(float(d) for d in self.MAIL_RETRY_DELAYS_S)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -335,6 +382,9 @@ class TestingConfig(Config):
     QUEUE_URL = "eager://"
     # Filing a request or freeing a slot places nothing in tests unless a test turns it on.
     INSTANT_PLACEMENT = False
+    # E-mails stay in the outbox unless a test starts a mail server and names it.
+    MAIL_BACKEND = "smtp"
+    MAIL_SERVER = None
 
 
 if __name__ == "__main__":

@@ -95,6 +95,9 @@ def register_extensions(app: Flask) -> None:
     from app.jobs import queue
 
     queue.init_app(app)
+    from app.services.notify import mailer
+
+    mailer.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     from app.main.web import init_web
 

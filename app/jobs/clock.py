@@ -62,6 +62,12 @@ JOBS: tuple[JobSpec, ...] = (
         func="app.jobs.placement:queue_expiry",
         interval_setting="PROPOSAL_EXPIRY_S",
     ),
+    JobSpec(
+        id="mail-sweep",
+        name="Queue the outbox's e-mails that are due (new ones missed, retries)",
+        func="app.jobs.mail:sweep_outbox",
+        interval_setting="MAIL_SWEEP_S",
+    ),
 )
 
 

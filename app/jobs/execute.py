@@ -82,7 +82,16 @@ def run_job(job_id: int, *, beat: bool = True, due_now: bool = False) -> str | N
     db.session.rollback()  # anything the task left uncommitted is not part of its result
     if result is not None and not isinstance(result, dict):
         result = {"value": result}
-    return _finish(job_id, attempt, JobStatus.DONE, result=result)
+    status = _finish(job_id, attempt, JobStatus.DONE, result=result)
+    _queue_committed_mail()
+    return status
+
+
+def _queue_committed_mail() -> None:
+    """Queue the e-mails the job committed (its notifications), as a web request does."""
+    from app.services.notify.mailer import queue_committed
+
+    queue_committed()
 
 
 def _reason(e: BaseException) -> str:

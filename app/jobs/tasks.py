@@ -4,6 +4,7 @@ Add one import line per module of ``@task`` functions.
 """
 
 from app.jobs import (
+    mail,  # noqa: F401  (mail.send)
     placement,  # noqa: F401  (placement.requests, .refill, .expire)
     runs,  # noqa: F401  (runs.reoptimize)
     whatif,  # noqa: F401  (whatif.run)

@@ -1,8 +1,9 @@
 """In-app notifications and the outgoing e-mail outbox.
 
 A notification stores a ``kind`` and its parameters, not a rendered sentence, so it reads in
-whichever language its reader chose. E-mails are rows first: sent over SMTP when SMTP_HOST is
-configured, kept in the outbox otherwise (and retried by whoever calls the delivery).
+whichever language its reader chose. E-mails are rows first (a transactional outbox): each row
+is the ledger of its delivery (status, attempts, last error, when the next try is due), which
+the job queue's workers carry out (``app.services.notify.mailer``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models.types import UTCDateTime, utcnow
+from app.models.vocabulary import MailStatus, enum_type
 
 
 class Notification(db.Model):
@@ -36,7 +38,8 @@ class Notification(db.Model):
 
 
 class OutboxEmail(db.Model):
-    """An e-mail waiting to be sent (``sent_at`` null) or already sent."""
+    """One e-mail and its delivery: pending (``next_attempt_at`` says when), being sent (since
+    ``claimed_at``), sent (``sent_at``) or failed after its last try (``last_error`` says why)."""
 
     __tablename__ = "outbox_emails"
 
@@ -48,3 +51,11 @@ class OutboxEmail(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[MailStatus] = mapped_column(
+        enum_type(MailStatus, "status"),
+        default=MailStatus.PENDING,
+        server_default=MailStatus.PENDING.value,
+        index=True,
+    )
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

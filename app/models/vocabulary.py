@@ -31,6 +31,7 @@ __all__ = [
     "ChangeReason",
     "Feature",
     "JobStatus",
+    "MailStatus",
     "Origin",
     "ParticipantKind",
     "Region",
@@ -153,6 +154,15 @@ class JobStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"
+    FAILED = "failed"
+
+
+class MailStatus(StrEnum):
+    """An outbox e-mail: waiting (first try or a retry), being sent, delivered, or given up."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
     FAILED = "failed"
 
 

@@ -1,17 +1,13 @@
 """Telling people what happened: in-app notifications plus an e-mail outbox.
 
 ``notify_user`` adds rows to the caller's transaction (they commit with the change they
-report). ``deliver_outbox`` sends pending e-mails over SMTP when SMTP_HOST is configured and
-otherwise leaves them in the database; the booking service calls it after a commit and the
-nightly job may call it again to retry.
+report). An e-mail is an outbox row in the recipient's language first (Chinese unless they
+chose English), the other language below; ``app.services.notify.mailer`` sends it from the job
+queue once the transaction has committed.
 """
 
 from __future__ import annotations
 
-import smtplib
-from email.message import EmailMessage
-
-from flask import current_app
 from sqlalchemy import select, update
 
 from app.extensions import db
@@ -130,49 +126,3 @@ def mark_read(user: User, ids: list[int] | None = None) -> int:
     count = db.session.execute(stmt.values(read_at=utcnow())).rowcount
     db.session.commit()
     return count
-
-
-def deliver_outbox(limit: int = 100) -> int:
-    """Send pending e-mails over SMTP if SMTP_HOST is set; returns how many were sent.
-
-    Without SMTP_HOST nothing is sent and the rows stay as the record. A failure is kept on
-    the row (``attempts``, ``last_error``) and retried on the next call.
-    """
-    cfg = current_app.config
-    if not cfg.get("SMTP_HOST"):
-        return 0
-    pending = db.session.scalars(
-        select(OutboxEmail)
-        .where(OutboxEmail.sent_at.is_(None))
-        .order_by(OutboxEmail.id)
-        .limit(limit)
-    ).all()
-    sent = 0
-    if not pending:
-        return 0
-    try:
-        smtp = smtplib.SMTP(cfg["SMTP_HOST"], int(cfg.get("SMTP_PORT", 25)), timeout=10)
-    except OSError as exc:
-        for mail in pending:
-            mail.attempts += 1
-            mail.last_error = f"connect: {exc}"[:500]
-        db.session.commit()
-        return 0
-    with smtp:
-        for mail in pending:
-            msg = EmailMessage()
-            msg["From"] = cfg.get("MAIL_FROM", "chunlei@localhost")
-            msg["To"] = mail.to_address
-            msg["Subject"] = mail.subject
-            msg.set_content(mail.body)
-            mail.attempts += 1
-            try:
-                smtp.send_message(msg)
-            except (smtplib.SMTPException, OSError) as exc:
-                mail.last_error = str(exc)[:500]
-                continue
-            mail.sent_at = utcnow()
-            mail.last_error = None
-            sent += 1
-    db.session.commit()
-    return sent

@@ -40,7 +40,7 @@ from app.models import OptimizationRun, Participant, PlanningWeek, User, utcnow
 from app.models.vocabulary import RequestStatus, RunKind, RunState
 from app.services.exchange.apply import PlanConflict, PlanRejected, apply_plan
 from app.services.exchange.export import build_instance, build_plan
-from app.services.notify.messages import deliver_outbox
+from app.services.notify import mailer
 from app.services.runs import guard as run_guard
 from app.services.runs.diff import diff, merge_around, reason_for, touched_participants
 from app.services.runs.notify import notify_run
@@ -387,12 +387,8 @@ def _apply_once(
 
 
 def _send_mail() -> None:
-    """Send the run's e-mails if SMTP is configured; a mail failure never fails the run."""
-    try:
-        deliver_outbox(limit=10_000)
-    except Exception:  # the outbox keeps them for the next attempt
-        db.session.rollback()
-        log.warning("could not deliver the outbox now; the e-mails stay queued", exc_info=True)
+    """Queue the run's e-mails for the workers (a failure to queue leaves them to the sweep)."""
+    mailer.queue_due()
 
 
 def _open_requests(inst: Instance) -> set[str]:
