@@ -83,3 +83,17 @@ class ReasonForm(FlaskForm):
 
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=300)])
     submit = SubmitField(_l("Confirm"))
+
+
+class BlockRangeForm(FlaskForm):
+    """Block a whole day, a studio for some days, or a time range, with one reason."""
+
+    first = DateField(_l("From day"), validators=[DataRequired()])
+    last = DateField(_l("Until day (included)"), validators=[Optional()])
+    start = TimeField(_l("From time (empty: the whole day)"), validators=[Optional()])
+    end = TimeField(_l("Until time"), validators=[Optional()])
+    studio = SelectField(_l("Studio"), choices=[], validate_choice=True)
+    reason = TextAreaField(
+        _l("Reason (shown to your team)"), validators=[DataRequired(), Length(max=300)]
+    )
+    submit = SubmitField(_l("Check what this blocks"))

@@ -25,6 +25,15 @@
       }
     });
   });
+  // "Select all" ticks every checkbox of the list it names (bulk actions).
+  document.querySelectorAll("input[data-check-all]").forEach(function (all) {
+    var name = all.getAttribute("data-check-all");
+    all.addEventListener("change", function () {
+      document.querySelectorAll("input[type=checkbox][name='" + name + "']").forEach(function (box) {
+        box.checked = all.checked;
+      });
+    });
+  });
   // The base switcher: choosing a base (or submitting its form) opens that base's page.
   document.querySelectorAll("select[data-go-to-choice]").forEach(function (select) {
     select.addEventListener("change", function () { window.location = select.value; });
