@@ -11,7 +11,7 @@ national week, which is why the search re-solves one area at a time (``lns.py``,
    participant's base for that day (same-day-same-base) and block overlapping times; their
    request needs fewer sessions. A candidate that could only break one of these is never created.
 2. **Eligibility is decided here, not in the model.** Window (rule 4), allowed bases, ``max_km`` and
-   features (rule 5), consecutive slots of one studio (rule 1), "nothing new before
+   features (rule 5; per participant over every base at once, ``reach.Reach.eligible``), consecutive slots of one studio (rule 1), "nothing new before
    ``freeze_until``" (rule 8), the harvest lot's dates (rule 10) and, with category separation, no
    kept same-category session of someone else at the base then (rule 9) are checked once per
    candidate, so the model never sees a variable that would break them. Each is one named
@@ -37,9 +37,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
+import numpy.typing as npt
+
 from scheduler.domain import Booking, Instance, Request, Slot
 from scheduler.placement import (
-    allowed_base,
     apart_from_kept_rivals,
     clear_of_kept,
     day_open,
@@ -53,8 +55,8 @@ from scheduler.placement import (
     minute,
     runs_of,
     window_minutes,
-    within_reach,
 )
+from scheduler.reach import Reach
 
 #: What makes studio-days identical machines: base, features, day and (start, end, prime) per slot.
 ClassKey = tuple[str, frozenset[str], int, tuple[tuple[int, int, bool], ...]]
@@ -192,18 +194,25 @@ def build_classes(
 
 def eligible_bases(inst: Instance, r: Request) -> list[str]:
     """Bases a request may use (rule 5: allowed list and ``max_km``); features are checked per class."""
-    return [
-        b.id
-        for b in inst.bases
-        if allowed_base(r, b.id)
-        and within_reach(inst, r, b.id)
-        and any(has_features(r.needs, st.features) for st in b.studios)
-    ]
+    reach = Reach(inst)
+    return reach.names(reach.eligible(r))
 
 
 def eligibility(inst: Instance) -> list[list[str]]:
-    """Eligible bases of every request, by request index (computed once per solve)."""
-    return [eligible_bases(inst, r) for r in inst.requests]
+    """Eligible bases of every request, by request index (computed once per solve).
+
+    Distances are measured once per participant, for every base at once (``Reach``): the week's
+    requests against its bases is 33 million pairs on the programme week, too many one by one.
+    """
+    reach = Reach(inst)
+    out: list[list[str]] = []
+    km: npt.NDArray[np.float64] | None = None
+    last = None
+    for r in inst.requests:
+        if r.participant != last:
+            km, last = reach.km(r.participant), r.participant
+        out.append(reach.names(reach.eligible(r, km)))
+    return out
 
 
 def generate(

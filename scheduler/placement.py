@@ -12,8 +12,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+import numpy as np
+import numpy.typing as npt
+
 from scheduler.domain import Booking, Instance, Policy, Request, day_refusal
 from scheduler.validate import KM_TOLERANCE
+
+#: A numpy distance this close to ``max_km`` is measured again with ``Instance.distance_km``.
+EXACT_BAND_KM = 1e-6
 
 if TYPE_CHECKING:  # candidates.py imports this module; these are for annotations only
     from scheduler.candidates import Candidates, StudioClass
@@ -54,9 +60,22 @@ def allowed_base(r: Request, base: str) -> bool:
     return r.bases is None or base in r.bases
 
 
-def within_reach(inst: Instance, r: Request, base: str) -> bool:
-    """Rule 5b: the base lies within the request's ``max_km`` of its participant."""
-    return r.max_km is None or inst.distance_km(r.participant, base) <= r.max_km + KM_TOLERANCE
+def within_reach(
+    inst: Instance, r: Request, bases: Sequence[str], km: npt.NDArray[np.float64]
+) -> npt.NDArray[np.bool_]:
+    """Rule 5b: which of ``bases`` lie within the request's ``max_km`` of its participant.
+
+    ``km`` holds their distances from the participant as numpy measures them (the spec's
+    haversine, vectorised); one within a micrometre of the limit is measured again with
+    ``Instance.distance_km``, so the cut-off is exactly the spec's and the validator's.
+    """
+    if r.max_km is None:
+        return np.ones(len(bases), dtype=bool)
+    limit = r.max_km + KM_TOLERANCE
+    keep: npt.NDArray[np.bool_] = km <= limit + EXACT_BAND_KM
+    for i in np.flatnonzero(keep & (km > limit - EXACT_BAND_KM)):
+        keep[i] = inst.distance_km(r.participant, bases[int(i)]) <= limit
+    return keep
 
 
 def has_features(needs: frozenset[str], features: frozenset[str]) -> bool:

@@ -11,7 +11,9 @@ near ones are full:
   within a micrometre of ``max_km`` is measured again exactly, so the cut-off is the spec's).
 
 Bases are given by their index in ``inst.bases`` (``names`` turns them into ids); ``studios(needs)``
-is, by base index, the base's studios that have every need, in the base's order.
+is, by base index, the base's studios that have every need, in the base's order. ``eligible(r)``
+is the same set in ``inst.bases`` order, for the candidate placements (``candidates.eligibility``):
+one vectorised pass per participant instead of a distance per request and base.
 """
 
 from __future__ import annotations
@@ -20,10 +22,8 @@ import numpy as np
 import numpy.typing as npt
 
 from scheduler.domain import EARTH_RADIUS_KM, Instance, Request
+from scheduler.placement import allowed_base, has_features, within_reach
 from scheduler.validate import KM_TOLERANCE
-
-#: A numpy distance this close to the limit is measured again with ``Instance.distance_km``.
-_EXACT_BAND_KM = 1e-6
 
 
 class Reach:
@@ -73,24 +73,33 @@ class Reach:
             listed = {b for b in r.bases if b not in preferred and self._eligible(r, b)}
             dist = {b: self.inst.distance_km(r.participant, b) for b in listed}
             return [self.index[b] for b in sorted(listed, key=lambda b: (dist[b], b))]
-        km = self._km(r.participant)
-        keep = self._serves_mask(r.needs).copy()
-        if r.max_km is not None:
-            limit = r.max_km + KM_TOLERANCE
-            keep &= km <= limit + _EXACT_BAND_KM
-            for i in np.flatnonzero(keep & (km > limit - _EXACT_BAND_KM)):
-                keep[i] = self.inst.distance_km(r.participant, self.ids[i]) <= limit
+        km = self.km(r.participant)
+        keep = self.serves(r.needs) & within_reach(self.inst, r, self.ids, km)
         keep[[self.index[b] for b in r.prefer_bases]] = False
         index = np.flatnonzero(keep)
         order: list[int] = index[np.lexsort((self._id_rank[index], km[index]))].tolist()
         return order
 
-    def _serves_mask(self, needs: frozenset[str]) -> npt.NDArray[np.bool_]:
+    def serves(self, needs: frozenset[str]) -> npt.NDArray[np.bool_]:
+        """By base index, whether the base has a studio with every one of ``needs`` (rule 5c)."""
         if needs not in self._serves:
-            self._serves[needs] = np.array([bool(x) for x in self.studios(needs)], dtype=bool)
+            self._serves[needs] = np.array(
+                [any(has_features(needs, s.features) for s in b.studios) for b in self.inst.bases],
+                dtype=bool,
+            )
         return self._serves[needs]
 
-    def _km(self, participant: str) -> npt.NDArray[np.float64]:
+    def eligible(self, r: Request, km: npt.NDArray[np.float64] | None = None) -> list[int]:
+        """Every base the request may use (rule 5: allowed, within ``max_km``, a studio with its
+        features), by index in ``inst.bases`` order; ``km`` its participant's :meth:`km`."""
+        km = self.km(r.participant) if km is None else km
+        keep = np.flatnonzero(self.serves(r.needs) & within_reach(self.inst, r, self.ids, km))
+        out: list[int] = keep.tolist()
+        if r.bases is not None:
+            out = [i for i in out if allowed_base(r, self.ids[i])]
+        return out
+
+    def km(self, participant: str) -> npt.NDArray[np.float64]:
         """Distances from the participant to every base (``haversine_km``, vectorised)."""
         p = self.inst.participant_by_id[participant]
         p1 = np.radians(p.lat)

@@ -1,11 +1,13 @@
 """The greedy's indexes (bases by reach, studios by free slots, days the participant can still
 use) change how fast it runs, never what it places."""
 
+import dataclasses
 import hashlib
 import json
 
 import pytest
 
+from scheduler.candidates import eligibility
 from scheduler.generate import generate
 from scheduler.greedy import Calendar, eligible_bases, greedy
 from scheduler.reach import Reach
@@ -73,3 +75,34 @@ def test_open_bases_follow_the_daily_cap_and_same_day_same_base():
     assert cal.open_bases("P1", day0, day1) is None
     cal.take(r, (inst.slot_by_id[slot("B1-S1", 0, 16)],))
     assert cal.open_bases("P1", day0, day0) == set()
+
+
+@pytest.mark.parametrize("size, seed, programme", [("S", 0, False), ("M", 2, True)])
+def test_candidate_eligibility_is_every_base_rule_5_allows_in_base_order(size, seed, programme):
+    # The vectorised eligibility (one distance pass per participant) against rule 5 read base by
+    # base, as the validator reads it.
+    inst = generate(size, seed=seed, programme=programme)
+    table = eligibility(inst)
+    for r, bases in zip(inst.requests, table, strict=True):
+        assert bases == [
+            b.id
+            for b in inst.bases
+            if (r.bases is None or b.id in r.bases)
+            and (r.max_km is None or inst.distance_km(r.participant, b.id) <= r.max_km + 1e-6)
+            and any(r.needs <= s.features for s in b.studios)
+        ]
+    assert any(len(bases) < len(inst.bases) for bases in table)
+
+
+def test_eligibility_cuts_max_km_exactly_at_the_limit():
+    inst = week(
+        {"B1-S1": [], "B2-S1": []},
+        base_at={"B1": (30.0, 120.0), "B2": (30.5, 120.0)},
+        requests=[req("R1", "P1"), req("R2", "P1", max_km=1)],
+    )
+    far = inst.distance_km("P1", "B2")
+    exact = dataclasses.replace(inst.requests[1], max_km=far)
+    short = dataclasses.replace(inst.requests[1], max_km=far - 2e-6)
+    inst = dataclasses.replace(inst, requests=(inst.requests[0], exact, short))
+    assert eligibility(inst)[1][-1] == "B2"
+    assert "B2" not in eligibility(inst)[2]
