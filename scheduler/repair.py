@@ -17,6 +17,10 @@ It uses the week's own CP-SAT model (``candidates.generate`` + ``model.build``) 
    serves *strictly* more weight than phase 1 — so a tentative booking moves only when that
    serves more, whatever the solver's time limit let it prove.
 
+Both phases start from first come, first served (``greedy``) around every booking, and phase 1
+falls back to it when the solver finds nothing within ``time_limit_s`` (which the solves spend,
+not the building of their models): a busy machine costs quality, never the placement.
+
 Locked, confirmed and frozen bookings are never variables (``candidates.kept_bookings``). The
 plan is checked with ``validate.validate`` before it is returned; a plan that would break a rule
 is never returned (the unchanged bookings are, and ``stats["fallback"]`` says why).
@@ -26,12 +30,14 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 
 from ortools.sat.python import cp_model
 
 from scheduler.candidates import Candidates, eligible_bases, generate, kept_bookings
 from scheduler.domain import Assignment, Booking, Instance, Plan, Unassigned
+from scheduler.greedy import greedy
 from scheduler.lns import hint_indices, make_solver
 from scheduler.model import WeekModel, build
 from scheduler.rules import Penalty
@@ -73,15 +79,21 @@ def repair(
     for k in targets | {index[b.request] for b in movers}:
         eligible[k] = eligible_bases(inst, inst.requests[k])
 
-    deadline = t0 + time_limit_s
-    sessions, status = _solve(inst, targets, tentative, [], line, eligible, deadline, workers)
+    # First come, first served around every booking: the solver's hint, and its answer when the
+    # time runs out before it finds one (a loaded machine, a large batch).
+    first = _greedy_sessions(inst, targets)
+    budget = Budget(time_limit_s)
+    sessions, status = _solve(inst, targets, tentative, [], line, eligible, budget, workers, first)
+    if sessions is None and first:
+        sessions = [Assignment(b.request, b.slots) for b in tentative] + first
+        status = "GREEDY"
     phase, moved = 1, 0
     served = _served(inst, targets, sessions)
     short = served < sum(inst.weight_of(inst.requests[k].id) * inst.requests[k].sessions
                          for k in targets)  # fmt: skip
-    if movers and short and deadline - time.monotonic() > 0.1:
+    if movers and short and budget.left() > 0.1:
         fixed = [b for b in tentative if b not in movers]
-        more, status2 = _solve(inst, targets, fixed, movers, line, eligible, deadline, workers)
+        more, status2 = _solve(inst, targets, fixed, movers, line, eligible, budget, workers, [])
         if more is not None and _served(inst, targets, more) > served:
             sessions, status, phase = more, status2, 2
             placed = Counter((a.request, a.slots) for a in more)
@@ -109,12 +121,14 @@ def _solve(
     movers: list[Booking],
     line: list[str],
     eligible: list[list[str]],
-    deadline: float,
+    budget: Budget,
     workers: int,
+    hint: list[Assignment],
 ) -> tuple[list[Assignment] | None, str]:
     """One phase: the fixed bookings as constants, the movers' and targets' sessions as variables.
 
-    Returns every non-kept session of the answer (the fixed ones included), or None.
+    Returns every non-kept session of the answer (the fixed ones included), or None. ``hint``
+    (new sessions of the targets) is the solver's starting point.
     """
     index = {r.id: k for k, r in enumerate(inst.requests)}
     mover_index = Counter(index[b.request] for b in movers)
@@ -133,18 +147,50 @@ def _solve(
         SERVED, len(wm.levels) - 1, PREFERENCES)  # fmt: skip
     expr, _ = wm.lexicographic(stages)
     wm.model.minimize(expr)
-    hint = hint_indices(week, [Assignment(b.request, b.slots) for b in movers])
-    wm.vars.hint(wm.model, set(hint))
-    limit = deadline - time.monotonic()
+    start = hint_indices(week, [Assignment(b.request, b.slots) for b in movers] + hint)
+    wm.vars.hint(wm.model, set(start))
+    limit = budget.left()
     if limit < 0.05:
         return None, "TIME_LIMIT"
     solver = make_solver(workers, 0, limit)
     # By name: OR-Tools' stubs type the returned status apart from cp_model.OPTIMAL.
-    status = solver.status_name(solver.solve(wm.model))
+    with budget.spending():
+        status = solver.status_name(solver.solve(wm.model))
     if status not in ("OPTIMAL", "FEASIBLE"):
         return None, status
     chosen = wm.vars.extract(solver)
     return same + assign_studios(week, chosen), status
+
+
+class Budget:
+    """The solver's time: ``time_limit_s`` is spent by the solves alone, not by building their
+    models, so a slow read of the model on a busy machine does not leave the search no time."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def left(self) -> float:
+        return self.seconds
+
+    @contextmanager
+    def spending(self) -> Iterator[None]:
+        t = time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds -= time.monotonic() - t
+
+
+def _greedy_sessions(inst: Instance, targets: set[int]) -> list[Assignment]:
+    """The new sessions first come, first served gives the targets around every booking (only
+    theirs: dropping the others' new sessions breaks no rule)."""
+    ids = {inst.requests[k].id for k in targets}
+    kept = Counter((b.request, b.slots) for b in inst.bookings)
+    return [
+        a
+        for a in greedy(inst).assignments
+        if a.request in ids and not _take(kept, (a.request, a.slots))
+    ]
 
 
 def _line_penalty(wm: WeekModel, targets: set[int], line: list[str]) -> Penalty:

@@ -9,6 +9,7 @@ from app.cli.params import DateParam, OneLineCommand
 from app.demo.seed import SeedError, seed_demo
 from app.extensions import db
 from app.localtime import local_zone
+from app.services import planner_statistics
 from app.services.timetable.weeks import is_database_empty, next_week_start
 
 
@@ -45,6 +46,7 @@ def seed_demo_command(seed, week, bases, requests, participants, if_empty) -> No
     except SeedError as e:
         session.rollback()
         raise click.ClickException(str(e)) from None
+    planner_statistics.refresh(session)
     click.echo(f"Seeded the week of {week.isoformat()} (seed {seed}):")
     for name, n in result.counts.items():
         click.echo(f"  {name:>20}: {n:,}")

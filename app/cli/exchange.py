@@ -10,6 +10,7 @@ from app.cli.params import DateParam, InstantParam, OneLineCommand, default_free
 from app.extensions import db
 from app.models import PlanningWeek
 from app.models.vocabulary import RunKind
+from app.services import planner_statistics
 from app.services.exchange.apply import PlanConflict, PlanRejected, apply_plan
 from app.services.exchange.export import build_instance, build_plan
 from app.services.exchange.importer import WeekImportError, import_week
@@ -89,6 +90,7 @@ def import_week_command(file) -> None:
         inst = _read(load_instance, file)
         week = import_week(db.session, inst, timezone=current_app.config["TIMEZONE"])
         db.session.commit()
+        planner_statistics.refresh(db.session)
     except (FormatError, WeekImportError) as e:
         db.session.rollback()
         raise click.ClickException(str(e)) from None

@@ -114,3 +114,15 @@ def test_participant_rules_count_bookings_held_elsewhere():
 def test_unknown_request_is_refused():
     with pytest.raises(ValueError, match="R9"):
         repair(week(requests=[req("R1", "P1")]), ["R9"], time_limit_s=1)
+
+
+def test_without_solver_time_first_come_first_served_still_places():
+    # No time at all for CP-SAT: the greedy answer around the bookings is taken, and it is valid.
+    inst = week(
+        requests=[req("R1", "P1"), req("R2", "P2"), req("R3", "P3")],
+        bookings=[("R1", [S18], "confirmed")],
+    )
+    plan = repair(inst, ["R2", "R3"], time_limit_s=0)
+    assert plan.stats["status"] == "GREEDY" and plan.stats["new_sessions"] == 1
+    assert _sessions(plan, "R1") == [(S18,)] and _sessions(plan, "R2") == [(S20,)]
+    assert validate(inst, plan) == []

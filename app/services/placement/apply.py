@@ -122,12 +122,14 @@ def apply_placement(
         )
     holds: list[tuple[int, tuple[str, ...]]] = []
     notes: list[tuple[str, int, str, str, tuple[str, ...]]] = []
+    moved_ids: list[int] = []
+    proposals: list[tuple[Booking, str, tuple[str, ...]]] = []
     for request in sorted(set(loose) | set(fresh)):
         olds, news = loose.get(request, []), fresh.get(request, [])
         if len(olds) > len(news):  # pragma: no cover - repair never drops a session
             raise NeighbourhoodChanged(f"the plan would drop a session of {request}")
         for (booking_id, code, before), after in zip(olds, news, strict=False):
-            session.execute(update(Booking).where(Booking.id == booking_id).values(updated_at=now))
+            moved_ids.append(booking_id)
             holds.append((booking_id, after))
             out.moved.append((code, request))
             audit.record(
@@ -152,18 +154,22 @@ def apply_placement(
                 expires_at=now + ttl,
             )
             session.add(booking)
-            session.flush()
-            booking.code = f"K{booking.id:06d}"
-            holds.append((booking.id, after))
-            out.added.append((booking.code, request))
-            audit.record(
-                "booking.propose",
-                actor_kind="optimizer",
-                booking=booking,
-                request=request,
-                slots=list(after),
-            )
-            notes.append(("booking_proposed", booking.id, booking.code, request, after))
+            proposals.append((booking, request, after))
+    if moved_ids:
+        session.execute(update(Booking).where(Booking.id.in_(moved_ids)).values(updated_at=now))
+    session.flush()  # every proposal in one batch: their ids name them
+    for booking, request, after in proposals:
+        booking.code = f"K{booking.id:06d}"
+        holds.append((booking.id, after))
+        out.added.append((booking.code, request))
+        audit.record(
+            "booking.propose",
+            actor_kind="optimizer",
+            booking=booking,
+            request=request,
+            slots=list(after),
+        )
+        notes.append(("booking_proposed", booking.id, booking.code, request, after))
     try:
         for booking_id, slots in holds:
             for k, code in enumerate(slots):

@@ -3,7 +3,7 @@ release proposals whose acceptance deadline passed.
 
 ``place_queued(week_id)`` drains every request of the week queued at that moment in one solve
 (twenty requests filed at once are one neighbourhood, not twenty); ``refill(week_id, hub_ids)``
-offers capacity freed at those bases to the best waiting requests (``waitlist.line``). Both read
+offers capacity freed at those bases to the best waiting requests (``waitlist.waiting_for_hubs``). Both read
 a neighbourhood, solve it with ``scheduler.repair``, and apply the changes in one transaction
 (``apply.apply_placement``); when the neighbourhood changed under them they read it again, at
 most ``PLACEMENT_ATTEMPTS`` times.
@@ -32,7 +32,7 @@ from app.models import (
 from app.services.accounts import audit
 from app.services.placement.apply import Applied, NeighbourhoodChanged, apply_placement
 from app.services.placement.neighbourhood import build
-from app.services.placement.waitlist import line, waiting_for_hubs
+from app.services.placement.waitlist import line_codes, waiting_for_hubs
 from scheduler.repair import repair
 
 log = logging.getLogger("chunlei.placement")
@@ -106,8 +106,8 @@ def refill(week_id: int, hub_ids: Iterable[int], *, now: datetime | None = None)
         return {"candidates": 0, "added": 0}
     s = _settings()
     week = db.session.get(PlanningWeek, week_id)
-    waiting = waiting_for_hubs(week, hubs, after=now + s["freeze"])
-    chosen = [r.id for r in waiting[:REFILL_CANDIDATES]]
+    waiting = waiting_for_hubs(week, hubs, after=now + s["freeze"], limit=REFILL_CANDIDATES)
+    chosen = [r.id for r in waiting]
     if not chosen:
         return {"candidates": 0, "added": 0}
     applied = _place(week_id, chosen, only_hubs=hubs, allow_moves=False, now=now)
@@ -139,8 +139,7 @@ def _place(
             only_hubs=only_hubs,
             allow_moves=allow_moves,
         )
-        order = [r.code for r in line(db.session.get(BookingRequest, i) for i in ids)]
-        targets = [c for c in order if c in nb.targets]
+        targets = [c for c in line_codes(ids) if c in nb.targets]
         plan = repair(nb.instance, targets, time_limit_s=s["limit"], movable=nb.movable,
                       order=targets)  # fmt: skip
         if not plan.stats.get("new_sessions"):

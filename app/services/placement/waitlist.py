@@ -8,11 +8,12 @@ of their base, a participant sees their place in it and why.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
 
 from app.extensions import db
 from app.models import (
@@ -25,11 +26,13 @@ from app.models import (
     Participant,
     PlanningWeek,
     Slot,
+    SlotHold,
     Studio,
+    TimetableWeek,
     request_allowed_hubs,
     utcnow,
 )
-from scheduler.domain import haversine_km
+from scheduler.domain import EARTH_RADIUS_KM, haversine_km
 from scheduler.validate import KM_TOLERANCE
 
 
@@ -47,11 +50,18 @@ class Waiting:
         return self.request.sessions - self.served
 
 
-def line(requests: Iterable[BookingRequest]) -> list[BookingRequest]:
-    """Requests in the order they are served: priority, then waiting time, then id."""
-    return sorted(
-        (r for r in requests if r is not None),
-        key=lambda r: (-r.participant.priority, r.created_at, r.id),
+def line_codes(request_ids: Iterable[int]) -> list[str]:
+    """The codes of these requests in line order (one query)."""
+    ids = list(request_ids)
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(BookingRequest.code)
+            .join(Participant, Participant.id == BookingRequest.participant_id)
+            .where(BookingRequest.id.in_(ids))
+            .order_by(Participant.priority.desc(), BookingRequest.created_at, BookingRequest.id)
+        )
     )
 
 
@@ -59,13 +69,7 @@ def waiting(week: PlanningWeek, *, after: datetime | None = None) -> list[Waitin
     """The week's waiting list in order: open requests short of sessions whose window has not
     passed ``after`` (default now), and that no placement is working on right now."""
     after = after or utcnow()
-    served = (
-        select(Booking.request_id, func.count().label("n"))
-        .where(Booking.planning_week_id == week.id, Booking.status.in_(ACTIVE_STATUSES))
-        .where(Booking.request_id.is_not(None))
-        .group_by(Booking.request_id)
-        .subquery()
-    )
+    served = _served(week)
     n = func.coalesce(served.c.n, 0)
     rows = db.session.execute(
         select(BookingRequest, Participant, n)
@@ -92,9 +96,10 @@ def _hub_fit(hubs: set[int]) -> tuple[dict[int, Hub], dict[int, list[set[str]]]]
     return found, features
 
 
-def may_use(w: Waiting, hub: Hub, features: list[set[str]], allowed: set[int]) -> bool:
+def may_use(
+    r: BookingRequest, p: Participant, hub: Hub, features: list[set[str]], allowed: set[int]
+) -> bool:
     """Whether the request may be served at ``hub`` (allowed list, distance, features)."""
-    r, p = w.request, w.participant
     if not r.any_base and hub.id not in allowed:
         return False
     if r.max_km is not None and haversine_km(p.lat, p.lon, hub.lat, hub.lon) > (
@@ -104,27 +109,137 @@ def may_use(w: Waiting, hub: Hub, features: list[set[str]], allowed: set[int]) -
     return any(set(r.needs or ()) <= f for f in features)
 
 
+#: Degrees of latitude per kilometre, a lower bound of any great-circle distance: two points
+#: ``d`` km apart differ by at most ``d * DEG_PER_KM`` degrees of latitude (haversine).
+DEG_PER_KM = 180 / (math.pi * EARTH_RADIUS_KM)
+
+
 def waiting_for_hubs(
-    week: PlanningWeek, hub_ids: set[int], *, after: datetime | None = None
+    week: PlanningWeek, hub_ids: set[int], *, after: datetime, limit: int
 ) -> list[BookingRequest]:
-    """The waiting requests that may use one of ``hub_ids``, in line order, nearer first on ties
-    of priority and filing time; not those that passed on a proposal there (``_passed``)."""
-    passed = _passed(hub_ids)
-    rows = [w for w in waiting(week, after=after) if w.request.id not in passed]
-    if not rows:
+    """The first ``limit`` waiting requests that may use one of ``hub_ids``, in line order
+    (nearer first on ties of priority and filing time); not those that passed on a proposal
+    there. What a refill offers freed capacity to.
+
+    The database picks them: the week's open requests short of sessions, not being placed, whose
+    window (after ``after``, the frozen horizon) holds a free slot at one of the bases, allowed
+    there, within a latitude band of ``max_km`` around one of them, in line order with a
+    ``LIMIT`` — so a refill reads a page of the line, not the whole waiting list. The exact
+    distance and the studio features are checked on that page.
+    """
+    hubs = list(db.session.scalars(select(Hub).where(Hub.id.in_(hub_ids))))
+    if not hubs or limit <= 0:
         return []
-    hubs, features = _hub_fit(hub_ids)
-    allowed = _allowed([w.request.id for w in rows if not w.request.any_base])
-    out = []
-    for w in rows:
-        usable = [
-            h for h in hubs.values() if may_use(w, h, features[h.id], allowed.get(w.request.id, set()))
-        ]  # fmt: skip
-        if usable:
-            p = w.participant
-            km = min(haversine_km(p.lat, p.lon, h.lat, h.lon) for h in usable)
-            out.append((-p.priority, w.request.created_at, km, w.request.id, w.request))
-    return [row[-1] for row in sorted(out)]
+    ids = [h.id for h in hubs]
+    _, features = _hub_fit(set(ids))
+    served = _served(week)
+    n = func.coalesce(served.c.n, 0)
+    stmt = (
+        select(
+            BookingRequest.id,
+            BookingRequest.any_base,
+            BookingRequest.max_km,
+            BookingRequest.needs,
+            BookingRequest.created_at,
+            Participant.priority,
+            Participant.lat,
+            Participant.lon,
+        )  # fmt: skip
+        .join(Participant, Participant.id == BookingRequest.participant_id)
+        .outerjoin(served, served.c.request_id == BookingRequest.id)
+        .where(BookingRequest.planning_week_id == week.id, BookingRequest.status == "open")
+        .where(BookingRequest.window_end > after, n < BookingRequest.sessions)
+        .where(
+            BookingRequest.placement.is_(None)
+            | BookingRequest.placement.not_in(("queued", "running"))
+        )
+        .where(
+            BookingRequest.any_base.is_(True)
+            | exists().where(
+                request_allowed_hubs.c.request_id == BookingRequest.id,
+                request_allowed_hubs.c.hub_id.in_(ids),
+            )
+        )
+        .where(
+            or_(
+                BookingRequest.max_km.is_(None),
+                *(
+                    func.abs(Participant.lat - h.lat)
+                    <= (BookingRequest.max_km + 1) * DEG_PER_KM  # 1 km of slack for rounding
+                    for h in hubs
+                ),
+            )
+        )
+        .where(_free_slot_in_window(ids, after))
+        .where(~_passed_at(ids))
+        .order_by(Participant.priority.desc(), BookingRequest.created_at, BookingRequest.id)
+    )
+    out: list[tuple] = []
+    page, offset = max(10 * limit, 200), 0
+    while True:
+        rows = db.session.execute(stmt.limit(page).offset(offset)).all()
+        allowed = _allowed([r.id for r in rows if not r.any_base])
+        for r in rows:
+            usable = [
+                h
+                for h in hubs
+                if _fits(r, h, features[h.id], r.any_base or h.id in allowed.get(r.id, set()))
+            ]
+            if usable:
+                km = min(haversine_km(r.lat, r.lon, h.lat, h.lon) for h in usable)
+                out.append((-r.priority, r.created_at, km, r.id))
+        offset += page
+        # Enough, and the last kept one's tie (priority, filing time) is complete: stop.
+        out.sort()
+        last = out[limit - 1][:2] if len(out) >= limit else None
+        if len(rows) < page or (
+            last is not None and (-rows[-1].priority, rows[-1].created_at) != last
+        ):
+            break
+    chosen = [row[-1] for row in out[:limit]]
+    found = {
+        r.id: r
+        for r in db.session.scalars(select(BookingRequest).where(BookingRequest.id.in_(chosen)))
+    }
+    return [found[i] for i in chosen]
+
+
+def _fits(r, hub: Hub, features: list[set[str]], allowed: bool) -> bool:
+    """A row of the line may be served at ``hub``: allowed, within reach, a studio with its needs."""
+    if not allowed:
+        return False
+    if (
+        r.max_km is not None
+        and haversine_km(r.lat, r.lon, hub.lat, hub.lon) > r.max_km + KM_TOLERANCE
+    ):
+        return False
+    return any(set(r.needs or ()) <= f for f in features)
+
+
+def _served(week: PlanningWeek):
+    """Active sessions per request of the week (a subquery: request_id, n)."""
+    return (
+        select(Booking.request_id, func.count().label("n"))
+        .where(Booking.planning_week_id == week.id, Booking.status.in_(ACTIVE_STATUSES))
+        .where(Booking.request_id.is_not(None))
+        .group_by(Booking.request_id)
+        .subquery()
+    )
+
+
+def _free_slot_in_window(hub_ids: list[int], after: datetime):
+    """A free open slot of a published timetable at one of the bases inside the request's window
+    (after the frozen horizon): without one, the bases have nothing to offer the request."""
+    return exists(
+        select(Slot.id)
+        .join(Studio, Studio.id == Slot.studio_id)
+        .join(TimetableWeek, TimetableWeek.id == Slot.timetable_week_id)
+        .outerjoin(SlotHold, SlotHold.slot_id == Slot.id)
+        .where(Studio.hub_id.in_(hub_ids), Slot.state == "open", SlotHold.slot_id.is_(None))
+        .where(TimetableWeek.state == "published")
+        .where(Slot.start >= BookingRequest.window_start, Slot.start >= after)
+        .where(Slot.end <= BookingRequest.window_end)
+    )
 
 
 def for_hub(week: PlanningWeek, hub: Hub) -> list[Waiting]:
@@ -132,7 +247,13 @@ def for_hub(week: PlanningWeek, hub: Hub) -> list[Waiting]:
     rows = waiting(week)
     _, features = _hub_fit({hub.id})
     allowed = _allowed([w.request.id for w in rows if not w.request.any_base])
-    return [w for w in rows if may_use(w, hub, features[hub.id], allowed.get(w.request.id, set()))]
+    return [
+        w
+        for w in rows
+        if may_use(
+            w.request, w.participant, hub, features[hub.id], allowed.get(w.request.id, set())
+        )
+    ]
 
 
 def place_of(req: BookingRequest) -> Waiting | None:
@@ -143,20 +264,18 @@ def place_of(req: BookingRequest) -> Waiting | None:
     return None
 
 
-def _passed(hub_ids: set[int]) -> set[int]:
-    """Requests whose participant declined, or let lapse, a proposal at one of these bases: a
+def _passed_at(hub_ids: list[int]):
+    """The request's participant declined, or let lapse, a proposal at one of these bases: a
     refill does not offer them those bases again (they may file again)."""
-    return set(
-        db.session.scalars(
-            select(Booking.request_id)
-            .join(AuditEvent, AuditEvent.booking_id == Booking.id)
-            .join(BookingSlot, BookingSlot.booking_id == Booking.id)
-            .join(Slot, Slot.id == BookingSlot.slot_id)
-            .join(Studio, Studio.id == Slot.studio_id)
-            .where(AuditEvent.action.in_(("booking.decline", "booking.expire")))
-            .where(Studio.hub_id.in_(hub_ids), Booking.request_id.is_not(None))
-            .distinct()
-        )
+    return exists(
+        select(Booking.id)
+        .join(AuditEvent, AuditEvent.booking_id == Booking.id)
+        .join(BookingSlot, BookingSlot.booking_id == Booking.id)
+        .join(Slot, Slot.id == BookingSlot.slot_id)
+        .join(Studio, Studio.id == Slot.studio_id)
+        .where(Booking.request_id == BookingRequest.id)
+        .where(AuditEvent.action.in_(("booking.decline", "booking.expire")))
+        .where(Studio.hub_id.in_(hub_ids))
     )
 
 
