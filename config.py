@@ -14,6 +14,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
+from ipaddress import ip_network
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -225,6 +226,35 @@ class Settings:
     PASSWORD_RESET_TTL_MIN: int = _setting(
         60, "a password-reset link works this many minutes, once"
     )
+    LOG_FORMAT: str = _setting(
+        "text",
+        "`json`: one JSON object per log line (time, level, logger, message, request_id, "
+        "context), for production; `text`: readable lines, for a terminal",
+    )
+    LOG_LEVEL: str = _setting("INFO", "the lowest level logged (DEBUG, INFO, WARNING, ERROR)")
+    METRICS_TOKEN: str | None = _setting(
+        None,
+        "when set, `/metrics` answers only requests with `Authorization: Bearer <token>` "
+        "(or from `METRICS_ALLOW_NETWORKS`)",
+    )
+    METRICS_ALLOW_NETWORKS: tuple[str, ...] = _setting(
+        (),
+        "networks (comma-separated CIDRs, e.g. `10.0.0.0/8,127.0.0.1/32`) whose clients may "
+        "read `/metrics` without the token; with neither set `/metrics` is open",
+    )
+    PROMETHEUS_MULTIPROC_DIR: str | None = _setting(
+        None,
+        "an empty directory every process of a host writes its metrics to (required under "
+        "gunicorn and for the worker's job metrics; emptied before the processes start)",
+        shown="none (each process counts alone)",
+    )
+    CLOCK_HEARTBEAT_S: float = _setting(15.0, "how often the scheduler process records it is alive")
+    READY_CLOCK_MAX_AGE_S: float = _setting(
+        120.0, "`/readyz` fails when the scheduler's last heartbeat is older than this"
+    )
+    READY_QUEUE_MAX_AGE_S: float = _setting(
+        900.0, "`/readyz` fails when the oldest queued job that is due waits longer than this"
+    )
 
     def __post_init__(self) -> None:
         try:
@@ -248,6 +278,19 @@ class Settings:
                 f"MAIL_RETRY_DELAYS_S={','.join(self.MAIL_RETRY_DELAYS_S)!r}: expected seconds "
                 "separated by commas"
             )
+        if self.LOG_FORMAT not in ("json", "text"):
+            raise ValueError(f"LOG_FORMAT={self.LOG_FORMAT!r}: expected json or text")
+        if self.LOG_LEVEL.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError(
+                f"LOG_LEVEL={self.LOG_LEVEL!r}: expected DEBUG, INFO, WARNING or ERROR"
+            )
+        for network in self.METRICS_ALLOW_NETWORKS:
+            try:
+                ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"METRICS_ALLOW_NETWORKS: {network!r} is not a network (CIDR)"
+                ) from None
 
     @property
     def mail_retry_delays(self) -> tuple[float, ...]:

@@ -30,6 +30,7 @@ def create_app(config_class: type[Config] = Config, *, instance_path: str | None
     )
     app.config.from_object(config_class)
     configure(app)
+    register_observability(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -87,6 +88,14 @@ def instance_secret_key(folder: str) -> str:
     return key
 
 
+def register_observability(app: Flask) -> None:
+    """Logs (JSON or text), a request id and request metrics on every request; first, so its
+    hooks see every request, also those another hook refuses."""
+    from app.observability.web import init_app
+
+    init_app(app)
+
+
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every table on db.metadata, for Flask-Migrate)
     from app.extensions import db, migrate
@@ -106,11 +115,13 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
+    from app.health import bp as health_bp
     from app.main import bp as main_bp
     from app.operator import bp as operator_bp
     from app.participant import bp as participant_bp
     from app.runs import bp as runs_bp
 
+    app.register_blueprint(health_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(operator_bp)

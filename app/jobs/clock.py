@@ -57,6 +57,12 @@ JOBS: tuple[JobSpec, ...] = (
         interval_setting="JOB_REAP_S",
     ),
     JobSpec(
+        id="clock-heartbeat",
+        name="Record that the scheduler is alive (/readyz checks its age)",
+        func="app.jobs.clock:heartbeat",
+        interval_setting="CLOCK_HEARTBEAT_S",
+    ),
+    JobSpec(
         id="placement-expire",
         name="Release proposals past their acceptance deadline and refill their slots",
         func="app.jobs.placement:queue_expiry",
@@ -69,6 +75,18 @@ JOBS: tuple[JobSpec, ...] = (
         interval_setting="MAIL_SWEEP_S",
     ),
 )
+
+
+def heartbeat(app: Flask) -> None:
+    """Record the clock's heartbeat (``/readyz`` fails when it is older than
+    ``READY_CLOCK_MAX_AGE_S``)."""
+    from app.extensions import db
+    from app.observability.health import beat
+
+    try:
+        beat()
+    finally:
+        db.session.remove()
 
 
 def resolve(func: str) -> Callable[..., Any]:
@@ -192,24 +210,30 @@ def add_jobs(
         )
 
 
-def build_scheduler(app: Flask, *, blocking: bool = True, catch_up: bool = False) -> BaseScheduler:
-    """A scheduler in the app's time zone holding :data:`JOBS` (not started)."""
+def build_scheduler(
+    app: Flask,
+    *,
+    blocking: bool = True,
+    catch_up: bool = False,
+    jobs: tuple[JobSpec, ...] = JOBS,
+) -> BaseScheduler:
+    """A scheduler in the app's time zone holding ``jobs`` (:data:`JOBS`; not started)."""
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     cls = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = cls(timezone=settings(app).TIMEZONE)
-    add_jobs(scheduler, app, catch_up=catch_up)
+    add_jobs(scheduler, app, jobs, catch_up=catch_up)
     return scheduler
 
 
-def run_scheduler(app: Flask) -> None:
+def run_scheduler(app: Flask, jobs: tuple[JobSpec, ...] = JOBS) -> None:
     """The scheduler process: run the jobs until SIGINT or SIGTERM, then stop cleanly.
 
     A signal only raises SystemExit in the main thread (nothing else is safe inside a signal
     handler); the scheduler then waits for a running job, so a run is never cut in half.
     """
-    scheduler = build_scheduler(app, blocking=True, catch_up=True)
+    scheduler = build_scheduler(app, blocking=True, catch_up=True, jobs=jobs)
 
     def stop(signum: int, _frame: Any) -> None:
         raise SystemExit(0)
@@ -224,6 +248,7 @@ def run_scheduler(app: Flask) -> None:
             )
             log.info("job %s (%s): first run at %s", job.id, job.name, first.isoformat())
         log.info("scheduler started (pid %s)", os.getpid())
+        run_job_in_app(app, "app.jobs.clock:heartbeat")
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second signal ends it at once

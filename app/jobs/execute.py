@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from app.extensions import db
 from app.jobs.queue import CURRENT_JOB, TASKS, TaskSpec, put, queue_of
 from app.models import Job, utcnow
 from app.models.vocabulary import JobStatus
+from app.observability import logs, metrics
 from config import settings
 
 log = logging.getLogger("chunlei.jobs")
@@ -56,6 +58,14 @@ def run_job(job_id: int, *, beat: bool = True, due_now: bool = False) -> str | N
         return None
     row = db.session.get(Job, job_id, populate_existing=True)
     attempt, kind, payload = row.attempts, row.kind, dict(row.payload or {})
+    with logs.log_context(request_id=row.request_id, job_id=job_id, job_kind=kind):
+        return _run_claimed(job_id, attempt, kind, payload, me, beat)
+
+
+def _run_claimed(
+    job_id: int, attempt: int, kind: str, payload: dict, me: str, beat: bool
+) -> str | None:
+    """Run a job this worker claimed: the task, then its result, retry or hand-back."""
     spec = TASKS.get(kind)
     if spec is None:
         return _finish(
@@ -64,17 +74,22 @@ def run_job(job_id: int, *, beat: bool = True, due_now: bool = False) -> str | N
     log.info("job #%s %s: attempt %s of %s", job_id, kind, attempt, spec.max_attempts)
     heartbeat = _Heartbeat(current_app._get_current_object(), job_id, me) if beat else None
     token = CURRENT_JOB.set(job_id)
+    started = time.monotonic()
     try:
         result = spec.fn(payload)
     except KeyboardInterrupt:
         db.session.rollback()
         _hand_back(spec, job_id, payload, attempt)
+        metrics.job_ended(kind, "handed_back", time.monotonic() - started)
         raise
     except Exception as e:
         db.session.rollback()
         reason = _reason(e)
         log.warning("job #%s %s attempt %s failed: %s", job_id, kind, attempt, reason)
-        return _retry_or_fail(spec, job_id, payload, attempt, reason)
+        status = _retry_or_fail(spec, job_id, payload, attempt, reason)
+        outcome = "retry" if status == JobStatus.QUEUED else "failed"
+        metrics.job_ended(kind, outcome, time.monotonic() - started)
+        return status
     finally:
         CURRENT_JOB.reset(token)
         if heartbeat is not None:
@@ -82,6 +97,7 @@ def run_job(job_id: int, *, beat: bool = True, due_now: bool = False) -> str | N
     db.session.rollback()  # anything the task left uncommitted is not part of its result
     if result is not None and not isinstance(result, dict):
         result = {"value": result}
+    metrics.job_ended(kind, "done", time.monotonic() - started)
     status = _finish(job_id, attempt, JobStatus.DONE, result=result)
     _queue_committed_mail()
     return status

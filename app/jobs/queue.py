@@ -41,6 +41,7 @@ from app.extensions import db
 from app.jobs.transport import EagerTransport, HueyTransport, Transport, check_url
 from app.models import Job, utcnow
 from app.models.vocabulary import JobStatus
+from app.observability.logs import current_request_id
 from config import settings
 
 log = logging.getLogger("chunlei.jobs")
@@ -112,7 +113,8 @@ def enqueue(kind: str, payload: dict, *, dedupe_key: str | None = None, delay_s:
     """Record a job (committing the session) and put it on the queue; returns its id.
 
     Call it after committing the write that motivates it. With ``dedupe_key``, while a job with
-    that key is still queued, its id is returned instead of a new job.
+    that key is still queued, its id is returned instead of a new job. The job keeps the request
+    id bound now (the web request's, or the job's that enqueues it), for its logs.
     """
     spec = TASKS.get(kind)
     if spec is None:
@@ -130,6 +132,7 @@ def enqueue(kind: str, payload: dict, *, dedupe_key: str | None = None, delay_s:
             dedupe_lock=dedupe_key,
             enqueued_at=now,
             due_at=now + timedelta(seconds=max(0.0, delay_s)),
+            request_id=current_request_id(),
         )
         db.session.add(row)
         try:

@@ -17,7 +17,7 @@ Modules, one per aggregate:
   requests      BookingRequest, PreferredHub, request_allowed_hubs
   bookings      Booking, BookingSlot (history), SlotHold (live, unique per slot)
   runs          OptimizationRun, RunChange
-  jobs          Job (the background job queue's ledger)
+  jobs          Job (the background job queue's ledger), ProcessHeartbeat (the clock's sign of life)
   audit         AuditEvent
   notification  Notification, OutboxEmail (in-app messages, e-mail outbox)
   vocabulary    the StrEnums of every stored status, state and kind (Role, BookingStatus, ...)
@@ -28,7 +28,7 @@ from app.models.audit import AuditEvent
 from app.models.bookings import Booking, BookingSlot, SlotHold
 from app.models.harvest import HarvestLot, PrimeRecent
 from app.models.hubs import Hub, Studio
-from app.models.jobs import Job
+from app.models.jobs import Job, ProcessHeartbeat
 from app.models.notification import Notification, OutboxEmail
 from app.models.participants import Participant
 from app.models.profiles import CATEGORIES, ParticipantProfile
@@ -99,6 +99,7 @@ __all__ = [
     "PlanningWeek",
     "PreferredHub",
     "PrimeRecent",
+    "ProcessHeartbeat",
     "REGIONS",
     "ROLES",
     "Role",

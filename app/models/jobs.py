@@ -47,3 +47,16 @@ class Job(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict | None] = mapped_column(JSON)
+    # The id of the web request that enqueued the job (its logs carry it while the job runs).
+    request_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class ProcessHeartbeat(db.Model):
+    """The last sign of life of a singleton process (the clock): ``/readyz`` checks its age."""
+
+    __tablename__ = "process_heartbeats"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # "host:pid" of the process that beat last.
+    process: Mapped[str] = mapped_column(String(120))
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -134,8 +134,7 @@ def scheduler_command() -> None:
             cron_trigger(expression, settings().TIMEZONE)
         except ValueError as e:
             raise click.ClickException(f"{job.cron_setting}={expression!r}: {e}") from None
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    # APScheduler logs every execution; the reaper runs every few seconds and logs what it did.
+    # Logging is set up by the app (LOG_FORMAT, LOG_LEVEL). APScheduler logs every execution; the reaper runs every few seconds and logs what it did.
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     run_scheduler(current_app._get_current_object())
 
@@ -147,5 +146,4 @@ def worker_command() -> None:
 
     if (settings().QUEUE_URL or "") == "eager://":
         raise click.ClickException("QUEUE_URL=eager:// runs jobs inline; a worker needs a queue")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     run_worker(current_app._get_current_object())

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.observability import logs
 from scheduler.cli import PROGRESS_ENV
 from scheduler.domain import Plan
 from scheduler.io import FormatError, load_plan
@@ -139,12 +140,18 @@ def run_solver(
     ]
     env = dict(os.environ)
     env[PROGRESS_ENV] = str(progress_path)
+    # The log context of the job carrying the run out (request id, job id): the child's log
+    # file starts with it, and the child inherits it as CHUNLEI_LOG_CONTEXT (JSON).
+    context = json.dumps(dict(logs.context()), default=str, sort_keys=True)
+    env["CHUNLEI_LOG_CONTEXT"] = context
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_PROJECT_ROOT, env.get("PYTHONPATH")) if p)
     deadline_s = time_limit_s + grace_s
     t0 = time.monotonic()
     parent = os.getpid()
     try:
         with open(log_path, "wb") as log_file:
+            log_file.write(f"# chunlei solver child, context {context}\n".encode())
+            log_file.flush()
             proc = subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
