@@ -20,6 +20,10 @@ from scheduler.candidates import eligibility
 from scheduler.domain import Instance, Plan, Request
 from scheduler.greedy import greedy
 
+#: The order tried first when the clock may not allow them all: on the programme week it is both
+#: the best (90,101 weighted served against greedy's 81,779) and the fastest pass (19 s of 19-54 s).
+TRY_FIRST = "flexibility-length-per-weight"
+
 #: A sort key for requests (tuples of numbers, compared in order).
 Order = Callable[[Request], tuple[float, ...]]
 
@@ -66,16 +70,20 @@ def best_start(
     trying orders while the clock allows (``first`` wins ties)."""
     best, name = first
     key = served_key(inst, best)
+    named = orders(inst, eligible)
+    rank = {label: k for k, label in enumerate(named)}
+    best_rank: int | None = None  # None while ``first`` is best: it wins every tie
     spent = 0.0
-    for label, order in orders(inst, eligible).items():
+    for label in sorted(named, key=lambda x: x != TRY_FIRST):
         if time.monotonic() + spent > deadline:
             break
         t = time.monotonic()
-        week = dataclasses.replace(inst, requests=tuple(sorted(inst.requests, key=order)))
+        week = dataclasses.replace(inst, requests=tuple(sorted(inst.requests, key=named[label])))
         plan = greedy(week)
         plan = Plan(inst.name, plan.assignments, plan.unassigned, plan.stats)
         spent = time.monotonic() - t
         k = served_key(inst, plan)
-        if k > key:
-            best, name, key = plan, f"greedy by {label}", k
+        # Among orders, a tie goes to the one listed first in ``orders``, whichever ran first.
+        if k > key or (k == key and best_rank is not None and rank[label] < best_rank):
+            best, name, key, best_rank = plan, f"greedy by {label}", k, rank[label]
     return best, name
