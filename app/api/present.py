@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.localtime import local_zone
-from app.models import ACTIVE_STATUSES, Booking, BookingRequest, Hub
+from app.models import Booking, BookingRequest, Hub
+from app.services.booking.request_state import RequestFacts, facts_of
 from app.services.booking.service import BOOKING_LOAD, NewBooking
 
 
@@ -87,28 +88,16 @@ def load_booking(booking_id: int) -> Booking:
     )
 
 
-def served_counts(request_ids: list[int]) -> dict[int, int]:
-    """Active sessions per request, in one query."""
-    if not request_ids:
-        return {}
-    rows = db.session.execute(
-        select(Booking.request_id, func.count(Booking.id))
-        .where(Booking.request_id.in_(request_ids), Booking.status.in_(ACTIVE_STATUSES))
-        .group_by(Booking.request_id)
-    )
-    return dict(rows.all())
-
-
 def request_dicts(reqs: list[BookingRequest]) -> list[dict]:
-    """Many requests (loaded with ``REQUEST_LOAD``) with one more query for their counts."""
-    served = served_counts([r.id for r in reqs])
-    return [request_dict(r, served=served.get(r.id, 0)) for r in reqs]
+    """Many requests (loaded with ``REQUEST_LOAD``) with their facts read together."""
+    facts = facts_of(reqs)
+    return [request_dict(r, facts=facts[r.id]) for r in reqs]
 
 
-def request_dict(req: BookingRequest, *, served: int | None = None) -> dict:
+def request_dict(req: BookingRequest, *, facts: RequestFacts | None = None) -> dict:
     """A request in the exchange format's shape, plus its state and how many sessions it has."""
-    if served is None:
-        served = served_counts([req.id]).get(req.id, 0)
+    if facts is None:
+        facts = facts_of([req])[req.id]
     return {
         "id": req.code,
         "participant": req.participant.code,
@@ -120,7 +109,8 @@ def request_dict(req: BookingRequest, *, served: int | None = None) -> dict:
         "needs": list(req.needs or []),
         "prefer": {"bases": [h.code for h in req.preferred_hubs], "prime": req.prefer_prime},
         "status": req.status,
-        "served": served,
+        "state": facts.state.value,
+        "served": facts.placed,
         "placement": req.placement,
         "placement_reason": req.placement_reason,
         "created_at": iso(req.created_at),

@@ -13,6 +13,7 @@ from marshmallow import RAISE
 
 from app.api.paging import MAX_OFFSET
 from app.models.vocabulary import BookingStatus, RequestStatus
+from app.services.booking.request_state import RequestState
 from app.services.booking.requests import KNOWN_FEATURES, MAX_KM, MIN_KM
 
 SLOT_STATES = ("open", "booked", "blocked")
@@ -213,7 +214,16 @@ class RequestOut(Schema):
     max_km = Float(allow_none=True)
     needs = List(String())
     prefer = Nested(PreferOut)
-    status = String()
+    status = String(metadata={"description": "open or withdrawn (what the participant decided)"})
+    state = String(
+        validate=OneOf(tuple(RequestState)),
+        metadata={
+            "description": "the one status derived from the facts: placed, to_accept (proposals "
+            "wait for an answer), placing, no_timetable (no base published its week inside the "
+            "window yet: the request waits), ended, partly_placed, waiting, withdrawn",
+            "example": "to_accept",
+        },
+    )
     served = Integer(
         metadata={"description": "active sessions it holds, the proposed (tentative) ones included"}
     )

@@ -56,6 +56,17 @@ LABELS: dict[str, dict[object, object]] = {
         RequestStatus.OPEN: _l("Awaiting placement"),
         RequestStatus.WITHDRAWN: _l("Withdrawn"),
     },
+    # What a request is, derived from its facts (app.services.booking.request_state).
+    "request_state": {
+        "withdrawn": _l("Withdrawn"),
+        "placed": _l("Placed"),
+        "to_accept": _l("Sessions to accept"),
+        "placing": _l("Looking for sessions"),
+        "no_timetable": _l("No timetable published for these dates yet"),
+        "ended": _l("Ended short of sessions"),
+        "partly_placed": _l("Partly placed, waiting for the rest"),
+        "waiting": _l("Waiting for a free slot"),
+    },
     "origin": {
         Origin.PARTICIPANT: _l("Booked directly"),
         Origin.OPERATOR: _l("By the operator"),

@@ -14,6 +14,7 @@ from app.services.errors import ServiceError
 def _messages() -> dict[str, str]:
     return {
         "slot_taken": _("This slot was just taken by someone else."),
+        "already_yours": _("You already have this session: it is in your sessions."),
         "daily_cap": _("You already have the most sessions allowed on that day."),
         "same_day_same_base": _("All your sessions on one day must be at the same base."),
         "overlap": _("You already have a session at that time."),
@@ -45,3 +46,8 @@ def refusal_message(error: ServiceError | Exception) -> str:
     """The person-facing message for a refused action."""
     code = getattr(error, "code", "")
     return _messages().get(code) or getattr(error, "message", None) or str(error)
+
+
+def refusal_text(code: str) -> str:
+    """The person-facing message for a refusal's stable ``code``."""
+    return _messages().get(code) or _("This could not be done.")

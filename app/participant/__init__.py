@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("participant", __name__, url_prefix="/me")
 
-from app.participant import lots, profile, requests, routes  # noqa: E402,F401
+from app.participant import lots, profile, requests, routes, search  # noqa: E402,F401

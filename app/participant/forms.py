@@ -16,7 +16,7 @@ from wtforms import (
     SubmitField,
     widgets,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.main.labels import opts
 from app.services.booking.requests import MAX_KM, MIN_KM
@@ -27,6 +27,28 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+
+class WholeNumberField(IntegerField):
+    """A whole number; text that is not one says so (not "this field is required")."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        try:
+            self.data = int(str(valuelist[0]).strip())
+        except ValueError:
+            self.data = None
+            raise ValueError(str(_l("Enter a whole number, such as 2."))) from None
+
+
+def _km_range():
+    return NumberRange(
+        min=MIN_KM,
+        max=MAX_KM,
+        message=_l("The distance must be from %(min)d to %(max)d km.", min=MIN_KM, max=MAX_KM),
+    )
 
 
 class SearchForm(FlaskForm):
@@ -41,9 +63,7 @@ class SearchForm(FlaskForm):
     day = DateField(_l("Date"), validators=[Optional()])
     daypart = SelectField(_l("Time of day"), validators=[Optional()])
     features = MultiCheckboxField(_l("Studio features"), validators=[Optional()])
-    max_km = IntegerField(
-        _l("Within (km)"), validators=[Optional(), NumberRange(min=MIN_KM, max=MAX_KM)]
-    )
+    max_km = WholeNumberField(_l("Within (km)"), validators=[Optional(), _km_range()])
     length = SelectField(
         _l("Session length"),
         choices=opts([("1", _l("1 slot (2 hours)")), ("2", _l("2 slots in a row (4 hours)"))]),
@@ -52,17 +72,29 @@ class SearchForm(FlaskForm):
     )
     sort = SelectField(
         _l("Sort"),
-        choices=opts([("soonest", _l("Soonest first")), ("nearest", _l("Nearest first"))]),
-        default="soonest",
+        choices=opts(
+            [
+                ("best", _l("Best fit first")),
+                ("soonest", _l("Soonest first")),
+                ("nearest", _l("Nearest first")),
+            ]
+        ),
+        default="best",
         validators=[Optional()],
     )
+    prime = BooleanField(_l("Prime time first"))
 
 
 class RequestForm(FlaskForm):
     """A request for the optimizer: how many sessions, how long, when, where, what studio."""
 
-    sessions = IntegerField(
-        _l("Sessions"), default=1, validators=[DataRequired(), NumberRange(1, 14)]
+    sessions = WholeNumberField(
+        _l("Sessions"),
+        default=1,
+        validators=[
+            InputRequired(message=_l("Say how many sessions you want (1 to 14).")),
+            NumberRange(1, 14, message=_l("Ask for 1 to 14 sessions.")),
+        ],
     )
     length = SelectField(_l("Length of each session"), coerce=int, default=1)
     window_start = DateField(_l("From"), validators=[DataRequired()])
@@ -70,9 +102,7 @@ class RequestForm(FlaskForm):
     bases = MultiCheckboxField(
         _l("Only these bases (leave empty for any)"), validators=[Optional()]
     )
-    max_km = IntegerField(
-        _l("At most this far (km)"), validators=[Optional(), NumberRange(MIN_KM, MAX_KM)]
-    )
+    max_km = WholeNumberField(_l("At most this far (km)"), validators=[Optional(), _km_range()])
     needs = MultiCheckboxField(_l("The studio must have"), validators=[Optional()])
     prefer_bases = MultiCheckboxField(_l("Preferred bases"), validators=[Optional()])
     prefer_prime = BooleanField(_l("Prefer prime time (evenings)"))

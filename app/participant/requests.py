@@ -18,11 +18,13 @@ from app.main.messages import refusal_message
 from app.main.paging import PAGE_SIZE, page_number, page_of
 from app.main.web import in_ui_language
 from app.models import Booking, BookingRequest, Hub, utcnow
-from app.models.vocabulary import BookingStatus, RequestStatus
+from app.models.vocabulary import BookingStatus
 from app.participant import bp
 from app.participant.forms import RequestForm
 from app.participant.routes import me, participant_only
+from app.services.booking import request_state
 from app.services.booking import requests as request_service
+from app.services.booking.request_state import RequestState
 from app.services.booking.shortfall import why_not_placed
 from app.services.errors import ServiceError
 from app.services.placement import waitlist
@@ -73,16 +75,9 @@ def requests():
         request_service.list_requests(current_user, limit=PAGE_SIZE + 1, offset=offset), number
     )
     rows = page.items
-    served = {}
-    for req_id, status in db.session.execute(
-        select(Booking.request_id, Booking.status).where(
-            Booking.request_id.in_([r.id for r in rows] or [-1])
-        )
-    ):
-        if status != BookingStatus.CANCELLED:
-            served.setdefault(req_id, {}).setdefault(status, 0)
-            served[req_id][status] += 1
-    return render_template("participant/requests.html", rows=rows, served=served, page=page)
+    return render_template(
+        "participant/requests.html", rows=rows, facts=request_state.facts_of(rows), page=page
+    )
 
 
 @bp.route("/requests/new", methods=["GET", "POST"])
@@ -118,7 +113,7 @@ def request_new():
             message = REQUEST_FIELD_MESSAGES.get(getattr(error, "code", ""))
             flash(message() if message else refusal_message(error), "warning")
         else:
-            if req.placement == "failed":
+            if request_state.facts(req).state == RequestState.NO_TIMETABLE:
                 flash(_("Request %(code)s filed. No base has published its timetable for this week yet: the request waits and is offered sessions as soon as one is published.", code=req.code), "warning")  # fmt: skip
             else:
                 flash(_("Request %(code)s filed. Sessions that fit are being proposed now; you accept them here or under My sessions.", code=req.code), "success")  # fmt: skip
@@ -134,15 +129,23 @@ def _own_request(code: str) -> BookingRequest:
 
 
 def _status(req: BookingRequest) -> dict:
-    """What the request's live part shows: its sessions, its placement, its place in the line."""
+    """What the request's live part shows: its one state, its sessions, its place in the line."""
     bookings = list(
         db.session.scalars(select(Booking).where(Booking.request_id == req.id).order_by(Booking.id))
     )
-    active = [b for b in bookings if b.status != "cancelled"]
-    working = req.placement in ("queued", "running")
-    short = len(active) < req.sessions and req.status == "open"
-    entry = waitlist.place_of(req) if short and not working else None
-    return {"req": req, "bookings": bookings, "active": active, "polling": working, "entry": entry}
+    active = [b for b in bookings if b.status != BookingStatus.CANCELLED]
+    facts = request_state.facts(req)
+    working = facts.state == RequestState.PLACING
+    short = facts.state in (RequestState.WAITING, RequestState.PARTLY_PLACED)
+    entry = waitlist.place_of(req) if short else None
+    return {
+        "req": req,
+        "bookings": bookings,
+        "active": active,
+        "facts": facts,
+        "polling": working,
+        "entry": entry,
+    }
 
 
 @bp.get("/requests/<code>")
@@ -151,7 +154,7 @@ def request_detail(code: str):
     """One request: what it asks, the sessions it got, and why the rest were not placed."""
     req = _own_request(code)
     status = _status(req)
-    short = len(status["active"]) < req.sessions and req.status == RequestStatus.OPEN
+    short = status["facts"].state in (RequestState.WAITING, RequestState.PARTLY_PLACED)
     reasons = (
         [in_ui_language(r.zh, r.en) for r in why_not_placed(req)]
         if short and not status["polling"]

@@ -62,17 +62,21 @@ def test_producer_books_a_kitchen_slot_and_sees_it_in_my_sessions(browser, live,
         page.get_by_role("button", name="搜索").click()
         page.wait_for_load_state()
         assert "features=kitchen" in page.url
-        first = page.locator("[data-testid^=slot-]").first
-        slot_code = first.get_attribute("data-testid").removeprefix("slot-")
+        first = page.locator("[data-slots]").first
         assert "厨房" in first.inner_text()
-        first.get_by_role("button", name="预订此时段").click()
+        first.get_by_role("link", name="预订…").click()
+        page.wait_for_load_state()
+        summary = page.get_by_test_id("book-summary")
+        assert "厨房" in summary.inner_text() and "公里" in summary.inner_text()
+        slot_code = page.locator("input[name=choice]:checked").get_attribute("value")
+        page.get_by_role("button", name="确认预订").click()
         page.wait_for_load_state()
         assert "/me/sessions" in page.url
         assert "预订成功" in page.locator(".alert-success").inner_text()
         upcoming = page.get_by_test_id("upcoming").inner_text()
         assert "已确认" in upcoming
         page.goto(f"{live.url}/me/slots?features=kitchen")
-        assert page.locator(f"[data-testid=slot-{slot_code}]").count() == 0
+        assert f"{slot_code} " not in page.locator("[data-testid=offers]").inner_html()
     finally:
         context.close()
 

@@ -67,9 +67,12 @@ def test_main_pages_run_under_the_policy_without_a_violation(browser, live):
         producer.page.select_option("#province", "山东省")
         assert producer.page.locator("#city option").count() > 1
         producer.visit(live.url + "/me/slots")
-        producer.page.locator("[data-testid^=slot-]").first.get_by_role(
-            "button", name="预订此时段"
+        producer.page.locator("[data-testid^=offer-]").first.get_by_role(
+            "link", name="预订…"
         ).click()
+        producer.page.wait_for_load_state()
+        producer.check("book summary")
+        producer.page.get_by_role("button", name="确认预订").click()
         producer.page.wait_for_load_state()
         assert "预订成功" in producer.page.locator(".alert-success").inner_text()
         producer.visit(live.url + "/me/sessions")

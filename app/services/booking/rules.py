@@ -214,6 +214,35 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def participant_week_refusal(
+    sessions: Sequence[Session],
+    start: datetime,
+    end: datetime,
+    hub_id: int,
+    policy: PlanningWeek | WeekPolicy,
+    *,
+    ignore_booking_id: int | None = None,
+) -> tuple[str, Session | None] | None:
+    """Rule 6 for one more session ``start``..``end`` at ``hub_id``, given the participant's
+    active ``sessions`` (tentative proposals count: they hold their slots until answered).
+
+    ``("overlap", the session it overlaps)``, ``("daily_cap", None)``,
+    ``("same_day_same_base", None)`` or None. The booking service and the slot search both ask
+    this, so search never offers what booking would refuse.
+    """
+    day = local_day(start)
+    same_day = []
+    for s in sessions:
+        if s.booking_id == ignore_booking_id:
+            continue
+        if s.start < end and start < s.end:
+            return "overlap", s
+        if local_day(s.start) == day:
+            same_day.append(s)
+    refusal = day_refusal(policy, len(same_day), [s.hub_id for s in same_day], hub_id)
+    return (refusal, None) if refusal is not None else None
+
+
 def check_participant_week(
     participant_id: int,
     slots: Sequence[SlotInfo],
@@ -222,33 +251,36 @@ def check_participant_week(
     ignore_booking_id: int | None = None,
 ) -> None:
     """Rule 6: no overlap, at most ``max_sessions_per_day`` a day, one base a day."""
-    start, end, hub_id = slots[0].start, slots[-1].end, slots[0].hub_id
+    start, end = slots[0].start, slots[-1].end
+    refusal = participant_week_refusal(
+        active_sessions(participant_id),
+        start,
+        end,
+        slots[0].hub_id,
+        policy,
+        ignore_booking_id=ignore_booking_id,
+    )
+    if refusal is None:
+        return
+    code, other = refusal
     day = local_day(start)
-    same_day = []
-    for s in active_sessions(participant_id):
-        if s.booking_id == ignore_booking_id:
-            continue
-        if s.start < end and start < s.end:
-            raise RuleBroken(
-                "the participant already has a session at that time",
-                code="overlap",
-                detail={"booking": _code(s.booking_id)},
-            )
-        if local_day(s.start) == day:
-            same_day.append(s)
-    refusal = day_refusal(policy, len(same_day), [s.hub_id for s in same_day], hub_id)
-    if refusal == "daily_cap":
+    if code == "overlap" and other is not None:
+        raise RuleBroken(
+            "the participant already has a session at that time",
+            code="overlap",
+            detail={"booking": _code(other.booking_id)},
+        )
+    if code == "daily_cap":
         raise RuleBroken(
             f"at most {policy.max_sessions_per_day} session(s) per day ({day.isoformat()})",
             code="daily_cap",
             detail={"day": day.isoformat(), "max": policy.max_sessions_per_day},
         )
-    if refusal == "same_day_same_base":
-        raise RuleBroken(
-            f"all sessions of {day.isoformat()} must be at one base",
-            code="same_day_same_base",
-            detail={"day": day.isoformat()},
-        )
+    raise RuleBroken(
+        f"all sessions of {day.isoformat()} must be at one base",
+        code="same_day_same_base",
+        detail={"day": day.isoformat()},
+    )
 
 
 def _code(booking_id: int) -> str | None:

@@ -36,6 +36,8 @@ class SlotFilter:
     nearest_first: bool = False
     #: Consecutive slots of one studio wanted (a 4-hour session is two 2-hour slots).
     length: int = 1
+    #: Only these bases (a request's allowed bases); empty: any.
+    bases: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class FreeSlot:
     km: float | None
     #: Every slot of a multi-slot session, in order (empty for a single slot).
     codes: tuple[str, ...] = ()
+    hub_id: int = 0
+    week_start: date | None = None
 
     @property
     def slot_codes(self) -> tuple[str, ...]:
@@ -110,6 +114,7 @@ def _rows(flt: SlotFilter, now: datetime, studio_ids, *, start_from=None, start_
             Hub.province,
             Hub.region,
             Hub.id,
+            TimetableWeek.week_start,
         )
         .where(
             TimetableWeek.state == WeekState.PUBLISHED,
@@ -127,10 +132,13 @@ def _rows(flt: SlotFilter, now: datetime, studio_ids, *, start_from=None, start_
         stmt = stmt.where(Hub.province == flt.province)
     if flt.base:
         stmt = stmt.where(Hub.code == flt.base)
-    if flt.day:
-        tz = local_zone()
-        start_from = datetime.combine(flt.day, time(0), tz)
-        start_until = start_from + timedelta(days=1)
+    if flt.bases:
+        stmt = stmt.where(Hub.code.in_(sorted(flt.bases)))
+    if flt.day:  # the day, inside any range given too
+        day_from = datetime.combine(flt.day, time(0), local_zone())
+        day_until = day_from + timedelta(days=1)
+        start_from = day_from if start_from is None else max(start_from, day_from)
+        start_until = day_until if start_until is None else min(start_until, day_until)
     if start_from is not None:
         stmt = stmt.where(Slot.start >= start_from)
     if start_until is not None:
@@ -143,7 +151,7 @@ def find_free_slots(
     participant: Participant | None,
     *,
     now: datetime | None = None,
-    limit: int = 60,
+    limit: int | None = 60,
     start_from: datetime | None = None,
     start_until: datetime | None = None,
 ) -> tuple[list[FreeSlot], int]:
@@ -181,13 +189,14 @@ def find_free_slots(
     )
     for row in rows:
         (code, start, end, prime, s_code, s_name, feats, b_code, b_name, city, prov, region,
-         hub_id) = row  # fmt: skip
+         hub_id, week_start) = row  # fmt: skip
         if hours is not None and not hours[0] <= start.astimezone(tz).hour < hours[1]:
             continue
         found.append(
             FreeSlot(
                 code, start, end, prime, s_code, s_name, tuple(feats or ()),
                 b_code, b_name, city, prov, region, km_by_hub.get(hub_id),
+                hub_id=hub_id, week_start=week_start,
             )
         )  # fmt: skip
     if flt.length > 1:
@@ -196,7 +205,7 @@ def find_free_slots(
         found.sort(key=lambda r: (r.km or 0.0, r.start))
     else:
         found.sort(key=lambda r: (r.start, r.km or 0.0))
-    return found[:limit], len(found)
+    return (found if limit is None else found[:limit]), len(found)
 
 
 def alternatives(
