@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from scheduler.candidates import Candidates, day_index, eligibility, generate, kept_bookings
+from scheduler.candidates import day_index, eligibility, generate, kept_bookings
+from scheduler.cpsat import Solutions, hint_indices, make_solver
 from scheduler.domain import Assignment, Booking, Instance
 from scheduler.model import STAGES, build
 from scheduler.studios import assign_studios
@@ -159,7 +160,7 @@ class Search:
             # The area's level 1 is its open weight minus what it serves; outside is constant.
             served_outside = self.served_key(outside)[0]
             worst, unit, report = wm.levels[0].worst, weights[0], self.on_served
-            callback = _Solutions(lambda obj: report(served_outside + worst - int(obj) // unit))
+            callback = Solutions(lambda obj: report(served_outside + worst - int(obj) // unit))
         # By name: OR-Tools' stubs type the returned status apart from cp_model.OPTIMAL.
         status = solver.status_name(solver.solve(wm.model, callback))
         self.iterations += 1
@@ -300,45 +301,6 @@ def _clashes(inst: Instance, sessions: list[Assignment]) -> int:
 def _harvests(inst: Instance, sessions: list[Assignment]) -> int:
     """Sessions of harvest lots."""
     return sum(inst.request_by_id[a.request].harvest is not None for a in sessions)
-
-
-class _Solutions(cp_model.CpSolverSolutionCallback):
-    """Passes every improving CP-SAT solution's objective value on."""
-
-    def __init__(self, report: Callable[[float], None]):
-        super().__init__()
-        self.report = report
-
-    def on_solution_callback(self) -> None:
-        self.report(self.objective_value)
-
-
-def hint_indices(week: Candidates, sessions: list[Assignment]) -> list[int]:
-    """Candidate indices reproducing ``sessions`` (those that lie in the candidates' area)."""
-    req_index = {r.id: k for k, r in enumerate(week.instance.requests)}
-    lookup = week.index_of()
-    out = []
-    for a in sessions:
-        place = week.where.get(a.slots[0])
-        i = lookup.get((req_index[a.request], *place)) if place else None
-        if i is not None:
-            out.append(i)
-    return out
-
-
-def make_solver(workers: int, seed: int | None, limit: float) -> cp_model.CpSolver:
-    """A CP-SAT solver with the project's parameters."""
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = max(1, workers)
-    solver.parameters.max_time_in_seconds = max(0.05, limit)
-    if seed is not None:
-        solver.parameters.random_seed = seed
-    # Presolve's probing and symmetry passes cost seconds on 100k booleans and find little here
-    # (the at-most-ones are already explicit); the time is better spent searching.
-    solver.parameters.symmetry_level = 0
-    solver.parameters.cp_model_probing_level = 0
-    solver.parameters.max_presolve_iterations = 1
-    return solver
 
 
 def run(

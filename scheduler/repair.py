@@ -36,9 +36,9 @@ from contextlib import contextmanager
 from ortools.sat.python import cp_model
 
 from scheduler.candidates import Candidates, eligible_bases, generate, kept_bookings
+from scheduler.cpsat import hint_indices, make_solver
 from scheduler.domain import Assignment, Booking, Instance, Plan, Unassigned
 from scheduler.greedy import greedy
-from scheduler.lns import hint_indices, make_solver
 from scheduler.model import WeekModel, build
 from scheduler.rules import Penalty
 from scheduler.studios import assign_studios

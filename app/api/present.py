@@ -9,8 +9,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.localtime import local_zone
 from app.models import Booking, BookingRequest, Hub
+from app.services.booking.lifecycle import BOOKING_LOAD
 from app.services.booking.request_state import RequestFacts, facts_of
-from app.services.booking.service import BOOKING_LOAD, NewBooking
+from app.services.booking.service import NewBooking
 
 
 def iso(value: datetime | None) -> str | None:

@@ -39,7 +39,7 @@ from app.services.accounts import access
 from app.services.accounts.access import NotFound
 from app.services.accounts.login_limit import allow_login_attempt
 from app.services.accounts.passwords import authenticate
-from app.services.booking import requests
+from app.services.booking import lifecycle, requests
 from app.services.booking import service as booking
 from app.services.booking.slots import select_slots
 
@@ -242,7 +242,7 @@ def cancel_booking(code: str, body: dict):
     """The participant cancels up to the cut-off; the base's staff cancel with a reason."""
     user = auth.current_user
     found = access.get_booking(user, code, for_update=True)
-    booking.cancel(user, found, reason=body.get("reason"))
+    lifecycle.cancel(user, found, reason=body.get("reason"))
     return booking_dict(load_booking(found.id))
 
 
@@ -262,7 +262,7 @@ _STATE_RESPONSES = {403: "Not allowed for this role or base", 409: "Wrong state"
 @bp.doc(summary="Confirm a tentative booking (base staff)", responses=_STATE_RESPONSES)
 def confirm_booking(code: str):
     """Base staff confirm a tentative booking at their base."""
-    return _transition(booking.confirm, code)
+    return _transition(lifecycle.confirm, code)
 
 
 @bp.post("/bookings/<code>/lock")
@@ -271,7 +271,7 @@ def confirm_booking(code: str):
 @bp.doc(summary="Lock a booking so the optimizer keeps it (base staff)", responses=_STATE_RESPONSES)
 def lock_booking(code: str):
     """Base staff pin a booking."""
-    return _transition(booking.lock, code)
+    return _transition(lifecycle.lock, code)
 
 
 @bp.post("/bookings/<code>/accept")
@@ -280,7 +280,7 @@ def lock_booking(code: str):
 @bp.doc(summary="Accept a tentative session (participant)", responses=_STATE_RESPONSES)
 def accept_booking(code: str):
     """The participant accepts a session the optimizer proposed."""
-    return _transition(booking.accept, code)
+    return _transition(lifecycle.accept, code)
 
 
 @bp.post("/bookings/<code>/decline")
@@ -289,7 +289,7 @@ def accept_booking(code: str):
 @bp.doc(summary="Decline a tentative session (participant)", responses=_STATE_RESPONSES)
 def decline_booking(code: str):
     """The participant declines a proposed session; its slots become free."""
-    return _transition(booking.decline, code)
+    return _transition(lifecycle.decline, code)
 
 
 @bp.post("/requests")

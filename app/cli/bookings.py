@@ -15,6 +15,7 @@ from app.extensions import db
 from app.localtime import local_zone
 from app.models import Participant, User
 from app.services.accounts.access import get_booking
+from app.services.booking import lifecycle
 from app.services.booking import service as booking_service
 from app.services.errors import ServiceError
 
@@ -73,7 +74,7 @@ def cancel_booking_command(code, username, reason) -> None:
     actor = _account(username)
     try:
         found = get_booking(actor, code.strip().upper(), for_update=True)
-        done = booking_service.cancel(actor, found, reason=reason)
+        done = lifecycle.cancel(actor, found, reason=reason)
     except ServiceError as e:
         raise _refused(e) from None
     click.echo(f"cancelled {done.code}" + (f": {reason}" if reason else ""))

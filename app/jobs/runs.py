@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from app.jobs.queue import current_job_id, on_reap, task
 from app.services.runs import guard as run_guard
+from app.services.runs.liveness import release_dead_runs
 from app.services.runs.reoptimize import run_claimed
 
 
@@ -22,7 +23,7 @@ def release(job_id: int, payload: dict, retrying: bool, reason: str) -> None:
         run_guard.release_run(run_id, retrying=retrying, reason=reason)
 
 
-on_reap(run_guard.release_dead_runs)
+on_reap(release_dead_runs)
 
 
 @task("runs.reoptimize", max_attempts=3, release=release)

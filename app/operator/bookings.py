@@ -24,7 +24,7 @@ from app.services.accounts.access import (
     can_view_booking,
     operated_hub_ids,
 )
-from app.services.booking import service as booking_service
+from app.services.booking import lifecycle
 from app.services.timetable import calendar, reports
 
 
@@ -72,12 +72,12 @@ def _back(booking: Booking):
 
 
 ACTIONS = {
-    "confirm": (booking_service.confirm, lambda: _("Booking %(code)s confirmed.")),
+    "confirm": (lifecycle.confirm, lambda: _("Booking %(code)s confirmed.")),
     "lock": (
-        booking_service.lock,
+        lifecycle.lock,
         lambda: _("Booking %(code)s locked: the optimizer will keep it."),
     ),
-    "unlock": (booking_service.unlock, lambda: _("Booking %(code)s unlocked.")),
+    "unlock": (lifecycle.unlock, lambda: _("Booking %(code)s unlocked.")),
 }
 
 
@@ -93,7 +93,7 @@ def booking_action(code: str, action: str):
         if not form.validate_on_submit():
             flash(_("Please give a reason; the participant will see it."), "warning")
             return back
-        booking_service.cancel(current_user, booking, reason=form.reason.data)
+        lifecycle.cancel(current_user, booking, reason=form.reason.data)
         flash(
             _("Booking %(code)s cancelled; the participant has been told.", code=code),
             "success",

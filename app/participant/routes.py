@@ -20,7 +20,7 @@ from app.main.guards import roles_required
 from app.models import Booking, BookingSlot, Participant, Slot, User, utcnow
 from app.models.vocabulary import BookingStatus, Role
 from app.participant import bp
-from app.services.booking import service as booking_service
+from app.services.booking import lifecycle
 from app.services.timetable import calendar
 from config import settings
 
@@ -94,12 +94,12 @@ def sessions():
 
 BOOKING_ACTIONS = {
     "cancel": (
-        booking_service.cancel,
+        lifecycle.cancel,
         lambda: _("Session %(code)s cancelled; the slot is free again."),
     ),
-    "accept": (booking_service.accept, lambda: _("Session %(code)s accepted. See you there!")),
+    "accept": (lifecycle.accept, lambda: _("Session %(code)s accepted. See you there!")),
     "decline": (
-        booking_service.decline,
+        lifecycle.decline,
         lambda: _("Session %(code)s declined; the slot is released."),
     ),
 }

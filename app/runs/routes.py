@@ -24,7 +24,8 @@ from app.models import OptimizationRun, PlanningWeek
 from app.models.vocabulary import Role, RunState
 from app.runs import bp
 from app.services.accounts.access import is_admin
-from app.services.runs.reoptimize import request_run, run_folder
+from app.services.runs.folders import run_folder
+from app.services.runs.reoptimize import request_run
 from app.services.runs.report import (
     RUN_FILES,
     chart_rows,

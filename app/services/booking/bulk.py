@@ -20,8 +20,8 @@ from app.models import Booking, BookingSlot, Slot, Studio, User, utcnow
 from app.models.vocabulary import BookingStatus
 from app.services.accounts import audit
 from app.services.accounts.access import Forbidden
+from app.services.booking.lifecycle import release_slots, require_staff
 from app.services.booking.rules import BookingError, RuleBroken
-from app.services.booking.service import _release, _require_staff
 from app.services.notify import messages as notify
 from app.services.placement import trigger as placement
 
@@ -102,7 +102,7 @@ def load_for_bulk(actor: User, action: str, codes: Sequence[str]) -> list[Bookin
             refused[code] = "unknown"
             continue
         try:
-            _require_staff(actor, booking)
+            require_staff(actor, booking)
         except Forbidden:
             refused[code] = "forbidden"
             continue
@@ -136,7 +136,7 @@ def bulk_action(
         if action == "cancel":
             freed[booking.planning_week_id] |= {s.studio.hub_id for s in booking.current_slots}
             booking.cancelled_at = now
-            _release(booking, now)
+            release_slots(booking, now)
         booking.status = to
         booking.updated_at = now
         detail: dict = {"previous": previous, "bulk": len(bookings)}

@@ -1,27 +1,26 @@
-"""The one booking service: pages, the API and the CLI all book and cancel through here.
+"""The one booking service: pages, the API and the CLI all book through here.
 
-A direct booking is confirmed at once. The hard rules are checked first (``booking_rules``),
+A direct booking is confirmed at once. The hard rules are checked first (``booking.rules``),
 but what guarantees "one booking per slot" is the database: ``slot_holds.slot_id`` is a
 primary key, so of two transactions claiming one slot, exactly one commits and the other gets
-an integrity error, which surfaces here as ``SlotTaken``. Every function commits its own
-transaction, writes an audit event in it, and leaves the session clean when it refuses.
+an integrity error, which surfaces here as ``SlotTaken``. ``book`` commits its own
+transaction, writes an audit event in it, and leaves the session clean when it refuses. What
+happens to a booking afterwards (cancel, confirm, lock...) is ``booking.lifecycle``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import (
     Booking,
     BookingRequest,
-    BookingSlot,
     Hub,
     Participant,
     PlanningWeek,
@@ -34,11 +33,9 @@ from app.models import (
     utcnow,
 )
 from app.models.vocabulary import BookingStatus, Origin, WeekState
-from app.services.accounts import audit
-from app.services.accounts.access import Forbidden, can_operate_hub, is_admin
+from app.services.accounts.access import Forbidden, can_operate_hub
 from app.services.booking.rules import (
     Booker,
-    BookingError,
     RuleBroken,
     SlotInfo,
     SlotTaken,
@@ -51,44 +48,8 @@ from app.services.booking.rules import (
 )
 from app.services.booking.slots import select_slots
 from app.services.booking.write import insert_booking
-from app.services.notify import messages as notify
-from app.services.placement import trigger as placement
 from app.services.timetable.weeks import planning_week_for
 from config import settings
-
-__all__ = [
-    "BookingError",
-    "RuleBroken",
-    "SlotTaken",
-    "InvalidState",
-    "CutoffPassed",
-    "book",
-    "book_slots",
-    "NewBooking",
-    "cancel",
-    "confirm",
-    "lock",
-    "unlock",
-    "accept",
-    "decline",
-    "booking_span",
-    "planning_week_for",
-]
-
-
-class InvalidState(BookingError):
-    """The booking is not in a state this action applies to (409)."""
-
-    status = 409
-    code = "invalid_state"
-
-
-class CutoffPassed(BookingError):
-    """A participant may cancel only up to CANCEL_CUTOFF_HOURS before the start (422)."""
-
-    status = 422
-    code = "cancel_cutoff"
-
 
 #: The slots a booking names, by code or id, with what the rules read of their studio, base and
 #: week, their live hold and the planning week they count in: one query, built once.
@@ -297,170 +258,3 @@ def book_slots(
     """``book``, returning the stored booking (for pages and commands that go on using it)."""
     made = book(actor, slots, participant=participant, request=request, now=now)
     return db.session.get(Booking, made.id)
-
-
-#: What callers read from a booking (slots, base, participant, request), in one query.
-BOOKING_LOAD = (
-    joinedload(Booking.slot_history)
-    .joinedload(BookingSlot.slot)
-    .joinedload(Slot.studio)
-    .joinedload(Studio.hub),
-    joinedload(Booking.participant),
-    joinedload(Booking.request),
-)
-
-
-def booking_span(booking: Booking) -> tuple[datetime, datetime] | None:
-    """Start and end of the slots the booking holds (or last held, if cancelled)."""
-    slots = booking.current_slots
-    if not slots:
-        return None
-    return min(s.start for s in slots), max(s.end for s in slots)
-
-
-def _booking_hub_id(booking: Booking) -> int | None:
-    slots = booking.current_slots
-    return slots[0].studio.hub_id if slots else None
-
-
-def _require_staff(actor: User, booking: Booking) -> None:
-    """Operators act only on bookings at their bases; admins everywhere."""
-    if is_admin(actor):
-        return
-    hub_id = _booking_hub_id(booking)
-    if actor.role != Role.OPERATOR or hub_id is None or not can_operate_hub(actor, hub_id):
-        raise Forbidden("only the base's operators may do this", code="forbidden")
-
-
-def _require_owner(actor: User, booking: Booking) -> None:
-    if actor.role != Role.PARTICIPANT or actor.participant_id != booking.participant_id:
-        raise Forbidden("only the booking's participant may do this", code="forbidden")
-
-
-def _release(booking: Booking, now: datetime) -> None:
-    """Free the booking's slots: delete its holds, close its slot history rows."""
-    db.session.execute(delete(SlotHold).where(SlotHold.booking_id == booking.id))
-    db.session.execute(
-        update(BookingSlot)
-        .where(BookingSlot.booking_id == booking.id, BookingSlot.released_at.is_(None))
-        .values(released_at=now)
-    )
-
-
-def _finish(action: str, actor: User, booking: Booking, now: datetime, **detail) -> Booking:
-    booking.updated_at = now
-    audit.record(action, actor=actor, booking=booking, **detail)
-    db.session.commit()
-    db.session.refresh(booking)
-    return booking
-
-
-def cancel(
-    actor: User, booking: Booking, *, reason: str | None = None, now: datetime | None = None
-) -> Booking:
-    """Cancel an active booking and free its slots.
-
-    The participant may cancel a tentative or confirmed booking up to CANCEL_CUTOFF_HOURS
-    before it starts; the base's operators (and admins) may cancel any active booking, with a
-    reason, and the participant is notified.
-    """
-    now = now or utcnow()
-    reason = (reason or "").strip() or None
-    if not booking.is_active:
-        raise InvalidState(f"booking {booking.code} is already {booking.status}")
-    by_staff = actor.role != Role.PARTICIPANT
-    if by_staff:
-        _require_staff(actor, booking)
-        if reason is None:
-            raise RuleBroken("a reason is required to cancel someone's booking", code="reason")
-    else:
-        _require_owner(actor, booking)
-        if booking.status == BookingStatus.LOCKED:
-            raise InvalidState(f"booking {booking.code} is locked by the base", code="locked")
-        span = booking_span(booking)
-        cutoff = timedelta(hours=settings().CANCEL_CUTOFF_HOURS)
-        if span is not None and now > span[0] - cutoff:
-            raise CutoffPassed(
-                f"bookings can be cancelled up to {cutoff.total_seconds() / 3600:g} h before start",
-                detail={"cutoff_hours": cutoff.total_seconds() / 3600},
-            )
-    previous = booking.status
-    freed = {s.studio.hub_id for s in booking.current_slots}
-    booking.status = BookingStatus.CANCELLED
-    booking.cancelled_at = now
-    _release(booking, now)
-    if by_staff:
-        notify.booking_event("booking_cancelled", booking, reason=reason)
-    done = _finish("booking.cancel", actor, booking, now, reason=reason, previous=previous)
-    placement.capacity_freed(done.planning_week_id, freed)
-    return done
-
-
-def _transition(
-    action: str,
-    actor: User,
-    booking: Booking,
-    allowed: tuple[BookingStatus, ...],
-    to: BookingStatus,
-    now,
-) -> Booking:
-    if booking.status not in allowed:
-        raise InvalidState(f"booking {booking.code} is {booking.status}, cannot {action}")
-    previous = booking.status
-    booking.status = to
-    return _finish(f"booking.{action}", actor, booking, now or utcnow(), previous=previous)
-
-
-def confirm(actor: User, booking: Booking, *, now: datetime | None = None) -> Booking:
-    """An operator confirms a tentative booking at their base."""
-    _require_staff(actor, booking)
-    result = _transition(
-        "confirm", actor, booking, (BookingStatus.TENTATIVE,), BookingStatus.CONFIRMED, now
-    )
-    notify.booking_event("booking_confirmed", result)
-    db.session.commit()
-    return result
-
-
-def lock(actor: User, booking: Booking, *, now: datetime | None = None) -> Booking:
-    """An operator pins a booking so the optimizer never moves it."""
-    _require_staff(actor, booking)
-    return _transition(
-        "lock",
-        actor,
-        booking,
-        (BookingStatus.TENTATIVE, BookingStatus.CONFIRMED),
-        BookingStatus.LOCKED,
-        now,
-    )
-
-
-def unlock(actor: User, booking: Booking, *, now: datetime | None = None) -> Booking:
-    """An operator releases the pin; the booking stays confirmed."""
-    _require_staff(actor, booking)
-    return _transition(
-        "unlock", actor, booking, (BookingStatus.LOCKED,), BookingStatus.CONFIRMED, now
-    )
-
-
-def accept(actor: User, booking: Booking, *, now: datetime | None = None) -> Booking:
-    """The participant accepts a tentative session the optimizer proposed."""
-    _require_owner(actor, booking)
-    return _transition(
-        "accept", actor, booking, (BookingStatus.TENTATIVE,), BookingStatus.CONFIRMED, now
-    )
-
-
-def decline(actor: User, booking: Booking, *, now: datetime | None = None) -> Booking:
-    """The participant declines a tentative session; its slots become free again."""
-    _require_owner(actor, booking)
-    if booking.status != BookingStatus.TENTATIVE:
-        raise InvalidState(f"booking {booking.code} is {booking.status}, cannot decline")
-    now = now or utcnow()
-    freed = {s.studio.hub_id for s in booking.current_slots}
-    booking.status = BookingStatus.CANCELLED
-    booking.cancelled_at = now
-    _release(booking, now)
-    done = _finish("booking.decline", actor, booking, now, previous=BookingStatus.TENTATIVE)
-    placement.capacity_freed(done.planning_week_id, freed)
-    return done

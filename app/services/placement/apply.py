@@ -38,12 +38,8 @@ from app.models import (
 )
 from app.services.accounts import audit
 from app.services.notify.messages import notify_user
-from app.services.placement.neighbourhood import (
-    Neighbourhood,
-    area_rows,
-    digest_of,
-    participant_rows,
-)
+from app.services.placement.fingerprint import area_rows, digest_of, participant_rows
+from app.services.placement.neighbourhood import Neighbourhood
 from scheduler.domain import Plan
 
 

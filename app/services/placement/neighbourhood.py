@@ -14,13 +14,12 @@ A placement never exports the national week. It reads, in a handful of queries:
 As a ``scheduler.domain.Instance`` that is enough to decide every hard rule a new or moved session
 could break: a plan valid for the neighbourhood is valid for the week. ``digest`` is the
 neighbourhood's fingerprint (the area slots' state and holds, the involved participants' active
-bookings), computed from the very rows the instance was built from; ``apply`` recomputes it
-under its locks and refuses a neighbourhood that changed meanwhile.
+bookings, ``fingerprint``), computed from the very rows the instance was built from; ``apply``
+recomputes it under its locks and refuses a neighbourhood that changed meanwhile.
 """
 
 from __future__ import annotations
 
-import hashlib
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -30,10 +29,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import (
-    ACTIVE_STATUSES,
     Booking,
     BookingRequest,
-    BookingSlot,
     Hub,
     Participant,
     PlanningWeek,
@@ -51,6 +48,7 @@ from app.services.exchange.mapping import (
     domain_policy,
     domain_request,
 )
+from app.services.placement.fingerprint import digest_of, participant_rows
 from scheduler import domain as d
 from scheduler.domain import haversine_km
 from scheduler.validate import KM_TOLERANCE
@@ -75,50 +73,6 @@ class Neighbourhood:
     )
     #: bases chosen per target request (for the waiting list's "why")
     bases_for: dict[str, list[str]] = field(default_factory=dict)
-
-
-# ---------------------------------------------------------------------------- the two digests
-
-
-def area_rows(session: Session, slot_ids: list[int], *, lock: bool = False) -> list[tuple]:
-    """(slot id, state, holding booking) of the area's slots; ``lock`` takes them FOR SHARE, so
-    an operator cannot block one while a placement writes (as a direct booking does)."""
-    if not slot_ids:
-        return []
-    stmt = (
-        select(Slot.id, Slot.state, SlotHold.booking_id)
-        .outerjoin(SlotHold, SlotHold.slot_id == Slot.id)
-        .where(Slot.id.in_(slot_ids))
-    )
-    if lock:
-        stmt = stmt.with_for_update(read=True, of=Slot)
-    return sorted(tuple(r) for r in session.execute(stmt))
-
-
-def participant_rows(session: Session, week_id: int, participant_ids: list[int]) -> list[tuple]:
-    """(booking id, status, slot id, position) of the participants' active bookings this week."""
-    if not participant_ids:
-        return []
-    rows = session.execute(
-        select(Booking.id, Booking.status, BookingSlot.slot_id, BookingSlot.position)
-        .join(BookingSlot, BookingSlot.booking_id == Booking.id)
-        .where(Booking.planning_week_id == week_id, Booking.status.in_(ACTIVE_STATUSES))
-        .where(Booking.participant_id.in_(participant_ids), BookingSlot.released_at.is_(None))
-    )
-    return sorted(tuple(r) for r in rows)
-
-
-def digest_of(area: list[tuple], people: list[tuple]) -> str:
-    """The neighbourhood's fingerprint: equal means nothing it depends on changed."""
-    h = hashlib.sha256()
-    for row in area:
-        h.update(f"a|{row[0]}|{row[1]}|{row[2]}\n".encode())
-    for row in people:
-        h.update(f"p|{row[0]}|{row[1]}|{row[2]}|{row[3]}\n".encode())
-    return h.hexdigest()
-
-
-# ---------------------------------------------------------------------------- building
 
 
 def build(

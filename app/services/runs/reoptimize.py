@@ -24,30 +24,25 @@ Any exception rolls back and records the run as ``failed`` with the reason.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import shutil
 import time
-import traceback
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import OptimizationRun, Participant, PlanningWeek, User, utcnow
-from app.models.vocabulary import RequestStatus, RunKind, RunState
-from app.services.exchange.apply import PlanConflict, PlanRejected, apply_plan
+from app.models import OptimizationRun, PlanningWeek, User, utcnow
+from app.models.vocabulary import RunKind, RunState
 from app.services.exchange.export import build_instance, build_plan
-from app.services.notify import mailer
 from app.services.runs import guard as run_guard
-from app.services.runs.diff import diff, merge_around, reason_for, touched_participants
-from app.services.runs.notify import notify_run
+from app.services.runs import liveness
+from app.services.runs.apply import apply_once, end_run
+from app.services.runs.diff import diff
+from app.services.runs.folders import keep_traceback, prune_folders, runs_dir
 from app.services.runs.scope import changes_outside, scope_instance
 from app.services.runs.solver_process import run_solver, solver_command
 from app.services.timetable.weeks import get_week
-from config import settings
 from scheduler.domain import Instance, Plan
 from scheduler.io import dump_instance, dump_plan, write_json
 from scheduler.metrics import figures
@@ -58,17 +53,6 @@ log = logging.getLogger("chunlei.runs")
 TRIGGERS = (RunKind.NIGHTLY, RunKind.MANUAL)
 #: How often the apply step retries after a slot was taken under it.
 APPLY_ATTEMPTS = 3
-
-
-def runs_dir() -> Path:
-    """Where run folders live (``RUNS_DIR``, default ``<instance folder>/runs``)."""
-    configured = settings().RUNS_DIR
-    return Path(configured or Path(current_app.instance_path) / "runs")
-
-
-def run_folder(run: OptimizationRun) -> Path | None:
-    """The folder holding a run's instance, plans and solver log, if it has one."""
-    return runs_dir() / run.files_dir if run.files_dir else None
 
 
 def reoptimize(
@@ -121,30 +105,15 @@ def run_claimed(
     within ``RUN_STALE_S`` and its week released.
     """
     run = db.session.get(OptimizationRun, run_id)
-    with run_guard.Heartbeat(run_id):
+    with liveness.Heartbeat(run_id):
         try:
             week = db.session.get(PlanningWeek, run.planning_week_id)
             actor = db.session.get(User, actor_id) if actor_id is not None else None
             return _execute(run, week, actor=actor, time_limit_s=time_limit_s, now=now)
         except Exception as e:  # record every failure; the lock is released with it
             reason = f"{type(e).__name__}: {e}".splitlines()[0][:300]
-            _keep_traceback(run_id)
+            keep_traceback(run_id)
             return run_guard.fail(run_id, reason) or run
-
-
-def _prune_folders(keep: int) -> None:
-    """Delete the oldest run folders beyond the newest ``keep`` (a national week is ~9 MB)."""
-    folders = sorted(p for p in runs_dir().glob("run-*") if p.is_dir())
-    for old in folders[: max(0, len(folders) - keep)]:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _keep_traceback(run_id: int) -> None:
-    """Write the current exception's traceback to the run's folder (error.log) for a developer."""
-    folder = runs_dir() / f"run-{run_id:06d}"
-    with contextlib.suppress(OSError):
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "error.log").write_text(traceback.format_exc(), encoding="utf-8")
 
 
 def request_run(
@@ -192,7 +161,7 @@ def _execute(
     # 1. Snapshot.
     folder = runs_dir() / f"run-{run.id:06d}"
     folder.mkdir(parents=True, exist_ok=True)
-    _prune_folders(int(cfg.get("RUNS_KEEP", 200)))
+    prune_folders(int(cfg.get("RUNS_KEEP", 200)))
     for _attempt in range(3):  # the snapshot and its fingerprint must describe one state
         fingerprint = run_guard.bookings_fingerprint(week)
         inst = build_instance(db.session, week, freeze_until=freeze_until, timezone=tz_name)
@@ -200,7 +169,7 @@ def _execute(
         if run_guard.bookings_fingerprint(week) == fingerprint:
             break
     else:
-        return _end(run, RunState.FAILED, "the week's bookings kept changing while it was read")
+        return end_run(run, RunState.FAILED, "the week's bookings kept changing while it was read")
     before = build_plan(db.session, week, inst)
     write_json(dump_instance(inst), folder / "instance.json")
     write_json(dump_plan(before), folder / "before.json")
@@ -216,7 +185,7 @@ def _execute(
     def on_progress(progress: dict) -> None:
         if time.monotonic() - last_beat[0] >= 1.0:
             last_beat[0] = time.monotonic()
-            run_guard.heartbeat(run.id, {**progress, "phase": "solving"})
+            liveness.heartbeat(run.id, {**progress, "phase": "solving"})
 
     result = run_solver(
         solver_command(cfg),
@@ -231,7 +200,7 @@ def _execute(
     run.progress = {**result.progress, "phase": "checking"}
     run.wall_s = result.wall_s
     if not result.ok:
-        return _end(run, RunState.FAILED, result.reason)
+        return end_run(run, RunState.FAILED, result.reason)
     plan = result.plan
     run.solver_status = _short(plan.stats.get("status"))
     run.objective = _number(plan.stats.get("objective"))
@@ -241,12 +210,12 @@ def _execute(
     refusal = _refusal(inst, plan, run.kpis_before, folder, run.scope_bases)
     if refusal is not None:
         state, reason = refusal
-        return _end(run, state, reason)
+        return end_run(run, state, reason)
     db.session.commit()
 
     # 4.–6. Apply, record, notify: one transaction per attempt.
     for _attempt in range(APPLY_ATTEMPTS):
-        outcome = _apply_once(run.id, week.id, inst, plan, fingerprint, actor, freeze_until)
+        outcome = apply_once(run.id, week.id, inst, plan, fingerprint, actor, freeze_until)
         if outcome is not None:
             return outcome
     return run_guard.fail(run.id, "slots kept being booked under the plan; nothing applied")
@@ -273,150 +242,6 @@ def _refusal(inst: Instance, plan: Plan, kpis_before: dict, folder: Path, scope=
     if not diff(inst, plan):
         return RunState.NO_CHANGE, "the solver found no better plan than the current bookings"
     return None
-
-
-def _apply_once(
-    run_id: int,
-    week_id: int,
-    inst: Instance,
-    plan: Plan,
-    fingerprint: str,
-    actor: User | None,
-    freeze_until: datetime,
-) -> OptimizationRun | None:
-    """One attempt at applying; None means "a slot was taken under us, try again"."""
-    cfg = current_app.config
-    tz_name = cfg.get("TIMEZONE", "Asia/Shanghai")
-    run = db.session.get(OptimizationRun, run_id)
-    week = db.session.get(PlanningWeek, week_id)
-    # The first write takes SQLite's write lock; PostgreSQL locks the week row, and the rows of
-    # the participants whose sessions change (the booking service locks a participant first).
-    still_ours = db.session.execute(
-        update(OptimizationRun)
-        .where(OptimizationRun.id == run_id, OptimizationRun.lock_key.is_not(None))
-        .values(heartbeat_at=utcnow())
-    ).rowcount
-    if not still_ours:  # declared dead by another process meanwhile: it owns the week now
-        db.session.rollback()
-        return db.session.get(OptimizationRun, run_id)
-    db.session.execute(select(PlanningWeek.id).where(PlanningWeek.id == week_id).with_for_update())
-    changed = sorted({c.participant for c in diff(inst, plan)})
-    if changed:
-        db.session.execute(
-            select(Participant.id)
-            .where(Participant.code.in_(changed))
-            .order_by(Participant.id)
-            .with_for_update()
-        )
-    base = inst
-    seen = run_guard.bookings_fingerprint(week)
-    if seen != fingerprint:
-        # Bookings changed during the solve: keep them all, fit the plan around them.
-        base = build_instance(db.session, week, freeze_until=freeze_until, timezone=tz_name)
-        base = scope_instance(base, run.scope_bases)
-        touched = touched_participants(inst, base)
-        plan = merge_around(base, plan, touched)
-        broken = validate(base, plan) + changes_outside(base, plan, run.scope_bases)
-        if broken:
-            db.session.rollback()
-            return run_guard.fail(
-                run_id,
-                f"bookings changed during the solve ({len(touched)} participant(s)) and the plan "
-                f"no longer fits around them: {broken[0]}",
-            )
-        current = build_plan(db.session, week, base)
-        if figures(base, plan)["weighted_served"] < figures(base, current)["weighted_served"]:
-            db.session.rollback()
-            return _end(
-                db.session.get(OptimizationRun, run_id),
-                RunState.NO_CHANGE,
-                "bookings changed during the solve; the merged plan would serve less",
-            )
-        run.message = f"merged around the bookings of {len(touched)} participant(s)"
-    changes = diff(base, plan)
-    if not changes:
-        db.session.rollback()
-        run = db.session.get(OptimizationRun, run_id)
-        return _end(
-            run, RunState.NO_CHANGE, "nothing left to change after the bookings made meanwhile"
-        )
-    merged_note = run.message
-    try:
-        applied = apply_plan(
-            db.session,
-            week,
-            plan,
-            actor=actor,
-            freeze_until=freeze_until,
-            timezone=tz_name,
-            kind=run.kind,
-            run=run,
-        )
-    except PlanConflict as e:
-        db.session.rollback()
-        if run_guard.bookings_fingerprint(db.session.get(PlanningWeek, week_id)) != seen:
-            return None  # someone booked under us: look again
-        cause = str(e.__cause__ or e).splitlines()[0][:300]
-        return run_guard.fail(run_id, f"the database refused the apply: {cause}")
-    except PlanRejected as e:
-        db.session.rollback()
-        if run_guard.bookings_fingerprint(db.session.get(PlanningWeek, week_id)) != seen:
-            return None  # a booking landed between our look and apply_plan's: look again
-        first = f", first: {e.violations[0]}" if e.violations else ""
-        return run_guard.fail(run_id, f"{e}{first}")
-    folder = run_folder(run)
-    if folder is not None and base is not inst:  # merged: keep what was really applied
-        write_json(dump_plan(plan), folder / "applied.json")
-    open_requests = _open_requests(base)
-    for rc in run.changes:
-        before, after = tuple(rc.before_slots), tuple(rc.after_slots)
-        rc.reason = reason_for(base, rc.change, rc.request_code, before, after, open_requests)
-        req = base.request_by_id.get(rc.request_code)
-        rc.participant_code = req.participant if req is not None else None
-    summary = f"{len(applied.added)} added, {len(applied.moved)} moved, "
-    summary += f"{len(applied.dropped)} dropped, {applied.kept} kept"
-    if merged_note:
-        summary += f" ({merged_note})"
-    run.progress = {**(run.progress or {}), "phase": "done"}
-    notify_run(run)
-    run_guard.finish(run, RunState.APPLIED, summary)
-    db.session.commit()
-    log.info("run #%s %s", run.id, summary)
-    _send_mail()
-    return run
-
-
-def _send_mail() -> None:
-    """Queue the run's e-mails for the workers (a failure to queue leaves them to the sweep)."""
-    mailer.queue_due()
-
-
-def _open_requests(inst: Instance) -> set[str]:
-    from app.models import BookingRequest
-
-    codes = {r.id for r in inst.requests}
-    open_codes = set(
-        db.session.scalars(
-            select(BookingRequest.code).where(
-                BookingRequest.code.in_(codes), BookingRequest.status == RequestStatus.OPEN
-            )
-        )
-    )
-    # Direct bookings' synthesized requests ("RK...") are open as long as they exist.
-    return open_codes | {c for c in codes if c not in open_codes and c.startswith("RK")}
-
-
-def _end(run: OptimizationRun, state: RunState, reason: str) -> OptimizationRun:
-    """Finish a run that still holds its week; one declared dead meanwhile keeps that record."""
-    holds = db.session.scalar(select(OptimizationRun.lock_key).where(OptimizationRun.id == run.id))
-    if holds is None:
-        db.session.rollback()
-        return db.session.get(OptimizationRun, run.id)
-    run.progress = {**(run.progress or {}), "phase": "done"}
-    run_guard.finish(run, state, reason)
-    db.session.commit()
-    log.info("run #%s %s: %s", run.id, state, reason)
-    return run
 
 
 def _number(value) -> float | None:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEvent, Booking, SlotHold
 from app.services.booking import service as booking
+from app.services.timetable.weeks import planning_week_for
 from tests.app.api.conftest import assert_error
 
 ACTORS = ("admin", "op1", "op2", "p1", "p2", "p3")
@@ -76,7 +77,7 @@ def _call(api, actor: str, action: str, code: str):
 @pytest.mark.parametrize("actor", ACTORS)
 def test_access_matrix(api, world, actor):
     """Every action on both bases' bookings: allowed ones change them, refused ones nothing."""
-    svc_week = booking.planning_week_for(world.week_start)
+    svc_week = planning_week_for(world.week_start)
     svc_week.max_sessions_per_day = None  # room for one fresh pair per action
     db.session.commit()
     for k, action in enumerate(ACTIONS):

@@ -14,7 +14,8 @@ from sqlalchemy import func, select, text
 from app.extensions import db
 from app.models import OptimizationRun, Participant, Role, Slot, SlotHold, User
 from app.models.notification import Notification
-from app.services.booking.service import BookingError, book_slots
+from app.services.booking.rules import BookingError
+from app.services.booking.service import book_slots
 from app.services.exchange.export import build_instance, build_plan
 from app.services.runs.reoptimize import reoptimize
 from app.services.timetable.weeks import get_week

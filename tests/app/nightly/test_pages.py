@@ -98,12 +98,13 @@ def test_the_button_starts_a_run_for_operators_and_participants_cannot(web_app):
 def test_a_run_in_progress_shows_its_progress(web_app):
     with web_app.app_context():
         from app.services.runs import guard as run_guard
+        from app.services.runs import liveness
         from app.services.timetable.weeks import get_week
 
         week = get_week(db.session, WEEK)
         run, granted = run_guard.claim(week, trigger="manual", actor=None, actor_label="t")
         assert granted
-        run_guard.heartbeat(run.id, {"phase": "solving", "elapsed_s": 12.3, "objective": 4242})
+        liveness.heartbeat(run.id, {"phase": "solving", "elapsed_s": 12.3, "objective": 4242})
         run_id = run.id
     client = signed_in(web_app, "admin")
     page = client.get(f"/runs/{run_id}").get_data(as_text=True)

@@ -9,7 +9,8 @@ from app.models import OptimizationRun, RunChange, utcnow
 from app.models.notification import Notification
 from app.services.exchange.export import build_instance, build_plan
 from app.services.runs.diff import REASONS
-from app.services.runs.reoptimize import reoptimize, run_folder
+from app.services.runs.folders import run_folder
+from app.services.runs.reoptimize import reoptimize
 from app.services.timetable.weeks import get_week
 from scheduler.io import load_instance, load_plan
 from scheduler.metrics import figures

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Booking, Participant, Slot, SlotHold, User
 from app.services.booking import service as booking
+from app.services.booking.rules import SlotTaken
 from tests.app.locking import waits_until_commit
 from tests.app.services.world import build_world
 
@@ -59,7 +60,7 @@ def test_sixty_participants_race_for_one_slot(own_database):
             try:
                 booking.book_slots(user, [slot])
                 outcome = "booked"
-            except booking.SlotTaken:
+            except SlotTaken:
                 outcome = "taken"
             except Exception as exc:  # anything else is a failure of the test
                 outcome = f"error: {exc!r}"
@@ -106,7 +107,7 @@ def test_the_unique_hold_decides_when_the_pre_check_cannot_see_the_rival(own_dat
             try:
                 booking.book_slots(db.session.get(User, p1_id), [target])
                 outcome.append("booked")
-            except booking.SlotTaken as exc:
+            except SlotTaken as exc:
                 outcome.append(exc.detail)
             finally:
                 db.session.remove()

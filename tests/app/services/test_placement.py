@@ -16,6 +16,7 @@ from app.extensions import db
 from app.jobs import placement as placement_jobs
 from app.models import Booking, BookingRequest, PlanningWeek, TimetableWeek, utcnow
 from app.models.notification import Notification
+from app.services.booking import lifecycle
 from app.services.booking import requests as svc
 from app.services.booking import service as booking
 from app.services.exchange.export import build_instance, build_plan
@@ -160,11 +161,11 @@ def test_a_cancelled_booking_is_offered_to_the_waiting_list(world):
     )
     db.session.commit()
     assert _active(early) == [] and _active(late) == []
-    booking.cancel(world.users["p2"], db.session.get(Booking, made.id), now=_now(world))
+    lifecycle.cancel(world.users["p2"], db.session.get(Booking, made.id), now=_now(world))
     (offer,) = _active(early)  # the one who waited longer
     assert _slots(offer) == only and offer.status == "tentative" and _active(late) == []
     # Declined: the slot goes to the next in line.
-    booking.decline(world.users["p1"], offer, now=_now(world))
+    lifecycle.decline(world.users["p1"], offer, now=_now(world))
     assert [_slots(b) for b in _active(late)] == [only]
     _assert_week_valid(world)
 

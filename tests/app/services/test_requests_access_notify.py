@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.notification import OutboxEmail
 from app.services.accounts import access
+from app.services.booking import lifecycle
 from app.services.booking import requests as svc
 from app.services.booking import service as booking
 from app.services.notify import mailer
@@ -121,7 +122,7 @@ def test_unread_and_mark_read(world):
 
 def test_outbox_stays_in_the_database_without_a_mail_server(world, app):
     b = booking.book_slots(world.users["p1"], [world.slot("B001-S1", 1, 10)])
-    booking.cancel(world.users["op1"], b, reason="maintenance")
+    lifecycle.cancel(world.users["op1"], b, reason="maintenance")
     app.config["MAIL_SERVER"] = None
     assert mailer.queue_due() == 0
     mail = db.session.scalars(select(OutboxEmail)).one()

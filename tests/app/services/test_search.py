@@ -9,6 +9,7 @@ from sqlalchemy import update
 
 from app.extensions import db
 from app.models import Booking, HarvestLot
+from app.services.booking import lifecycle
 from app.services.booking import search as finder
 from app.services.booking import service as booking_service
 from app.services.booking.rules import RuleBroken
@@ -45,7 +46,7 @@ def test_one_base_a_day_counts_an_unanswered_proposal(app, world):
                 made = booking_service.book(world.users["p1"], list(studio.slot_codes))
             except RuleBroken as error:
                 raise AssertionError(f"search offered {studio.slot_codes}: {error}") from error
-            booking_service.cancel(world.users["p1"], db.session.get(Booking, made.id))
+            lifecycle.cancel(world.users["p1"], db.session.get(Booking, made.id))
 
 
 def test_the_daily_cap_hides_a_full_day(app, world):

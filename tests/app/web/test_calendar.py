@@ -5,6 +5,7 @@ from __future__ import annotations
 from icalendar import Calendar
 
 from app.extensions import db
+from app.services.booking import lifecycle
 from app.services.booking import service as booking_service
 from app.services.timetable import calendar
 
@@ -12,7 +13,7 @@ from app.services.timetable import calendar
 def test_participant_feed_lists_active_sessions_in_utc(app, world):
     booking = booking_service.book_slots(world.users["p1"], [world.slot("B001-S1", 1, 20)])
     cancelled = booking_service.book_slots(world.users["p1"], [world.slot("B001-S1", 2, 20)])
-    booking_service.cancel(world.users["p1"], cancelled)
+    lifecycle.cancel(world.users["p1"], cancelled)
     feed = Calendar.from_ical(calendar.participant_feed(world.participants["P001"]))
     events = list(feed.walk("VEVENT"))
     assert [str(e["uid"]) for e in events] == [f"{booking.code}@chunlei"]

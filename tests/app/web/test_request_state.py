@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from app.extensions import db
 from app.models import Booking
-from app.services.booking import request_state
+from app.services.booking import lifecycle, request_state
 from app.services.booking import requests as request_service
 from app.services.booking import service as booking_service
 from app.services.booking.request_state import RequestState
@@ -37,7 +37,7 @@ def test_the_state_follows_the_sessions(app, world, login):
     page = p1.get(f"/me/requests/{req.code}").get_data(as_text=True)
     assert 'data-testid="request-state">有待你确认的场次<' in page and "已安排 2 / 2 场" in page
     assert ">待安排<" not in page
-    booking_service.accept(world.users["p1"], db.session.get(Booking, second.id))
+    lifecycle.accept(world.users["p1"], db.session.get(Booking, second.id))
     page = p1.get(f"/me/requests/{req.code}?lang=en").get_data(as_text=True)
     assert 'data-testid="request-state">Placed<' in page
     assert "2 of 2 placed" in page and "Awaiting placement" not in page
