@@ -141,12 +141,47 @@ def day_index(inst: Instance, t: datetime) -> int:
 def kept_bookings(inst: Instance) -> list[Booking]:
     """Bookings that must stay exactly as they are: locked, confirmed, or starting before the
     freeze; and tentative ones that already break rule 9 or 10 (:func:`exempt_bookings`)."""
-    exempt = exempt_bookings(inst)
-    return [
-        b
-        for k, b in enumerate(inst.bookings)
-        if kept_by_status(b) or frozen(inst, inst.slot_by_id[b.slots[0]].start) or k in exempt
-    ]
+    memo = _memo(inst)
+    if memo.kept is None:
+        exempt = exempt_bookings(inst)
+        memo.kept = [
+            b
+            for k, b in enumerate(inst.bookings)
+            if kept_by_status(b) or frozen(inst, inst.slot_by_id[b.slots[0]].start) or k in exempt
+        ]
+    return list(memo.kept)
+
+
+@dataclass
+class _Memo:
+    """What the search asks of one week again for every area: its kept bookings and, per slot
+    id, (start minute, end minute, day index). The week is immutable, so they never go stale."""
+
+    inst: Instance
+    kept: list[Booking] | None = None
+    times: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+
+    def slot_times(self, slot_id: str) -> tuple[int, int, int]:
+        """(start minute, end minute, day index) of a slot."""
+        t = self.times.get(slot_id)
+        if t is None:
+            s = self.inst.slot_by_id[slot_id]
+            t = self.times[slot_id] = (
+                minute(s.start),
+                minute(s.end),
+                day_index(self.inst, s.start),
+            )
+        return t
+
+
+_MEMO: list[_Memo] = []
+
+
+def _memo(inst: Instance) -> _Memo:
+    """The memo of ``inst`` (one week at a time: the one being solved)."""
+    if not _MEMO or _MEMO[0].inst is not inst:
+        _MEMO[:] = [_Memo(inst)]
+    return _MEMO[0]
 
 
 def build_classes(
@@ -155,6 +190,7 @@ def build_classes(
     """Group free studio-days (of ``area``'s base-days, if given) into identical machine classes;
     also map each free slot to its (class, position)."""
     bases = None if area is None else {b for b, _ in area}
+    memo = _memo(inst)
     groups: dict[ClassKey, list[tuple[str, list[Slot]]]] = defaultdict(list)
     for studio_id, slots in inst.slots_by_studio.items():
         studio = inst.studio_by_id[studio_id]
@@ -164,11 +200,11 @@ def build_classes(
         for s in slots:
             if s.id in held or frozen(inst, s.start):
                 continue
-            by_day[day_index(inst, s.start)].append(s)
+            by_day[memo.slot_times(s.id)[2]].append(s)
         for d, day_slots in by_day.items():
             if area is not None and (studio.base, d) not in area:
                 continue
-            shape = tuple((minute(s.start), minute(s.end), s.prime) for s in day_slots)
+            shape = tuple((*memo.slot_times(s.id)[:2], s.prime) for s in day_slots)
             groups[(studio.base, studio.features, d, shape)].append((studio_id, day_slots))
     classes: list[StudioClass] = []
     where: dict[str, tuple[int, int]] = {}
@@ -238,24 +274,42 @@ def generate(
     cands = Candidates(instance=inst, kept=kept, classes=classes, where=where)
     policy = inst.policy
 
+    # Requests that may get a candidate: every one, or those that may use a base of the area.
+    involved: Iterable[int]
+    if area_bases is None:
+        involved = range(len(inst.requests))
+    else:
+        at = _requests_at(inst, eligible)
+        involved = sorted({ri for b in area_bases for ri in at.get(b, ())})
+    if only is not None:
+        involved = [ri for ri in involved if ri in only]
+    # In an area, a kept or fixed session matters only to a participant who may get a candidate
+    # there, or (rule 9) as a rival at a base of the area; the others are skipped, not measured.
+    relevant = None if area_bases is None else {inst.requests[ri].participant for ri in involved}
+
     kept_count: dict[str, int] = defaultdict(int)
     busy: dict[str, list[tuple[int, int]]] = defaultdict(list)
     # Rule 9: kept sessions per (base, category), which new ones of others may not overlap.
     separate = policy.category_separation == "base"
     rivals: dict[tuple[str, str], list[tuple[int, int, str]]] = defaultdict(list)
+    memo = _memo(inst)
     for b in kept:
-        r = inst.request_by_id[b.request]
-        first, last = inst.slot_by_id[b.slots[0]], inst.slot_by_id[b.slots[-1]]
-        d = day_index(inst, first.start)
-        kept_count[b.request] += 1
-        cands.kept_per_day[(r.participant, d)] = cands.kept_per_day.get((r.participant, d), 0) + 1
-        cands.kept_base[(r.participant, d)] = inst.base_of_slot(first.id)
-        busy[r.participant].append((minute(first.start), minute(last.end)))
-        category = inst.participant_by_id[r.participant].category
-        if separate and category:
-            rivals[(inst.base_of_slot(first.id), category)].append(
-                (minute(first.start), minute(last.end), r.participant)
-            )
+        pid = inst.request_by_id[b.request].participant
+        base = inst.base_of_slot(b.slots[0])
+        mine = relevant is None or pid in relevant
+        category = inst.participant_by_id[pid].category if separate else None
+        rival = bool(category) and (area_bases is None or base in area_bases)
+        if not (mine or rival):
+            continue
+        start, _, d = memo.slot_times(b.slots[0])
+        end = memo.slot_times(b.slots[-1])[1]
+        if mine:
+            kept_count[b.request] += 1
+            cands.kept_per_day[(pid, d)] = cands.kept_per_day.get((pid, d), 0) + 1
+            cands.kept_base[(pid, d)] = base
+            busy[pid].append((start, end))
+        if rival:
+            rivals[(base, category or "")].append((start, end, pid))
 
     by_base_day: dict[tuple[str, int], list[StudioClass]] = defaultdict(list)
     for c in classes:
@@ -270,16 +324,7 @@ def generate(
 
     # Per open request: its eligible bases and the days its window touches.
     open_reqs = []
-    involved: Iterable[int]
-    if area_bases is None:
-        involved = range(len(inst.requests))
-    else:  # only requests that may use a base of the area
-        involved = sorted(
-            {ri for b in area_bases for ri in _requests_at(inst, eligible).get(b, ())}
-        )
     for ri in involved:
-        if only is not None and ri not in only:
-            continue
         r = inst.requests[ri]
         n_open = r.sessions - kept_count[r.id]
         if n_open <= 0:
