@@ -77,6 +77,8 @@ class Search:
         self.eligible = self.eligible or eligibility(self.instance)
         self.req_index = {r.id: k for k, r in enumerate(self.instance.requests)}
         self._places: dict[str, tuple[str, int]] = {}
+        self._levels: tuple[dict[str, tuple[str, int]], Counter[str], Counter[str], int] | None
+        self._levels = None
         #: every day that has slots (slots outside the horizon's days are still slots)
         self.days = sorted({day_index(self.instance, s.start) for s in self.instance.slots})
         self.kept = kept_bookings(self.instance)
@@ -181,17 +183,21 @@ class Search:
 
     def served_key(self, sessions: list[Assignment]) -> tuple[int, float]:
         """Levels 1-2 of a set of new sessions: weighted served, worst region's served ratio."""
-        inst = self.instance
-        region = {p.id: p.region for p in inst.participants}
-        asked: Counter[str] = Counter()
-        for r in inst.requests:
-            asked[region[r.participant]] += r.sessions
-        served: Counter[str] = Counter()
-        weighted = 0
-        placed: list[Booking | Assignment] = [*self.kept, *sessions]
-        for a in placed:
-            served[region[inst.request_by_id[a.request].participant]] += 1
-            weighted += inst.weight_of(a.request)
+        if self._levels is None:  # what never changes: each request's region and weight, and
+            inst = self.instance  # the regions' asks and the kept bookings' share
+            region = {p.id: p.region for p in inst.participants}
+            of = {r.id: (region[r.participant], inst.weight_of(r.id)) for r in inst.requests}
+            asked: Counter[str] = Counter()
+            for r in inst.requests:
+                asked[region[r.participant]] += r.sessions
+            kept = Counter(of[b.request][0] for b in self.kept)
+            self._levels = (of, asked, kept, sum(of[b.request][1] for b in self.kept))
+        of, asked, served, weighted = self._levels
+        served = served.copy()
+        for a in sessions:
+            g, w = of[a.request]
+            served[g] += 1
+            weighted += w
         return weighted, min((served[g] / n for g, n in asked.items() if n), default=1.0)
 
     # ------------------------------------------------------------------ areas
