@@ -56,11 +56,20 @@ CODES = (
 
 @dataclass(frozen=True)
 class Reason:
-    """Why one session was denied: a stable code and the sentence in Chinese and English."""
+    """Why one session was denied: a stable code, the sentence in Chinese and English, and the
+    figures the sentence names (``run``: the free slots' ids; ``base``/``km``: the nearest base;
+    ``higher``/``same``/``lower``: the sessions in the way by priority), for readers that word
+    it their own way."""
 
     code: str
     zh: str
     en: str
+    detail: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def info(self) -> dict[str, str]:
+        """``detail`` as a dictionary."""
+        return dict(self.detail)
 
 
 @dataclass(frozen=True)
@@ -380,7 +389,7 @@ def _text(inst: Instance, r: Request, code: str, **extra: object) -> Reason:
         ),
     }
     zh, en = texts[code]
-    return Reason(code, zh, en)
+    return Reason(code, zh, en, tuple((k, str(v)) for k, v in sorted(extra.items())))
 
 
 def _nearest(inst: Instance, r: Request) -> dict[str, str]:

@@ -16,12 +16,12 @@ from app.main.errors import back_on_refusal
 from app.main.labels import label, opts
 from app.main.messages import refusal_message
 from app.main.paging import PAGE_SIZE, page_number, page_of
-from app.main.web import in_ui_language
 from app.models import Booking, BookingRequest, Hub, utcnow
 from app.models.vocabulary import BookingStatus
 from app.participant import bp
 from app.participant.forms import RequestForm
 from app.participant.routes import me, participant_only
+from app.participant.why_not import plain_reasons
 from app.services.booking import request_state
 from app.services.booking import requests as request_service
 from app.services.booking.request_state import RequestState
@@ -155,11 +155,7 @@ def request_detail(code: str):
     req = _own_request(code)
     status = _status(req)
     short = status["facts"].state in (RequestState.WAITING, RequestState.PARTLY_PLACED)
-    reasons = (
-        [in_ui_language(r.zh, r.en) for r in why_not_placed(req)]
-        if short and not status["polling"]
-        else []
-    )
+    reasons = plain_reasons(req, why_not_placed(req)) if short else []
     return render_template("participant/request_detail.html", reasons=reasons, **status)
 
 

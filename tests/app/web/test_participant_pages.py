@@ -123,7 +123,8 @@ def test_why_a_request_is_short_is_worked_out_once_per_change_of_its_week(app, w
     first = why_not_placed(req)
     assert first and why_not_placed(req) is first  # kept: the week did not change
     english = p1.get(f"/me/requests/{req.code}?lang=en").get_data(as_text=True)
-    assert first[0].en in english and first[0].zh not in english
+    assert "No base within reach has a studio with Outdoor." in english
+    assert first[0].zh not in english
     booking_service.book_slots(world.users["p2"], [world.slot("B001-S1", 1, 12)])
     assert why_not_placed(req) is not first  # the week's bookings changed: worked out again
 
@@ -165,3 +166,29 @@ def test_book_a_four_hour_session_of_two_consecutive_slots(app, world, login):
     assert [s.code for s in booking.current_slots] == [first, second]
     assert "10:00–14:00" in p1.get("/me/sessions").get_data(as_text=True)
     assert p1.post(f"/me/slots/{second}/book", data={"slots": [first]}).status_code == 400
+
+
+def _why_not(page: str) -> str:
+    return page.split('data-testid="why-not"', 1)[1].split("</ul>", 1)[0]
+
+
+def test_why_not_placed_speaks_plainly_once_with_links_to_the_slots(app, world, login):
+    p1 = login("p1")
+    assert p1.post("/me/requests/new", data=_outdoor_request_form(world)).status_code == 302
+    outdoor = db.session.scalars(select(BookingRequest)).one()
+    said = _why_not(p1.get(f"/me/requests/{outdoor.code}").get_data(as_text=True))
+    assert "户外" in said and "outdoor" not in said  # the feature by its Chinese name
+    assert said.count("<li>") == 1 and "（2 场）" in said  # one reason for both sessions
+    start = world.week_start
+    form = dict(_outdoor_request_form(world), needs=["kitchen"], bases=["B001"])
+    form["window_start"] = start.isoformat()
+    form["window_end"] = (start + timedelta(days=1)).isoformat()
+    assert p1.post("/me/requests/new", data=form).status_code == 302
+    kitchen = db.session.scalars(select(BookingRequest).order_by(BookingRequest.id.desc())).first()
+    said = _why_not(p1.get(f"/me/requests/{kitchen.code}").get_data(as_text=True))
+    assert "临沂直播基地有合适的空闲直播间" in said and "B001-S1-D" not in said
+    assert said.count("<li>") == 2  # two different free times, each once
+    assert f"request={kitchen.code}" in said and "base=B001" in said
+    assert f"day={start.isoformat()}" in said
+    english = _why_not(p1.get(f"/me/requests/{kitchen.code}?lang=en").get_data(as_text=True))
+    assert "has a free studio that fits" in english and "a free eligible run" not in english
