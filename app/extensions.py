@@ -2,6 +2,7 @@
 
 import contextlib
 import sqlite3
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
@@ -12,7 +13,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 # A naming convention keeps constraint names stable, so Alembic revisions stay reviewable.
 NAMING_CONVENTION = {
@@ -29,6 +30,17 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+    # Flask-SQLAlchemy builds ``db.Model`` at run time from ``Base`` (a subclass of it with the
+    # query property and table-name rules); a type checker cannot see an attribute as a base
+    # class, so it sees ``Base`` itself.
+    Model = Base
+else:
+    Model = db.Model
+
+#: A session as the services take it: a plain Session or ``db.session``, its scoped proxy.
+AnySession: TypeAlias = Session | scoped_session[Any]
 
 
 @event.listens_for(Engine, "connect")

@@ -8,10 +8,10 @@ from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
 from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
 
 from app.demo.bookings import place_bookings
 from app.demo.world import World, build_hubs, build_participants, build_requests, max_bases
+from app.extensions import AnySession
 from app.localtime import local_zone
 from app.models import (
     AuditEvent,
@@ -54,7 +54,7 @@ class SeedResult:
 
 
 def seed_demo(
-    session: Session,
+    session: AnySession,
     *,
     seed: int,
     week_start: date,
@@ -115,11 +115,11 @@ def seed_demo(
     return SeedResult(counts, logins)
 
 
-def _ids(session: Session, model) -> dict[str, int]:
+def _ids(session: AnySession, model) -> dict[str, int]:
     return dict(session.execute(select(model.code, model.id)).all())
 
 
-def _write_places(session: Session, world: World, published: datetime) -> None:
+def _write_places(session: AnySession, world: World, published: datetime) -> None:
     session.execute(insert(Hub), world.hubs)
     hub_id = _ids(session, Hub)
     session.execute(
@@ -199,7 +199,7 @@ def _write_places(session: Session, world: World, published: datetime) -> None:
     )
 
 
-def _write_requests(session: Session, world: World, week_id: int) -> None:
+def _write_requests(session: AnySession, world: World, week_id: int) -> None:
     person = _ids(session, Participant)
     session.execute(
         insert(BookingRequest),
@@ -239,7 +239,7 @@ def _write_requests(session: Session, world: World, week_id: int) -> None:
         session.execute(insert(PreferredHub), preferred)
 
 
-def _write_users(session: Session, world: World) -> list[tuple[str, str, str]]:
+def _write_users(session: AnySession, world: World) -> list[tuple[str, str, str]]:
     hasher = PasswordHasher()
     hashes = {role: hasher.hash(pw) for role, pw in DEMO_PASSWORDS.items()}
     hub_id, person = _ids(session, Hub), _ids(session, Participant)
@@ -299,7 +299,7 @@ def _write_users(session: Session, world: World) -> list[tuple[str, str, str]]:
     return logins
 
 
-def _write_bookings(session: Session, world: World, week_id: int, published: datetime) -> None:
+def _write_bookings(session: AnySession, world: World, week_id: int, published: datetime) -> None:
     rid, person, sid = (
         _ids(session, BookingRequest),
         _ids(session, Participant),

@@ -7,12 +7,12 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime, utcnow
 from app.models.vocabulary import ActorKind, enum_type
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One change. ``actor_kind`` tells a person from the optimizer or a CLI/system task."""
 
     __tablename__ = "audit_events"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime, utcnow
 from app.models.vocabulary import ACTIVE_STATUSES, BookingStatus, Origin, enum_type
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from app.models.timetable import PlanningWeek, Slot
 
 
-class Booking(db.Model):
+class Booking(Model):
     """One session: consecutive slots of one studio for a participant.
 
     ``request_id`` is null for a booking a participant made directly on a slot; the exchange
@@ -83,7 +83,7 @@ class Booking(db.Model):
         return f"<Booking {self.code} {self.status}>"
 
 
-class BookingSlot(db.Model):
+class BookingSlot(Model):
     """History: slot ``position`` of a booking from ``assigned_at`` until ``released_at``."""
 
     __tablename__ = "booking_slots"
@@ -102,7 +102,7 @@ class BookingSlot(db.Model):
     slot: Mapped[Slot] = relationship()
 
 
-class SlotHold(db.Model):
+class SlotHold(Model):
     """A live claim on a slot. A row exists only while its booking is active.
 
     ``slot_id`` is the primary key, so the database itself refuses a second active booking on

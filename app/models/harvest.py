@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from app.models.participants import Participant
 
 
-class HarvestLot(db.Model):
+class HarvestLot(Model):
     """One perishable lot of a producer: ``code`` L000001, sold between ready and best-before."""
 
     __tablename__ = "harvest_lots"
@@ -51,7 +51,7 @@ class HarvestLot(db.Model):
         return f"<HarvestLot {self.code} {self.product}>"
 
 
-class PrimeRecent(db.Model):
+class PrimeRecent(Model):
     """A participant's prime-time sessions in the four weeks before a week, as imported."""
 
     __tablename__ = "prime_recent"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.vocabulary import Region, enum_type
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from app.models.users import User
 
 
-class Hub(db.Model):
+class Hub(Model):
     """A livestream base: a site with studios, run by operators, in one city."""
 
     __tablename__ = "hubs"
@@ -54,7 +54,7 @@ class Hub(db.Model):
         return f"<Hub {self.code} {self.name}>"
 
 
-class Studio(db.Model):
+class Studio(Model):
     """One studio of a base; its ``features`` decide which requests it can serve."""
 
     __tablename__ = "studios"

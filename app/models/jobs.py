@@ -13,12 +13,12 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime, utcnow
 from app.models.vocabulary import JobStatus, enum_type
 
 
-class Job(db.Model):
+class Job(Model):
     """One piece of background work: its kind, payload, attempts and outcome."""
 
     __tablename__ = "jobs"
@@ -51,7 +51,7 @@ class Job(db.Model):
     request_id: Mapped[str | None] = mapped_column(String(64))
 
 
-class ProcessHeartbeat(db.Model):
+class ProcessHeartbeat(Model):
     """The last sign of life of a singleton process (the clock): ``/readyz`` checks its age."""
 
     __tablename__ = "process_heartbeats"

@@ -13,12 +13,12 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime, utcnow
 from app.models.vocabulary import MailStatus, enum_type
 
 
-class Notification(db.Model):
+class Notification(Model):
     """One message for one user (booking cancelled by the base, confirmed, ...)."""
 
     __tablename__ = "notifications"
@@ -37,7 +37,7 @@ class Notification(db.Model):
         return f"<Notification {self.kind} user={self.user_id}>"
 
 
-class OutboxEmail(db.Model):
+class OutboxEmail(Model):
     """One e-mail and its delivery: pending (``next_attempt_at`` says when), being sent (since
     ``claimed_at``), sent (``sent_at``) or failed after its last try (``last_error`` says why)."""
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.vocabulary import ParticipantKind, Region, enum_type
 
 
-class Participant(db.Model):
+class Participant(Model):
     """A producer (farm co-op, grower) or merchant (factory, brand, export firm).
 
     ``priority`` is the programme priority: 1 regular, 2 small business, 3 supported.

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 
 #: Product categories people pick from (free text beyond these is not offered, to keep filters clean).
 CATEGORIES = (
@@ -27,7 +27,7 @@ CATEGORIES = (
 )
 
 
-class ParticipantProfile(db.Model):
+class ParticipantProfile(Model):
     """A participant's prefecture-level city and product categories (sorted codes)."""
 
     __tablename__ = "participant_profiles"

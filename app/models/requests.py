@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model, db
 from app.models.types import UTCDateTime, utcnow
 from app.models.vocabulary import RequestStatus, enum_type
 
@@ -40,7 +40,7 @@ request_allowed_hubs = Table(
 )
 
 
-class PreferredHub(db.Model):
+class PreferredHub(Model):
     """A soft preference: base ``hub`` at ``rank`` (0 is best) for a request."""
 
     __tablename__ = "request_preferred_hubs"
@@ -55,7 +55,7 @@ class PreferredHub(db.Model):
     hub: Mapped[Hub] = relationship()
 
 
-class BookingRequest(db.Model):
+class BookingRequest(Model):
     """Up to ``sessions`` sessions of ``length`` consecutive slots in one studio, inside a window.
 
     ``any_base`` true means the exchange format's ``"bases": null``; otherwise ``allowed_hubs``

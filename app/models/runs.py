@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime, utcnow
 from app.models.vocabulary import ChangeKind, ChangeReason, RunKind, RunState, enum_type
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from app.models.timetable import PlanningWeek
 
 
-class OptimizationRun(db.Model):
+class OptimizationRun(Model):
     """A run over one planning week. ``kpis`` holds the plan's figures as JSON."""
 
     __tablename__ = "optimization_runs"
@@ -66,7 +66,7 @@ class OptimizationRun(db.Model):
     )
 
 
-class RunChange(db.Model):
+class RunChange(Model):
     """One booking a run added, moved or dropped, with slot codes before and after."""
 
     __tablename__ = "run_changes"

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime
 from app.models.vocabulary import SlotState, WeekState, enum_type
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from app.models.hubs import Hub, Studio
 
 
-class PlanningWeek(db.Model):
+class PlanningWeek(Model):
     """One scheduling week (Monday 00:00 Asia/Shanghai, 7 days) and its policy."""
 
     __tablename__ = "planning_weeks"
@@ -59,7 +59,7 @@ class PlanningWeek(db.Model):
         return f"<PlanningWeek {self.week_start}>"
 
 
-class TimetableTemplate(db.Model):
+class TimetableTemplate(Model):
     """A base's reusable weekly timetable: which blocks each weekday offers."""
 
     __tablename__ = "timetable_templates"
@@ -78,7 +78,7 @@ class TimetableTemplate(db.Model):
     )
 
 
-class TemplateBlock(db.Model):
+class TemplateBlock(Model):
     """One block of a template: a weekday (0 = Monday) and local minutes from midnight."""
 
     __tablename__ = "template_blocks"
@@ -102,7 +102,7 @@ class TemplateBlock(db.Model):
     template: Mapped[TimetableTemplate] = relationship(back_populates="blocks")
 
 
-class TimetableWeek(db.Model):
+class TimetableWeek(Model):
     """A base's timetable for one week: drafted by its operators, then published."""
 
     __tablename__ = "timetable_weeks"
@@ -118,7 +118,7 @@ class TimetableWeek(db.Model):
     slots: Mapped[list[Slot]] = relationship(back_populates="timetable_week", order_by="Slot.start")
 
 
-class Slot(db.Model):
+class Slot(Model):
     """One block of one studio. Slots of a studio never overlap (a studio has one per start)."""
 
     __tablename__ = "slots"

@@ -11,7 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model, db
 from app.models.types import UTCDateTime, utcnow
 from app.models.vocabulary import Role, enum_type
 
@@ -104,7 +104,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.username} {self.role}>"
 
 
-class LoginSession(db.Model):
+class LoginSession(Model):
     """One signed-in browser: its key's hash, whether it is remembered, when it began and ended.
 
     The key itself lives only in the person's signed session and remember cookies; a login is

@@ -10,10 +10,11 @@ statistics of the tables they filled before anyone reads them.
 from __future__ import annotations
 
 from sqlalchemy import text
-from sqlalchemy.orm import Session
+
+from app.extensions import AnySession
 
 
-def refresh(session: Session) -> None:
+def refresh(session: AnySession) -> None:
     """``ANALYZE`` the whole database (PostgreSQL and SQLite; commits the session first)."""
     session.commit()
     if session.get_bind().dialect.name in ("postgresql", "sqlite"):

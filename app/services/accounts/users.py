@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from app.extensions import AnySession
 from app.models import ROLES, AuditEvent, Hub, Participant, Role, User
 from app.models.vocabulary import ActorKind
 from app.services.accounts.passwords import PasswordPolicyError, check_policy
@@ -19,7 +19,7 @@ class AccountError(ValueError):
 
 
 def create_user(
-    session: Session,
+    session: AnySession,
     username: str,
     *,
     role: str,

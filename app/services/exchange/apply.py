@@ -20,8 +20,8 @@ from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from app.extensions import AnySession
 from app.models import (
     ACTIVE_STATUSES,
     AuditEvent,
@@ -87,7 +87,7 @@ class _Current:
 
 
 def apply_plan(
-    session: Session,
+    session: AnySession,
     week: PlanningWeek,
     plan: Plan,
     *,
@@ -227,7 +227,7 @@ class PlanConflict(RuntimeError):
     """The database refused the plan's slot holds (a concurrent booking); nothing is kept."""
 
 
-def _lock_participants(session: Session, week: PlanningWeek) -> None:
+def _lock_participants(session: AnySession, week: PlanningWeek) -> None:
     """Lock the week's participants (PostgreSQL), in id order.
 
     The booking service locks its participant's row before it books, so a direct booking made
@@ -247,7 +247,7 @@ def _lock_participants(session: Session, week: PlanningWeek) -> None:
     ).all()
 
 
-def _current_bookings(session: Session, week: PlanningWeek) -> list[_Current]:
+def _current_bookings(session: AnySession, week: PlanningWeek) -> list[_Current]:
     slots: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for booking_id, position, code in session.execute(
         select(BookingSlot.booking_id, BookingSlot.position, Slot.code)
@@ -273,7 +273,7 @@ def _current_bookings(session: Session, week: PlanningWeek) -> list[_Current]:
     return out
 
 
-def _release(session: Session, booking_ids: list[int], now: datetime) -> None:
+def _release(session: AnySession, booking_ids: list[int], now: datetime) -> None:
     """Give up the slots of moved and dropped bookings before anything new is held."""
     if not booking_ids:
         return

@@ -12,8 +12,8 @@ from collections import defaultdict
 from datetime import datetime
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 
+from app.extensions import AnySession
 from app.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -43,7 +43,7 @@ from scheduler import domain as d
 
 
 def build_instance(
-    session: Session, week: PlanningWeek, *, freeze_until: datetime | None, timezone: str
+    session: AnySession, week: PlanningWeek, *, freeze_until: datetime | None, timezone: str
 ) -> d.Instance:
     """The week as a ``scheduler.domain.Instance`` (what export-week writes)."""
     bases = _bases(session)
@@ -69,7 +69,7 @@ def build_instance(
     )
 
 
-def build_plan(session: Session, week: PlanningWeek, instance: d.Instance) -> d.Plan:
+def build_plan(session: AnySession, week: PlanningWeek, instance: d.Instance) -> d.Plan:
     """The week's active bookings as a plan (what export-plan writes)."""
     assignments = tuple(d.Assignment(b.request, b.slots) for b in instance.bookings)
     served: dict[str, int] = defaultdict(int)
@@ -87,7 +87,7 @@ def build_plan(session: Session, week: PlanningWeek, instance: d.Instance) -> d.
     return d.Plan(week.name, assignments, unassigned, stats)
 
 
-def _bases(session: Session) -> tuple[d.Base, ...]:
+def _bases(session: AnySession) -> tuple[d.Base, ...]:
     studios: dict[int, list[d.Studio]] = defaultdict(list)
     rows = session.execute(
         select(Studio.hub_id, Studio.code, Studio.features, Hub.code)
@@ -101,7 +101,7 @@ def _bases(session: Session) -> tuple[d.Base, ...]:
     )
 
 
-def _slots(session: Session, week: PlanningWeek) -> tuple[d.Slot, ...]:
+def _slots(session: AnySession, week: PlanningWeek) -> tuple[d.Slot, ...]:
     """Open slots of published timetable weeks, plus any slot an active booking holds."""
     rows = session.execute(
         select(Slot.code, Studio.code, Slot.start, Slot.end, Slot.prime)
@@ -123,7 +123,7 @@ def _slots(session: Session, week: PlanningWeek) -> tuple[d.Slot, ...]:
 
 
 def _bookings(
-    session: Session, week: PlanningWeek
+    session: AnySession, week: PlanningWeek
 ) -> tuple[tuple[d.Booking, ...], list[d.Request]]:
     """Active bookings in code order, and the synthesized requests of direct bookings."""
     held: dict[int, list[tuple[int, str, datetime, datetime, str]]] = defaultdict(list)
@@ -163,7 +163,7 @@ def _bookings(
     return tuple(out), direct
 
 
-def _requests(session: Session, week: PlanningWeek, booked: set[str]) -> list[d.Request]:
+def _requests(session: AnySession, week: PlanningWeek, booked: set[str]) -> list[d.Request]:
     """Open requests of the week, plus withdrawn ones that still have an active booking."""
     allowed: dict[int, list[str]] = defaultdict(list)
     for request_id, hub in session.execute(

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
 
+from app.extensions import AnySession
 from app.models import (
     AuditEvent,
     Booking,
@@ -58,7 +58,7 @@ def _check_sizes(inst: Instance) -> None:
                 raise WeekImportError(f"request {r.id}: {field} must be from 1 to {MAX_COUNT}")
 
 
-def import_week(session: Session, inst: Instance, *, timezone: str) -> PlanningWeek:
+def import_week(session: AnySession, inst: Instance, *, timezone: str) -> PlanningWeek:
     """Write the instance's week (not committed). Refuses a non-empty database."""
     if not is_database_empty(session):
         raise WeekImportError("the database is not empty; import-week loads into an empty database")
@@ -160,7 +160,7 @@ def import_week(session: Session, inst: Instance, *, timezone: str) -> PlanningW
     return week
 
 
-def _prime_recent(session: Session, inst: Instance, week_id: int) -> None:
+def _prime_recent(session: AnySession, inst: Instance, week_id: int) -> None:
     """The file's ``prime_recent`` values, kept for this week (absent ones stay absent)."""
     known = [p for p in inst.participants if p.prime_recent is not None]
     if not known:
@@ -179,7 +179,7 @@ def _prime_recent(session: Session, inst: Instance, week_id: int) -> None:
     )
 
 
-def _harvest_lots(session: Session, inst: Instance, now: datetime) -> dict[str, int]:
+def _harvest_lots(session: AnySession, inst: Instance, now: datetime) -> dict[str, int]:
     """One lot per participant and ``ready`` .. ``best_before`` the file's requests name; the
     lot id of each request with a harvest. The file says nothing of product and quantity: the
     product is the participant's category, the quantity unknown."""
@@ -215,7 +215,7 @@ def _harvest_lots(session: Session, inst: Instance, now: datetime) -> dict[str, 
     }
 
 
-def _requests(session: Session, inst: Instance, week_id: int, now: datetime) -> None:
+def _requests(session: AnySession, inst: Instance, week_id: int, now: datetime) -> None:
     if not inst.requests:
         return
     lots = _harvest_lots(session, inst, now)
@@ -262,7 +262,7 @@ def _requests(session: Session, inst: Instance, week_id: int, now: datetime) -> 
         session.execute(insert(PreferredHub), preferred)
 
 
-def _bookings(session: Session, inst: Instance, week_id: int, now: datetime) -> None:
+def _bookings(session: AnySession, inst: Instance, week_id: int, now: datetime) -> None:
     if not inst.bookings:
         return
     rid = dict(session.execute(select(BookingRequest.code, BookingRequest.id)).all())

@@ -22,7 +22,7 @@ from flask_mailman import EmailMessage
 from sqlalchemy import and_, event, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.extensions import db, mail
+from app.extensions import AnySession, db, mail
 from app.jobs.queue import enqueue, queue_of
 from app.models import OutboxEmail, utcnow
 from app.models.vocabulary import MailStatus
@@ -180,19 +180,19 @@ _WRITTEN, _COMMITTED = "chunlei.outbox_written", "chunlei.outbox_committed"
 
 
 @event.listens_for(Session, "after_flush")
-def _note_written(session: Session, _context) -> None:
+def _note_written(session: AnySession, _context) -> None:
     if any(isinstance(obj, OutboxEmail) for obj in session.new):
         session.info[_WRITTEN] = True
 
 
 @event.listens_for(Session, "after_commit")
-def _note_committed(session: Session) -> None:
+def _note_committed(session: AnySession) -> None:
     if session.info.pop(_WRITTEN, False):
         session.info[_COMMITTED] = True
 
 
 @event.listens_for(Session, "after_rollback")
-def _forget_written(session: Session) -> None:
+def _forget_written(session: AnySession) -> None:
     session.info.pop(_WRITTEN, None)
 
 

@@ -26,8 +26,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from app.extensions import AnySession
 from app.models import (
     Booking,
     BookingSlot,
@@ -55,7 +55,7 @@ class Applied:
     moved: list[tuple[str, str]] = field(default_factory=list)
 
 
-def lock_week(session: Session, week_id: int) -> None:
+def lock_week(session: AnySession, week_id: int) -> None:
     """The week's apply lock (see the module docstring)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
@@ -68,7 +68,7 @@ def lock_week(session: Session, week_id: int) -> None:
 
 
 def apply_placement(
-    session: Session, nb: Neighbourhood, plan: Plan, *, now: datetime, ttl: timedelta
+    session: AnySession, nb: Neighbourhood, plan: Plan, *, now: datetime, ttl: timedelta
 ) -> Applied:
     """Lock, re-check the neighbourhood, then write the plan's changes (not committed).
 
@@ -181,7 +181,7 @@ def apply_placement(
     return out
 
 
-def _notify(session: Session, nb: Neighbourhood, notes, now: datetime) -> None:
+def _notify(session: AnySession, nb: Neighbourhood, notes, now: datetime) -> None:
     """Tell each participant of a proposed or moved session (in-app, and e-mail if known)."""
     if not notes:
         return

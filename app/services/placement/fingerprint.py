@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from app.extensions import AnySession
 from app.models import ACTIVE_STATUSES, Booking, BookingSlot, Slot, SlotHold
 
 
-def area_rows(session: Session, slot_ids: list[int], *, lock: bool = False) -> list[tuple]:
+def area_rows(session: AnySession, slot_ids: list[int], *, lock: bool = False) -> list[tuple]:
     """(slot id, state, holding booking) of the area's slots; ``lock`` takes them FOR SHARE, so
     an operator cannot block one while a placement writes (as a direct booking does)."""
     if not slot_ids:
@@ -30,7 +30,7 @@ def area_rows(session: Session, slot_ids: list[int], *, lock: bool = False) -> l
     return sorted(tuple(r) for r in session.execute(stmt))
 
 
-def participant_rows(session: Session, week_id: int, participant_ids: list[int]) -> list[tuple]:
+def participant_rows(session: AnySession, week_id: int, participant_ids: list[int]) -> list[tuple]:
     """(booking id, status, slot id, position) of the participants' active bookings this week."""
     if not participant_ids:
         return []

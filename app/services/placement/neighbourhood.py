@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from app.extensions import AnySession
 from app.models import (
     Booking,
     BookingRequest,
@@ -76,7 +76,7 @@ class Neighbourhood:
 
 
 def build(
-    session: Session,
+    session: AnySession,
     week: PlanningWeek,
     target_ids: list[int],
     *,
@@ -297,7 +297,7 @@ def build(
     )
 
 
-def _hubs(session: Session) -> tuple[dict[int, Hub], dict[int, list[tuple[int, str, list]]]]:
+def _hubs(session: AnySession) -> tuple[dict[int, Hub], dict[int, list[tuple[int, str, list]]]]:
     hubs = {h.id: h for h in session.scalars(select(Hub))}
     studios: dict[int, list[tuple[int, str, list]]] = {h: [] for h in hubs}
     for sid, hub_id, code, features in session.execute(
@@ -310,7 +310,7 @@ def _hubs(session: Session) -> tuple[dict[int, Hub], dict[int, list[tuple[int, s
 
 
 def _request_bases(
-    session: Session, request_ids: list[int]
+    session: AnySession, request_ids: list[int]
 ) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
     """Allowed and preferred base ids (preferred best first) of each request."""
     allowed: dict[int, list[int]] = defaultdict(list)
@@ -332,7 +332,7 @@ def _request_bases(
     return allowed, preferred
 
 
-def _slots(session: Session, week: PlanningWeek, hub_ids: list[int], lo, hi) -> list:
+def _slots(session: AnySession, week: PlanningWeek, hub_ids: list[int], lo, hi) -> list:
     """Open slots of published timetables at ``hub_ids`` starting in [lo, hi), held or not."""
     return list(
         session.execute(

@@ -12,8 +12,8 @@ from collections import Counter
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
+from app.extensions import AnySession
 from app.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -29,7 +29,7 @@ WEEKS_BACK = 4
 
 
 def prime_sessions_by_week(
-    session: Session, first: date, before: date, participant_id: int | None = None
+    session: AnySession, first: date, before: date, participant_id: int | None = None
 ) -> dict[tuple[str, date], int]:
     """Prime-time sessions per (participant code, week start) of the planning weeks starting in
     ``first`` .. ``before`` (exclusive), optionally of one participant."""
@@ -51,7 +51,7 @@ def prime_sessions_by_week(
     return {(code, start): n for code, start, n in session.execute(query)}
 
 
-def prime_recent(session: Session, week: PlanningWeek) -> dict[str, int] | None:
+def prime_recent(session: AnySession, week: PlanningWeek) -> dict[str, int] | None:
     """Each participant's ``prime_recent`` for ``week`` (by code), or None when not known."""
     imported = session.execute(
         select(Participant.code, PrimeRecent.sessions)

@@ -8,9 +8,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from app.extensions import db
+from app.extensions import AnySession, db
 from app.localtime import local_zone
 from app.models import Booking, BookingRequest, Hub, Participant, PlanningWeek, User
 
@@ -86,7 +85,7 @@ def planning_week_for(week_start: date) -> PlanningWeek:
     return week
 
 
-def get_week(session: Session, week_start: date) -> PlanningWeek:
+def get_week(session: AnySession, week_start: date) -> PlanningWeek:
     """The planning week starting on ``week_start``, or a WeekError naming the known ones."""
     week = session.scalar(select(PlanningWeek).where(PlanningWeek.week_start == week_start))
     if week is None:
@@ -96,7 +95,7 @@ def get_week(session: Session, week_start: date) -> PlanningWeek:
     return week
 
 
-def is_database_empty(session: Session) -> bool:
+def is_database_empty(session: AnySession) -> bool:
     """True when no base, participant, week, request, booking or account exists yet."""
     return all(
         session.scalar(select(model.id).limit(1)) is None

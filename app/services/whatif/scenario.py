@@ -11,8 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy.orm import Session
-
+from app.extensions import AnySession
 from app.models import PlanningWeek
 from app.services.exchange.export import build_instance
 from scheduler import scenario
@@ -88,7 +87,7 @@ def _bind(change: Callable[..., Instance], *args: object) -> Change:
 
 
 def run_what_if(
-    session: Session,
+    session: AnySession,
     week: PlanningWeek,
     changes: list[tuple[str, Change]],
     *,
