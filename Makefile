@@ -13,6 +13,10 @@ $(BIN)/python:
 
 install: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
+	@# axe-core (package.json, pinned) for the browser tests' accessibility check; without npm
+	@# those tests skip and say why.
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the browser accessibility check (axe-core) will be skipped"; fi
 
 demo: install
 	$(BIN)/flask db upgrade

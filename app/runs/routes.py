@@ -12,7 +12,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -20,15 +30,17 @@ from sqlalchemy import select
 from app.extensions import db
 from app.main.guards import roles_required
 from app.main.paging import PAGE_SIZE, page_number, page_of
-from app.models import OptimizationRun, PlanningWeek
-from app.models.vocabulary import Role, RunState
+from app.models import REGIONS, Hub, OptimizationRun, PlanningWeek
+from app.models.vocabulary import ChangeKind, Role, RunState
 from app.runs import bp
 from app.services.accounts.access import is_admin
 from app.services.runs.folders import run_folder
 from app.services.runs.reoptimize import request_run
 from app.services.runs.report import (
     RUN_FILES,
+    ReportFilter,
     chart_rows,
+    progress_view,
     run_details,
     run_summary,
     scope_figures,
@@ -76,12 +88,38 @@ def history():
     return render_template("runs/history.html", runs=rows, weeks=weeks, page=page)
 
 
+def _report_filter(mine: list[str] | None) -> ReportFilter:
+    """``?base=&region=&change=`` of the report; a value outside the choices is a 400."""
+    base = request.args.get("base", "").strip().upper()
+    region = request.args.get("region", "").strip()
+    change = request.args.get("change", "").strip()
+    if region and region not in REGIONS:
+        abort(400, _("There is no region %(region)s.", region=region[:40]))
+    if change and change not in {c.value for c in ChangeKind}:
+        abort(400, _("A change is added, moved or dropped, not %(change)s.", change=change[:40]))
+    if base:
+        known = db.session.scalar(select(Hub.code).where(Hub.code == base))
+        if known is None or (mine is not None and base not in mine):
+            abort(400, _("There is no base %(code)s among the bases you may see.", code=base[:16]))
+    return ReportFilter(base=base, region=region, change=change)
+
+
+def _progress(run: OptimizationRun) -> dict:
+    return progress_view(run, float(current_app.config.get("SOLVER_TIME_LIMIT_S") or 60))
+
+
 @bp.get("/<int:run_id>")
 @staff_only
 def report(run_id: int):
-    """One run: outcome, KPIs before/after with a chart, changes per region/base and session."""
+    """One run: outcome, KPIs before/after with a chart, changes per region/base and session.
+
+    The summary covers the whole scope; the changed sessions are filtered by base, region and
+    kind of change and shown a page at a time, an operator's bases first.
+    """
     run = _run_or_404(run_id)
     mine = my_bases()
+    flt = _report_filter(mine)
+    number = page_number()
     names = {
         "weighted_share": _("Weighted served"),
         "served_ratio": _("Sessions served"),
@@ -90,14 +128,22 @@ def report(run_id: int):
         "prime_satisfaction": _("Prime time"),
     }
     chart = [(names[key], *rest) for key, *rest in chart_rows(run)]
+    details = run_details(
+        run,
+        _present_files(run) if mine is None else [],
+        only_bases=None if mine is None else set(mine),
+        flt=flt,
+        first_bases=set(mine or []),
+    )
+    start = (number - 1) * PAGE_SIZE
+    page = page_of(details.sessions[start : start + PAGE_SIZE + 1], number)
     return render_template(
         "runs/report.html",
         run=run_summary(run),
-        details=run_details(
-            run,
-            _present_files(run) if mine is None else [],
-            only_bases=None if mine is None else set(mine),
-        ),
+        details=details,
+        page=page,
+        flt=flt,
+        live=_progress(run),
         scope=run.scope_bases,
         only_bases=mine,
         chart=chart,
@@ -113,7 +159,10 @@ def progress(run_id: int):
     """The run's state and live solver progress, for the report page's polling."""
     run = _run_or_404(run_id)
     s = run_summary(run)
-    return jsonify({k: s[k] for k in ("id", "status", "message", "progress", "started_at")})
+    body = {k: s[k] for k in ("id", "status", "message", "started_at")}
+    body["progress"] = _progress(run)
+    db.session.rollback()  # end the read at once: a SQLite writer never waits on a poll
+    return jsonify(body)
 
 
 @bp.get("/<int:run_id>/files/<name>")

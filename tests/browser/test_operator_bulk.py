@@ -8,17 +8,13 @@ from datetime import timedelta
 
 import pytest
 
-from app import create_app
 from app.extensions import db
-from app.models import Booking, Slot, User
+from app.models import Booking, Slot
 from app.services.booking import service as booking_service
-from config import TestingConfig
-from tests.app.services.world import PASSWORD
+from tests.browser.helpers import DESKTOP, PHONE, app_on, signed_in, user
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-DESKTOP = {"width": 1366, "height": 900}
-PHONE = {"width": 390, "height": 844}
 TEXT = {
     "zh": {"confirm": "确认", "apply": "应用到所选", "confirmed": "已确认 2 个预订",
            "state": "已确认", "block": "封锁一天或一个时间段", "check": "查看将封锁哪些时段",
@@ -30,49 +26,22 @@ TEXT = {
 }  # fmt: skip
 
 
-class _Same(TestingConfig):
-    pass
-
-
-def _app_on(tmp_path):
-    """The app over the live server's database file, to seed and read rows."""
-    _Same.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'browser.sqlite'}"
-    return create_app(_Same)
-
-
-def _user(name: str) -> User:
-    return db.session.query(User).filter(User.username == name).one()
-
-
-def _open(browser, viewport, base_url, username, lang):
-    context = browser.new_context(viewport=viewport, locale="zh-CN")
-    context.set_default_timeout(15000)
-    page = context.new_page()
-    page.goto(f"{base_url}/auth/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_load_state()
-    page.goto(f"{base_url}/?lang={lang}")
-    return context, page
-
-
 @pytest.mark.parametrize(
     ("lang", "viewport"), [("zh", DESKTOP), ("en", PHONE)], ids=["zh-desktop", "en-phone"]
 )
 def test_operator_confirms_many_tentative_bookings_at_once(browser, live, tmp_path, lang, viewport):
-    app = _app_on(tmp_path)
+    app = app_on(tmp_path)
     w = live.world
     with app.app_context():
         codes = []
         for user, slot in (("p1", w.slot("B001-S1", 0, 10)), ("p2", w.slot("B001-S1", 1, 12)),
                            ("p3", w.slot("B001-S2", 2, 14))):  # fmt: skip
-            booking = booking_service.book_slots(_user(user), [slot])  # fmt: skip
+            booking = booking_service.book_slots(user(user), [slot])  # fmt: skip
             booking.status = "tentative"
             codes.append(booking.code)
         db.session.commit()
     t = TEXT[lang]
-    context, page = _open(browser, viewport, live.url, "op1", lang)
+    context, page = signed_in(browser, viewport, live.url, "op1", lang)
     try:
         page.goto(f"{live.url}/operator/bases/B001/bookings?week={w.week_start}&show=tentative")
         page.get_by_test_id(f"pick-{codes[0]}").check()
@@ -98,13 +67,13 @@ def test_operator_confirms_many_tentative_bookings_at_once(browser, live, tmp_pa
     ("lang", "viewport"), [("en", DESKTOP), ("zh", PHONE)], ids=["en-desktop", "zh-phone"]
 )
 def test_operator_blocks_a_whole_day(browser, live, tmp_path, lang, viewport):
-    app = _app_on(tmp_path)
+    app = app_on(tmp_path)
     w = live.world
     day = w.week_start + timedelta(days=1)
     with app.app_context():
-        booking_service.book_slots(_user("p1"), [w.slot("B001-S2", 1, 20)])
+        booking_service.book_slots(user("p1"), [w.slot("B001-S2", 1, 20)])
     t = TEXT[lang]
-    context, page = _open(browser, viewport, live.url, "op1", lang)
+    context, page = signed_in(browser, viewport, live.url, "op1", lang)
     try:
         page.goto(f"{live.url}/operator/bases/B001/week?week={w.week_start}")
         page.get_by_test_id("block-range-link").click()

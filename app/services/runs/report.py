@@ -108,6 +108,29 @@ class SessionRow:
     before_base: str
     after_base: str
     reason: str
+    #: the codes and regions of the bases the session leaves or goes to (for the filters)
+    bases: frozenset[str] = frozenset()
+    regions: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """Which changed sessions the report lists: at one base, in one region, of one kind."""
+
+    base: str = ""
+    region: str = ""
+    change: str = ""
+
+    def keeps(self, row: SessionRow) -> bool:
+        return (
+            (not self.base or self.base in row.bases)
+            and (not self.region or self.region in row.regions)
+            and (not self.change or self.change == row.change)
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.base or self.region or self.change)
 
 
 @dataclass
@@ -119,6 +142,8 @@ class RunDetails:
     by_base: list[tuple[str, str, Counter]] = field(default_factory=list)
     sessions: list[SessionRow] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    #: changed sessions in scope before the filter (``sessions`` holds those it keeps)
+    total: int = 0
 
 
 def _better(key: str, before, after) -> bool | None:
@@ -143,11 +168,16 @@ def run_details(
     files_present: list[str] | None = None,
     *,
     only_bases: set[str] | None = None,
+    flt: ReportFilter | None = None,
+    first_bases: set[str] | None = None,
 ) -> RunDetails:
     """The KPI table, changes per region and per base, and the changed sessions.
 
-    ``only_bases`` (base codes; an operator's) keeps only the changes at those bases.
+    ``only_bases`` (base codes; an operator's) keeps only the changes at those bases. The
+    summary (KPIs, per region, per base) always covers the whole scope; ``flt`` narrows the
+    session list only. Sessions at ``first_bases`` come first, then moves, drops, additions.
     """
+    flt = flt or ReportFilter()
     tz = local_zone()
     details = RunDetails(files=list(files_present or []))
     before, after = run.kpis_before or {}, kpis_after(run)
@@ -201,13 +231,23 @@ def run_details(
                 before_base=old_hub.name if old_hub else "",
                 after_base=new_hub.name if new_hub else "",
                 reason=rc.reason or "",
+                bases=frozenset(at),
+                regions=frozenset(h.region for h in (old_hub, new_hub) if h is not None),
             )
         )
+    details.total = len(details.sessions)
+    details.sessions = [row for row in details.sessions if flt.keeps(row)]
     # Moves and drops first: they touch sessions people already had.
     order = {ChangeKind.MOVED: 0, ChangeKind.DROPPED: 1, ChangeKind.ADDED: 2}
-    details.sessions.sort(key=lambda row: order.get(row.change, 3))
+    mine = first_bases or set()
+    details.sessions.sort(
+        key=lambda row: (not (row.bases & mine), order.get(row.change, 3), row.request)
+    )
     details.by_region = sorted(region.items())
-    details.by_base = [(code, base_names[code], c) for code, c in sorted(base.items())]
+    details.by_base = [
+        (code, base_names[code], c)
+        for code, c in sorted(base.items(), key=lambda item: (item[0] not in mine, item[0]))
+    ]
     return details
 
 
@@ -260,4 +300,35 @@ def scope_figures(week: PlanningWeek, bases: list[str] | None) -> dict:
         "bases": db.session.execute(hubs).all(),
         "tentative": counts.get(BookingStatus.TENTATIVE, 0),
         "fixed": counts.get(BookingStatus.CONFIRMED, 0) + counts.get(BookingStatus.LOCKED, 0),
+    }
+
+
+#: The phases of a working run, as the report page names them.
+PHASES = ("queued", "starting", "exporting", "solving", "checking", "applying", "done")
+
+
+def progress_view(run: OptimizationRun, default_limit_s: float) -> dict:
+    """A working run's progress for people: its phase, the share done and the seconds left.
+
+    While the solver works, the share is the time used of its limit (the solver stops at the
+    limit at the latest); before and after solving the share is 0 and 1 respectively. Never the
+    solver's objective or bound: they mean nothing to a reader.
+    """
+    progress = dict(run.progress or {})
+    phase = str(progress.get("phase") or ("queued" if run.state == RunState.QUEUED else "starting"))
+    limit = float(progress.get("limit_s") or default_limit_s or 0) or None
+    elapsed = float(progress.get("elapsed_s") or 0.0)
+    if phase == "solving" and limit:
+        share = min(elapsed / limit, 0.99)
+        left: float | None = max(limit - elapsed, 0.0)
+    elif phase in ("checking", "applying", "done"):
+        share, left = 1.0, 0.0
+    else:
+        share, left = 0.0, limit
+    return {
+        "phase": phase,
+        "share": round(share, 3),
+        "percent": int(share * 100),
+        "left_s": None if left is None else int(round(left)),
+        "elapsed_s": int(round(elapsed)),
     }

@@ -104,12 +104,17 @@ def test_a_run_in_progress_shows_its_progress(web_app):
         week = get_week(db.session, WEEK)
         run, granted = run_guard.claim(week, trigger="manual", actor=None, actor_label="t")
         assert granted
-        liveness.heartbeat(run.id, {"phase": "solving", "elapsed_s": 12.3, "objective": 4242})
+        liveness.heartbeat(
+            run.id, {"phase": "solving", "elapsed_s": 12.3, "limit_s": 60, "objective": 4242}
+        )
         run_id = run.id
     client = signed_in(web_app, "admin")
     page = client.get(f"/runs/{run_id}").get_data(as_text=True)
-    assert 'data-testid="run-progress"' in page and "4242" in page and "运行中" in page
-    assert client.get(f"/runs/{run_id}/progress.json").get_json()["progress"]["elapsed_s"] == 12.3
+    assert 'data-testid="run-progress"' in page and "运行中" in page and "求解器正在计算" in page
+    assert 'data-field="percent"' in page and "4242" not in page  # a share, not the objective
+    progress = client.get(f"/runs/{run_id}/progress.json").get_json()["progress"]
+    assert progress["elapsed_s"] == 12 and progress["phase"] == "solving"
+    assert 0 < progress["percent"] < 100 and progress["left_s"] > 0
 
 
 def test_a_run_starts_only_after_a_confirmation_page(web_app):
