@@ -53,6 +53,8 @@ def _parse(kind: str, raw: str, variable: str) -> Any:
             return int(raw)
         if kind == "float":
             return float(raw)
+        if kind.startswith("tuple[float"):
+            return tuple(float(part) for part in raw.split(",") if part.strip())
         if kind.startswith("tuple"):
             return tuple(part.strip() for part in raw.split(",") if part.strip())
     except ValueError as e:
@@ -180,6 +182,25 @@ class Settings:
     JOB_TASK_MODULES: tuple[str, ...] = _setting(
         (), "task modules beyond app.jobs.tasks (comma-separated), e.g. a plug-in's jobs"
     )
+    WEBHOOK_RETRY_DELAYS_S: tuple[float, ...] = _setting(
+        (5.0, 60.0, 300.0, 1800.0, 7200.0),
+        "seconds between the tries of one webhook or robot message (comma-separated; one retry "
+        "per number, then the message is given up)",
+        shown="`5,60,300,1800,7200`",
+    )
+    WEBHOOK_TIMEOUT_S: float = _setting(
+        10.0, "the time limit of one webhook call (connecting, and waiting for each answer read)"
+    )
+    WEBHOOK_DISABLE_AFTER_S: float = _setting(
+        86400.0,
+        "an endpoint whose tries have all failed for this long is disabled and its owner told",
+    )
+    WEBHOOK_ALLOW_PRIVATE: bool = _setting(
+        False,
+        "`1` lets endpoints point at loopback, private (RFC 1918), link-local and other "
+        "non-public addresses (a receiver on the same network); `0` refuses them at "
+        "registration and at every try",
+    )
     INSTANT_PLACEMENT: bool = _setting(
         True, "filing a request or freeing a slot places at once; `0` leaves it to the nightly run"
     )
@@ -261,6 +282,10 @@ class Settings:
             ZoneInfo(self.TIMEZONE)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"CHUNLEI_TIMEZONE={self.TIMEZONE!r}: unknown time zone") from None
+        if any(d < 0 for d in self.WEBHOOK_RETRY_DELAYS_S):
+            raise ValueError("WEBHOOK_RETRY_DELAYS_S: a delay cannot be negative")
+        if self.WEBHOOK_TIMEOUT_S <= 0:
+            raise ValueError("WEBHOOK_TIMEOUT_S: must be positive")
         if self.CATEGORY_SEPARATION not in (None, "base"):
             raise ValueError(f"CATEGORY_SEPARATION={self.CATEGORY_SEPARATION!r}: expected base")
         if self.MAIL_USE_TLS and self.MAIL_USE_SSL:

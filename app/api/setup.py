@@ -31,7 +31,13 @@ COMMON_ERRORS = {
     "500": "Internal error (reason: internal_error); nothing was changed",
 }
 #: Operations that list: their 200 carries the next page's ``Link`` header.
-PAGED = {"/api/v1/bases", "/api/v1/slots", "/api/v1/bookings", "/api/v1/requests"}
+PAGED = {
+    "/api/v1/bases",
+    "/api/v1/slots",
+    "/api/v1/bookings",
+    "/api/v1/requests",
+    "/api/v1/webhooks/{code}/attempts",
+}
 
 
 def _error_response(description: str) -> dict:

@@ -17,6 +17,7 @@ def register(app: Flask) -> None:
         export_week_command,
         import_week_command,
     )
+    from app.cli.webhooks import webhooks_group
     from app.cli.whatif import what_if_command
 
     for command in (
@@ -30,5 +31,6 @@ def register(app: Flask) -> None:
         book_command,
         cancel_booking_command,
         what_if_command,
+        webhooks_group,
     ):
         app.cli.add_command(command)

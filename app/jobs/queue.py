@@ -5,6 +5,8 @@ id to a worker. So a message lost with a killed worker or a restarted Redis neve
 the reaper finds the row and puts it on the queue again.
 
     enqueue(kind, payload, dedupe_key=None, delay_s=0) -> job id   (after the motivating commit)
+    enqueue_with_commit(kind, payload, delay_s=0) -> Job   (inside it: on the queue once it
+                                                             commits, never if it rolls back)
     job(job_id) -> the Job row, for status pages and the API
     @task("kind", max_attempts=3, timeout_s=None, release=None)    registers fn(payload) -> dict|None
 
@@ -33,9 +35,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from importlib import import_module
 
-from flask import Flask, current_app
-from sqlalchemy import select
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event, inspect, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, SessionTransaction
 
 from app.extensions import db
 from app.jobs.transport import EagerTransport, HueyTransport, Transport, check_url
@@ -147,6 +150,73 @@ def enqueue(kind: str, payload: dict, *, dedupe_key: str | None = None, delay_s:
         put(job_id, kind, delay_s=delay_s)
         return job_id
     raise RuntimeError(f"could not enqueue {kind!r} with dedupe key {dedupe_key!r}")
+
+
+#: session.info keys: jobs recorded in the open transaction; jobs committed, to put on the queue.
+_RECORDED, _COMMITTED, _PUTTING = (
+    "chunlei.jobs.recorded",
+    "chunlei.jobs.committed",
+    "chunlei.putting",
+)
+
+
+def enqueue_with_commit(kind: str, payload: dict, *, delay_s: float = 0) -> Job:
+    """Record a job in the caller's open transaction (no commit): the transactional outbox.
+
+    The job goes on the queue once that transaction commits, and never exists if it rolls back,
+    so work is neither lost after a committed change nor done for a change that was undone. A
+    crash between the commit and the put leaves a queued row, which the reaper puts again.
+    """
+    spec = TASKS.get(kind)
+    if spec is None:
+        raise ValueError(f"unknown job kind {kind!r}")
+    now = utcnow()
+    row = Job(
+        kind=kind,
+        payload=payload,
+        status=JobStatus.QUEUED,
+        attempts=0,
+        max_attempts=spec.max_attempts,
+        enqueued_at=now,
+        due_at=now + timedelta(seconds=max(0.0, delay_s)),
+    )
+    db.session.add(row)
+    db.session.info.setdefault(_RECORDED, []).append((row, kind, delay_s))
+    return row
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    recorded = session.info.pop(_RECORDED, None)
+    if not recorded:
+        return
+    ready = session.info.setdefault(_COMMITTED, [])
+    for row, kind, delay_s in recorded:
+        identity = inspect(row).identity  # no SQL: the key is known once the row was written
+        if identity is not None:  # None: written in a savepoint that was rolled back
+            ready.append((identity[0], kind, delay_s))
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    session.info.pop(_RECORDED, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _put_committed(session: Session, transaction: SessionTransaction) -> None:
+    """Put the committed jobs on the queue once the transaction is over (an eager queue runs
+    them here, so never from inside the commit itself, and never re-entrantly)."""
+    if transaction.parent is not None or session.info.get(_PUTTING):
+        return
+    if not session.info.get(_COMMITTED) or not has_app_context():
+        return
+    session.info[_PUTTING] = True
+    try:
+        while session.info.get(_COMMITTED):
+            job_id, kind, delay_s = session.info[_COMMITTED].pop(0)
+            put(job_id, kind, delay_s=delay_s)
+    finally:
+        session.info.pop(_PUTTING, None)
 
 
 def put(job_id: int, kind: str, *, delay_s: float = 0) -> None:

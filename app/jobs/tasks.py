@@ -7,5 +7,6 @@ from app.jobs import (
     mail,  # noqa: F401  (mail.send)
     placement,  # noqa: F401  (placement.requests, .refill, .expire)
     runs,  # noqa: F401  (runs.reoptimize)
+    webhooks,  # noqa: F401  (webhooks.deliver)
     whatif,  # noqa: F401  (whatif.run)
 )

@@ -20,6 +20,7 @@ Modules, one per aggregate:
   jobs          Job (the background job queue's ledger), ProcessHeartbeat (the clock's sign of life)
   audit         AuditEvent
   notification  Notification, OutboxEmail (in-app messages, e-mail outbox)
+  webhooks      WebhookEndpoint, WebhookMessage, WebhookAttempt (outgoing webhooks, group robots)
   vocabulary    the StrEnums of every stored status, state and kind (Role, BookingStatus, ...)
 Instants are ``types.UTCDateTime``: stored in UTC, returned time-zone aware.
 """
@@ -52,8 +53,11 @@ from app.models.vocabulary import (
     ActorKind,
     BookingStatus,
     ChangeKind,
+    EndpointKind,
     Feature,
     JobStatus,
+    MessageFormat,
+    MessageStatus,
     Origin,
     ParticipantKind,
     Region,
@@ -64,14 +68,23 @@ from app.models.vocabulary import (
     SlotState,
     WeekState,
 )
+from app.models.webhooks import (
+    WebhookAttempt,
+    WebhookEndpoint,
+    WebhookMessage,
+    webhook_endpoint_hubs,
+)
 
 __all__ = [
     "ActorKind",
     "BookingStatus",
     "ChangeKind",
+    "EndpointKind",
     "Feature",
     "Job",
     "JobStatus",
+    "MessageFormat",
+    "MessageStatus",
     "Origin",
     "ParticipantKind",
     "Region",
@@ -112,6 +125,10 @@ __all__ = [
     "TimetableWeek",
     "UTCDateTime",
     "User",
+    "WebhookAttempt",
+    "WebhookEndpoint",
+    "WebhookMessage",
+    "webhook_endpoint_hubs",
     "operator_hubs",
     "request_allowed_hubs",
     "utcnow",

@@ -29,9 +29,12 @@ __all__ = [
     "BookingStatus",
     "ChangeKind",
     "ChangeReason",
+    "EndpointKind",
     "Feature",
     "JobStatus",
     "MailStatus",
+    "MessageFormat",
+    "MessageStatus",
     "Origin",
     "ParticipantKind",
     "Region",
@@ -163,6 +166,29 @@ class MailStatus(StrEnum):
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"
+    FAILED = "failed"
+
+
+class EndpointKind(StrEnum):
+    """Where an integration endpoint sends events: a signed webhook or a group robot."""
+
+    WEBHOOK = "webhook"  # JSON, signed as the Standard Webhooks specification says
+    WECOM = "wecom"  # a WeCom (企业微信) group robot
+    DINGTALK = "dingtalk"  # a DingTalk (钉钉) group robot
+
+
+class MessageFormat(StrEnum):
+    """How a group robot shows an event: plain text or markdown."""
+
+    TEXT = "text"
+    MARKDOWN = "markdown"
+
+
+class MessageStatus(StrEnum):
+    """One event for one endpoint: waiting (or between tries), delivered, or given up."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
     FAILED = "failed"
 
 

@@ -24,6 +24,8 @@ from app.services.booking.lifecycle import release_slots, require_staff
 from app.services.booking.rules import BookingError, RuleBroken
 from app.services.notify import messages as notify
 from app.services.placement import trigger as placement
+from app.services.webhooks import payloads as webhooks
+from app.services.webhooks.events import BOOKING_CANCELLED, BOOKING_CONFIRMED
 
 #: The most bookings one bulk action takes (a base's busiest week is about 150).
 MAX_BULK = 500
@@ -145,8 +147,10 @@ def bulk_action(
         audit.record(f"booking.{action}", actor=actor, booking=booking, **detail)
         if action == "confirm":
             notify.booking_event("booking_confirmed", booking)
+            webhooks.booking_event(BOOKING_CONFIRMED, booking, by=str(actor.role))
         elif action == "cancel":
             notify.booking_event("booking_cancelled", booking, reason=text)
+            webhooks.booking_event(BOOKING_CANCELLED, booking, reason=text, by=str(actor.role))
     db.session.commit()
     for week_id, hubs in freed.items():
         placement.capacity_freed(week_id, hubs)

@@ -21,6 +21,8 @@ from app.services.accounts.access import Forbidden, can_operate_hub, is_admin
 from app.services.booking.rules import BookingError, RuleBroken
 from app.services.notify import messages as notify
 from app.services.placement import trigger as placement
+from app.services.webhooks import payloads as webhooks
+from app.services.webhooks.events import BOOKING_CANCELLED, BOOKING_CONFIRMED
 from config import settings
 
 
@@ -130,6 +132,7 @@ def cancel(
     release_slots(booking, now)
     if by_staff:
         notify.booking_event("booking_cancelled", booking, reason=reason)
+    webhooks.booking_event(BOOKING_CANCELLED, booking, reason=reason, by=str(actor.role))
     done = _finish("booking.cancel", actor, booking, now, reason=reason, previous=previous)
     placement.capacity_freed(done.planning_week_id, freed)
     return done
@@ -147,6 +150,8 @@ def _transition(
         raise InvalidState(f"booking {booking.code} is {booking.status}, cannot {action}")
     previous = booking.status
     booking.status = to
+    if previous == BookingStatus.TENTATIVE and to == BookingStatus.CONFIRMED:
+        webhooks.booking_event(BOOKING_CONFIRMED, booking, by=str(actor.role))
     return _finish(f"booking.{action}", actor, booking, now or utcnow(), previous=previous)
 
 
@@ -200,6 +205,7 @@ def decline(actor: User, booking: Booking, *, now: datetime | None = None) -> Bo
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = now
     release_slots(booking, now)
+    webhooks.booking_event(BOOKING_CANCELLED, booking, by=str(actor.role), declined=True)
     done = _finish("booking.decline", actor, booking, now, previous=BookingStatus.TENTATIVE)
     placement.capacity_freed(done.planning_week_id, freed)
     return done

@@ -49,6 +49,7 @@ from app.services.booking.rules import (
 from app.services.booking.slots import select_slots
 from app.services.booking.write import insert_booking
 from app.services.timetable.weeks import planning_week_for
+from app.services.webhooks import payloads as webhooks
 from config import settings
 
 #: The slots a booking names, by code or id, with what the rules read of their studio, base and
@@ -223,6 +224,14 @@ def book(
             week = planning_week_for(first.week_start)
         check_participant_week(who.id, chosen, week)
         booking_id, code = insert_booking(who, origin, actor, request, week, chosen, now)
+        webhooks.booking_created(
+            code=code,
+            status=BookingStatus.CONFIRMED,
+            origin=origin,
+            participant=who.code,
+            request=request.code if request is not None else None,
+            slots=chosen,
+        )
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()

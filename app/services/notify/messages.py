@@ -41,6 +41,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Re-planning (run #{run}) changed tentative sessions at {base}: "
         "{added} added, {moved} moved, {dropped} dropped.",
     },
+    "webhook_disabled": {
+        "zh_CN": "您的集成端点 {endpoint}（{url}）已连续失败超过一天，现已停用。最后的错误：{reason}。修复后请在集成页面重新启用。",
+        "en": "Your integration endpoint {endpoint} ({url}) failed for over a day and was "
+        "disabled. Last error: {reason}. Enable it again on the integrations page once fixed.",
+    },
 }
 SUBJECTS = {"zh_CN": "春雷直播排期通知", "en": "Chunlei scheduling notice"}
 

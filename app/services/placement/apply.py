@@ -40,6 +40,8 @@ from app.services.accounts import audit
 from app.services.notify.messages import notify_user
 from app.services.placement.fingerprint import area_rows, digest_of, participant_rows
 from app.services.placement.neighbourhood import Neighbourhood
+from app.services.webhooks import payloads as webhooks
+from app.services.webhooks.events import BOOKING_PROPOSED
 from scheduler.domain import Plan
 
 
@@ -120,6 +122,7 @@ def apply_placement(
     notes: list[tuple[str, int, str, str, tuple[str, ...]]] = []
     moved_ids: list[int] = []
     proposals: list[tuple[Booking, str, tuple[str, ...]]] = []
+    proposed: dict[str, list[Booking]] = defaultdict(list)
     for request in sorted(set(loose) | set(fresh)):
         olds, news = loose.get(request, []), fresh.get(request, [])
         if len(olds) > len(news):  # pragma: no cover - repair never drops a session
@@ -166,6 +169,7 @@ def apply_placement(
             slots=list(after),
         )
         notes.append(("booking_proposed", booking.id, booking.code, request, after))
+        proposed[request].append(booking)
     try:
         for booking_id, slots in holds:
             for k, code in enumerate(slots):
@@ -178,6 +182,10 @@ def apply_placement(
     except IntegrityError as e:  # a slot was booked after the check: read again
         raise NeighbourhoodChanged("a slot was booked meanwhile") from e
     _notify(session, nb, notes, now)
+    for request, made in sorted(proposed.items()):
+        for booking in made:
+            webhooks.booking_event(BOOKING_PROPOSED, booking)
+        webhooks.request_placed(request, inst.request_by_id[request].participant, made)
     return out
 
 

@@ -33,6 +33,8 @@ from app.services.accounts import audit
 from app.services.placement.apply import Applied, NeighbourhoodChanged, apply_placement
 from app.services.placement.neighbourhood import build
 from app.services.placement.waitlist import line_codes, waiting_for_hubs
+from app.services.webhooks import payloads as webhooks
+from app.services.webhooks.events import BOOKING_CANCELLED
 from scheduler.repair import repair
 
 log = logging.getLogger("chunlei.placement")
@@ -219,6 +221,7 @@ def release_expired(week_id: int | None = None, *, now: datetime | None = None) 
         b.cancelled_at = now
         b.updated_at = now
         audit.record("booking.expire", actor_kind="optimizer", booking=b)
+        webhooks.booking_event(BOOKING_CANCELLED, b, expired=True)
     db.session.commit()
     return hubs
 

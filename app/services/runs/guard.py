@@ -41,6 +41,7 @@ from app.models import (
 )
 from app.models.vocabulary import RunState
 from app.services.runs.liveness import abandon_if_stale
+from app.services.webhooks import payloads as webhooks
 
 log = logging.getLogger("chunlei.runs")
 
@@ -255,6 +256,7 @@ def finish(run: OptimizationRun, state: RunState, message: str) -> OptimizationR
     run.message = message
     run.finished_at = utcnow()
     run.lock_key = None
+    webhooks.run_ended(run)
     return run
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.extensions import db
 from app.models import OptimizationRun, utcnow
 from app.models.vocabulary import JobStatus, RunState
+from app.services.webhooks import payloads as webhooks
 from config import settings
 
 log = logging.getLogger("chunlei.runs")
@@ -35,20 +36,17 @@ def abandon_if_stale(holder: OptimizationRun) -> bool:
     beat = holder.heartbeat_at or holder.started_at
     if utcnow() - beat < stale_after():
         return False
+    message = (
+        f"abandoned: no sign of life since {beat.isoformat()} (the process carrying it out stopped)"
+    )
     done = db.session.execute(
         update(OptimizationRun)
         .where(OptimizationRun.id == holder.id, OptimizationRun.lock_key.is_not(None))
         .where(OptimizationRun.heartbeat_at == holder.heartbeat_at)
-        .values(
-            state=RunState.FAILED,
-            lock_key=None,
-            finished_at=utcnow(),
-            message=(
-                f"abandoned: no sign of life since {beat.isoformat()} "
-                "(the process carrying it out stopped)"
-            ),
-        )
+        .values(state=RunState.FAILED, lock_key=None, finished_at=utcnow(), message=message)
     ).rowcount
+    if done:
+        webhooks.run_ended(holder, state=RunState.FAILED, message=message)
     db.session.commit()
     log.warning("run #%s abandoned (silent since %s); lock released", holder.id, beat)
     return bool(done)

@@ -16,6 +16,8 @@ from app.extensions import db
 from app.models import Booking, Hub, OptimizationRun, Role, Slot, Studio, User, operator_hubs
 from app.models.vocabulary import ChangeKind
 from app.services.notify.messages import booking_event, notify_user
+from app.services.webhooks import payloads as webhooks
+from app.services.webhooks.events import BOOKING_CANCELLED, BOOKING_PROPOSED
 
 #: The participant notification kind for each change.
 PARTICIPANT_KINDS = {
@@ -23,6 +25,9 @@ PARTICIPANT_KINDS = {
     ChangeKind.MOVED: "booking_moved",
     ChangeKind.DROPPED: "booking_dropped",
 }
+
+#: The webhook event of a run's change (a moved proposal stays proposed: no event).
+WEBHOOK_EVENTS = {ChangeKind.ADDED: BOOKING_PROPOSED, ChangeKind.DROPPED: BOOKING_CANCELLED}
 
 
 def hubs_of_slots(codes: set[str]) -> dict[str, Hub]:
@@ -51,6 +56,8 @@ def notify_run(run: OptimizationRun) -> int:
             if booking is not None:
                 extra = {"run": run.id, "reason": rc.reason or ""}
                 count += len(booking_event(PARTICIPANT_KINDS[rc.change], booking, **extra))
+                if rc.change in WEBHOOK_EVENTS:
+                    webhooks.booking_event(WEBHOOK_EVENTS[rc.change], booking, run=run.id)
         for code in {*rc.before_slots, *rc.after_slots}:
             hub = hub_of.get(code)
             if hub is not None:

@@ -21,6 +21,7 @@ from app.models import Booking, Hub, Slot, SlotHold, User, utcnow
 from app.models.vocabulary import SlotState
 from app.services.accounts import audit
 from app.services.timetable.service import TimetableError
+from app.services.webhooks import payloads as webhooks
 
 #: The longest range one action blocks (a month of days).
 MAX_DAYS = 31
@@ -148,6 +149,7 @@ def block_range(
     for slot in outcome.blocked:
         slot.state = SlotState.BLOCKED
         audit.record("slot.block", actor=actor, subject=slot.code, reason=text, bulk=True)
+        webhooks.slot_blocked(slot, text)
     audit.record(
         "slots.block_range",
         actor=actor,

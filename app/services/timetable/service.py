@@ -32,6 +32,7 @@ from app.models.vocabulary import SlotState, WeekState
 from app.services.accounts import audit
 from app.services.placement import trigger as placement
 from app.services.timetable.weeks import planning_week_for
+from app.services.webhooks import payloads as webhooks
 
 
 class TimetableError(ValueError):
@@ -275,6 +276,7 @@ def block_slot(slot: Slot, reason: str, actor: User) -> None:
         raise TimetableError("booked", "the slot is booked; cancel the booking first")
     slot.state = SlotState.BLOCKED
     audit.record("slot.block", actor=actor, subject=slot.code, reason=reason[:300])
+    webhooks.slot_blocked(slot, reason[:300])
     db.session.commit()
 
 
