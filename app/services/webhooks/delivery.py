@@ -100,20 +100,20 @@ def post(url: str, body: str, headers: dict[str, str]) -> Outcome:
     return out
 
 
-def send(endpoint: WebhookEndpoint, message: WebhookMessage) -> Outcome:
-    """Sign and send one try of ``message`` to ``endpoint``; ok-ness is decided by the caller."""
+def prepare(endpoint: WebhookEndpoint, message: WebhookMessage) -> tuple[str, str, dict]:
+    """The URL, body and headers of one try, signed now (a timestamp of this try)."""
     if endpoint.kind == EndpointKind.WEBHOOK:
         headers = signing.standard_headers(
             endpoint.secret or "", message.msg_id, int(time.time()), message.body
         )
-        return post(endpoint.url, message.body, headers)
+        return endpoint.url, message.body, headers
     body = robots.robot_body(endpoint.kind, endpoint.format, message.body)
     url = endpoint.url
     if endpoint.kind == EndpointKind.DINGTALK and endpoint.secret:
         url += ("&" if "?" in url else "?") + signing.dingtalk_query(
             endpoint.secret, int(time.time() * 1000)
         )
-    return post(url, body, {})
+    return url, body, {}
 
 
 def failure_of(endpoint: WebhookEndpoint, out: Outcome) -> str | None:
@@ -144,8 +144,9 @@ def attempt(msg_id: str, number: int) -> dict:
         db.session.commit()
         return {"skipped": "endpoint disabled"}
     started = utcnow()
-    db.session.commit()  # hold no transaction while the receiver answers
-    out = send(endpoint, message)
+    url, body, headers = prepare(endpoint, message)
+    db.session.commit()  # hold no transaction (no lock, no snapshot) while the receiver answers
+    out = post(url, body, headers)
     return record(message, endpoint, number, started, out)
 
 

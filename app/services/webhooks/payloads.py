@@ -88,6 +88,7 @@ def booking_created(
         "participant": participant,
         "request": request,
         "base": first.hub_code,
+        "base_name": db.session.scalar(select(Hub.name).where(Hub.id == first.hub_id)),
         "studio": first.studio_code,
         "slots": [s.code for s in slots],
         "start": _iso(first.start),
