@@ -24,6 +24,7 @@ from app.extensions import db
 from app.jobs.queue import enqueue_with_commit
 from app.models import WebhookAttempt, WebhookEndpoint, WebhookMessage, utcnow
 from app.models.vocabulary import EndpointKind, MessageStatus
+from app.observability import metrics
 from app.services.notify.messages import notify_user
 from app.services.webhooks import addresses, robots, signing
 from app.services.webhooks.events import DELIVER_JOB
@@ -194,6 +195,9 @@ def record(
         if now - endpoint.failing_since >= timedelta(seconds=settings().WEBHOOK_DISABLE_AFTER_S):
             disable_failing(endpoint, failure)
     db.session.commit()
+    metrics.webhook_delivery(
+        "delivered" if failure is None else ("failed" if retry_in is not None else "gave_up")
+    )
     log.info(
         "webhook %s try %s to %s: %s",
         message.msg_id,

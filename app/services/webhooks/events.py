@@ -78,6 +78,15 @@ def visible_hubs(endpoint: WebhookEndpoint, owner: User) -> set[int] | None:
     return chosen if mine is None else chosen & mine
 
 
+def anyone_hears(event_type: str) -> bool:
+    """Whether an enabled endpoint takes ``event_type`` (one small query: callers skip building
+    an event nobody hears)."""
+    rows = db.session.scalars(
+        select(WebhookEndpoint.events).where(WebhookEndpoint.enabled.is_(True))
+    )
+    return any(event_type in (events or ()) for events in rows)
+
+
 def record(endpoint: WebhookEndpoint, event_type: str, data: dict) -> WebhookMessage:
     """Add one message for ``endpoint`` and the job that delivers it (no commit)."""
     message = WebhookMessage(

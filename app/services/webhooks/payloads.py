@@ -23,6 +23,7 @@ from app.services.webhooks.events import (
     RUN_APPLIED,
     RUN_FAILED,
     SLOT_BLOCKED,
+    anyone_hears,
     emit,
 )
 
@@ -66,6 +67,8 @@ def booking_data(booking: Booking, **extra: Any) -> tuple[int | None, dict]:
 
 def booking_event(event_type: str, booking: Booking, **extra: Any) -> int:
     """Emit ``event_type`` (booking.confirmed, .cancelled, .proposed) about ``booking``."""
+    if not anyone_hears(event_type):
+        return 0
     hub_id, data = booking_data(booking, **extra)
     return emit(event_type, [hub_id] if hub_id is not None else [], data)
 
@@ -80,6 +83,8 @@ def booking_created(
     slots: Sequence[SlotFacts],
 ) -> int:
     """Emit booking.created for a direct booking, from what the booking service holds."""
+    if not anyone_hears(BOOKING_CREATED):
+        return 0
     first, last = slots[0], slots[-1]
     data = {
         "booking": code,
@@ -99,6 +104,8 @@ def booking_created(
 
 def request_placed(request_code: str, participant: str, bookings: Iterable[Booking]) -> int:
     """Emit request.placed: the request's new sessions, listed per base."""
+    if not anyone_hears(REQUEST_PLACED):
+        return 0
     per_base: dict[int, dict] = {}
     for b in bookings:
         hub_id, data = booking_data(b)
@@ -125,6 +132,8 @@ def run_ended(run: OptimizationRun, *, state: str | None = None, message: str | 
     """
     state = state or run.state
     if state not in (RunState.APPLIED, RunState.FAILED):
+        return 0
+    if not anyone_hears(RUN_APPLIED if state == RunState.APPLIED else RUN_FAILED):
         return 0
     hubs: set[int] | None = None
     if run.scope_bases:
@@ -170,6 +179,8 @@ def _hubs_of_slots(codes: set[str]) -> dict[str, tuple[int, str]]:
 
 def slot_blocked(slot: Slot, reason: str | None) -> int:
     """Emit slot.blocked about the slot's base."""
+    if not anyone_hears(SLOT_BLOCKED):
+        return 0
     hub = slot.studio.hub
     data = {
         "slot": slot.code,

@@ -134,8 +134,15 @@ def test_a_day_of_failures_disables_the_endpoint_and_tells_its_owner(private_ok,
     assert endpoint.enabled and endpoint.failing_since is None
 
 
+def _deliveries(result: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("chunlei_webhook_deliveries_total", {"result": result}) or 0
+
+
 def test_a_delivered_try_ends_the_failing_streak(private_ok, world, receivers):
     private_ok.config["WEBHOOK_RETRY_DELAYS_S"] = (0.0,)
+    counted = (_deliveries("failed"), _deliveries("delivered"))
     flaky = receivers(statuses=[500, 200])
     endpoint = _add(world, "op1", flaky.url)
     booking.book(world.users["p1"], [world.slot("B001-S1", 1, 10)])
@@ -147,6 +154,7 @@ def test_a_delivered_try_ends_the_failing_streak(private_ok, world, receivers):
         (2, 200, True),
     ]
     assert flaky.got[0].headers["webhook-id"] == flaky.got[1].headers["webhook-id"]
+    assert (_deliveries("failed"), _deliveries("delivered")) == (counted[0] + 1, counted[1] + 1)
 
 
 def test_private_addresses_are_refused_unless_allowed(app, world, receivers):

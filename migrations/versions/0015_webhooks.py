@@ -4,8 +4,8 @@ webhook_endpoints (URL, kind, secret, events, enabled), webhook_endpoint_hubs (t
 endpoint chose), webhook_messages (one event for one endpoint, written with the change that
 caused it) and webhook_attempts (the delivery log).
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-02 16:05:00.392776
 
 """
@@ -13,8 +13,8 @@ Create Date: 2026-12-02 16:05:00.392776
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
