@@ -22,6 +22,7 @@ from app.models import (
     operator_hubs,
     utcnow,
 )
+from app.services.booking import bulk, lifecycle
 from app.services.booking import service as booking
 from app.services.booking.rules import BookingError
 from app.services.timetable import service as timetable
@@ -90,13 +91,18 @@ def test_each_kind_of_change_emits_its_event(private_ok, world, receivers):
     r = receivers()
     _add(world, "op1", r.url)
     made = booking.book_slots(world.users["p1"], [world.slot("B001-S1", 1, 12)])
-    booking.cancel(world.users["op1"], made, reason="studio flooded")
+    lifecycle.cancel(world.users["op1"], made, reason="studio flooded")
     slot = db.session.scalar(select(Slot).where(Slot.code == world.slot("B001-S1", 2, 12)))
     timetable.block_slot(slot, "maintenance", world.users["op1"])
     tentative = booking.book_slots(world.users["p2"], [world.slot("B001-S1", 2, 14)])
     tentative.status = "tentative"
     db.session.commit()
-    booking.confirm(world.users["op1"], tentative)
+    lifecycle.confirm(world.users["op1"], tentative)
+    proposal = booking.book_slots(world.users["p3"], [world.slot("B001-S1", 0, 14)])
+    proposal.status = "tentative"
+    db.session.commit()
+    lifecycle.decline(world.users["p3"], proposal)
+    bulk.bulk_action(world.users["op1"], "cancel", [tentative.code], reason="base closed")
     types = [g.json()["type"] for g in r.got]
     assert types == [
         "booking.created",
@@ -104,7 +110,12 @@ def test_each_kind_of_change_emits_its_event(private_ok, world, receivers):
         "slot.blocked",
         "booking.created",
         "booking.confirmed",
+        "booking.created",
+        "booking.cancelled",
+        "booking.cancelled",
     ]
+    assert r.got[6].json()["data"]["declined"] is True
+    assert r.got[7].json()["data"]["reason"] == "base closed"
     cancelled = r.got[1].json()["data"]
     assert cancelled["reason"] == "studio flooded" and cancelled["by"] == "operator"
     blocked = r.got[2].json()["data"]

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import WebhookAttempt, WebhookMessage
+from app.services.booking import lifecycle
 from app.services.booking import service as booking
 from app.services.webhooks import endpoints as svc
 
@@ -38,7 +39,7 @@ def test_wecom_markdown_and_text(private_ok, world, receivers):
     _robot(world, "wecom", f"{md.url}/cgi-bin/webhook/send?key=k-md")
     _robot(world, "wecom", f"{text.url}/cgi-bin/webhook/send?key=k-text", fmt="text")
     made = booking.book_slots(world.users["p1"], [world.slot("B001-S1", 1, 12)])
-    booking.cancel(world.users["op1"], made, reason="设备检修")
+    lifecycle.cancel(world.users["op1"], made, reason="设备检修")
 
     created, cancelled = (g.json() for g in md.got)
     assert md.got[0].path == "/cgi-bin/webhook/send" and md.got[0].query == {"key": ["k-md"]}
