@@ -51,3 +51,12 @@ def refusal_message(error: ServiceError | Exception) -> str:
 def refusal_text(code: str) -> str:
     """The person-facing message for a refusal's stable ``code``."""
     return _messages().get(code) or _("This could not be done.")
+
+
+def form_error(form, fallback: str) -> str:
+    """The first error of a refused form, as its validator worded it (a reason too long is not
+    "please give a reason"); ``fallback`` when no field says anything."""
+    for errors in form.errors.values():
+        if errors:
+            return str(errors[0])
+    return fallback

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.localtime import local_zone
 from app.main.errors import back_on_refusal
 from app.main.labels import label
+from app.main.messages import form_error
 from app.models import Booking, Hub
 from app.models.vocabulary import BookingStatus, WeekState
 from app.operator import bp
@@ -91,7 +92,9 @@ def booking_action(code: str, action: str):
     if action == "cancel":
         form = ReasonForm()
         if not form.validate_on_submit():
-            flash(_("Please give a reason; the participant will see it."), "warning")
+            flash(
+                form_error(form, _("Please give a reason; the participant will see it.")), "warning"
+            )
             return back
         lifecycle.cancel(current_user, booking, reason=form.reason.data)
         flash(

@@ -78,10 +78,18 @@ class StudioForm(FlaskForm):
     submit = SubmitField(_l("Save studio"))
 
 
+def reason_validators() -> list:
+    """A reason is required and at most 300 characters; each says which one failed."""
+    return [
+        DataRequired(message=_l("Please give a reason.")),
+        Length(max=300, message=_l("The reason is too long: at most %(n)d characters.", n=300)),
+    ]
+
+
 class ReasonForm(FlaskForm):
     """A reason for blocking a slot or cancelling a booking."""
 
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=300)])
+    reason = TextAreaField(_l("Reason"), validators=reason_validators())
     submit = SubmitField(_l("Confirm"))
 
 
@@ -93,7 +101,5 @@ class BlockRangeForm(FlaskForm):
     start = TimeField(_l("From time (empty: the whole day)"), validators=[Optional()])
     end = TimeField(_l("Until time"), validators=[Optional()])
     studio = SelectField(_l("Studio"), choices=[], validate_choice=True)
-    reason = TextAreaField(
-        _l("Reason (shown to your team)"), validators=[DataRequired(), Length(max=300)]
-    )
+    reason = TextAreaField(_l("Reason (shown to your team)"), validators=reason_validators())
     submit = SubmitField(_l("Check what this blocks"))

@@ -18,6 +18,7 @@ from app.extensions import db
 from app.main.errors import back_on_refusal
 from app.main.guards import roles_required
 from app.main.labels import label, opts
+from app.main.messages import form_error
 from app.models import FEATURES, Hub, Participant, Slot, Studio, TimetableWeek
 from app.models.vocabulary import Role
 from app.operator import bp
@@ -308,7 +309,7 @@ def block(code: str):
     slot = slot_or_404(code)
     form = ReasonForm()
     if not form.validate_on_submit():
-        flash(TIMETABLE_MESSAGES["reason"](), "warning")
+        flash(form_error(form, TIMETABLE_MESSAGES["reason"]()), "warning")
         return _back_to_week(slot)
     try:
         timetable.block_slot(slot, form.reason.data, current_user)

@@ -287,16 +287,28 @@ def _code(booking_id: int) -> str | None:
     return db.session.scalar(select(Booking.code).where(Booking.id == booking_id))
 
 
-def held_slot_codes(slot_ids: Sequence[int]) -> list[str]:
-    """Codes of those slots that an active booking holds right now."""
-    return list(
-        db.session.scalars(
-            select(Slot.code)
-            .join(SlotHold, SlotHold.slot_id == Slot.id)
-            .where(Slot.id.in_(slot_ids))
-            .order_by(Slot.start)
+def taken_error(slot_ids: Sequence[int], participant_id: int) -> SlotTaken | None:
+    """Why slots are not free, or None when none is held: ``already_yours`` when the
+    participant's own booking holds one (booked a moment ago, say from a second tab), with that
+    booking in ``detail``; else ``slot_taken``, naming the slots."""
+    rows = db.session.execute(
+        select(Slot.code, Booking.code, Booking.participant_id)
+        .join(SlotHold, SlotHold.slot_id == Slot.id)
+        .join(Booking, Booking.id == SlotHold.booking_id)
+        .where(Slot.id.in_(slot_ids))
+        .order_by(Slot.start)
+    ).all()
+    if not rows:
+        return None
+    codes = [slot for slot, _booking, _who in rows]
+    mine = [booking for _slot, booking, who in rows if who == participant_id]
+    if mine:
+        return SlotTaken(
+            f"booking {mine[0]} of this participant already holds slot(s) {', '.join(codes)}",
+            code="already_yours",
+            detail={"slots": codes, "booking": mine[0]},
         )
-    )
+    return SlotTaken(f"slot(s) already taken: {', '.join(codes)}", detail={"slots": codes})
 
 
 def current_slot_rows(booking_id: int) -> list[BookingSlot]:

@@ -38,13 +38,12 @@ from app.services.booking.rules import (
     Booker,
     RuleBroken,
     SlotInfo,
-    SlotTaken,
     WeekPolicy,
     check_bookable,
     check_participant_week,
     check_request_fit,
     check_shape,
-    held_slot_codes,
+    taken_error,
 )
 from app.services.booking.slots import select_slots
 from app.services.booking.write import insert_booking
@@ -206,6 +205,7 @@ def book(
     now = now or utcnow()
     max_slots = settings().MAX_SLOTS_PER_BOOKING
     chosen_ids: list[int] = []
+    who: Booker | None = None
     try:
         who, origin = _booker(actor, participant)
         chosen, taken, week = _load_slots(slots)
@@ -215,8 +215,9 @@ def book(
         if origin == Origin.OPERATOR and not can_operate_hub(actor, first.hub_id):
             raise Forbidden(f"you do not operate base {first.hub_code}", code="other_base")
         check_bookable(chosen, now)
-        if taken:
-            raise SlotTaken(f"slot(s) already taken: {', '.join(taken)}", detail={"slots": taken})
+        refusal = taken_error(chosen_ids, who.id) if taken else None
+        if refusal is not None:
+            raise refusal
         if request is not None:
             check_request_fit(request, who, chosen)
             week = request.planning_week
@@ -235,11 +236,9 @@ def book(
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
-        taken = held_slot_codes(chosen_ids)
-        if taken:
-            raise SlotTaken(
-                f"slot(s) already taken: {', '.join(taken)}", detail={"slots": taken}
-            ) from exc
+        refusal = taken_error(chosen_ids, who.id if who is not None else -1)
+        if refusal is not None:
+            raise refusal from exc
         raise
     except Exception:
         db.session.rollback()
