@@ -244,6 +244,12 @@ class Settings:
     MAIL_SWEEP_S: float = _setting(
         30.0, "how often the clock queues the outbox's e-mails that are due and not yet queued"
     )
+    XLSX_MAX_BYTES: int = _setting(
+        5 * 1024 * 1024,
+        "the largest `.xlsx` file an import accepts, in bytes",
+        shown="5242880 (5 MB)",
+    )
+    XLSX_MAX_ROWS: int = _setting(5000, "the most data rows one imported sheet may have")
     PASSWORD_RESET_TTL_MIN: int = _setting(
         60, "a password-reset link works this many minutes, once"
     )

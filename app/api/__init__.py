@@ -6,7 +6,7 @@ bp = APIBlueprint(
     "api", __name__, url_prefix="/api/v1", tag="Chunlei API v1", template_folder="templates"
 )
 
-from app.api import docs, errors, routes, webhooks  # noqa: E402,F401
+from app.api import docs, errors, routes, sheets, webhooks  # noqa: E402,F401
 
 errors.register(bp)
 

@@ -17,6 +17,12 @@ def register(app: Flask) -> None:
         export_week_command,
         import_week_command,
     )
+    from app.cli.sheets import (
+        export_bookings_command,
+        import_participants_command,
+        import_timetable_command,
+        sheet_template_command,
+    )
     from app.cli.webhooks import webhooks_group
     from app.cli.whatif import what_if_command
 
@@ -32,5 +38,9 @@ def register(app: Flask) -> None:
         cancel_booking_command,
         what_if_command,
         webhooks_group,
+        import_timetable_command,
+        import_participants_command,
+        export_bookings_command,
+        sheet_template_command,
     ):
         app.cli.add_command(command)

@@ -1,4 +1,4 @@
-"""What a participant tells about itself beyond the exchange format: city and categories.
+"""What a participant tells about itself beyond the exchange format: city, categories, contact.
 
 Kept in its own table so the participant row stays the exchange format's shape.
 """
@@ -28,7 +28,8 @@ CATEGORIES = (
 
 
 class ParticipantProfile(Model):
-    """A participant's prefecture-level city and product categories (sorted codes)."""
+    """A participant's prefecture-level city, product categories (sorted codes) and how to reach
+    it (a phone number or WeChat id, free text)."""
 
     __tablename__ = "participant_profiles"
 
@@ -37,3 +38,4 @@ class ParticipantProfile(Model):
     )
     city: Mapped[str | None] = mapped_column(String(60))
     categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    contact: Mapped[str | None] = mapped_column(String(120))

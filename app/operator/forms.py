@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     DateField,
     SelectField,
@@ -103,3 +104,23 @@ class BlockRangeForm(FlaskForm):
     studio = SelectField(_l("Studio"), choices=[], validate_choice=True)
     reason = TextAreaField(_l("Reason (shown to your team)"), validators=reason_validators())
     submit = SubmitField(_l("Check what this blocks"))
+
+
+class SheetUploadForm(FlaskForm):
+    """An ``.xlsx`` upload (the service checks its size and content again)."""
+
+    file = FileField(
+        _l("Spreadsheet (.xlsx)"),
+        validators=[
+            FileRequired(_l("Choose an .xlsx file.")),
+            FileAllowed(["xlsx"], _l("Only .xlsx workbooks are accepted.")),
+        ],
+    )
+    submit = SubmitField(_l("Check and import"))
+
+
+class TimetableUploadForm(SheetUploadForm):
+    """A base's week (its Monday) and the sheet of its slots."""
+
+    week = DateField(_l("Week starting (Monday)"), validators=[DataRequired()])
+    submit = SubmitField(_l("Check, import and publish"))

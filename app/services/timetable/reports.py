@@ -1,4 +1,4 @@
-"""A base's week in figures (dashboard) and its bookings as CSV.
+"""A base's week in figures (dashboard) and its bookings as CSV and ``.xlsx``.
 
 Utilization counts slots held by an active booking over the slots not blocked; sessions are
 bookings. Everything is computed from the database in a few queries so the dashboard stays
@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import selectinload
@@ -29,6 +29,7 @@ from app.models import (
 )
 from app.models.vocabulary import BookingStatus, SlotState
 from app.services.spreadsheet import csv_writer
+from app.services.spreadsheet.workbook import write_workbook
 from app.services.timetable.grid import live_holds
 
 
@@ -170,21 +171,19 @@ CSV_COLUMNS = (
 )
 
 
-def bookings_csv(hub: Hub, week_start: date) -> str:
-    """The week's bookings at the base as CSV (UTF-8 with BOM so Excel reads the Chinese)."""
+def booking_rows(hub: Hub, week_start: date) -> list[list]:
+    """The week's bookings at the base, one row of ``CSV_COLUMNS`` each (start and end as
+    aware local times), cancelled ones included: what both exports write."""
     tz = local_zone()
     studios = {
         s.id: s.code for s in db.session.scalars(select(Studio).where(Studio.hub_id == hub.id))
     }
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv_writer(out)
-    writer.writerow(CSV_COLUMNS)
+    rows = []
     for booking in week_bookings(hub, week_start):
         slots = booking.current_slots
         if not slots:
             continue
-        writer.writerow(
+        rows.append(
             [
                 booking.code,
                 booking.status,
@@ -195,12 +194,29 @@ def bookings_csv(hub: Hub, week_start: date) -> str:
                 booking.participant.region,
                 studios.get(slots[0].studio_id, ""),
                 " ".join(s.code for s in slots),
-                slots[0].start.astimezone(tz).isoformat(),
-                slots[-1].end.astimezone(tz).isoformat(),
+                slots[0].start.astimezone(tz),
+                slots[-1].end.astimezone(tz),
                 "yes" if slots[0].prime else "no",
             ]
         )
+    return rows
+
+
+def bookings_csv(hub: Hub, week_start: date) -> str:
+    """The week's bookings at the base as CSV (UTF-8 with BOM so Excel reads the Chinese)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv_writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for row in booking_rows(hub, week_start):
+        writer.writerow([v.isoformat() if isinstance(v, datetime) else v for v in row])
     return out.getvalue()
+
+
+def bookings_xlsx(hub: Hub, week_start: date) -> bytes:
+    """The same rows as an ``.xlsx`` workbook: real date-times (local wall time), a frozen
+    header, and no cell a spreadsheet would run as a formula."""
+    return write_workbook(f"{hub.code} {week_start}", CSV_COLUMNS, booking_rows(hub, week_start))
 
 
 @dataclass

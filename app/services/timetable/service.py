@@ -167,7 +167,7 @@ def get_timetable_week(hub: Hub, week_start: date) -> TimetableWeek | None:
     )
 
 
-def _next_slot_numbers(count: int) -> list[str]:
+def next_slot_codes(count: int) -> list[str]:
     """Fresh slot codes ("SL004212" …) after the highest one in use."""
     codes = db.session.scalars(select(Slot.code).where(Slot.code.like("SL%"))).all()
     top = max((int(c[2:]) for c in codes if c[2:].isdigit()), default=0)
@@ -218,9 +218,7 @@ def _generate_week(hub: Hub, week_start: date, actor: User) -> tuple[TimetableWe
             key = (studio.id, start)
             if key not in existing:
                 wanted.append((studio, start, end, block.prime))
-    for code, (studio, start, end, prime) in zip(
-        _next_slot_numbers(len(wanted)), wanted, strict=True
-    ):
+    for code, (studio, start, end, prime) in zip(next_slot_codes(len(wanted)), wanted, strict=True):
         db.session.add(
             Slot(
                 code=code,
