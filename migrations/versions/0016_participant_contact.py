@@ -2,8 +2,8 @@
 
 Filled by the participants' spreadsheet import; empty for existing participants.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-02 16:40:00
 
 """
@@ -11,8 +11,8 @@ Create Date: 2026-12-02 16:40:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
