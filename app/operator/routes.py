@@ -15,17 +15,15 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.extensions import db
-from app.main.errors import back_on_refusal
 from app.main.guards import roles_required
 from app.main.labels import label, opts
 from app.main.messages import form_error
-from app.models import FEATURES, Hub, Participant, Slot, Studio, TimetableWeek
+from app.models import FEATURES, Hub, Slot, Studio, TimetableWeek
 from app.models.vocabulary import Role
 from app.operator import bp
 from app.operator.forms import GenerateForm, ReasonForm, StudioForm, TemplateForm
 from app.services.accounts import audit
 from app.services.accounts.access import can_operate_hub, operated_hub_ids
-from app.services.booking import service as booking_service
 from app.services.programme.lots import lots_near_deadline
 from app.services.timetable import service as timetable
 from app.services.timetable.grid import build_week_grid
@@ -290,7 +288,7 @@ def publish(code: str):
     return redirect(url_for("operator.week", code=hub.code, week=week_start.isoformat()))
 
 
-def _back_to_week(slot: Slot):
+def back_to_week(slot: Slot):
     week_start = slot.timetable_week.week_start
     return redirect(
         url_for(
@@ -310,7 +308,7 @@ def block(code: str):
     form = ReasonForm()
     if not form.validate_on_submit():
         flash(form_error(form, TIMETABLE_MESSAGES["reason"]()), "warning")
-        return _back_to_week(slot)
+        return back_to_week(slot)
     try:
         timetable.block_slot(slot, form.reason.data, current_user)
     except timetable.TimetableError as error:
@@ -318,7 +316,7 @@ def block(code: str):
         flash(explain(error), "warning")
     else:
         flash(_("Slot %(code)s blocked.", code=slot.code), "success")
-    return _back_to_week(slot)
+    return back_to_week(slot)
 
 
 @bp.post("/slots/<code>/unblock")
@@ -333,25 +331,4 @@ def unblock(code: str):
         flash(explain(error), "warning")
     else:
         flash(_("Slot %(code)s is open again.", code=slot.code), "success")
-    return _back_to_week(slot)
-
-
-@bp.post("/slots/<code>/book-for")
-@staff_only
-def book_for(code: str):
-    """Book a free slot for a participant who phoned or walked in (origin: operator)."""
-    slot = slot_or_404(code)
-    wanted = (request.form.get("participant") or "").strip().upper()
-    participant = db.session.scalar(select(Participant).where(Participant.code == wanted))
-    if participant is None:
-        flash(_("No participant has the code %(code)s.", code=wanted or "—"), "warning")
-        return _back_to_week(slot)
-    back = _back_to_week(slot)
-    back_on_refusal(back.location)
-    booking = booking_service.book_slots(current_user, [slot.code], participant=participant)
-    flash(
-        _("Booked %(slot)s for %(name)s (%(code)s).", slot=slot.code, name=participant.name,
-          code=booking.code),
-        "success",
-    )  # fmt: skip
-    return back
+    return back_to_week(slot)

@@ -34,6 +34,30 @@
       });
     });
   });
+  // Suggestions while typing a participant's name or code (book for a walk-in): the field's
+  // datalist is filled from the server; without JavaScript the server resolves what was typed.
+  document.querySelectorAll("input[data-suggest-url]").forEach(function (input) {
+    var list = document.getElementById(input.getAttribute("list"));
+    var timer = null;
+    input.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      var q = input.value.trim();
+      if (!list || q.length < 1) { return; }
+      timer = window.setTimeout(function () {
+        fetch(input.getAttribute("data-suggest-url") + "?q=" + encodeURIComponent(q), {
+          credentials: "same-origin", headers: { "Accept": "application/json" }
+        }).then(function (r) { return r.ok ? r.json() : []; }).then(function (rows) {
+          list.innerHTML = "";
+          rows.forEach(function (p) {
+            var opt = document.createElement("option");
+            opt.value = p.code + " · " + p.name;
+            opt.label = p.kind + " · " + p.region;
+            list.appendChild(opt);
+          });
+        }).catch(function () { /* typing still works */ });
+      }, 200);
+    });
+  });
   // The base switcher: choosing a base (or submitting its form) opens that base's page.
   document.querySelectorAll("select[data-go-to-choice]").forEach(function (select) {
     select.addEventListener("change", function () { window.location = select.value; });
