@@ -9,6 +9,7 @@ from flask import Flask
 def register(app: Flask) -> None:
     """Attach every command to the app."""
     from app.cli.accounts import create_user_command, set_password_command
+    from app.cli.backup import backup_command, restore_command
     from app.cli.bookings import book_command, cancel_booking_command
     from app.cli.demo import seed_demo_command
     from app.cli.exchange import (
@@ -42,5 +43,7 @@ def register(app: Flask) -> None:
         import_participants_command,
         export_bookings_command,
         sheet_template_command,
+        backup_command,
+        restore_command,
     ):
         app.cli.add_command(command)
