@@ -160,14 +160,6 @@ def exposition(*extra: Collector) -> tuple[bytes, str]:
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
-def mark_process_dead(pid: int) -> None:
-    """Forget a dead process's live gauges (gunicorn's ``child_exit`` hook calls this)."""
-    if multiprocess_dir():
-        from prometheus_client import multiprocess
-
-        multiprocess.mark_process_dead(pid)
-
-
 class QueueCollector(Collector):
     """The queue read from its ledger at scrape time: jobs by kind and status, and the age of
     the oldest due job still waiting, by kind."""

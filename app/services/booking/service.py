@@ -33,6 +33,7 @@ from app.models import (
     utcnow,
 )
 from app.models.vocabulary import BookingStatus, Origin, WeekState
+from app.observability import metrics
 from app.services.accounts.access import Forbidden, can_operate_hub
 from app.services.booking.rules import (
     Booker,
@@ -47,6 +48,7 @@ from app.services.booking.rules import (
 )
 from app.services.booking.slots import select_slots
 from app.services.booking.write import insert_booking
+from app.services.errors import ServiceError
 from app.services.timetable.weeks import planning_week_for
 from app.services.webhooks import payloads as webhooks
 from config import settings
@@ -238,11 +240,17 @@ def book(
         db.session.rollback()
         refusal = taken_error(chosen_ids, who.id if who is not None else -1)
         if refusal is not None:
+            metrics.booking_refused(refusal.code)
             raise refusal from exc
+        raise
+    except ServiceError as refusal:
+        db.session.rollback()
+        metrics.booking_refused(refusal.code)
         raise
     except Exception:
         db.session.rollback()
         raise
+    metrics.booking_created(origin)
     return NewBooking(
         id=booking_id,
         code=code,

@@ -29,6 +29,7 @@ from app.models import (
     Studio,
     utcnow,
 )
+from app.observability import metrics
 from app.services.accounts import audit
 from app.services.placement.apply import Applied, NeighbourhoodChanged, apply_placement
 from app.services.placement.neighbourhood import build
@@ -146,6 +147,7 @@ def _place(
                       order=targets)  # fmt: skip
         if not plan.stats.get("new_sessions"):
             db.session.rollback()
+            metrics.placement_ended("unplaced")
             return Applied()
         try:
             applied = apply_placement(db.session, nb, plan, now=now, ttl=s["ttl"])
@@ -154,16 +156,38 @@ def _place(
             db.session.rollback()
             log.info("placement of week %s: %s (attempt %s)", week_id, e, attempt + 1)
             continue
+        _count_proposals(applied)
         log.info(
             "placement of week %s: %s requests, %s proposed, %s moved in %.2fs",
             week_id, len(targets), len(applied.added), len(applied.moved),
             plan.stats.get("wall_s", 0),
         )  # fmt: skip
         return applied
+    metrics.placement_ended("failed")
     raise PlacementFailed(
         f"the week kept changing under the placement ({s['attempts']} attempts); "
         "the request stays on the waiting list"
     )
+
+
+def _count_proposals(applied: Applied) -> None:
+    """The placement's outcome, and each proposal's time since its request was filed."""
+    metrics.placement_ended("placed" if applied.added else "unplaced")
+    codes = {request for _, request in applied.added}
+    if not codes:
+        return
+    filed = dict(
+        db.session.execute(
+            select(BookingRequest.code, BookingRequest.created_at).where(
+                BookingRequest.code.in_(codes)
+            )
+        ).all()
+    )
+    proposed_at = utcnow()
+    for _, request in applied.added:
+        if request in filed:
+            metrics.proposal_made(filed[request], proposed_at)
+    db.session.rollback()  # a read after the commit: end its transaction
 
 
 def release_running(week_id: int, *, retrying: bool, reason: str) -> None:

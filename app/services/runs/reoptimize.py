@@ -34,6 +34,7 @@ from flask import current_app
 from app.extensions import db
 from app.models import OptimizationRun, PlanningWeek, User, utcnow
 from app.models.vocabulary import RunKind, RunState
+from app.observability import metrics
 from app.services.exchange.export import build_instance, build_plan
 from app.services.runs import guard as run_guard
 from app.services.runs import liveness
@@ -86,6 +87,7 @@ def reoptimize(
         scope_bases=scope_bases,
     )
     if not granted:
+        metrics.solver_run_ended(run.state, 0.0, None)
         return run
     return run_claimed(
         run.id, actor_id=actor.id if actor else None, time_limit_s=time_limit_s, now=now
@@ -105,15 +107,19 @@ def run_claimed(
     within ``RUN_STALE_S`` and its week released.
     """
     run = db.session.get(OptimizationRun, run_id)
+    started = time.monotonic()
     with liveness.Heartbeat(run_id):
         try:
             week = db.session.get(PlanningWeek, run.planning_week_id)
             actor = db.session.get(User, actor_id) if actor_id is not None else None
-            return _execute(run, week, actor=actor, time_limit_s=time_limit_s, now=now)
+            ended = _execute(run, week, actor=actor, time_limit_s=time_limit_s, now=now)
         except Exception as e:  # record every failure; the lock is released with it
             reason = f"{type(e).__name__}: {e}".splitlines()[0][:300]
             keep_traceback(run_id)
-            return run_guard.fail(run_id, reason) or run
+            ended = run_guard.fail(run_id, reason) or run
+    objective = (ended.kpis or {}).get("weighted_served")
+    metrics.solver_run_ended(ended.state, time.monotonic() - started, objective)
+    return ended
 
 
 def request_run(
