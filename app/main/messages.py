@@ -38,6 +38,7 @@ def _messages() -> dict[str, str]:
         "request_closed": _("This request is closed."),
         "request_full": _("This request already has all its sessions."),
         "request": _("This request belongs to another participant."),
+        "disabled": _("This integration is disabled; enable it first."),
         "invalid": _("This booking could not be made. Please choose the slots again."),
     }
 

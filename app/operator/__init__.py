@@ -4,4 +4,12 @@ from flask import Blueprint
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
 
-from app.operator import bookfor, bookings, bulk, routes, sheets, waitlist  # noqa: E402,F401
+from app.operator import (  # noqa: E402,F401
+    bookfor,
+    bookings,
+    bulk,
+    integrations,
+    routes,
+    sheets,
+    waitlist,
+)
