@@ -182,7 +182,7 @@ def _execute(
     run.files_dir = folder.name
     run.freeze_until = freeze_until
     run.kpis_before = figures(inst, before)
-    run.progress = {"phase": "solving", "elapsed_s": 0.0}
+    run.progress = {"phase": "solving", "elapsed_s": 0.0, "limit_s": time_limit}
     db.session.commit()
 
     # 2. Solve in a child process; its progress goes to the run record for the UI.
@@ -191,7 +191,7 @@ def _execute(
     def on_progress(progress: dict) -> None:
         if time.monotonic() - last_beat[0] >= 1.0:
             last_beat[0] = time.monotonic()
-            liveness.heartbeat(run.id, {**progress, "phase": "solving"})
+            liveness.heartbeat(run.id, {**progress, "phase": "solving", "limit_s": time_limit})
 
     result = run_solver(
         solver_command(cfg),
