@@ -23,17 +23,11 @@ import argparse
 import json
 import os
 import random
-import secrets
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
+from collections import Counter
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
@@ -41,138 +35,12 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.instant_stack import ROOT, Api, Stack
+
 #: The shared referee, beside the main checkout (``--referee`` for another place).
 REFEREE = ROOT.parent / "shared" / "tools" / "check_plan.py"
 TZ = ZoneInfo("Asia/Shanghai")
 FEATURES = ("kitchen", "cold_chain", "large_set", "green_screen", "outdoor")
-
-
-# ---------------------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Stack:
-    """The scratch database, the web server and the workers; everything is torn down on exit."""
-
-    def __init__(self, args) -> None:
-        self.args = args
-        base = args.postgres.rstrip("/")
-        self.admin_url = f"{base}/postgres"
-        self.db_name = f"chunlei_bench_{secrets.token_hex(4)}"
-        self.db_url = f"{base}/{self.db_name}"
-        self.redis_db = random.Random().randint(1, 15)
-        self.tmp = Path(tempfile.mkdtemp(prefix="chunlei-instant-"))
-        self.port = free_port()
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": self.db_url,
-            "QUEUE_URL": f"{args.redis.rstrip('/')}/{self.redis_db}",
-            "QUEUE_NAME": f"bench-{secrets.token_hex(4)}",
-            "SECRET_KEY": secrets.token_hex(16),
-            "LOGIN_RATE_LIMIT": "100000 per minute",
-            "LOGIN_ADDRESS_RATE_LIMIT": "100000 per minute",
-            "RUNS_DIR": str(self.tmp / "runs"),
-            "FLASK_APP": "wsgi",
-            "PYTHONUNBUFFERED": "1",
-        }
-        self.procs: list[subprocess.Popen] = []
-
-    def flask(self, *argv: str, capture: bool = True) -> str:
-        out = subprocess.run(
-            [sys.executable, "-m", "flask", *argv],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=capture,
-            text=True,
-            check=False,
-        )
-        if out.returncode != 0:
-            raise RuntimeError(f"flask {' '.join(argv)} failed: {out.stderr.strip()[-500:]}")
-        return out.stdout
-
-    def create_database(self) -> None:
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{self.db_name}"')
-
-    def start(self) -> None:
-        log = open(self.tmp / "server.log", "w")  # noqa: SIM115 - kept open for the processes
-        gunicorn = [
-            sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(self.args.web_workers),
-            "--threads", "4", "-b", f"127.0.0.1:{self.port}", "wsgi:app",
-        ]  # fmt: skip
-        self.procs.append(subprocess.Popen(gunicorn, cwd=ROOT, env=self.env, stdout=log,
-                                           stderr=subprocess.STDOUT))  # fmt: skip
-        for k in range(self.args.workers):
-            wlog = open(self.tmp / f"worker{k}.log", "w")  # noqa: SIM115
-            self.procs.append(
-                subprocess.Popen([sys.executable, "-m", "flask", "worker"], cwd=ROOT,
-                                 env=self.env, stdout=wlog, stderr=subprocess.STDOUT)
-            )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v1/bases", timeout=2)
-            except urllib.error.HTTPError:
-                return  # 401: the server answers
-            except OSError:
-                time.sleep(0.3)
-                continue
-            return
-        raise RuntimeError("the web server did not start; see " + str(self.tmp / "server.log"))
-
-    def stop(self) -> None:
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        if not self.args.keep:
-            with psycopg.connect(self.admin_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            try:
-                import redis
-
-                redis.Redis.from_url(self.env["QUEUE_URL"]).flushdb()
-            except Exception:  # noqa: BLE001 - cleaning up is best effort
-                pass
-
-
-# ---------------------------------------------------------------------------- the API
-
-
-class Api:
-    def __init__(self, port: int) -> None:
-        self.base = f"http://127.0.0.1:{port}/api/v1"
-
-    def call(self, method: str, path: str, token: str | None = None, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.base + path, data=data, method=method)
-        req.add_header("Content-Type", "application/json")
-        if token:
-            req.add_header("Authorization", f"Bearer {token}")
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                return r.status, json.loads(r.read() or b"null")
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read() or b"null")
-
-    def token(self, username: str, password: str) -> str:
-        status, body = self.call(
-            "POST", "/tokens", body={"username": username, "password": password}
-        )
-        if status != 201:
-            raise RuntimeError(f"token for {username}: {status} {body}")
-        return body["token"]
 
 
 def wait_placed(
@@ -186,6 +54,15 @@ def wait_placed(
         if time.monotonic() - t0 > limit_s:
             return float("inf"), body
         time.sleep(0.02)
+
+
+def outcome(took: float, final: dict) -> str:
+    """What became of a filed request, for the table (placed, left waiting, failed and why)."""
+    if took == float("inf"):
+        return "not answered in time"
+    if final.get("placement") == "failed":
+        return f"failed: {final.get('placement_reason') or final.get('error')}"
+    return "placed" if final.get("served", 0) > 0 else "done, nothing fits (waits on the list)"
 
 
 def request_body(rng: random.Random, week: date) -> dict:
@@ -232,6 +109,31 @@ def pinned(stack: Stack) -> set[tuple[str, str, tuple[str, ...]]]:
                GROUP BY b.code, b.status"""
         ).fetchall()
     return {(code, status, tuple(slots)) for code, status, slots in rows}
+
+
+def cpu_probe() -> float:
+    """Seconds of a fixed pure-Python workload: how much of one core this process gets now."""
+    t0 = time.perf_counter()
+    total = 0
+    for k in range(3_000_000):
+        total += k % 7
+    return time.perf_counter() - t0
+
+
+def job_figures(stack: Stack) -> dict[str, dict[str, list[float] | int]]:
+    """Per placement job kind: queue wait and run time (s), and jobs that needed a retry."""
+    out: dict[str, dict] = {}
+    with psycopg.connect(stack.db_url, autocommit=True) as conn:
+        for kind, wait, run, attempts in conn.execute(
+            """SELECT kind, extract(epoch FROM started_at - enqueued_at),
+                      extract(epoch FROM finished_at - started_at), attempts
+               FROM jobs WHERE kind LIKE 'placement.%' AND finished_at IS NOT NULL"""
+        ):
+            row = out.setdefault(kind, {"wait": [], "run": [], "retried": 0})
+            row["wait"].append(float(wait))
+            row["run"].append(float(run))
+            row["retried"] += attempts > 1
+    return out
 
 
 def pct(values: list[float], q: float) -> float:
@@ -287,6 +189,7 @@ def run(stack: Stack, args, rng: random.Random) -> int:
     people = [accounts[k % len(accounts)] for k in range(args.requests)]
     before, broken_before = referee(stack, week, "before")
     pinned_before = pinned(stack)
+    machine = {"before": (cpu_probe(), os.getloadavg()[0])}
     stack.start()
     api = Api(stack.port)
     tokens = {u: api.token(u, "chunlei-p") for u in set(people)}
@@ -294,6 +197,7 @@ def run(stack: Stack, args, rng: random.Random) -> int:
 
     latencies = {"sequential": [], "batch": []}
     placed = total = 0
+    outcomes: Counter[str] = Counter()
     half = args.requests // 2
     for u in people[:half]:  # one after another
         t0 = time.monotonic()
@@ -304,6 +208,7 @@ def run(stack: Stack, args, rng: random.Random) -> int:
         latencies["sequential"].append(took)
         total += 1
         placed += final.get("served", 0) > 0
+        outcomes[outcome(took, final)] += 1
     rest = people[half:]
     for k in range(0, len(rest), args.wave):  # waves filed at once
         wave = rest[k : k + args.wave]
@@ -327,6 +232,7 @@ def run(stack: Stack, args, rng: random.Random) -> int:
             latencies["batch"].append(took)
             total += 1
             placed += final.get("served", 0) > 0
+            outcomes[outcome(took, final)] += 1
 
     # Cancellations: active, not locked, starting after the cancel cut-off, chosen at random.
     with psycopg.connect(stack.db_url, autocommit=True) as conn:
@@ -375,6 +281,8 @@ def run(stack: Stack, args, rng: random.Random) -> int:
         failed_jobs = conn.execute("SELECT count(*) FROM jobs WHERE status = 'failed'").fetchone()[
             0
         ]
+    machine["after"] = (cpu_probe(), os.getloadavg()[0])
+    jobs = job_figures(stack)
     after, broken_after = referee(stack, week, "after")
     gone = set(victims)
     lost = [b for b in pinned_before - pinned(stack) if b[0] not in gone]
@@ -395,7 +303,24 @@ def run(stack: Stack, args, rng: random.Random) -> int:
     print(
         f"requests placed (>= 1 session proposed): {placed}/{total} ({100 * placed / max(1, total):.0f} %)"
     )
+    for what, n in outcomes.most_common():
+        print(f"  {n:4d} {what}")
     print(f"cancellations refilled by a proposal:   {refilled}/{len(refill)}")
+    print()
+    print("inside the workers (from the jobs table):")
+    print(f"{'job':22} {'n':>4} {'wait p50':>9} {'wait p95':>9} {'run p50':>8} {'run p95':>8} "
+          f"{'run max':>8} {'retried':>8}")  # fmt: skip
+    for kind, row in sorted(jobs.items()):
+        w, r = row["wait"], row["run"]
+        print(f"{kind:22} {len(r):4d} {pct(w, 0.5):9.2f} {pct(w, 0.95):9.2f} {pct(r, 0.5):8.2f} "
+              f"{pct(r, 0.95):8.2f} {max(r):8.2f} {row['retried']:8d}")  # fmt: skip
+    print()
+    print("same-run baselines (the machine is shared; compare runs by these):")
+    print(f"  API GET /requests/<id> round trip: p50 {pct(api.gets, 0.5):.3f} s, "
+          f"p95 {pct(api.gets, 0.95):.3f} s over {len(api.gets)} polls")  # fmt: skip
+    for when, (cpu, load) in machine.items():
+        print(f"  {when:6}: fixed CPU probe {cpu:.2f} s (3 M Python loop steps), "
+              f"load average {load:.1f} on {os.cpu_count()} cores")  # fmt: skip
     print(f"failed jobs: {failed_jobs}")
     keys = ("weighted_served", "sessions_served", "worst_region_ratio", "base_util_max",
             "base_util_stdev")  # fmt: skip

@@ -20,12 +20,11 @@ recomputes it under its locks and refuses a neighbourhood that changed meanwhile
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import AnySession
 from app.models import (
@@ -111,21 +110,19 @@ def build(
             and any(set(r.needs or ()) <= set(f) for _, _, f in studios[h])
         ]
     wanted_hubs = sorted({h for hs in eligible.values() for h in hs})
-    lo = min((max(r.window_start, freeze_until) for r, _ in targets), default=freeze_until)
-    hi = max((r.window_end for r, _ in targets), default=freeze_until)
-    slot_rows = _slots(session, week, wanted_hubs, lo, hi) if wanted_hubs and lo < hi else []
-    by_studio: dict[int, list] = defaultdict(list)
-    for row in slot_rows:
-        by_studio[row.studio_id].append(row)
-    free_starts = {
-        s: [row.start for row in rows if row.held_by is None] for s, rows in by_studio.items()
-    }
-    all_starts = {s: [row.start for row in rows] for s, rows in by_studio.items()}
+    # Free and open slots per studio in each target's window, counted by the database (one
+    # grouped query per distinct window): the bases are chosen before any slot row is read.
+    counts: dict[tuple[datetime, datetime], dict[int, tuple[int, int]]] = {}
+    for r, _ in targets:
+        ws, we = max(r.window_start, freeze_until), r.window_end
+        if (ws, we) not in counts:
+            counts[(ws, we)] = _counts(session, week, wanted_hubs, ws, we) if ws < we else {}
 
     # The nearest bases with free slots in the window (preferred ones first), per target.
     chosen: dict[int, list[int]] = {}
     for r, p in targets:
         ws, we = max(r.window_start, freeze_until), r.window_end
+        per_studio = counts[(ws, we)]
         needs = set(r.needs or ())
         rank = {h: k for k, h in enumerate(preferred[r.id])}
         options = []
@@ -133,8 +130,9 @@ def build(
             free = held = 0
             for sid, _, features in studios[h]:
                 if needs <= set(features):
-                    free += _count(free_starts.get(sid, []), ws, we)
-                    held += _count(all_starts.get(sid, []), ws, we) if allow_moves else 0
+                    n_free, n_all = per_studio.get(sid, (0, 0))
+                    free += n_free
+                    held += n_all if allow_moves else 0
             # Bases with free slots first; with moves allowed, then bases whose slots are held
             # (a tentative booking there might move for this request).
             if free >= r.length or held >= r.length:
@@ -146,6 +144,11 @@ def build(
         for h in chosen[r.id]:
             a, b = span.get(h, (r.window_end, r.window_start))
             span[h] = (min(a, max(r.window_start, freeze_until)), max(b, r.window_end))
+    slot_rows: list = []
+    if span:
+        lo = min(a for a, _ in span.values())
+        hi = max(b for _, b in span.values())
+        slot_rows = _slots(session, week, sorted(span), lo, hi)
     studio_hub = {sid: h for h, sts in studios.items() for sid, _, _ in sts}
 
     def inside(row) -> bool:
@@ -202,6 +205,10 @@ def build(
         )
     ) if extra_slot_ids else []  # fmt: skip
     slot_info = {row.id: row for row in area} | {row.id: row for row in extra}
+    # The instance's bases: those of the area and of the participants' bookings (the others hold
+    # no slot of it); requests name only these among their allowed and preferred bases.
+    present = {studio_hub[row.studio_id] for row in slot_info.values()} | set(span)
+    in_reach = {h: hubs[h] for h in present}
     studio_code = {sid: code for sts in studios.values() for sid, code, _ in sts}
 
     people = {
@@ -245,7 +252,7 @@ def build(
         else:
             req = request_rows[info.request_id]
             rid = req.code
-            requests[rid] = _request(req, people[req.participant_id], allowed, preferred, hubs)
+            requests[rid] = _request(req, people[req.participant_id], allowed, preferred, in_reach)
         bookings.append(d.Booking(rid, codes, info.status))
         booking_keys[(rid, codes)].append((info.id, info.code, info.status))
         if (
@@ -256,7 +263,7 @@ def build(
         ):
             movable.add((rid, codes))
     for r, p in targets:
-        requests[r.code] = _request(r, p, allowed, preferred, hubs)
+        requests[r.code] = _request(r, p, allowed, preferred, in_reach)
     covered = {slot_id for _, _, slot_id, _ in people_rows}
 
     inst = d.Instance(
@@ -267,6 +274,7 @@ def build(
         bases=tuple(
             domain_base(h, (d.Studio(code, h.code, frozenset(f)) for _, code, f in studios[hid]))
             for hid, h in sorted(hubs.items(), key=lambda kv: kv[1].code)
+            if hid in present
         ),
         slots=tuple(
             d.Slot(row.code, studio_code[row.studio_id], row.start, row.end, row.prime)
@@ -357,9 +365,24 @@ def _slots(session: AnySession, week: PlanningWeek, hub_ids: list[int], lo, hi) 
     )
 
 
-def _count(starts: list[datetime], ws: datetime, we: datetime) -> int:
-    """How many of the sorted ``starts`` lie in [ws, we)."""
-    return bisect_left(starts, we) - bisect_left(starts, ws)
+def _counts(
+    session: AnySession, week: PlanningWeek, hub_ids: list[int], lo: datetime, hi: datetime
+) -> dict[int, tuple[int, int]]:
+    """Per studio at ``hub_ids``: (free, all) open slots of published timetables starting in
+    [lo, hi)."""
+    if not hub_ids:
+        return {}
+    rows = session.execute(
+        select(Slot.studio_id, func.count(SlotHold.slot_id), func.count())
+        .join(Studio, Studio.id == Slot.studio_id)
+        .join(TimetableWeek, TimetableWeek.id == Slot.timetable_week_id)
+        .outerjoin(SlotHold, SlotHold.slot_id == Slot.id)
+        .where(TimetableWeek.week_start == week.week_start, TimetableWeek.state == "published")
+        .where(Slot.state == "open", Studio.hub_id.in_(hub_ids))
+        .where(Slot.start >= lo, Slot.start < hi)
+        .group_by(Slot.studio_id)
+    )
+    return {sid: (total - held, total) for sid, held, total in rows}
 
 
 def _km(p: Participant, h: Hub) -> float:
@@ -367,11 +390,12 @@ def _km(p: Participant, h: Hub) -> float:
 
 
 def _request(r: BookingRequest, p: Participant, allowed, preferred, hubs) -> d.Request:
+    """The request as the instance sees it: its allowed and preferred bases among ``hubs``."""
     lot = r.harvest_lot if r.harvest_lot_id is not None else None
     return domain_request(
         r,
         p.code,
-        allowed=sorted(hubs[h].code for h in allowed[r.id]),
-        preferred=[hubs[h].code for h in preferred[r.id]],
+        allowed=sorted(hubs[h].code for h in allowed[r.id] if h in hubs),
+        preferred=[hubs[h].code for h in preferred[r.id] if h in hubs],
         harvest=None if lot is None else d.Harvest(lot.ready_at, lot.best_before),
     )

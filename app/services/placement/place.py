@@ -32,10 +32,11 @@ from app.models import (
 from app.observability import metrics
 from app.services.accounts import audit
 from app.services.placement.apply import Applied, NeighbourhoodChanged, apply_placement
-from app.services.placement.neighbourhood import build
+from app.services.placement.neighbourhood import Neighbourhood, build
 from app.services.placement.waitlist import line_codes, waiting_for_hubs
 from app.services.webhooks import payloads as webhooks
 from app.services.webhooks.events import BOOKING_CANCELLED
+from scheduler.domain import Plan
 from scheduler.repair import repair
 
 log = logging.getLogger("chunlei.placement")
@@ -130,21 +131,18 @@ def _place(
 ) -> Applied:
     """Read, solve, apply; read again when the neighbourhood changed under the solve."""
     s = _settings()
+    order = line_codes(ids)
     for attempt in range(s["attempts"]):
         week = db.session.get(PlanningWeek, week_id)
-        nb = build(
-            db.session,
-            week,
-            ids,
-            freeze_until=now + s["freeze"],
-            timezone=s["tz"],
-            max_bases=s["max_bases"],
-            only_hubs=only_hubs,
-            allow_moves=allow_moves,
-        )
-        targets = [c for c in line_codes(ids) if c in nb.targets]
-        plan = repair(nb.instance, targets, time_limit_s=s["limit"], movable=nb.movable,
-                      order=targets)  # fmt: skip
+        nb, plan = _solve(week, ids, order, s, only_hubs=only_hubs, allow_moves=False, now=now)
+        if allow_moves and plan.unassigned:
+            # Short with everything where it is: read the wider area where tentative bookings
+            # could move (their own windows at the chosen bases) and take that answer only if
+            # it serves more. Most placements never pay for this larger read and model.
+            wide, more = _solve(week, ids, order, s, only_hubs=only_hubs, allow_moves=True, now=now)
+            if wide.movable and more.stats["served_weight"] > plan.stats["served_weight"]:
+                nb, plan = wide, more
+        targets = [c for c in order if c in nb.targets]
         if not plan.stats.get("new_sessions"):
             db.session.rollback()
             metrics.placement_ended("unplaced")
@@ -188,6 +186,32 @@ def _count_proposals(applied: Applied) -> None:
         if request in filed:
             metrics.proposal_made(filed[request], proposed_at)
     db.session.rollback()  # a read after the commit: end its transaction
+
+
+def _solve(
+    week: PlanningWeek,
+    ids: list[int],
+    order: list[str],
+    s: dict,
+    *,
+    only_hubs: set[int] | None,
+    allow_moves: bool,
+    now: datetime,
+) -> tuple[Neighbourhood, Plan]:
+    """Read the requests' neighbourhood and repair it (tentative bookings move if allowed)."""
+    nb = build(
+        db.session,
+        week,
+        ids,
+        freeze_until=now + s["freeze"],
+        timezone=s["tz"],
+        max_bases=s["max_bases"],
+        only_hubs=only_hubs,
+        allow_moves=allow_moves,
+    )
+    targets = [c for c in order if c in nb.targets]
+    plan = repair(nb.instance, targets, time_limit_s=s["limit"], movable=nb.movable, order=targets)
+    return nb, plan
 
 
 def release_running(week_id: int, *, retrying: bool, reason: str) -> None:
