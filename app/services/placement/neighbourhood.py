@@ -180,10 +180,12 @@ def build(
     area_digest_rows = sorted((row.id, row.state, row.held_by) for row in area)
 
     # The participants involved and every active booking of theirs this week.
-    held = sorted({row.held_by for row in area if row.held_by is not None})
+    holders = sorted({row.held_by for row in area if row.held_by is not None})
     involved = {p.id for _, p in targets}
-    if held:
-        involved |= set(session.scalars(select(Booking.participant_id).where(Booking.id.in_(held))))
+    if holders:
+        involved |= set(
+            session.scalars(select(Booking.participant_id).where(Booking.id.in_(holders)))
+        )
     people_rows = participant_rows(session, week.id, sorted(involved))
     booking_info = {
         b.id: b

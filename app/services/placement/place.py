@@ -16,13 +16,14 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from app.extensions import db
 from app.models import (
     Booking,
     BookingRequest,
     BookingSlot,
+    BookingStatus,
     PlanningWeek,
     Slot,
     SlotHold,
@@ -84,7 +85,7 @@ def place_queued(week_id: int, *, now: datetime | None = None, final: bool = Tru
             .values(placement="running", placement_at=now)
         )
     db.session.commit()
-    result = {"requests": len(ids), "added": 0, "moved": 0}
+    result: dict[str, object] = {"requests": len(ids), "added": 0, "moved": 0}
     if ids:
         try:
             applied = _place(week_id, ids, only_hubs=None, allow_moves=True, now=now)
@@ -110,6 +111,8 @@ def refill(week_id: int, hub_ids: Iterable[int], *, now: datetime | None = None)
         return {"candidates": 0, "added": 0}
     s = _settings()
     week = db.session.get(PlanningWeek, week_id)
+    if week is None:
+        return {"candidates": 0, "added": 0}
     waiting = waiting_for_hubs(week, hubs, after=now + s["freeze"], limit=REFILL_CANDIDATES)
     chosen = [r.id for r in waiting]
     if not chosen:
@@ -134,6 +137,8 @@ def _place(
     order = line_codes(ids)
     for attempt in range(s["attempts"]):
         week = db.session.get(PlanningWeek, week_id)
+        if week is None:
+            raise PlacementFailed(f"planning week {week_id} does not exist")
         nb, plan = _solve(week, ids, order, s, only_hubs=only_hubs, allow_moves=False, now=now)
         if allow_moves and plan.unassigned:
             # Short with everything where it is: read the wider area where tentative bookings
@@ -258,14 +263,14 @@ def release_expired(week_id: int | None = None, *, now: datetime | None = None) 
             .where(SlotHold.booking_id.in_(ids))
         )
     )
-    db.session.execute(SlotHold.__table__.delete().where(SlotHold.booking_id.in_(ids)))
+    db.session.execute(delete(SlotHold).where(SlotHold.booking_id.in_(ids)))
     db.session.execute(
         update(BookingSlot)
         .where(BookingSlot.booking_id.in_(ids), BookingSlot.released_at.is_(None))
         .values(released_at=now)
     )
     for b in overdue:
-        b.status = "cancelled"
+        b.status = BookingStatus.CANCELLED
         b.cancelled_at = now
         b.updated_at = now
         audit.record("booking.expire", actor_kind="optimizer", booking=b)
