@@ -41,7 +41,7 @@ from app.services.notify.messages import notify_user
 from app.services.placement.fingerprint import area_rows, digest_of, participant_rows
 from app.services.placement.neighbourhood import Neighbourhood
 from app.services.webhooks import payloads as webhooks
-from app.services.webhooks.events import BOOKING_PROPOSED
+from app.services.webhooks.events import BOOKING_PROPOSED, REQUEST_PLACED, anyone_hears
 from scheduler.domain import Plan
 
 
@@ -182,10 +182,13 @@ def apply_placement(
     except IntegrityError as e:  # a slot was booked after the check: read again
         raise NeighbourhoodChanged("a slot was booked meanwhile") from e
     _notify(session, nb, notes, now)
+    # Asked once per apply, not once per proposal: most weeks have no endpoint listening.
+    tell_bookings, tell_requests = anyone_hears(BOOKING_PROPOSED), anyone_hears(REQUEST_PLACED)
     for request, made in sorted(proposed.items()):
-        for booking in made:
+        for booking in made if tell_bookings else ():
             webhooks.booking_event(BOOKING_PROPOSED, booking)
-        webhooks.request_placed(request, inst.request_by_id[request].participant, made)
+        if tell_requests:
+            webhooks.request_placed(request, inst.request_by_id[request].participant, made)
     return out
 
 
