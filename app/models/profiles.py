@@ -1,4 +1,5 @@
-"""What a participant tells about itself beyond the exchange format: city, categories, contact.
+"""What a participant tells about itself beyond the exchange format: city, categories and how the
+bases it uses reach it (phone, WeChat, the contact a spreadsheet import gave).
 
 Kept in its own table so the participant row stays the exchange format's shape.
 """
@@ -39,3 +40,5 @@ class ParticipantProfile(Model):
     city: Mapped[str | None] = mapped_column(String(60))
     categories: Mapped[list[str]] = mapped_column(JSON, default=list)
     contact: Mapped[str | None] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    wechat: Mapped[str | None] = mapped_column(String(20))

@@ -25,6 +25,7 @@ from app.services.accounts.access import (
     can_view_booking,
     operated_hub_ids,
 )
+from app.services.accounts.contact import visible_contacts
 from app.services.booking import lifecycle
 from app.services.timetable import calendar, reports
 
@@ -47,6 +48,7 @@ def bookings(code: str):
         week_start=week_start,
         show=show,
         reason_form=ReasonForm(),
+        contacts=visible_contacts(current_user, [b.participant_id for b in rows]),
     )
 
 

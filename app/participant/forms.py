@@ -142,6 +142,23 @@ class ProfileForm(FlaskForm):
         _l("Main category (sellers of one category are kept apart in time)"),
         validators=[Optional()],
     )
+    phone = StringField(
+        _l("Contact phone"),
+        validators=[
+            Optional(),
+            Length(max=30, message=_l("A phone number is at most 30 characters.")),
+        ],
+        description=_l(
+            "A mobile number (13812345678) or a landline with its area code (0539-8123456)."
+        ),
+    )
+    wechat = StringField(
+        _l("WeChat ID"),
+        validators=[
+            Optional(),
+            Length(max=40, message=_l("A WeChat ID is at most 20 characters.")),
+        ],
+    )
     submit = SubmitField(_l("Save profile"))
 
 

@@ -17,6 +17,7 @@ from app.participant import bp
 from app.participant.forms import ProfileForm
 from app.participant.routes import me, participant_only
 from app.services.accounts import audit
+from app.services.accounts.contact import ContactInvalid, save_contact
 
 CATEGORY_LABELS = {
     "fruit": _l("Fruit"),
@@ -31,6 +32,17 @@ CATEGORY_LABELS = {
     "electronics": _l("Electronics"),
     "crafts": _l("Crafts"),
     "beauty": _l("Beauty"),
+}
+
+
+CONTACT_MESSAGES = {
+    "phone": lambda: _(
+        "This is not a phone number: give a mobile number of 11 digits (13812345678) or a "
+        "landline with its area code (0539-8123456)."
+    ),
+    "wechat": lambda: _(
+        "This is not a WeChat ID: 6 to 20 letters, digits, _ or -, starting with a letter."
+    ),
 }
 
 
@@ -81,12 +93,18 @@ def profile():
         form.county.data = participant.county
         form.categories.data = list(extra.categories or [])
         form.category.data = participant.category or ""
+        form.phone.data = extra.phone or ""
+        form.wechat.data = extra.wechat or ""
     elif form.validate_on_submit():
         path = f"{form.province.data}/{form.city.data}/{form.county.data}"
         try:
             place = gazetteer().lookup(path)
+            save_contact(extra, form.phone.data, form.wechat.data)
         except GazetteerError:
             flash(_("Please choose your province, city and county from the lists."), "warning")
+        except ContactInvalid as error:  # nothing was changed: the contact is checked first
+            form[error.code].errors = [CONTACT_MESSAGES[error.code]()]
+            flash(_("Please check the highlighted fields."), "warning")
         else:
             participant.name = form.name.data.strip()
             participant.kind = form.kind.data
