@@ -12,7 +12,14 @@ from app.services.webhooks import delivery
 from app.services.webhooks.events import DELIVER_JOB
 
 
-@task(DELIVER_JOB, max_attempts=2)
+def release_message(job_id: int, payload: dict, retrying: bool, reason: str) -> None:
+    """A try whose worker died: the job tries again, or (its attempts spent) the message is
+    recorded as a failed try, so it is retried after its delay or given up, never left hanging."""
+    if not retrying:
+        delivery.lost_try(str(payload.get("message")), int(payload.get("attempt") or 1), reason)
+
+
+@task(DELIVER_JOB, max_attempts=2, release=release_message)
 def deliver_job(payload: dict) -> dict:
     """Try the payload's message for the payload's try number."""
     return delivery.attempt(str(payload["message"]), int(payload.get("attempt") or 1))

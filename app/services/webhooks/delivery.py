@@ -151,6 +151,19 @@ def attempt(msg_id: str, number: int) -> dict:
     return record(message, endpoint, number, started, out)
 
 
+def lost_try(msg_id: str, number: int, reason: str) -> dict:
+    """Record try ``number`` of a message as failed with ``reason`` (its worker died), unless
+    the try was recorded after all; the next try is scheduled as after any failure."""
+    message = db.session.query(WebhookMessage).filter_by(msg_id=msg_id).one_or_none()
+    if message is None or message.status != MessageStatus.PENDING:
+        db.session.rollback()
+        return {"skipped": "nothing pending"}
+    if message.attempts != number - 1:
+        db.session.rollback()
+        return {"skipped": "the try was recorded"}
+    return record(message, message.endpoint, number, utcnow(), Outcome(error=reason[:300]))
+
+
 def record(
     message: WebhookMessage, endpoint: WebhookEndpoint, number: int, started, out: Outcome
 ) -> dict:

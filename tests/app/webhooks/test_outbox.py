@@ -223,3 +223,27 @@ def test_the_delivery_job_never_holds_a_transaction_open_while_calling(
     booking.book(world.users["p1"], [world.slot("B001-S1", 1, 10)])
     assert seen == [False] and len(r.got) == 1
     assert db.session.scalars(select(Booking)).one().code == r.got[0].json()["data"]["booking"]
+
+
+def test_a_try_lost_with_its_worker_counts_as_a_failed_try(private_ok, world, receivers):
+    from app.jobs.webhooks import release_message
+
+    private_ok.config["WEBHOOK_RETRY_DELAYS_S"] = ()
+    endpoint = _add(world, "op1", receivers().url)
+    pending = WebhookMessage(
+        msg_id="msg_lost", endpoint_id=endpoint.id, event_type="slot.blocked", body="{}"
+    )
+    db.session.add(pending)
+    db.session.commit()
+    release_message(1, {"message": "msg_lost", "attempt": 1}, True, "retrying: nothing yet")
+    db.session.refresh(pending)
+    assert (pending.status, pending.attempts) == ("pending", 0)
+    release_message(1, {"message": "msg_lost", "attempt": 1}, False, "worker died: host:1")
+    db.session.refresh(pending)
+    assert (pending.status, pending.attempts) == ("failed", 1)
+    tries = db.session.scalars(
+        select(WebhookAttempt).where(WebhookAttempt.message_id == pending.id)
+    ).all()
+    assert [(a.ok, a.error) for a in tries] == [(False, "worker died: host:1")]
+    release_message(2, {"message": "msg_lost", "attempt": 1}, False, "again")  # already recorded
+    assert _count(WebhookAttempt) == 1
