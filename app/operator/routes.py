@@ -7,6 +7,7 @@ message on the same page, never as an error page.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, time, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -18,7 +19,8 @@ from app.extensions import db
 from app.main.guards import roles_required
 from app.main.labels import label, opts
 from app.main.messages import form_error
-from app.models import FEATURES, Hub, Slot, Studio, TimetableWeek
+from app.main.paging import Page, page_number
+from app.models import FEATURES, REGIONS, Hub, Slot, Studio, TimetableWeek
 from app.models.vocabulary import Role
 from app.operator import bp
 from app.operator.forms import GenerateForm, ReasonForm, StudioForm, TemplateForm
@@ -26,6 +28,8 @@ from app.services.accounts import audit
 from app.services.accounts.access import can_operate_hub, operated_hub_ids
 from app.services.programme.lots import lots_near_deadline
 from app.services.timetable import service as timetable
+from app.services.timetable.directory import MAX_QUERY as MAX_BASE_QUERY
+from app.services.timetable.directory import BaseQuery, find_bases, provinces
 from app.services.timetable.grid import build_week_grid
 from app.services.timetable.weeks import monday_of, next_week_start
 
@@ -92,20 +96,48 @@ def parse_week(raw: str | None) -> date:
 @bp.get("/")
 @staff_only
 def home():
-    """My bases, each with this week's and next week's timetable state."""
-    hubs = my_hubs()
-    if len(hubs) == 1:
-        return redirect(url_for("operator.week", code=hubs[0].code))
+    """My bases (all for an admin), searchable by name, code or city, filtered by region and
+    province, a page at a time; each with this week's and next week's timetable state."""
+    ids = operated_hub_ids(current_user)
+    if ids is not None and len(ids) == 1 and not request.args:
+        hub = db.session.get(Hub, next(iter(ids)))
+        return redirect(url_for("operator.week", code=hub.code))
+    query, number = _base_query(ids), page_number()
+    rows = find_bases(ids, query, offset=(number - 1) * BASES_PER_PAGE, limit=BASES_PER_PAGE + 1)
+    page = Page(rows[:BASES_PER_PAGE], number, len(rows) > BASES_PER_PAGE)
     nxt = next_week_start()
     weeks = {
         (w.hub_id, w.week_start): w
         for w in db.session.scalars(
-            select(TimetableWeek).where(TimetableWeek.week_start.in_([nxt - timedelta(7), nxt]))
+            select(TimetableWeek).where(
+                TimetableWeek.week_start.in_([nxt - timedelta(7), nxt]),
+                TimetableWeek.hub_id.in_([h.id for h in page.items] or [-1]),
+            )
         )
     }
     return render_template(
-        "operator/home.html", hubs=hubs, weeks=weeks, this_week=nxt - timedelta(7), next_week=nxt
-    )
+        "operator/home.html", hubs=page.items, page=page, query=query,
+        provinces=provinces(ids), regions=REGIONS, many=ids is None or len(ids) > 1,
+        weeks=weeks, this_week=nxt - timedelta(7), next_week=nxt,
+    )  # fmt: skip
+
+
+#: Base cards per page of "all bases".
+BASES_PER_PAGE = 24
+
+
+def _base_query(ids: Collection[int] | None) -> BaseQuery:
+    """``?q=&region=&province=``; a value outside the choices is a 400 saying why."""
+    text = request.args.get("q", "").strip()
+    region = request.args.get("region", "").strip()
+    province = request.args.get("province", "").strip()
+    if len(text) > MAX_BASE_QUERY:
+        abort(400, _("Search with at most %(n)d characters.", n=MAX_BASE_QUERY))
+    if region and region not in REGIONS:
+        abort(400, _("There is no region %(region)s.", region=region[:40]))
+    if province and province not in provinces(ids):
+        abort(400, _("None of your bases is in %(province)s.", province=province[:40]))
+    return BaseQuery(text=text, region=region, province=province)
 
 
 @bp.route("/bases/<code>", methods=["GET", "POST"])
