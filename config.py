@@ -275,6 +275,11 @@ class Settings:
         "gunicorn and for the worker's job metrics; emptied before the processes start)",
         shown="none (each process counts alone)",
     )
+    METRICS_LISTEN: str | None = _setting(
+        None,
+        "`HOST:PORT`: the worker and scheduler processes serve their host's metrics there "
+        "(for hosts without a web process; no token: bind to an internal address)",
+    )
     CLOCK_HEARTBEAT_S: float = _setting(15.0, "how often the scheduler process records it is alive")
     READY_CLOCK_MAX_AGE_S: float = _setting(
         120.0, "`/readyz` fails when the scheduler's last heartbeat is older than this"
@@ -315,6 +320,10 @@ class Settings:
             raise ValueError(
                 f"LOG_LEVEL={self.LOG_LEVEL!r}: expected DEBUG, INFO, WARNING or ERROR"
             )
+        if self.METRICS_LISTEN is not None:
+            host, _, port = self.METRICS_LISTEN.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"METRICS_LISTEN={self.METRICS_LISTEN!r}: expected HOST:PORT")
         for network in self.METRICS_ALLOW_NETWORKS:
             try:
                 ip_network(network, strict=False)

@@ -24,7 +24,7 @@ from app.observability.backup import (
     rows_held,
     run_folders,
 )
-from app.observability.health import head_revision, migrations_directory
+from app.observability.health import head_revision, known_revision, migrations_directory
 from app.services.runs.folders import runs_dir
 
 
@@ -111,17 +111,10 @@ def _quiet_migrations() -> Iterator[None]:
 
 
 def _check_revision(directory: str, revision: str | None) -> None:
-    from alembic.config import Config as AlembicConfig
-    from alembic.script import ScriptDirectory
-
     if not revision:
         raise BackupError("the archive names no schema revision")
-    config = AlembicConfig()
-    config.set_main_option("script_location", directory)
-    try:
-        ScriptDirectory.from_config(config).get_revision(revision)
-    except Exception:
+    if not known_revision(directory, revision):
         raise BackupError(
             f"the archive's schema revision {revision} is unknown to this version of Chunlei "
             "(restore it with the version that made it)"
-        ) from None
+        )

@@ -234,6 +234,9 @@ def run_scheduler(app: Flask, jobs: tuple[JobSpec, ...] = JOBS) -> None:
     handler); the scheduler then waits for a running job, so a run is never cut in half.
     """
     scheduler = build_scheduler(app, blocking=True, catch_up=True, jobs=jobs)
+    from app.observability.metrics import serve
+
+    serve(settings(app).METRICS_LISTEN)
 
     def stop(signum: int, _frame: Any) -> None:
         raise SystemExit(0)

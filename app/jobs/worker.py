@@ -24,6 +24,7 @@ from app.extensions import db
 from app.jobs.queue import queue_of
 from app.jobs.reaper import reap
 from app.jobs.transport import HueyTransport
+from app.observability import metrics
 from app.services.runs.solver_process import die_with_parent
 from config import settings
 
@@ -95,6 +96,7 @@ def run_worker(app: Flask) -> None:
     """Reap once, then consume until SIGTERM (graceful) or SIGINT (hand back at once)."""
     _reap_logged(app)
     consumer = build_consumer(app)
+    metrics.serve(settings(app).METRICS_LISTEN)
     log.info("worker started (pid %s, queue %s)", os.getpid(), settings(app).QUEUE_NAME)
     consumer.run()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -36,14 +36,26 @@ def _database() -> Check:
 
 
 @cache
-def head_revision(directory: str) -> str | None:
-    """The newest revision of the migrations in ``directory`` (read once per process)."""
+def _script(directory: str):
     from alembic.config import Config as AlembicConfig
     from alembic.script import ScriptDirectory
 
     config = AlembicConfig()
     config.set_main_option("script_location", directory)
-    return ScriptDirectory.from_config(config).get_current_head()
+    return ScriptDirectory.from_config(config)
+
+
+def head_revision(directory: str) -> str | None:
+    """The newest revision of the migrations in ``directory`` (read once per process)."""
+    return _script(directory).get_current_head()
+
+
+def known_revision(directory: str, revision: str) -> bool:
+    """Whether this version's migrations contain ``revision``."""
+    try:
+        return _script(directory).get_revision(revision) is not None
+    except Exception:
+        return False
 
 
 def migrations_directory(app: Flask) -> str:
@@ -51,13 +63,24 @@ def migrations_directory(app: Flask) -> str:
 
 
 def _migrations() -> Check:
-    head = head_revision(migrations_directory(current_app))
+    """At head, or ahead (a newer release's expand migration ran before this process was
+    rolled: its code still works); behind or never migrated fails."""
+    directory = migrations_directory(current_app)
+    head = head_revision(directory)
     try:
         current = db.session.scalar(text("SELECT version_num FROM alembic_version"))
     except Exception:
         db.session.rollback()
         current = None
-    return {"ok": current == head, "current": current, "head": head}
+    if current is None:
+        state = "none"
+    elif current == head:
+        state = "at_head"
+    elif known_revision(directory, current):
+        state = "behind"
+    else:
+        state = "ahead"
+    return {"ok": state in ("at_head", "ahead"), "state": state, "current": current, "head": head}
 
 
 _REDIS: dict[str, Any] = {}

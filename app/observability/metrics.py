@@ -160,6 +160,24 @@ def exposition(*extra: Collector) -> tuple[bytes, str]:
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
+def serve(listen: str | None) -> None:
+    """Serve this host's metrics on ``HOST:PORT`` from a thread (the worker and scheduler
+    processes, ``METRICS_LISTEN``); nothing when ``listen`` is None."""
+    if not listen:
+        return
+    from prometheus_client import start_http_server
+
+    host, _, port = listen.rpartition(":")
+    registry = CollectorRegistry(auto_describe=False)
+    if multiprocess_dir():
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        MultiProcessCollector(registry)
+    else:
+        registry.register(_Default())
+    start_http_server(int(port), addr=host.strip("[]"), registry=registry)
+
+
 class QueueCollector(Collector):
     """The queue read from its ledger at scrape time: jobs by kind and status, and the age of
     the oldest due job still waiting, by kind."""

@@ -148,3 +148,37 @@ def _run_state(run_id: int) -> str:
 
     db.session.rollback()
     return db.session.get(OptimizationRun, run_id, populate_existing=True).state
+
+
+def test_a_worker_host_serves_its_job_metrics_on_metrics_listen(queue_app, workers, prom_dir):
+    import urllib.request
+
+    from app.jobs.queue import enqueue
+    from tests.app.web_server import free_port
+
+    port = free_port()
+    proc = workers.start(PROMETHEUS_MULTIPROC_DIR=str(prom_dir), METRICS_LISTEN=f"127.0.0.1:{port}")
+    job_id = enqueue("test.echo", {"n": 1})
+    assert wait_until(lambda: _job_done(job_id), 60), workers.log(proc)
+
+    def scrape() -> str:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                return r.read().decode()
+        except OSError:
+            return ""
+
+    text = wait_until(
+        lambda: (t := scrape()) and sample(t, "chunlei_jobs_total", kind="test.echo") and t, 30
+    )
+    assert text, workers.log(proc)
+    assert sample(text, "chunlei_jobs_total", kind="test.echo", outcome="done") == 1
+    assert sample(text, "chunlei_job_duration_seconds_count", kind="test.echo") == 1
+
+
+def _job_done(job_id: int) -> bool:
+    from app.jobs.queue import job
+
+    row = job(job_id)
+    db.session.rollback()
+    return row.status == "done"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
+from sqlalchemy import text
 
 from app.extensions import db
 from app.jobs.clock import heartbeat
@@ -149,3 +150,18 @@ def test_a_request_is_counted_by_its_route_template(app):
     text = client.get("/metrics").get_data(as_text=True)
     assert 'endpoint="/runs/<int:run_id>"' in text
     assert "/runs/123456" not in text
+
+
+def test_readyz_accepts_a_newer_schema_and_refuses_an_older_one(migrated):
+    """Rolling upgrades: a newer release's expand migration leaves old hosts ready; a database
+    behind this code is not."""
+    heartbeat(migrated)
+    client = migrated.test_client()
+    db.session.execute(text("UPDATE alembic_version SET version_num = 'f00dfeed9999'"))
+    db.session.commit()
+    body = client.get("/readyz?only=migrations").get_json()
+    assert body["status"] == "ready" and body["checks"]["migrations"]["state"] == "ahead"
+    db.session.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    db.session.commit()
+    r = client.get("/readyz?only=migrations")
+    assert r.status_code == 503 and r.get_json()["checks"]["migrations"]["state"] == "behind"
