@@ -36,3 +36,24 @@ class LogoutEverywhereForm(FlaskForm):
     """One button; the form exists for its CSRF token."""
 
     submit = SubmitField(_l("Log out everywhere"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    """The address the account's e-mails go to."""
+
+    email = StringField(_l("E-mail address"), validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField(_l("Send me a reset link"))
+
+
+class ResetPasswordForm(FlaskForm):
+    """A new password, twice."""
+
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message=_l("The two new passwords differ.")),
+        ],
+    )
+    submit = SubmitField(_l("Set the new password"))

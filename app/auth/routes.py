@@ -1,4 +1,5 @@
-"""Login (rate-limited), logout, and the account page: change password, log out everywhere."""
+"""Login (rate-limited), logout, the account page (change password, log out everywhere) and
+resetting a forgotten password by e-mail."""
 
 from __future__ import annotations
 
@@ -8,13 +9,20 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import TooManyRequests
 
 from app.auth import bp
-from app.auth.forms import ChangePasswordForm, LoginForm, LogoutEverywhereForm
+from app.auth.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    LogoutEverywhereForm,
+    ResetPasswordForm,
+)
 from app.extensions import db
 from app.main.web import is_safe_next
 from app.models import User, utcnow
-from app.services.accounts import audit, sessions
+from app.services.accounts import audit, reset, sessions
 from app.services.accounts.login_limit import allow_login_attempt, retry_after
 from app.services.accounts.passwords import PasswordPolicyError, authenticate
+from config import settings
 
 
 def _fresh_session() -> None:
@@ -124,3 +132,57 @@ def logout_everywhere():
     logout_user()
     flash(_("You have been signed out on every device."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """Ask for a reset link by e-mail: the same answer whether the address is known or not,
+    counted against the login limits (per address given and per client)."""
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.account"))
+    if request.method == "POST" and not allow_login_attempt(
+        request.form.get("email", ""), request.remote_addr
+    ):
+        raise TooManyRequests(retry_after=retry_after())
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        reset.request_reset(
+            form.email.data,
+            lambda token: url_for("auth.reset_password", token=token, _external=True),
+        )  # committed; the worker sends the e-mail
+        flash(
+            _(
+                "If an account uses this address, we have sent it a link to choose a new "
+                "password. It works once, for %(minutes)d minutes.",
+                minutes=settings().PASSWORD_RESET_TTL_MIN,
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Choose a new password from an e-mailed link; every login and API token then ends."""
+    user = reset.user_for_token(token)
+    if user is None:
+        return render_template("auth/reset.html", form=None), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            reset.reset_with_token(token, form.new_password.data)
+        except PasswordPolicyError as e:
+            db.session.rollback()
+            form.new_password.errors.append(_policy_message(e))
+        else:
+            db.session.commit()
+            if current_user.is_authenticated:
+                _fresh_session()
+                logout_user()
+            flash(
+                _("Your password is changed and every device was signed out. Log in now."),
+                "success",
+            )
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form, username=user.username)

@@ -7,7 +7,8 @@ request "R000381", booking "K000123"); integer ``id`` columns are private surrog
 
 Modules, one per aggregate:
   users         User, Role, operator_hubs (accounts; operators scoped to their bases),
-                LoginSession (one signed-in browser, ended by logout)
+                LoginSession (one signed-in browser, ended by logout),
+                PasswordReset (a one-time, time-limited reset link sent by e-mail)
   hubs          Hub, Studio (bases and studios with features)
   timetable     PlanningWeek (a week and its policy), TimetableTemplate, TemplateBlock,
                 TimetableWeek (a base's week, draft → published), Slot (open / blocked)
@@ -43,7 +44,7 @@ from app.models.timetable import (
     TimetableWeek,
 )
 from app.models.types import UTCDateTime, utcnow
-from app.models.users import LoginSession, User, operator_hubs
+from app.models.users import LoginSession, PasswordReset, User, operator_hubs
 from app.models.vocabulary import (
     ACTIVE_STATUSES,
     FEATURES,
@@ -105,6 +106,7 @@ __all__ = [
     "LoginSession",
     "Notification",
     "OptimizationRun",
+    "PasswordReset",
     "OutboxEmail",
     "CATEGORIES",
     "Participant",
