@@ -7,6 +7,7 @@ message, message_zh, params), 413 when too large, 415 when not an ``.xlsx``; not
 from __future__ import annotations
 
 from datetime import date
+from typing import Any, cast
 
 from apiflask import Schema
 from apiflask.fields import Boolean, Date, File, Integer, List, String
@@ -17,7 +18,7 @@ from app.api import bp
 from app.api.auth import auth
 from app.extensions import db
 from app.main.sheet_errors import both_languages
-from app.models import Hub
+from app.models import Hub, User
 from app.services.accounts.access import Forbidden, NotFound, can_operate_hub
 from app.services.participants import sheet as participants_sheet
 from app.services.spreadsheet.rows import SheetInvalid
@@ -26,11 +27,11 @@ from app.services.timetable import reports
 from app.services.timetable import sheet as timetable_sheet
 from app.services.timetable.weeks import monday_of
 
-XLSX_RESPONSE = {
+XLSX_RESPONSE: dict[str, Any] = {
     "description": "an .xlsx workbook",
     "content": {XLSX_MIME: {"schema": {"type": "string", "format": "binary"}}},
 }
-SHEET_ERRORS = {
+SHEET_ERRORS: dict[int, Any] = {
     403: "Not your base (or not an administrator)",
     404: "No such base",
     409: "The week is already published, or the date is not a Monday",
@@ -65,11 +66,16 @@ class ParticipantsImported(Schema):
     updated = List(String(), metadata={"description": "codes of the participants updated"})
 
 
+def _me() -> User:
+    """The account of the request's bearer token (``auth_required`` guarantees one)."""
+    return cast(User, auth.current_user)
+
+
 def _operated_hub(code: str) -> Hub:
     hub = db.session.scalar(select(Hub).where(Hub.code == code))
     if hub is None:
         raise NotFound(f"no base {code}")
-    if not can_operate_hub(auth.current_user, hub):
+    if not can_operate_hub(_me(), hub):
         raise Forbidden("you do not operate this base", code="other_base")
     return hub
 
@@ -99,7 +105,7 @@ def import_timetable(code: str, body: dict):
     week_start: date = body["week"]
     try:
         done = timetable_sheet.import_timetable(
-            hub, week_start, upload.filename, upload.read(), auth.current_user
+            hub, week_start, upload.filename, upload.read(), _me()
         )
     except SheetInvalid as e:
         raise _with_chinese(e) from None
@@ -110,7 +116,8 @@ def import_timetable(code: str, body: dict):
 @bp.auth_required(auth)
 @bp.input(WeekQuery, location="query", arg_name="q")
 @bp.doc(
-    summary="A week's timetable sheet to fill in", responses={200: XLSX_RESPONSE, **SHEET_ERRORS}
+    summary="A week's timetable sheet to fill in",
+    responses=cast(Any, {200: XLSX_RESPONSE, **SHEET_ERRORS}),
 )
 def timetable_template(code: str, q: dict):
     """The base's weekly template for that week, one row per studio and slot."""
@@ -126,7 +133,8 @@ def timetable_template(code: str, q: dict):
 @bp.auth_required(auth)
 @bp.input(WeekQuery, location="query", arg_name="q")
 @bp.doc(
-    summary="A base's bookings of one week as .xlsx", responses={200: XLSX_RESPONSE, **SHEET_ERRORS}
+    summary="A base's bookings of one week as .xlsx",
+    responses=cast(Any, {200: XLSX_RESPONSE, **SHEET_ERRORS}),
 )
 def bookings_xlsx(code: str, q: dict):
     """The week's bookings at the base (cancelled ones included), earliest first."""
@@ -145,9 +153,7 @@ def import_participants(body: dict):
     file (422, nothing written)."""
     upload = body["file"]
     try:
-        done = participants_sheet.import_participants(
-            upload.filename, upload.read(), auth.current_user
-        )
+        done = participants_sheet.import_participants(upload.filename, upload.read(), _me())
     except SheetInvalid as e:
         raise _with_chinese(e) from None
     return {"added": done.added, "updated": done.updated}
@@ -157,10 +163,10 @@ def import_participants(body: dict):
 @bp.auth_required(auth)
 @bp.doc(
     summary="The participants' sheet to fill in (administrators)",
-    responses={200: XLSX_RESPONSE, 403: "Not an administrator"},
+    responses=cast(Any, {200: XLSX_RESPONSE, 403: "Not an administrator"}),
 )
 def participants_template():
     """The columns and two example rows."""
-    if auth.current_user.role != "admin":
+    if _me().role != "admin":
         raise Forbidden("only an administrator imports participants")
     return _xlsx(participants_sheet.template_workbook(), "participants-template.xlsx")

@@ -171,7 +171,7 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            reset.reset_with_token(token, form.new_password.data)
+            reset.reset_with_token(token, form.new_password.data or "")
         except PasswordPolicyError as e:
             db.session.rollback()
             form.new_password.errors.append(_policy_message(e))

@@ -9,6 +9,7 @@ nothing written; the services do the checking (``app.services.timetable.sheet``,
 from __future__ import annotations
 
 from datetime import date
+from typing import cast
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -57,7 +58,7 @@ def import_timetable(code: str):
     errors: list[dict] = []
     status = 200
     if form.validate_on_submit():
-        week_start: date = form.week.data
+        week_start = cast(date, form.week.data)  # DataRequired
         upload = form.file.data
         try:
             done = timetable_sheet.import_timetable(

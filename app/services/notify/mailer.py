@@ -143,7 +143,7 @@ def deliver(outbox_id: int) -> dict:
 def _failed(row: OutboxEmail, reason: str) -> dict:
     """Record a failed attempt: a retry after the next back-off, or failed after the last."""
     db.session.rollback()
-    row = db.session.get(OutboxEmail, row.id, populate_existing=True)
+    row = db.session.get(OutboxEmail, row.id, populate_existing=True) or row
     delays = settings().mail_retry_delays
     row.last_error = reason.strip().splitlines()[0][:500] if reason.strip() else "error"
     row.claimed_at = None

@@ -2,8 +2,9 @@
 
 Columns: name, kind (producer/merchant), county (``province/county`` as the gazetteer names it,
 e.g. ``浙江省/义乌市``, or a 12-digit adcode), category (optional, a short lowercase name such as
-``tea``), priority (1 regular, 2 small business, 3 supported; blank 1), contact (optional, a
-phone number or WeChat id) and, optionally, code: a row with a participant's code updates that
+``tea``), priority (1 regular, 2 small business, 3 supported; blank 1), contact (optional: a
+phone number becomes the profile's phone, a WeChat ID its WeChat, other text is kept as a note
+the operators see) and, optionally, code: a row with a participant's code updates that
 participant, a row without one adds a new participant (coded after the last, ``P00042``).
 Any refused row refuses the file; nothing is written then.
 """
@@ -19,9 +20,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.geo.gazetteer import GazetteerError, Place, gazetteer
 from app.models import Participant, ParticipantProfile, User
-from app.models.vocabulary import ParticipantKind
+from app.models.vocabulary import ParticipantKind, Region
 from app.services.accounts import audit
 from app.services.accounts.access import Forbidden, is_admin
+from app.services.accounts.contact import ContactInvalid, check_wechat, normalise_phone
 from app.services.spreadsheet.rows import (
     CellError,
     Column,
@@ -54,9 +56,11 @@ KINDS = {
 NOTES = (
     "code: blank adds a new participant, an existing code (P00042) updates it. kind: producer or"
     " merchant. county: province/county, e.g. 浙江省/义乌市. category: a short lowercase name "
-    "(tea, citrus). priority: 1 regular, 2 small business, 3 supported. contact: phone or WeChat.",
+    "(tea, citrus). priority: 1 regular, 2 small business, 3 supported. contact: a phone number "
+    "or WeChat ID (other text is kept as a note).",
     "编号：留空为新增，填写已有编号（如 P00042）则更新该参与者。类型：生产者或商家。县区：省/县，如 "
-    "浙江省/义乌市。品类：英文小写短名（tea、citrus）。优先级：1 普通，2 小微，3 重点帮扶。联系方式：电话或微信。",
+    "浙江省/义乌市。品类：英文小写短名（tea、citrus）。优先级：1 普通，2 小微，3 重点帮扶。"
+    "联系方式：手机号或微信号，其他文字作为备注保存。",
     "Any row with an error refuses the whole file; nothing is imported until every row is right.",
     "任何一行有误，整个文件都不导入。",
 )
@@ -178,7 +182,7 @@ def import_participants(filename: str | None, data: bytes, actor: User) -> Impor
         place: Place = v["place"]
         participant.name, participant.kind = v["name"], v["kind"]
         participant.province, participant.county = place.province, place.name
-        participant.region, participant.adcode = place.region, place.adcode
+        participant.region, participant.adcode = Region(place.region), place.adcode
         participant.lat, participant.lon = place.lat, place.lon
         participant.priority, participant.category = v["priority"], v["category"]
         db.session.flush()
@@ -186,12 +190,27 @@ def import_participants(filename: str | None, data: bytes, actor: User) -> Impor
         if profile is None:
             profile = ParticipantProfile(participant_id=participant.id, categories=[])
             db.session.add(profile)
-        profile.contact = v["contact"]
+        profile.phone, profile.wechat, profile.contact = _split_contact(v["contact"])
         if profile.city is None:
             profile.city = place.city
     audit.record("participants.import", actor=actor, added=len(added), updated=len(updated))
     db.session.commit()
     return ImportedParticipants(added, updated)
+
+
+def _split_contact(text: str | None) -> tuple[str | None, str | None, str | None]:
+    """(phone, WeChat ID, note) from the sheet's one contact cell, checked as the profile
+    page checks them; what is neither stays a free-text note."""
+    if not text:
+        return None, None, None
+    try:
+        return normalise_phone(text), None, None
+    except ContactInvalid:
+        pass
+    try:
+        return None, check_wechat(text), None
+    except ContactInvalid:
+        return None, None, text
 
 
 def template_workbook() -> bytes:

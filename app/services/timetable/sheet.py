@@ -188,7 +188,10 @@ def import_timetable(
             db.session.rollback()
             if attempt == 2:
                 raise
-            hub = db.session.get(Hub, hub_id)
+            again = db.session.get(Hub, hub_id)
+            if again is None:
+                raise WeekRefused("the base no longer exists", code="not_found") from None
+            hub = again
             rows = check_rows(hub, week_start, filename, data)
     raise AssertionError("unreachable")
 

@@ -24,8 +24,16 @@ def test_a_good_sheet_adds_and_updates_participants(world):
     rows = [
         HEADER,
         ("义乌佛堂茶叶合作社", "生产者", "浙江省/义乌市", "Tea", 3, "13800000000", None),
-        ("永康五金", "merchant", "浙江省 / 永康市", None, None, "wx_yk", ""),
-        ("改名的合作社", "producer", "江西省/赣州市/信丰县", "citrus", 2, None, existing.lower()),
+        ("永康五金", "merchant", "浙江省 / 永康市", None, None, "wx_yongkang", ""),
+        (
+            "改名的合作社",
+            "producer",
+            "江西省/赣州市/信丰县",
+            "citrus",
+            2,
+            "找村委会王主任",
+            existing.lower(),
+        ),
     ]
     before = _count()
     done = sheet.import_participants("people.xlsx", xlsx(rows), world.users["admin"])
@@ -39,11 +47,15 @@ def test_a_good_sheet_adds_and_updates_participants(world):
         "east",
     )
     assert (tea.category, tea.priority) == ("tea", 3) and 29 < tea.lat < 30
-    assert db.session.get(ParticipantProfile, tea.id).contact == "13800000000"
+    profile = db.session.get(ParticipantProfile, tea.id)
+    assert (profile.phone, profile.wechat, profile.contact) == ("13800000000", None, None)
     hardware = db.session.scalar(select(Participant).where(Participant.code == done.added[1]))
     assert (hardware.kind, hardware.priority, hardware.category) == ("merchant", 1, None)
+    profile = db.session.get(ParticipantProfile, hardware.id)
+    assert (profile.phone, profile.wechat, profile.contact) == (None, "wx_yongkang", None)
     renamed = db.session.scalar(select(Participant).where(Participant.code == existing))
     assert (renamed.name, renamed.county, renamed.priority) == ("改名的合作社", "信丰县", 2)
+    assert db.session.get(ParticipantProfile, renamed.id).contact == "找村委会王主任"
     assert done.added[0] == f"P{max(int(c[1:]) for c in world.participants) + 1:05d}"
 
 
