@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -157,9 +158,11 @@ def build(
 
     area = [row for row in slot_rows if inside(row)]
     if allow_moves:
-        # A tentative booking in the area may move anywhere in its own window at that base:
-        # widen the area by those windows, so the model sees where it could go.
+        # A tentative booking in the area may move within its own window at that base, on the
+        # days the targets' windows cover there (a move to another day would widen the area to
+        # whole weeks of slots for little): widen the area by those windows.
         tentative = {row.held_by: studio_hub[row.studio_id] for row in area if row.held_by}
+        days = {h: _whole_days(a, b, timezone) for h, (a, b) in span.items()}
         wider = False
         for booking_id, ws, we in session.execute(
             select(Booking.id, BookingRequest.window_start, BookingRequest.window_end)
@@ -168,7 +171,7 @@ def build(
         ):
             h = tentative[booking_id]
             a, b = span[h]
-            ws = max(ws, freeze_until)
+            ws, we = max(ws, freeze_until, days[h][0]), min(we, days[h][1])
             if ws < a or we > b:
                 span[h] = (min(a, ws), max(b, we))
                 wider = True
@@ -385,6 +388,14 @@ def _counts(
         .group_by(Slot.studio_id)
     )
     return {sid: (total - held, total) for sid, held, total in rows}
+
+
+def _whole_days(a: datetime, b: datetime, timezone: str) -> tuple[datetime, datetime]:
+    """[a, b) stretched to whole local days: midnight before ``a`` to midnight after ``b``."""
+    tz = ZoneInfo(timezone)
+    first = datetime.combine(a.astimezone(tz).date(), time(0), tz)
+    last = datetime.combine((b - timedelta(microseconds=1)).astimezone(tz).date(), time(0), tz)
+    return first, last + timedelta(days=1)
 
 
 def _km(p: Participant, h: Hub) -> float:

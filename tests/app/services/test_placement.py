@@ -20,7 +20,7 @@ from app.services.booking import lifecycle
 from app.services.booking import requests as svc
 from app.services.booking import service as booking
 from app.services.exchange.export import build_instance, build_plan
-from app.services.placement import place, trigger, waitlist
+from app.services.placement import neighbourhood, place, trigger, waitlist
 from scheduler.validate import validate
 
 
@@ -201,3 +201,22 @@ def test_a_request_for_a_week_without_a_published_timetable_says_so(world):
     req = _file(world, "p1")
     assert req.placement == "failed" and "published" in req.placement_reason
     assert place.place_queued(_week(world).id)["requests"] == 0
+
+
+def test_the_area_where_tentative_bookings_may_move_stays_on_the_targets_days(app, world):
+    # P2's proposal sits at day 0 20:00 and its request allows days 0-2; a request for day 0 at
+    # 20:00 reads where that proposal could move on day 0 only, not its whole window.
+    first = _file(world, "p2", bases=["B002"], prefer_prime=True,
+                  window_start=world.local(0, 0), window_end=world.local(1, 0))  # fmt: skip
+    (held,) = _active(first)
+    assert _slots(held) == [world.slot("B002-S1", 0, 20)]
+    first.window_end = world.local(3, 0)
+    db.session.commit()
+    app.config["INSTANT_PLACEMENT"] = False  # build the neighbourhood by hand
+    later = _file(world, "p1", bases=["B002"],
+                  window_start=world.local(0, 20), window_end=world.local(0, 22))  # fmt: skip
+    nb = neighbourhood.build(db.session, _week(world), [later.id], freeze_until=_now(world),
+                             timezone="Asia/Shanghai", max_bases=6, allow_moves=True)  # fmt: skip
+    assert (first.code, (world.slot("B002-S1", 0, 20),)) in nb.movable
+    days = {code.split("-D")[1][0] for code in nb.instance.slot_by_id if code.startswith("B002")}
+    assert days == {"0"}
