@@ -6,12 +6,14 @@ declarative ``Base``; in the product and in the exchange format it is a *base* (
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
+from app.models.types import UTCDateTime
 from app.models.vocabulary import Region, enum_type
 
 if TYPE_CHECKING:
@@ -66,6 +68,8 @@ class Studio(Model):
     # A sorted list of feature names (see FEATURES).
     features: Mapped[list[str]] = mapped_column(JSON, default=list)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    #: when the base retired the studio: no new slots from then on, booked sessions kept
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     hub: Mapped[Hub] = relationship(back_populates="studios")
 

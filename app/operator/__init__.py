@@ -11,5 +11,6 @@ from app.operator import (  # noqa: E402,F401
     integrations,
     routes,
     sheets,
+    studios,
     waitlist,
 )

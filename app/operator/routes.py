@@ -185,6 +185,7 @@ def base(code: str):
         new_studio=new_studio,
         weeks=weeks,
         spec=timetable.describe_template(timetable.default_template(hub)),
+        regions=REGIONS,
     )
 
 

@@ -121,6 +121,7 @@ def _rows(flt: SlotFilter, now: datetime, studio_ids, *, start_from=None, start_
             Slot.state == SlotState.OPEN,
             SlotHold.slot_id.is_(None),
             Slot.start > now,
+            Studio.retired_at.is_(None),
         )
         .order_by(Slot.start, Hub.code, Studio.code)
     )

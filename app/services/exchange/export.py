@@ -102,7 +102,8 @@ def _bases(session: AnySession) -> tuple[d.Base, ...]:
 
 
 def _slots(session: AnySession, week: PlanningWeek) -> tuple[d.Slot, ...]:
-    """Open slots of published timetable weeks, plus any slot an active booking holds."""
+    """Open slots of published timetable weeks (not of retired studios), plus any slot an
+    active booking holds."""
     rows = session.execute(
         select(Slot.code, Studio.code, Slot.start, Slot.end, Slot.prime)
         .join(Studio, Studio.id == Slot.studio_id)
@@ -111,7 +112,9 @@ def _slots(session: AnySession, week: PlanningWeek) -> tuple[d.Slot, ...]:
         .where(TimetableWeek.week_start == week.week_start)
         .where(
             or_(
-                (TimetableWeek.state == WeekState.PUBLISHED) & (Slot.state == SlotState.OPEN),
+                (TimetableWeek.state == WeekState.PUBLISHED)
+                & (Slot.state == SlotState.OPEN)
+                & Studio.retired_at.is_(None),  # a retired studio offers nothing new
                 SlotHold.slot_id.is_not(None),
             )
         )

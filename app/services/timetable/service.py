@@ -197,7 +197,7 @@ def _generate_week(hub: Hub, week_start: date, actor: User) -> tuple[TimetableWe
     template = default_template(hub)
     if template is None or not template.blocks:
         raise TimetableError("no_template", "set up the weekly template first")
-    if not hub.studios:
+    if not [s for s in hub.studios if s.retired_at is None]:
         raise TimetableError("no_studios", "the base has no studios")
     ensure_planning_week(week_start)
     week = get_timetable_week(hub, week_start)
@@ -210,7 +210,7 @@ def _generate_week(hub: Hub, week_start: date, actor: User) -> tuple[TimetableWe
     tz = local_zone()
     existing = {(s.studio_id, s.start) for s in week.slots}
     wanted = []
-    for studio in hub.studios:
+    for studio in (s for s in hub.studios if s.retired_at is None):
         for block in template.blocks:
             day = week_start + timedelta(days=block.weekday)
             start = datetime.combine(day, time(0), tz) + timedelta(minutes=block.start_minute)
