@@ -35,7 +35,7 @@ class PlainReason:
 
 def _names(codes: list[str]) -> dict[str, str]:
     rows = db.session.execute(select(Hub.code, Hub.name).where(Hub.code.in_(codes or ["-"])))
-    return dict(rows.all())
+    return {str(code): str(name) for code, name in rows}
 
 
 def _free_runs(reasons: list[Reason]) -> dict[str, tuple]:

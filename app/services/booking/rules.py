@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import bindparam, func, select
 
@@ -214,6 +214,9 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+_A_DAY = timedelta(days=1)
+
+
 def participant_week_refusal(
     sessions: Sequence[Session],
     start: datetime,
@@ -230,15 +233,17 @@ def participant_week_refusal(
     ``("same_day_same_base", None)`` or None. The booking service and the slot search both ask
     this, so search never offers what booking would refuse.
     """
-    day = local_day(start)
+    day = None
     same_day = []
     for s in sessions:
         if s.booking_id == ignore_booking_id:
             continue
         if s.start < end and start < s.end:
             return "overlap", s
-        if local_day(s.start) == day:
-            same_day.append(s)
+        if abs(s.start - start) < _A_DAY:  # only then can both start on one local day
+            day = day or local_day(start)
+            if local_day(s.start) == day:
+                same_day.append(s)
     refusal = day_refusal(policy, len(same_day), [s.hub_id for s in same_day], hub_id)
     return (refusal, None) if refusal is not None else None
 

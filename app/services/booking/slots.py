@@ -99,21 +99,15 @@ def select_slots(*columns):
 
 
 def _rows(flt: SlotFilter, now: datetime, studio_ids, *, start_from=None, start_until=None):
+    # Only the slot's own narrow columns per row: its studio and base are read once per studio
+    # (``find_free_slots``), not decoded again for each of a national week's ~20k slots.
     stmt = (
         select_slots(
             Slot.code,
             Slot.start,
             Slot.end,
             Slot.prime,
-            Studio.code,
-            Studio.name,
-            Studio.features,
-            Hub.code,
-            Hub.name,
-            Hub.city,
-            Hub.province,
-            Hub.region,
-            Hub.id,
+            Slot.studio_id,
             TimetableWeek.week_start,
         )
         .where(
@@ -164,16 +158,22 @@ def find_free_slots(
     # reads slots that can match; distances are computed once per base.
     km_by_hub: dict[int, float | None] = {}
     studio_ids: list[int] = []
-    for studio_id, feats, hub_id, lat, lon in db.session.execute(
-        select(Studio.id, Studio.features, Hub.id, Hub.lat, Hub.lon).join(
-            Hub, Hub.id == Studio.hub_id
-        )
-    ):
+    studios: dict[int, tuple] = {}
+    for row in db.session.execute(
+        select(
+            Studio.id, Studio.code, Studio.name, Studio.features, Hub.id, Hub.code, Hub.name,
+            Hub.city, Hub.province, Hub.region, Hub.lat, Hub.lon,
+        ).join(Hub, Hub.id == Studio.hub_id)
+    ):  # fmt: skip
+        studio_id, s_code, s_name, feats, hub_id, b_code, b_name, city, prov, region, lat, lon = row
         if hub_id not in km_by_hub:
             km_by_hub[hub_id] = (
                 haversine_km(participant.lat, participant.lon, lat, lon) if participant else None
             )
         km = km_by_hub[hub_id]
+        studios[studio_id] = (
+            s_code, s_name, tuple(feats or ()), b_code, b_name, city, prov, region, km, hub_id,
+        )  # fmt: skip
         if flt.features and not flt.features <= set(feats or ()):
             continue
         if flt.max_km is not None and km is not None and km > flt.max_km:
@@ -188,15 +188,14 @@ def find_free_slots(
         start_from=start_from,
         start_until=start_until,
     )
-    for row in rows:
-        (code, start, end, prime, s_code, s_name, feats, b_code, b_name, city, prov, region,
-         hub_id, week_start) = row  # fmt: skip
+    for code, start, end, prime, studio_id, week_start in rows:
         if hours is not None and not hours[0] <= start.astimezone(tz).hour < hours[1]:
             continue
+        s_code, s_name, feats, b_code, b_name, city, prov, region, km, hub_id = studios[studio_id]
         found.append(
             FreeSlot(
-                code, start, end, prime, s_code, s_name, tuple(feats or ()),
-                b_code, b_name, city, prov, region, km_by_hub.get(hub_id),
+                code, start, end, prime, s_code, s_name, feats,
+                b_code, b_name, city, prov, region, km,
                 hub_id=hub_id, week_start=week_start,
             )
         )  # fmt: skip
