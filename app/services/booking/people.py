@@ -1,8 +1,9 @@
-"""Finding the participant an operator books for: by code, or by a part of the name.
+"""Finding the participant an operator books for: by code, a part of the name, or the phone.
 
-A walk-in says "永仁县果业合作社" or "P00042"; both find them. An exact code wins, then names
-starting with the words, then names containing them, a handful at most, so the operator picks
-one from a short list instead of having to know the code.
+A walk-in says "永仁县果业合作社", "P00042" or "138 0013 8000"; each finds them. An exact code
+wins, then names starting with the words, then names containing them, then phone numbers
+containing the digits typed (spaces, dashes and a leading +86 ignored), a handful at most, so the
+operator picks one from a short list instead of having to know the code.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from sqlalchemy import case, func, or_, select
 
 from app.extensions import db
-from app.models import Participant
+from app.models import Participant, ParticipantProfile
 
 #: How many matches a search offers.
 MAX_MATCHES = 10
@@ -20,6 +21,8 @@ MAX_MATCHES = 10
 MAX_QUERY = 120
 #: "P00042" or "P00042 · name" (the suggestion list's values) start with the code.
 _CODE = re.compile(r"^\s*(P\d{3,})\b", re.IGNORECASE)
+#: Typed phone numbers: digits with spaces, dashes, brackets, a leading + (at least 4 digits).
+_PHONE = re.compile(r"^\+?[\d\s\-()]{4,}$")
 
 
 def _like(text: str) -> str:
@@ -50,15 +53,19 @@ def find_participants(query: str, *, limit: int = MAX_MATCHES) -> list[Participa
         (name.like(_like(low)[1:], escape="\\"), 2),
         else_=3,
     )
-    stmt = (
-        select(Participant)
-        .where(
-            or_(
-                Participant.code.like(_like(upper)[1:], escape="\\"),
-                name.like(_like(low), escape="\\"),
+    matches = [
+        Participant.code.like(_like(upper)[1:], escape="\\"),
+        name.like(_like(low), escape="\\"),
+    ]
+    if _PHONE.match(text):
+        digits = re.sub(r"\D", "", text)
+        if digits.startswith("86") and len(digits) > 11:
+            digits = digits[2:]
+        phone = func.replace(func.replace(ParticipantProfile.phone, " ", ""), "-", "")
+        matches.append(
+            Participant.id.in_(
+                select(ParticipantProfile.participant_id).where(phone.like(f"%{digits}%"))
             )
         )
-        .order_by(rank, Participant.code)
-        .limit(limit)
-    )
+    stmt = select(Participant).where(or_(*matches)).order_by(rank, Participant.code).limit(limit)
     return list(db.session.scalars(stmt))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Booking, Participant
+from app.models import Booking, Participant, ParticipantProfile
 from app.services.booking.people import find_participants
 
 
@@ -67,3 +67,13 @@ def test_suggestions_json_for_staff_only(app, world, login):
     assert [r["code"] for r in rows] == ["P001", "P002"] and rows[0]["name"] == "寿光蔬菜合作社"
     assert login("op1").get("/operator/participants.json").get_json() == []
     assert login("p1").get("/operator/participants.json?q=P00").status_code == 403
+
+
+def test_find_participants_by_phone(app, world):
+    p3 = world.participants["P003"]
+    db.session.add(ParticipantProfile(participant_id=p3.id, phone="138-0013 8000"))
+    db.session.commit()
+    for typed in ("13800138000", "138 0013 8000", "+86 138 0013 8000", "0013 80"):
+        assert [p.code for p in find_participants(typed)] == ["P003"], typed
+    assert find_participants("139 0000 0000") == []
+    assert find_participants("1380") == [find_participants("P003")[0]]
