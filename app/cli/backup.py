@@ -64,8 +64,7 @@ def restore_command(archive: str, force: bool) -> None:
     directory = migrations_directory(current_app)
     try:
         manifest = read_manifest(path)
-        revision = manifest.get("revision")
-        _check_revision(directory, revision)
+        revision = _check_revision(directory, manifest.get("revision"))
         held = rows_held(db.engine)
         if held and not force:
             first = ", ".join(f"{n} ({c})" for n, c in sorted(held.items())[:3])
@@ -110,7 +109,8 @@ def _quiet_migrations() -> Iterator[None]:
         alembic.setLevel(level)
 
 
-def _check_revision(directory: str, revision: str | None) -> None:
+def _check_revision(directory: str, revision: str | None) -> str:
+    """The archive's schema revision, if this version's migrations know it."""
     if not revision:
         raise BackupError("the archive names no schema revision")
     if not known_revision(directory, revision):
@@ -118,3 +118,4 @@ def _check_revision(directory: str, revision: str | None) -> None:
             f"the archive's schema revision {revision} is unknown to this version of Chunlei "
             "(restore it with the version that made it)"
         )
+    return revision

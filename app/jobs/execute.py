@@ -57,6 +57,7 @@ def run_job(job_id: int, *, beat: bool = True, due_now: bool = False) -> str | N
     if not claimed:
         return None
     row = db.session.get(Job, job_id, populate_existing=True)
+    assert row is not None  # claimed just now
     attempt, kind, payload = row.attempts, row.kind, dict(row.payload or {})
     with logs.log_context(request_id=row.request_id, job_id=job_id, job_kind=kind):
         return _run_claimed(job_id, attempt, kind, payload, me, beat)

@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app
-from sqlalchemy import func, select, text, update
+from sqlalchemy import CursorResult, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -182,11 +182,12 @@ def process_name() -> str:
 def beat(name: str = CLOCK) -> None:
     """Record that the singleton process ``name`` is alive now (commits)."""
     now, me = utcnow(), process_name()
-    done = db.session.execute(
+    result = db.session.execute(
         update(ProcessHeartbeat)
         .where(ProcessHeartbeat.name == name)
         .values(process=me, beat_at=now)
-    ).rowcount
+    )
+    done = cast(CursorResult, result).rowcount
     if not done:
         db.session.add(ProcessHeartbeat(name=name, process=me, beat_at=now))
     try:
