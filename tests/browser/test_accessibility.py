@@ -48,7 +48,12 @@ def _pages(world, run_id: int) -> dict[str, list[str]]:
     week = world.week_start.isoformat()
     return {
         "": ["/"],
-        "p1": ["/me/slots", "/me/requests/new"],
+        "p1": [
+            "/me/slots",
+            f"/me/slots?view=week&week={week}",
+            f"/me/slots/{world.slot('B001-S2', 1, 14)}/book",
+            "/me/requests/new",
+        ],
         "op1": [f"/operator/bases/B001/week?week={week}", f"/runs/{run_id}"],
         "admin": ["/operator/"],
     }
