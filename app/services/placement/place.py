@@ -16,10 +16,11 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from app.extensions import db
 from app.models import (
+    ACTIVE_STATUSES,
     Booking,
     BookingRequest,
     BookingSlot,
@@ -132,6 +133,51 @@ def refill(week_id: int, hub_ids: Iterable[int], *, now: datetime | None = None)
 def _place(
     week_id: int, ids: list[int], *, only_hubs: set[int] | None, allow_moves: bool, now: datetime
 ) -> Applied:
+    """Place what fits with every booking where it is; then, when moves are allowed, the
+    requests still short once more, where tentative bookings may move for them.
+
+    The second pass reads the wider area where tentative bookings could move (their own windows
+    on the targets' days at the chosen bases) for the short requests alone: a batch of twenty
+    never pays for the wide read and model of all twenty, and what the first pass placed is
+    already written (a failure of the second pass leaves it, and the short ones wait).
+    """
+    applied = _place_once(week_id, ids, only_hubs=only_hubs, allow_moves=False, now=now)
+    short = _still_short(ids) if allow_moves else []
+    if short:
+        try:
+            more = _place_once(week_id, short, only_hubs=only_hubs, allow_moves=True, now=now)
+        except PlacementFailed as e:
+            log.info(
+                "placement of week %s: moves for %s short requests: %s", week_id, len(short), e
+            )
+        else:
+            applied.added += more.added
+            applied.moved += more.moved
+    _count_proposals(applied)
+    return applied
+
+
+def _still_short(ids: list[int]) -> list[int]:
+    """The open requests among ``ids`` with fewer active sessions than they ask for."""
+    served = (
+        select(func.count())
+        .select_from(Booking)
+        .where(Booking.request_id == BookingRequest.id, Booking.status.in_(ACTIVE_STATUSES))
+        .scalar_subquery()
+    )
+    return list(
+        db.session.scalars(
+            select(BookingRequest.id)
+            .where(BookingRequest.id.in_(ids), BookingRequest.status == "open")
+            .where(served < BookingRequest.sessions)
+            .order_by(BookingRequest.id)
+        )
+    )
+
+
+def _place_once(
+    week_id: int, ids: list[int], *, only_hubs: set[int] | None, allow_moves: bool, now: datetime
+) -> Applied:
     """Read, solve, apply; read again when the neighbourhood changed under the solve."""
     s = _settings()
     order = line_codes(ids)
@@ -139,18 +185,11 @@ def _place(
         week = db.session.get(PlanningWeek, week_id)
         if week is None:
             raise PlacementFailed(f"planning week {week_id} does not exist")
-        nb, plan = _solve(week, ids, order, s, only_hubs=only_hubs, allow_moves=False, now=now)
-        if allow_moves and plan.unassigned:
-            # Short with everything where it is: read the wider area where tentative bookings
-            # could move (their own windows at the chosen bases) and take that answer only if
-            # it serves more. Most placements never pay for this larger read and model.
-            wide, more = _solve(week, ids, order, s, only_hubs=only_hubs, allow_moves=True, now=now)
-            if wide.movable and more.stats["served_weight"] > plan.stats["served_weight"]:
-                nb, plan = wide, more
+        nb, plan = _solve(week, ids, order, s, only_hubs=only_hubs, allow_moves=allow_moves,
+                          now=now)  # fmt: skip
         targets = [c for c in order if c in nb.targets]
         if not plan.stats.get("new_sessions"):
             db.session.rollback()
-            metrics.placement_ended("unplaced")
             return Applied()
         try:
             applied = apply_placement(db.session, nb, plan, now=now, ttl=s["ttl"])
@@ -159,11 +198,10 @@ def _place(
             db.session.rollback()
             log.info("placement of week %s: %s (attempt %s)", week_id, e, attempt + 1)
             continue
-        _count_proposals(applied)
         log.info(
-            "placement of week %s: %s requests, %s proposed, %s moved in %.2fs",
+            "placement of week %s: %s requests, %s proposed, %s moved in %.2fs%s",
             week_id, len(targets), len(applied.added), len(applied.moved),
-            plan.stats.get("wall_s", 0),
+            plan.stats.get("wall_s", 0), " (moves allowed)" if allow_moves else "",
         )  # fmt: skip
         return applied
     metrics.placement_ended("failed")
