@@ -34,9 +34,9 @@ def test_operator_confirms_many_tentative_bookings_at_once(browser, live, tmp_pa
     w = live.world
     with app.app_context():
         codes = []
-        for user, slot in (("p1", w.slot("B001-S1", 0, 10)), ("p2", w.slot("B001-S1", 1, 12)),
+        for name, slot in (("p1", w.slot("B001-S1", 0, 10)), ("p2", w.slot("B001-S1", 1, 12)),
                            ("p3", w.slot("B001-S2", 2, 14))):  # fmt: skip
-            booking = booking_service.book_slots(user(user), [slot])  # fmt: skip
+            booking = booking_service.book_slots(user(name), [slot])  # fmt: skip
             booking.status = "tentative"
             codes.append(booking.code)
         db.session.commit()
