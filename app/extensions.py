@@ -2,7 +2,7 @@
 
 import contextlib
 import sqlite3
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
@@ -12,7 +12,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 # A naming convention keeps constraint names stable, so Alembic revisions stay reviewable.
@@ -41,6 +41,12 @@ else:
 
 #: A session as the services take it: a plain Session or ``db.session``, its scoped proxy.
 AnySession: TypeAlias = Session | scoped_session[Any]
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched. ``execute`` returns a CursorResult for those
+    statements, but SQLAlchemy's annotations give every ``execute`` the general Result."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 @event.listens_for(Engine, "connect")

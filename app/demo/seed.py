@@ -116,7 +116,7 @@ def seed_demo(
 
 
 def _ids(session: AnySession, model) -> dict[str, int]:
-    return dict(session.execute(select(model.code, model.id)).all())
+    return dict(session.execute(select(model.code, model.id)).tuples().all())
 
 
 def _write_places(session: AnySession, world: World, published: datetime) -> None:
@@ -167,7 +167,7 @@ def _write_places(session: AnySession, world: World, published: datetime) -> Non
             for hid in sorted(hub_id.values())
         ],
     )
-    tw_id = dict(session.execute(select(TimetableWeek.hub_id, TimetableWeek.id)).all())
+    tw_id = dict(session.execute(select(TimetableWeek.hub_id, TimetableWeek.id)).tuples().all())
     studio_id = _ids(session, Studio)
     session.execute(
         insert(Slot),
@@ -271,7 +271,7 @@ def _write_users(session: AnySession, world: World) -> list[tuple[str, str, str]
             }
         )
     session.execute(insert(User), rows)
-    uid = dict(session.execute(select(User.username, User.id)).all())
+    uid = dict(session.execute(select(User.username, User.id)).tuples().all())
     session.execute(
         insert(operator_hubs),
         [

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import update
 
-from app.extensions import db
+from app.extensions import db, rowcount
 from app.jobs.queue import CURRENT_JOB, TASKS, TaskSpec, put, queue_of
 from app.models import Job, utcnow
 from app.models.vocabulary import JobStatus
@@ -41,18 +41,20 @@ def run_job(job_id: int, *, beat: bool = True, due_now: bool = False) -> str | N
     me = worker_name()
     now = utcnow()
     due = Job.due_at <= now + _DUE_SLACK if not due_now else Job.id == job_id
-    claimed = db.session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.status == JobStatus.QUEUED, due)
-        .values(
-            status=JobStatus.RUNNING,
-            attempts=Job.attempts + 1,
-            worker=me,
-            started_at=now,
-            heartbeat_at=now,
-            dedupe_lock=None,
+    claimed = rowcount(
+        db.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == JobStatus.QUEUED, due)
+            .values(
+                status=JobStatus.RUNNING,
+                attempts=Job.attempts + 1,
+                worker=me,
+                started_at=now,
+                heartbeat_at=now,
+                dedupe_lock=None,
+            )
         )
-    ).rowcount
+    )
     db.session.commit()
     if not claimed:
         return None
@@ -125,12 +127,14 @@ def _finish(
         values["error"] = error
     if result is not None:
         values["result"] = result
-    done = db.session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.attempts == attempt)
-        .where(Job.worker == worker_name())
-        .values(**values)
-    ).rowcount
+    done = rowcount(
+        db.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.attempts == attempt)
+            .where(Job.worker == worker_name())
+            .values(**values)
+        )
+    )
     db.session.commit()
     if not done:
         log.warning("job #%s: attempt %s ended after it was declared dead", job_id, attempt)
@@ -147,15 +151,17 @@ def _retry_or_fail(
     if not retrying:
         return _finish(job_id, attempt, JobStatus.FAILED, error=reason)
     delay = settings().JOB_RETRY_DELAY_S * attempt
-    done = db.session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.attempts == attempt)
-        .values(
-            status=JobStatus.QUEUED,
-            error=f"attempt {attempt} of {spec.max_attempts}: {reason}"[:1000],
-            due_at=utcnow() + timedelta(seconds=delay),
+    done = rowcount(
+        db.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.attempts == attempt)
+            .values(
+                status=JobStatus.QUEUED,
+                error=f"attempt {attempt} of {spec.max_attempts}: {reason}"[:1000],
+                due_at=utcnow() + timedelta(seconds=delay),
+            )
         )
-    ).rowcount
+    )
     db.session.commit()
     if done:
         put(job_id, spec.kind, delay_s=delay)
@@ -166,11 +172,13 @@ def _hand_back(spec: TaskSpec, job_id: int, payload: dict, attempt: int) -> None
     """The worker is stopping mid-job: queue the job again without counting the attempt."""
     reason = "the worker stopped during the job; it was handed back to the queue"
     release_held(spec, job_id, payload, True, reason)
-    done = db.session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.attempts == attempt)
-        .values(status=JobStatus.QUEUED, attempts=attempt - 1, error=reason, due_at=utcnow())
-    ).rowcount
+    done = rowcount(
+        db.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.attempts == attempt)
+            .values(status=JobStatus.QUEUED, attempts=attempt - 1, error=reason, due_at=utcnow())
+        )
+    )
     db.session.commit()
     if done and not queue_of(current_app).eager:
         put(job_id, spec.kind)

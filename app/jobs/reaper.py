@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import select, update
 
-from app.extensions import db
+from app.extensions import db, rowcount
 from app.jobs.execute import release_held
 from app.jobs.queue import REAPERS, TASKS, put, queue_of
 from app.models import Job, utcnow
@@ -56,11 +56,13 @@ def reap(now: datetime | None = None) -> dict:
         reason = f"worker died: {worker} gave no sign of life since {beat.isoformat()}"
         # Take the job first (a fresh mark no other reaper matches, and not claimable while
         # still running), then free what it held, then queue or fail it.
-        taken = db.session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.heartbeat_at == beat)
-            .values(heartbeat_at=now)
-        ).rowcount
+        taken = rowcount(
+            db.session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.heartbeat_at == beat)
+                .values(heartbeat_at=now)
+            )
+        )
         db.session.commit()
         if not taken:
             continue
@@ -70,9 +72,13 @@ def reap(now: datetime | None = None) -> dict:
             values.update(status=JobStatus.QUEUED, due_at=now)
         else:
             values.update(status=JobStatus.FAILED, finished_at=now, error=reason)
-        ended = db.session.execute(
-            update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING).values(**values)
-        ).rowcount
+        ended = rowcount(
+            db.session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status == JobStatus.RUNNING)
+                .values(**values)
+            )
+        )
         db.session.commit()
         if not ended:  # it finished after all: nothing to retry
             continue

@@ -15,13 +15,13 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
-from typing import Any, cast
+from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import CursorResult, func, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from app.extensions import db
+from app.extensions import db, rowcount
 from app.models import Job, JobStatus, ProcessHeartbeat, utcnow
 from config import settings
 
@@ -182,12 +182,13 @@ def process_name() -> str:
 def beat(name: str = CLOCK) -> None:
     """Record that the singleton process ``name`` is alive now (commits)."""
     now, me = utcnow(), process_name()
-    result = db.session.execute(
-        update(ProcessHeartbeat)
-        .where(ProcessHeartbeat.name == name)
-        .values(process=me, beat_at=now)
+    done = rowcount(
+        db.session.execute(
+            update(ProcessHeartbeat)
+            .where(ProcessHeartbeat.name == name)
+            .values(process=me, beat_at=now)
+        )
     )
-    done = cast(CursorResult, result).rowcount
     if not done:
         db.session.add(ProcessHeartbeat(name=name, process=me, beat_at=now))
     try:

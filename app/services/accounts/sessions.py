@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, or_, select, update
 
-from app.extensions import db
+from app.extensions import db, rowcount
 from app.models import LoginSession, User, utcnow
 from app.services.accounts import audit
 from app.services.accounts.passwords import set_password
@@ -94,11 +94,13 @@ def end_login(user: User) -> None:
 
 def end_all_logins(user: User) -> int:
     """End every login and API token of ``user`` (not committed); returns the logins ended."""
-    ended = db.session.execute(
-        update(LoginSession)
-        .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
-        .values(ended_at=utcnow())
-    ).rowcount
+    ended = rowcount(
+        db.session.execute(
+            update(LoginSession)
+            .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+    )
     user.session_epoch = (user.session_epoch or 0) + 1
     user.login_key = None
     return ended

@@ -100,7 +100,7 @@ def import_week(session: AnySession, inst: Instance, *, timezone: str) -> Planni
             for b in inst.bases
         ],
     )
-    hub_id = dict(session.execute(select(Hub.code, Hub.id)).all())
+    hub_id = dict(session.execute(select(Hub.code, Hub.id)).tuples().all())
     studios = [
         {"code": s.id, "hub_id": hub_id[b.id], "features": sorted(s.features), "position": k}
         for b in inst.bases
@@ -120,8 +120,8 @@ def import_week(session: AnySession, inst: Instance, *, timezone: str) -> Planni
             for hid in sorted(hub_id.values())
         ],
     )
-    tw_id = dict(session.execute(select(TimetableWeek.hub_id, TimetableWeek.id)).all())
-    studio_id = dict(session.execute(select(Studio.code, Studio.id)).all())
+    tw_id = dict(session.execute(select(TimetableWeek.hub_id, TimetableWeek.id)).tuples().all())
+    studio_id = dict(session.execute(select(Studio.code, Studio.id)).tuples().all())
     slots = [
         {
             "code": s.id,
@@ -165,7 +165,7 @@ def _prime_recent(session: AnySession, inst: Instance, week_id: int) -> None:
     known = [p for p in inst.participants if p.prime_recent is not None]
     if not known:
         return
-    person = dict(session.execute(select(Participant.code, Participant.id)).all())
+    person = dict(session.execute(select(Participant.code, Participant.id)).tuples().all())
     session.execute(
         insert(PrimeRecent),
         [
@@ -183,7 +183,7 @@ def _harvest_lots(session: AnySession, inst: Instance, now: datetime) -> dict[st
     """One lot per participant and ``ready`` .. ``best_before`` the file's requests name; the
     lot id of each request with a harvest. The file says nothing of product and quantity: the
     product is the participant's category, the quantity unknown."""
-    person = dict(session.execute(select(Participant.code, Participant.id)).all())
+    person = dict(session.execute(select(Participant.code, Participant.id)).tuples().all())
     keys: dict[tuple[str, datetime, datetime], str] = {}
     for r in inst.requests:
         if r.harvest is not None:
@@ -207,7 +207,7 @@ def _harvest_lots(session: AnySession, inst: Instance, now: datetime) -> dict[st
             for (pid, ready, best_before), code in keys.items()
         ],
     )
-    lot_id = dict(session.execute(select(HarvestLot.code, HarvestLot.id)).all())
+    lot_id = dict(session.execute(select(HarvestLot.code, HarvestLot.id)).tuples().all())
     return {
         r.id: lot_id[keys[(r.participant, r.harvest.ready, r.harvest.best_before)]]
         for r in inst.requests
@@ -219,7 +219,7 @@ def _requests(session: AnySession, inst: Instance, week_id: int, now: datetime) 
     if not inst.requests:
         return
     lots = _harvest_lots(session, inst, now)
-    person = dict(session.execute(select(Participant.code, Participant.id)).all())
+    person = dict(session.execute(select(Participant.code, Participant.id)).tuples().all())
     session.execute(
         insert(BookingRequest),
         [
@@ -242,8 +242,8 @@ def _requests(session: AnySession, inst: Instance, week_id: int, now: datetime) 
             for r in inst.requests
         ],
     )
-    rid = dict(session.execute(select(BookingRequest.code, BookingRequest.id)).all())
-    hid = dict(session.execute(select(Hub.code, Hub.id)).all())
+    rid = dict(session.execute(select(BookingRequest.code, BookingRequest.id)).tuples().all())
+    hid = dict(session.execute(select(Hub.code, Hub.id)).tuples().all())
     allowed = [
         {"request_id": rid[r.id], "hub_id": hid[b]}
         for r in inst.requests
@@ -265,9 +265,9 @@ def _requests(session: AnySession, inst: Instance, week_id: int, now: datetime) 
 def _bookings(session: AnySession, inst: Instance, week_id: int, now: datetime) -> None:
     if not inst.bookings:
         return
-    rid = dict(session.execute(select(BookingRequest.code, BookingRequest.id)).all())
-    person = dict(session.execute(select(Participant.code, Participant.id)).all())
-    sid = dict(session.execute(select(Slot.code, Slot.id)).all())
+    rid = dict(session.execute(select(BookingRequest.code, BookingRequest.id)).tuples().all())
+    person = dict(session.execute(select(Participant.code, Participant.id)).tuples().all())
+    sid = dict(session.execute(select(Slot.code, Slot.id)).tuples().all())
     rows = []
     for k, b in enumerate(inst.bookings):
         req = inst.request_by_id[b.request]
@@ -284,7 +284,7 @@ def _bookings(session: AnySession, inst: Instance, week_id: int, now: datetime) 
             }
         )
     session.execute(insert(Booking), rows)
-    bid = dict(session.execute(select(Booking.code, Booking.id)).all())
+    bid = dict(session.execute(select(Booking.code, Booking.id)).tuples().all())
     # Booking codes follow ids (K000123), as bookings made in the app do.
     session.execute(update(Booking), [{"id": i, "code": f"K{i:06d}"} for i in sorted(bid.values())])
     history, holds, audit = [], [], []

@@ -22,7 +22,7 @@ from flask_mailman import EmailMessage
 from sqlalchemy import and_, event, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.extensions import AnySession, db, mail
+from app.extensions import AnySession, db, mail, rowcount
 from app.jobs.queue import enqueue, queue_of
 from app.models import OutboxEmail, utcnow
 from app.models.vocabulary import MailStatus
@@ -82,11 +82,13 @@ def queue_due(limit: int = 1000) -> int:
 def _claim(outbox_id: int) -> OutboxEmail | None:
     """Take the e-mail for this attempt (one conditional UPDATE), or None if not ours now."""
     now = utcnow()
-    claimed = db.session.execute(
-        update(OutboxEmail)
-        .where(OutboxEmail.id == outbox_id, _due_condition(now))
-        .values(status=MailStatus.SENDING, claimed_at=now, attempts=OutboxEmail.attempts + 1)
-    ).rowcount
+    claimed = rowcount(
+        db.session.execute(
+            update(OutboxEmail)
+            .where(OutboxEmail.id == outbox_id, _due_condition(now))
+            .values(status=MailStatus.SENDING, claimed_at=now, attempts=OutboxEmail.attempts + 1)
+        )
+    )
     db.session.commit()
     if not claimed:
         return None

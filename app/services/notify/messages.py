@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from app.extensions import db
+from app.extensions import db, rowcount
 from app.localtime import local_zone
 from app.models import Booking, Notification, OutboxEmail, User, utcnow
 
@@ -128,6 +128,6 @@ def mark_read(user: User, ids: list[int] | None = None) -> int:
     )
     if ids is not None:
         stmt = stmt.where(Notification.id.in_(ids))
-    count = db.session.execute(stmt.values(read_at=utcnow())).rowcount
+    count = rowcount(db.session.execute(stmt.values(read_at=utcnow())))
     db.session.commit()
     return count

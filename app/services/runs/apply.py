@@ -16,7 +16,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select, update
 
-from app.extensions import db
+from app.extensions import db, rowcount
 from app.models import BookingRequest, OptimizationRun, Participant, PlanningWeek, User, utcnow
 from app.models.vocabulary import RequestStatus, RunState
 from app.services.exchange.apply import PlanConflict, PlanRejected, apply_plan
@@ -47,18 +47,20 @@ def apply_once(
     """One attempt at applying; None means "a slot was taken under us, try again"."""
     cfg = current_app.config
     tz_name = cfg.get("TIMEZONE", "Asia/Shanghai")
-    run = db.session.get(OptimizationRun, run_id)
-    week = db.session.get(PlanningWeek, week_id)
+    run = db.session.get_one(OptimizationRun, run_id)
+    week = db.session.get_one(PlanningWeek, week_id)
     # The first write takes SQLite's write lock; PostgreSQL locks the week row, and the rows of
     # the participants whose sessions change (the booking service locks a participant first).
-    still_ours = db.session.execute(
-        update(OptimizationRun)
-        .where(OptimizationRun.id == run_id, OptimizationRun.lock_key.is_not(None))
-        .values(heartbeat_at=utcnow())
-    ).rowcount
+    still_ours = rowcount(
+        db.session.execute(
+            update(OptimizationRun)
+            .where(OptimizationRun.id == run_id, OptimizationRun.lock_key.is_not(None))
+            .values(heartbeat_at=utcnow())
+        )
+    )
     if not still_ours:  # declared dead by another process meanwhile: it owns the week now
         db.session.rollback()
-        return db.session.get(OptimizationRun, run_id)
+        return db.session.get_one(OptimizationRun, run_id)
     db.session.execute(select(PlanningWeek.id).where(PlanningWeek.id == week_id).with_for_update())
     changed = sorted({c.participant for c in diff(inst, plan)})
     if changed:
@@ -88,7 +90,7 @@ def apply_once(
         if figures(base, plan)["weighted_served"] < figures(base, current)["weighted_served"]:
             db.session.rollback()
             return end_run(
-                db.session.get(OptimizationRun, run_id),
+                db.session.get_one(OptimizationRun, run_id),
                 RunState.NO_CHANGE,
                 "bookings changed during the solve; the merged plan would serve less",
             )
@@ -96,7 +98,7 @@ def apply_once(
     changes = diff(base, plan)
     if not changes:
         db.session.rollback()
-        run = db.session.get(OptimizationRun, run_id)
+        run = db.session.get_one(OptimizationRun, run_id)
         return end_run(
             run, RunState.NO_CHANGE, "nothing left to change after the bookings made meanwhile"
         )
@@ -114,13 +116,13 @@ def apply_once(
         )
     except PlanConflict as e:
         db.session.rollback()
-        if run_guard.bookings_fingerprint(db.session.get(PlanningWeek, week_id)) != seen:
+        if run_guard.bookings_fingerprint(db.session.get_one(PlanningWeek, week_id)) != seen:
             return None  # someone booked under us: look again
         cause = str(e.__cause__ or e).splitlines()[0][:300]
         return run_guard.fail(run_id, f"the database refused the apply: {cause}")
     except PlanRejected as e:
         db.session.rollback()
-        if run_guard.bookings_fingerprint(db.session.get(PlanningWeek, week_id)) != seen:
+        if run_guard.bookings_fingerprint(db.session.get_one(PlanningWeek, week_id)) != seen:
             return None  # a booking landed between our look and apply_plan's: look again
         first = f", first: {e.violations[0]}" if e.violations else ""
         return run_guard.fail(run_id, f"{e}{first}")
@@ -170,7 +172,7 @@ def end_run(run: OptimizationRun, state: RunState, reason: str) -> OptimizationR
     holds = db.session.scalar(select(OptimizationRun.lock_key).where(OptimizationRun.id == run.id))
     if holds is None:
         db.session.rollback()
-        return db.session.get(OptimizationRun, run.id)
+        return db.session.get_one(OptimizationRun, run.id)
     run.progress = {**(run.progress or {}), "phase": "done"}
     run_guard.finish(run, state, reason)
     db.session.commit()

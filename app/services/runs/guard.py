@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.extensions import db
+from app.extensions import db, rowcount
 from app.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -144,37 +144,41 @@ def queue_run(
     return _skipped(week, trigger, actor, actor_label, reason), False
 
 
-def claim_queued(run_id: int, *, job_id: int | None = None) -> tuple[OptimizationRun, bool]:
+def claim_queued(run_id: int, *, job_id: int | None = None) -> tuple[OptimizationRun | None, bool]:
     """Turn a queued run into the running holder of its week's lock, or a skipped one saying why.
 
-    Returns the run and whether it was granted; a run no longer queued is not granted.
+    Returns the run (``None`` if it no longer exists) and whether it was granted; a run no
+    longer queued is not granted.
     """
     for attempt in (1, 2):
         run = db.session.get(OptimizationRun, run_id, populate_existing=True)
         if run is None or run.state != RunState.QUEUED:
             return run, False
-        week = db.session.get(PlanningWeek, run.planning_week_id)
+        week = db.session.get_one(PlanningWeek, run.planning_week_id)
         now = utcnow()
         try:
-            granted = db.session.execute(
-                update(OptimizationRun)
-                .where(OptimizationRun.id == run_id, OptimizationRun.state == RunState.QUEUED)
-                .values(
-                    state=RunState.RUNNING,
-                    lock_key=week_lock_key(week),
-                    started_at=now,
-                    heartbeat_at=now,
-                    job_id=job_id,
-                    message=None,
-                    progress={"phase": "starting"},
+            granted = rowcount(
+                db.session.execute(
+                    update(OptimizationRun)
+                    .where(OptimizationRun.id == run_id, OptimizationRun.state == RunState.QUEUED)
+                    .values(
+                        state=RunState.RUNNING,
+                        lock_key=week_lock_key(week),
+                        started_at=now,
+                        heartbeat_at=now,
+                        job_id=job_id,
+                        message=None,
+                        progress={"phase": "starting"},
+                    )
                 )
-            ).rowcount
+            )
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
             granted = None
         if granted is not None:
-            return db.session.get(OptimizationRun, run_id, populate_existing=True), bool(granted)
+            run = db.session.get_one(OptimizationRun, run_id, populate_existing=True)
+            return run, bool(granted)
         holder = db.session.scalar(
             select(OptimizationRun).where(OptimizationRun.lock_key == week_lock_key(week))
         )
@@ -184,7 +188,7 @@ def claim_queued(run_id: int, *, job_id: int | None = None) -> tuple[Optimizatio
         break
     else:
         reason = "another run of this week holds the lock"
-    run = db.session.get(OptimizationRun, run_id, populate_existing=True)
+    run = db.session.get_one(OptimizationRun, run_id, populate_existing=True)
     if run.state == RunState.QUEUED:
         run.state = RunState.SKIPPED
         run.message = reason

@@ -17,7 +17,7 @@ from flask import Flask, current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.extensions import db
+from app.extensions import db, rowcount
 from app.models import OptimizationRun, utcnow
 from app.models.vocabulary import JobStatus, RunState
 from app.services.webhooks import payloads as webhooks
@@ -39,12 +39,14 @@ def abandon_if_stale(holder: OptimizationRun) -> bool:
     message = (
         f"abandoned: no sign of life since {beat.isoformat()} (the process carrying it out stopped)"
     )
-    done = db.session.execute(
-        update(OptimizationRun)
-        .where(OptimizationRun.id == holder.id, OptimizationRun.lock_key.is_not(None))
-        .where(OptimizationRun.heartbeat_at == holder.heartbeat_at)
-        .values(state=RunState.FAILED, lock_key=None, finished_at=utcnow(), message=message)
-    ).rowcount
+    done = rowcount(
+        db.session.execute(
+            update(OptimizationRun)
+            .where(OptimizationRun.id == holder.id, OptimizationRun.lock_key.is_not(None))
+            .where(OptimizationRun.heartbeat_at == holder.heartbeat_at)
+            .values(state=RunState.FAILED, lock_key=None, finished_at=utcnow(), message=message)
+        )
+    )
     if done:
         webhooks.run_ended(holder, state=RunState.FAILED, message=message)
     db.session.commit()

@@ -77,5 +77,5 @@ def queue_nightly(app=None, *, now: datetime | None = None) -> list[Optimization
             db.session.rollback()
             log.exception("nightly run of week %s could not be queued", week.week_start)
             continue
-        runs.append(db.session.get(OptimizationRun, run_id, populate_existing=True))
+        runs.append(db.session.get_one(OptimizationRun, run_id, populate_existing=True))
     return runs

@@ -106,11 +106,11 @@ def run_claimed(
     A thread beats the run's heartbeat all along, so a process killed mid-run is seen dead
     within ``RUN_STALE_S`` and its week released.
     """
-    run = db.session.get(OptimizationRun, run_id)
+    run = db.session.get_one(OptimizationRun, run_id)
     started = time.monotonic()
     with liveness.Heartbeat(run_id):
         try:
-            week = db.session.get(PlanningWeek, run.planning_week_id)
+            week = db.session.get_one(PlanningWeek, run.planning_week_id)
             actor = db.session.get(User, actor_id) if actor_id is not None else None
             ended = _execute(run, week, actor=actor, time_limit_s=time_limit_s, now=now)
         except Exception as e:  # record every failure; the lock is released with it
@@ -147,7 +147,7 @@ def request_run(
     if queued:
         payload = {"run_id": run.id, "time_limit_s": time_limit_s}
         enqueue("runs.reoptimize", payload, dedupe_key=f"run:{run.id}")
-    return db.session.get(OptimizationRun, run.id, populate_existing=True)
+    return db.session.get_one(OptimizationRun, run.id, populate_existing=True)
 
 
 def _execute(
@@ -202,12 +202,12 @@ def _execute(
         grace_s=float(cfg.get("SOLVER_GRACE_S", 60.0)),
         on_progress=on_progress,
     )
-    run = db.session.get(OptimizationRun, run.id)
+    run = db.session.get_one(OptimizationRun, run.id)
     run.progress = {**result.progress, "phase": "checking"}
     run.wall_s = result.wall_s
-    if not result.ok:
-        return end_run(run, RunState.FAILED, result.reason)
     plan = result.plan
+    if plan is None:
+        return end_run(run, RunState.FAILED, result.reason or "the solver returned no plan")
     run.solver_status = _short(plan.stats.get("status"))
     run.objective = _number(plan.stats.get("objective"))
     run.bound = _number(plan.stats.get("bound"))
@@ -224,7 +224,8 @@ def _execute(
         outcome = apply_once(run.id, week.id, inst, plan, fingerprint, actor, freeze_until)
         if outcome is not None:
             return outcome
-    return run_guard.fail(run.id, "slots kept being booked under the plan; nothing applied")
+    failed = run_guard.fail(run.id, "slots kept being booked under the plan; nothing applied")
+    return failed or run
 
 
 def _refusal(inst: Instance, plan: Plan, kpis_before: dict, folder: Path, scope=None):

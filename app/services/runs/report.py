@@ -292,7 +292,7 @@ def scope_figures(week: PlanningWeek, bases: list[str] | None) -> dict:
     )
     if bases is not None:
         stmt = stmt.where(Hub.code.in_(bases))
-    counts = dict(db.session.execute(stmt).all())
+    counts = dict(db.session.execute(stmt).tuples().all())
     hubs = select(Hub.code, Hub.name).order_by(Hub.code)
     if bases is not None:
         hubs = hubs.where(Hub.code.in_(bases))
