@@ -113,7 +113,7 @@ def register_extensions(app: Flask) -> None:
     init_web(app)
 
 
-def register_blueprints(app: Flask) -> None:
+def register_blueprints(app: APIFlask) -> None:
     from app.auth import bp as auth_bp
     from app.health import bp as health_bp
     from app.main import bp as main_bp

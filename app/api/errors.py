@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from apiflask import HTTPError
 from flask import Response, current_app, jsonify
+from flask.typing import HeadersValue
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -36,8 +37,8 @@ def error_response(
     *,
     reason: str | None = None,
     detail: dict | None = None,
-    headers: dict | None = None,
-) -> tuple[Response, int, dict]:
+    headers: HeadersValue | None = None,
+) -> tuple[Response, int, HeadersValue]:
     """The API's error answer."""
     body = {
         "code": status,

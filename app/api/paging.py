@@ -7,6 +7,9 @@ list ever needs a second (count) query.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
 from flask import request, url_for
 
 #: No list pages past this offset (keeps every offset a plain 32-bit integer in SQL).
@@ -20,7 +23,10 @@ LINK_HEADER = {
 }
 
 
-def page_of(rows: list, q: dict) -> tuple[list, dict]:
+T = TypeVar("T")
+
+
+def page_of(rows: Sequence[T], q: dict) -> tuple[Sequence[T], dict]:
     """The page (``rows`` fetched with ``limit + 1``) and its headers."""
     limit, offset = q["limit"], q["offset"]
     if len(rows) <= limit:
@@ -28,5 +34,6 @@ def page_of(rows: list, q: dict) -> tuple[list, dict]:
     args = request.args.to_dict(flat=False)
     args["offset"] = [str(offset + limit)]
     args["limit"] = [str(limit)]
-    url = url_for(request.endpoint, _external=True, **(request.view_args or {}), **args)
+    values: dict[str, Any] = {**(request.view_args or {}), **args}
+    url = url_for(request.endpoint or "", _external=True, **values)
     return rows[:limit], {"Link": f'<{url}>; rel="next"'}

@@ -49,17 +49,17 @@ def booking_dict(booking: Booking | NewBooking) -> dict:
             booking, booking.participant_code, booking.request_code,
             first.hub_code, first.studio_code, first.start, last.end, [s.code for s in slots],
         )  # fmt: skip
-    slots = booking.current_slots
-    first, last = (slots[0], slots[-1]) if slots else (None, None)
+    held = booking.current_slots
+    head, tail = (held[0], held[-1]) if held else (None, None)
     return _booking_shape(
         booking,
         booking.participant.code,
         booking.request.code if booking.request is not None else None,
-        first.studio.hub.code if first else None,
-        first.studio.code if first else None,
-        first.start if first else None,
-        last.end if last else None,
-        [s.code for s in slots],
+        head.studio.hub.code if head else None,
+        head.studio.code if head else None,
+        head.start if head else None,
+        tail.end if tail else None,
+        [s.code for s in held],
     )
 
 

@@ -32,6 +32,7 @@ from app.models import (
     SlotHold,
     Studio,
     TimetableWeek,
+    User,
     utcnow,
 )
 from app.models.vocabulary import Role, SlotState, WeekState
@@ -52,6 +53,14 @@ def _json(data, status: int = 200):
     response = jsonify(data)
     response.status_code = status
     return response
+
+
+def _me() -> User:
+    """The account of the request's bearer token (every route that asks requires one)."""
+    user = auth.current_user
+    if user is None:  # auth_required lets no request through without an account
+        abort(401)
+    return user
 
 
 @bp.post("/tokens")
@@ -185,7 +194,7 @@ def list_slots(q: dict):
 )
 def create_booking(body: dict):
     """Book one session for the signed-in participant; staff accounts get 403."""
-    user = auth.current_user
+    user = _me()
     if user.role != Role.PARTICIPANT:
         raise access.Forbidden("only participant accounts book slots", code="role_cannot_book")
     req = access.get_request(user, body["request"]) if body.get("request") else None
@@ -200,7 +209,7 @@ def create_booking(body: dict):
 @bp.doc(summary="My bookings (participant) or my bases' bookings (operator)", responses=ERRORS)
 def list_bookings(q: dict):
     """Newest first; admins see every booking."""
-    stmt = access.visible_bookings(auth.current_user).options(*BOOKING_LOAD)
+    stmt = access.visible_bookings(_me()).options(*BOOKING_LOAD)
     if q.get("status"):
         stmt = stmt.where(Booking.status == q["status"])
     if q.get("base"):
@@ -222,7 +231,7 @@ def list_bookings(q: dict):
 @bp.doc(summary="One booking", responses=ERRORS)
 def get_booking(code: str):
     """A booking the caller may see; any other id answers 404."""
-    return booking_dict(load_booking(access.get_booking(auth.current_user, code).id))
+    return booking_dict(load_booking(access.get_booking(_me(), code).id))
 
 
 @bp.delete("/bookings/<code>")
@@ -240,14 +249,14 @@ def get_booking(code: str):
 )
 def cancel_booking(code: str, body: dict):
     """The participant cancels up to the cut-off; the base's staff cancel with a reason."""
-    user = auth.current_user
+    user = _me()
     found = access.get_booking(user, code, for_update=True)
     lifecycle.cancel(user, found, reason=body.get("reason"))
     return booking_dict(load_booking(found.id))
 
 
 def _transition(action, code: str):
-    user = auth.current_user
+    user = _me()
     found = access.get_booking(user, code, for_update=True)
     action(user, found)
     return booking_dict(load_booking(found.id))
@@ -304,7 +313,7 @@ def create_request(body: dict):
     """Ask for ``sessions`` sessions of ``length`` consecutive slots inside ``window``."""
     prefer = body.get("prefer") or {}
     req = requests.file_request(
-        auth.current_user,
+        _me(),
         sessions=body["sessions"],
         length=body["length"],
         window_start=body["window"]["start"],
@@ -325,11 +334,11 @@ def create_request(body: dict):
 @bp.doc(summary="My requests (participant) or those my bases may serve", responses=ERRORS)
 def list_requests(q: dict):
     """Newest first."""
-    rows = requests.list_requests(
-        auth.current_user, status=q.get("status"), limit=q["limit"] + 1, offset=q["offset"]
+    found = requests.list_requests(
+        _me(), status=q.get("status"), limit=q["limit"] + 1, offset=q["offset"]
     )
-    rows, headers = page_of(rows, q)
-    return request_dicts(rows), 200, headers
+    rows, headers = page_of(found, q)
+    return request_dicts(list(rows)), 200, headers
 
 
 @bp.get("/requests/<code>")
@@ -338,4 +347,4 @@ def list_requests(q: dict):
 @bp.doc(summary="One request", responses=ERRORS)
 def get_request(code: str):
     """A request the caller may see; any other id answers 404."""
-    return request_dict(access.get_request(auth.current_user, code))
+    return request_dict(access.get_request(_me(), code))

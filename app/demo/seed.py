@@ -243,7 +243,7 @@ def _write_users(session: AnySession, world: World) -> list[tuple[str, str, str]
     hasher = PasswordHasher()
     hashes = {role: hasher.hash(pw) for role, pw in DEMO_PASSWORDS.items()}
     hub_id, person = _ids(session, Hub), _ids(session, Participant)
-    rows = [
+    rows: list[dict[str, object]] = [
         {
             "username": "admin",
             "display_name": "平台管理员",

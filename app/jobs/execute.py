@@ -75,7 +75,7 @@ def _run_claimed(
             job_id, attempt, JobStatus.FAILED, error=f"no task is registered for {kind!r}"
         )
     log.info("job #%s %s: attempt %s of %s", job_id, kind, attempt, spec.max_attempts)
-    heartbeat = _Heartbeat(current_app._get_current_object(), job_id, me) if beat else None
+    heartbeat = _Heartbeat(current_app._get_current_object(), job_id, me) if beat else None  # type: ignore[attr-defined]  # current_app is a LocalProxy
     token = CURRENT_JOB.set(job_id)
     started = time.monotonic()
     try:

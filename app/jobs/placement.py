@@ -15,7 +15,8 @@ from app.services.placement import place, trigger
 
 
 def _last_attempt() -> bool:
-    row = job(current_job_id()) if current_job_id() is not None else None
+    job_id = current_job_id()
+    row = job(job_id) if job_id is not None else None
     return row is None or row.attempts >= row.max_attempts
 
 

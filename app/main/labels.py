@@ -6,7 +6,9 @@ The database keeps stable English codes; people see these labels in their langua
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms.fields.choices import SelectChoice
+
+# SelectChoice is new in WTForms 3.3; the newest stubs (3.2) do not have it yet.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 
 from app.models.vocabulary import (
     BookingStatus,

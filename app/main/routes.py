@@ -28,9 +28,8 @@ def index():
 @bp.get("/lang/<code>")
 def set_language(code: str):
     """Switch the interface language and come back to the page the person was on."""
-    target = request.args.get("next")
-    if not is_safe_next(target):
-        target = url_for("main.index")
+    wanted = request.args.get("next")
+    target = wanted if wanted is not None and is_safe_next(wanted) else url_for("main.index")
     response = redirect(target)
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code

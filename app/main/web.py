@@ -67,14 +67,14 @@ def select_locale() -> str:
     if not has_request_context():  # CLI and background jobs: the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     wanted = request.args.get("lang")
-    if wanted in languages:
+    if wanted is not None and wanted in languages:
         session["lang"] = wanted
         return wanted
     for candidate in (session.get("lang"), request.cookies.get(LANG_COOKIE)):
-        if candidate in languages:
+        if isinstance(candidate, str) and candidate in languages:
             return candidate
     user_locale = getattr(current_user, "locale", None) if current_user else None
-    if user_locale in languages:
+    if isinstance(user_locale, str) and user_locale in languages:
         return user_locale
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
@@ -112,11 +112,12 @@ def _unread_count() -> int:
     """Unread notifications of the signed-in person (0 for visitors), for the navbar badge."""
     if not current_user or not current_user.is_authenticated:
         return 0
-    return db.session.scalar(
+    unread = db.session.scalar(
         select(func.count())
         .select_from(Notification)
         .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
     )
+    return unread or 0
 
 
 def init_web(app: Flask) -> None:

@@ -31,7 +31,7 @@ operator_hubs = Table(
 )
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A login. Participant accounts are bound to exactly one participant."""
 
     __tablename__ = "users"
@@ -66,7 +66,9 @@ class User(UserMixin, db.Model):
     )
 
     #: The key of the login this object was loaded for (set by the accounts.sessions service).
-    login_key = None  # a plain attribute (not a column): str | None
+    if TYPE_CHECKING:  # an annotation here would make SQLAlchemy map it as a column
+        login_key: str | None
+    login_key = None  # a plain attribute (not a column), set at login
 
     @property
     def is_active(self) -> bool:  # flask-login

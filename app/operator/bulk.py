@@ -107,7 +107,9 @@ def _range_form(hub) -> BlockRangeForm:
 
 
 def _range_of(form: BlockRangeForm) -> blocking.BlockRange:
-    first: date = form.first.data
+    first = form.first.data
+    if first is None:  # the form requires it; validate_on_submit has refused an empty one
+        raise ValueError("a range needs its first day")
     return blocking.BlockRange(
         first=first,
         last=form.last.data or first,
@@ -150,7 +152,7 @@ def block_range(code: str):
         rng = _range_of(form)
         try:
             if request.form.get("confirm") == "yes":
-                done = blocking.block_range(hub, rng, form.reason.data, current_user)
+                done = blocking.block_range(hub, rng, form.reason.data or "", current_user)
                 flash(_blocked_message(done), "success")
                 return redirect(url_for("operator.week", code=hub.code,
                                         week=parse_week(rng.first.isoformat()).isoformat()))  # fmt: skip

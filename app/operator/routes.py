@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date, time, timedelta
+from typing import TypeVar
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -93,6 +94,16 @@ def parse_week(raw: str | None) -> date:
         return next_week_start()
 
 
+T = TypeVar("T")
+
+
+def _given(value: T | None) -> T:
+    """A required field's value once its form validated (DataRequired refused an empty one)."""
+    if value is None:
+        raise ValueError("a required field is empty after validation")
+    return value
+
+
 @bp.get("/")
 @staff_only
 def home():
@@ -154,9 +165,9 @@ def base(code: str):
     if request.method == "POST" and target in forms:
         form = forms[target]
         if form.validate():
-            studio = db.session.scalar(select(Studio).where(Studio.code == target))
+            studio = db.session.scalars(select(Studio).where(Studio.code == target)).one()
             studio.name = form.name.data or None
-            studio.features = sorted(set(form.features.data))
+            studio.features = sorted(set(form.features.data or ()))
             audit.record(
                 "studio.update", actor=current_user, subject=studio.code, features=studio.features
             )
@@ -167,7 +178,7 @@ def base(code: str):
     new_studio.features.choices = opts([(f, label("feature", f)) for f in FEATURES])
     if request.method == "POST" and target == "new" and new_studio.validate():
         studio = timetable.add_studio(
-            hub, new_studio.name.data, list(new_studio.features.data), current_user
+            hub, new_studio.name.data, list(new_studio.features.data or ()), current_user
         )
         flash(
             _(
@@ -224,12 +235,12 @@ def template(code: str):
             form.break_end.data = time((spec.break_end // 60) % 24, spec.break_end % 60)
     elif form.validate_on_submit():
         spec = timetable.TemplateSpec(
-            weekdays=tuple(form.weekdays.data),
-            open_minute=_minutes(form.open_time.data),
-            close_minute=_close_minutes(form.close_time.data),
+            weekdays=tuple(form.weekdays.data or ()),
+            open_minute=_minutes(_given(form.open_time.data)),
+            close_minute=_close_minutes(_given(form.close_time.data)),
             slot_minutes=form.slot_minutes.data,
-            prime_start=_minutes(form.prime_start.data),
-            prime_end=_close_minutes(form.prime_end.data),
+            prime_start=_minutes(_given(form.prime_start.data)),
+            prime_end=_close_minutes(_given(form.prime_end.data)),
             break_start=_minutes(form.break_start.data) if form.break_start.data else None,
             break_end=_close_minutes(form.break_end.data) if form.break_end.data else None,
         )
@@ -285,7 +296,7 @@ def generate(code: str):
     if not form.validate_on_submit():
         flash(_("Please choose the Monday the week starts on."), "warning")
         return redirect(url_for("operator.week", code=hub.code))
-    week_start = monday_of(form.week_start.data)
+    week_start = monday_of(_given(form.week_start.data))
     try:
         _tw, added = timetable.generate_week(hub, week_start, current_user)
     except timetable.TimetableError as error:
@@ -343,7 +354,7 @@ def block(code: str):
         flash(form_error(form, TIMETABLE_MESSAGES["reason"]()), "warning")
         return back_to_week(slot)
     try:
-        timetable.block_slot(slot, form.reason.data, current_user)
+        timetable.block_slot(slot, form.reason.data or "", current_user)
     except timetable.TimetableError as error:
         db.session.rollback()
         flash(explain(error), "warning")

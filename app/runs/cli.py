@@ -136,7 +136,7 @@ def scheduler_command() -> None:
             raise click.ClickException(f"{job.cron_setting}={expression!r}: {e}") from None
     # Logging is set up by the app (LOG_FORMAT, LOG_LEVEL). APScheduler logs every execution; the reaper runs every few seconds and logs what it did.
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
-    run_scheduler(current_app._get_current_object())
+    run_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]  # current_app is a LocalProxy
 
 
 @bp.cli.command("worker")
@@ -146,4 +146,4 @@ def worker_command() -> None:
 
     if (settings().QUEUE_URL or "") == "eager://":
         raise click.ClickException("QUEUE_URL=eager:// runs jobs inline; a worker needs a queue")
-    run_worker(current_app._get_current_object())
+    run_worker(current_app._get_current_object())  # type: ignore[attr-defined]  # current_app is a LocalProxy

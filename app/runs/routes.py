@@ -171,9 +171,10 @@ def download(run_id: int, name: str):
     """A run's instance, plans or solver log, to reproduce it with ``python -m scheduler``
     (admins only: the instance names every participant of the week with their location)."""
     run = _run_or_404(run_id)
-    if name not in RUN_FILES or name not in _present_files(run):
+    folder = run_folder(run)
+    if folder is None or name not in RUN_FILES or name not in _present_files(run):
         abort(404)
-    path = run_folder(run) / name
+    path = folder / name
     mimetype = "text/plain" if name.endswith(".log") else "application/json"
     download_name = f"run-{run.id}-{name}"
     return send_file(path, mimetype=mimetype, as_attachment=True, download_name=download_name)

@@ -183,7 +183,7 @@ def check_request_fit(
             Booking.request_id == req.id, Booking.status.in_(ACTIVE_STATUSES)
         )
     )
-    if served >= req.sessions:
+    if (served or 0) >= req.sessions:
         raise RuleBroken(
             f"request {req.code} already has its {req.sessions} session(s)", code="request_full"
         )

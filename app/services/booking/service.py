@@ -210,7 +210,7 @@ def book(
     who: Booker | None = None
     try:
         who, origin = _booker(actor, participant)
-        chosen, taken, week = _load_slots(slots)
+        chosen, taken, slot_week = _load_slots(slots)
         chosen_ids = [s.id for s in chosen]
         check_shape(chosen, max_slots)
         first = chosen[0]
@@ -220,11 +220,14 @@ def book(
         refusal = taken_error(chosen_ids, who.id) if taken else None
         if refusal is not None:
             raise refusal
+        week: PlanningWeek | WeekPolicy
         if request is not None:
             check_request_fit(request, who, chosen)
             week = request.planning_week
-        elif week is None:
+        elif slot_week is None:
             week = planning_week_for(first.week_start)
+        else:
+            week = slot_week
         check_participant_week(who.id, chosen, week)
         booking_id, code = insert_booking(who, origin, actor, request, week, chosen, now)
         webhooks.booking_created(
@@ -273,4 +276,4 @@ def book_slots(
 ) -> Booking:
     """``book``, returning the stored booking (for pages and commands that go on using it)."""
     made = book(actor, slots, participant=participant, request=request, now=now)
-    return db.session.get(Booking, made.id)
+    return db.session.get_one(Booking, made.id)

@@ -245,6 +245,5 @@ def alternatives(
 
 def bases_for_filters() -> list[tuple[str, str, str, str]]:
     """(code, name, province, region) of every base, for the filter's pickers."""
-    return list(
-        db.session.execute(select(Hub.code, Hub.name, Hub.province, Hub.region).order_by(Hub.code))
-    )
+    stmt = select(Hub.code, Hub.name, Hub.province, Hub.region).order_by(Hub.code)
+    return list(db.session.execute(stmt).tuples())

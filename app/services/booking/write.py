@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import secrets
+from typing import cast
 
-from sqlalchemy import bindparam, insert, text, update
+from sqlalchemy import Table, bindparam, insert, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Integer
 
@@ -55,6 +56,14 @@ _POSTGRES_INSERT = text(
 ).bindparams(bindparam("slot_ids", type_=ARRAY(Integer)))
 
 
+# The tables behind the models, for Core statements (the declarative ``__table__`` is typed as
+# any FromClause; for a mapped class it is always a Table).
+_BOOKINGS = cast(Table, Booking.__table__)
+_BOOKING_SLOTS = cast(Table, BookingSlot.__table__)
+_SLOT_HOLDS = cast(Table, SlotHold.__table__)
+_AUDIT = cast(Table, AuditEvent.__table__)
+
+
 def insert_booking(who, origin, actor, request, week, chosen, now) -> tuple[int, str]:
     """Write a confirmed booking of ``chosen`` slots for ``who``; returns its id and code."""
     detail = {
@@ -88,7 +97,7 @@ def _insert_portable(who, origin, actor, request, week, chosen, now, detail) -> 
     """Any database: five plain statements (insert, number, history, holds, audit)."""
     conn = db.session.connection()  # Core statements on the session's transaction
     booking_id = conn.execute(
-        insert(Booking.__table__)
+        insert(_BOOKINGS)
         .values(
             code="t" + secrets.token_hex(7),
             participant_id=who.id,
@@ -100,25 +109,23 @@ def _insert_portable(who, origin, actor, request, week, chosen, now, detail) -> 
             created_at=now,
             updated_at=now,
         )
-        .returning(Booking.__table__.c.id)
+        .returning(_BOOKINGS.c.id)
     ).scalar_one()
     code = f"K{booking_id:06d}"
+    conn.execute(update(_BOOKINGS).where(_BOOKINGS.c.id == booking_id).values(code=code))
     conn.execute(
-        update(Booking.__table__).where(Booking.__table__.c.id == booking_id).values(code=code)
-    )
-    conn.execute(
-        insert(BookingSlot.__table__),
+        insert(_BOOKING_SLOTS),
         [
             {"booking_id": booking_id, "slot_id": s.id, "position": k, "assigned_at": now}
             for k, s in enumerate(chosen)
         ],
     )
     conn.execute(
-        insert(SlotHold.__table__),
+        insert(_SLOT_HOLDS),
         [{"slot_id": s.id, "booking_id": booking_id, "held_at": now} for s in chosen],
     )
     conn.execute(
-        insert(AuditEvent.__table__).values(
+        insert(_AUDIT).values(
             at=now,
             actor_kind=ActorKind.USER,
             actor_user_id=actor.id,

@@ -172,7 +172,9 @@ def _write(session, inst, week, run, loose, fresh, diff: PlanDiff, actor, now) -
     )
     _release(session, [b.id for bs in loose.values() for b in bs], now)
     holds: list[tuple[int, tuple[str, ...]]] = []
-    moved_ids, dropped_ids, adding = [], [], []
+    moved_ids: list[int] = []
+    dropped_ids: list[int] = []
+    adding: list[tuple[str, tuple[str, ...]]] = []
     for request in sorted(set(loose) | set(fresh)):
         moves, drops, adds = pair_sessions(
             inst,

@@ -8,6 +8,7 @@ private CA), with the host name checked. The login (AUTH) is only sent when a us
 
 from __future__ import annotations
 
+import smtplib
 import ssl
 
 from flask_mailman.backends.smtp import EmailBackend as MailmanSMTPBackend
@@ -16,6 +17,9 @@ from flask_mailman.utils import DNS_NAME
 
 class EmailBackend(MailmanSMTPBackend):
     """An SMTP backend verifying the server's certificate on STARTTLS and on implicit TLS."""
+
+    #: the open connection, set by the base class (Flask-Mailman ships no type information)
+    connection: smtplib.SMTP | None
 
     def __init__(self, *args, ca_file: str | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)

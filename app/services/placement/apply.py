@@ -199,7 +199,7 @@ def _notify(session: AnySession, nb: Neighbourhood, notes, now: datetime) -> Non
     inst = nb.instance
     tz = inst.tz
     pids = {nb.participant_ids[inst.request_by_id[r].participant] for _, _, _, r, _ in notes}
-    users: dict[int, list[User]] = defaultdict(list)
+    users: dict[int | None, list[User]] = defaultdict(list)
     for user in session.scalars(
         select(User).where(User.participant_id.in_(pids), User.active.is_(True))
     ):

@@ -53,11 +53,15 @@ def prime_sessions_by_week(
 
 def prime_recent(session: AnySession, week: PlanningWeek) -> dict[str, int] | None:
     """Each participant's ``prime_recent`` for ``week`` (by code), or None when not known."""
-    imported = session.execute(
-        select(Participant.code, PrimeRecent.sessions)
-        .join(Participant, Participant.id == PrimeRecent.participant_id)
-        .where(PrimeRecent.planning_week_id == week.id)
-    ).all()
+    imported = (
+        session.execute(
+            select(Participant.code, PrimeRecent.sessions)
+            .join(Participant, Participant.id == PrimeRecent.participant_id)
+            .where(PrimeRecent.planning_week_id == week.id)
+        )
+        .tuples()
+        .all()
+    )
     if imported:
         return dict(imported)
     first = week.week_start - timedelta(weeks=WEEKS_BACK)

@@ -85,7 +85,7 @@ class Heartbeat:
 
     def __init__(self, run_id: int) -> None:
         self.run_id = run_id
-        self.app: Flask = current_app._get_current_object()
+        self.app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]  # current_app is a LocalProxy
         self.every = settings(self.app).RUN_HEARTBEAT_S
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -203,7 +203,9 @@ def run_details(
     names = dict(
         db.session.execute(
             select(Participant.code, Participant.name).where(Participant.code.in_(people))
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     region: dict[str, Counter] = defaultdict(Counter)
     base: dict[str, Counter] = defaultdict(Counter)
@@ -238,7 +240,7 @@ def run_details(
     details.total = len(details.sessions)
     details.sessions = [row for row in details.sessions if flt.keeps(row)]
     # Moves and drops first: they touch sessions people already had.
-    order = {ChangeKind.MOVED: 0, ChangeKind.DROPPED: 1, ChangeKind.ADDED: 2}
+    order: dict[str, int] = {ChangeKind.MOVED: 0, ChangeKind.DROPPED: 1, ChangeKind.ADDED: 2}
     mine = first_bases or set()
     details.sessions.sort(
         key=lambda row: (not (row.bases & mine), order.get(row.change, 3), row.request)

@@ -66,16 +66,16 @@ class TemplateSpec:
             raise TimetableError("slot_length", "slot length must be 30 to 480 minutes")
         if not 0 <= self.open_minute < self.close_minute <= 1440:
             raise TimetableError("hours", "closing must come after opening")
-        has_break = self.break_start is not None and self.break_end is not None
-        if has_break and not self.break_start < self.break_end:
+        bs, be = self.break_start, self.break_end  # the blocked time, if any
+        if bs is not None and be is not None and not bs < be:
             raise TimetableError("break", "a blocked time must end after it starts")
         out = []
         for day in sorted(set(self.weekdays)):
             start = self.open_minute
             while start + self.slot_minutes <= self.close_minute:
                 end = start + self.slot_minutes
-                if has_break and start < self.break_end and end > self.break_start:
-                    start = self.break_end  # the first slot after the blocked time
+                if bs is not None and be is not None and start < be and end > bs:
+                    start = be  # the first slot after the blocked time
                     continue
                 prime = start < self.prime_end and end > self.prime_start
                 out.append((day, start, end, prime))
@@ -189,7 +189,7 @@ def generate_week(hub: Hub, week_start: date, actor: User) -> tuple[TimetableWee
             db.session.rollback()
             if attempt == 2:
                 raise
-            hub = db.session.get(Hub, hub_id)
+            hub = db.session.get_one(Hub, hub_id)
     raise AssertionError("unreachable")
 
 
