@@ -12,7 +12,7 @@ import functools
 import hashlib
 import time
 
-from apiflask import HTTPTokenAuth
+from apiflask import HTTPTokenAuth, abort
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import bindparam, select
@@ -24,6 +24,14 @@ from app.models import User
 SALT = "chunlei-api-token"
 
 auth = HTTPTokenAuth(scheme="Bearer", description="A token from POST /api/v1/tokens")
+
+
+def current_account() -> User:
+    """The account of the request's bearer token (every route that asks requires one)."""
+    user = auth.current_user
+    if user is None:  # auth_required lets no request through without an account
+        abort(401)
+    return user
 
 
 #: The token's account, by id: built once, as every API call runs it first.

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from app.api import bp
 from app.api import schemas as s
-from app.api.auth import auth, issue_token
+from app.api.auth import auth, current_account, issue_token
 from app.api.paging import page_of
 from app.api.present import (
     BOOKING_LOAD,
@@ -32,7 +32,6 @@ from app.models import (
     SlotHold,
     Studio,
     TimetableWeek,
-    User,
     utcnow,
 )
 from app.models.vocabulary import Role, SlotState, WeekState
@@ -53,14 +52,6 @@ def _json(data, status: int = 200):
     response = jsonify(data)
     response.status_code = status
     return response
-
-
-def _me() -> User:
-    """The account of the request's bearer token (every route that asks requires one)."""
-    user = auth.current_user
-    if user is None:  # auth_required lets no request through without an account
-        abort(401)
-    return user
 
 
 @bp.post("/tokens")
@@ -194,7 +185,7 @@ def list_slots(q: dict):
 )
 def create_booking(body: dict):
     """Book one session for the signed-in participant; staff accounts get 403."""
-    user = _me()
+    user = current_account()
     if user.role != Role.PARTICIPANT:
         raise access.Forbidden("only participant accounts book slots", code="role_cannot_book")
     req = access.get_request(user, body["request"]) if body.get("request") else None
@@ -209,7 +200,7 @@ def create_booking(body: dict):
 @bp.doc(summary="My bookings (participant) or my bases' bookings (operator)", responses=ERRORS)
 def list_bookings(q: dict):
     """Newest first; admins see every booking."""
-    stmt = access.visible_bookings(_me()).options(*BOOKING_LOAD)
+    stmt = access.visible_bookings(current_account()).options(*BOOKING_LOAD)
     if q.get("status"):
         stmt = stmt.where(Booking.status == q["status"])
     if q.get("base"):
@@ -231,7 +222,7 @@ def list_bookings(q: dict):
 @bp.doc(summary="One booking", responses=ERRORS)
 def get_booking(code: str):
     """A booking the caller may see; any other id answers 404."""
-    return booking_dict(load_booking(access.get_booking(_me(), code).id))
+    return booking_dict(load_booking(access.get_booking(current_account(), code).id))
 
 
 @bp.delete("/bookings/<code>")
@@ -249,14 +240,14 @@ def get_booking(code: str):
 )
 def cancel_booking(code: str, body: dict):
     """The participant cancels up to the cut-off; the base's staff cancel with a reason."""
-    user = _me()
+    user = current_account()
     found = access.get_booking(user, code, for_update=True)
     lifecycle.cancel(user, found, reason=body.get("reason"))
     return booking_dict(load_booking(found.id))
 
 
 def _transition(action, code: str):
-    user = _me()
+    user = current_account()
     found = access.get_booking(user, code, for_update=True)
     action(user, found)
     return booking_dict(load_booking(found.id))
@@ -313,7 +304,7 @@ def create_request(body: dict):
     """Ask for ``sessions`` sessions of ``length`` consecutive slots inside ``window``."""
     prefer = body.get("prefer") or {}
     req = requests.file_request(
-        _me(),
+        current_account(),
         sessions=body["sessions"],
         length=body["length"],
         window_start=body["window"]["start"],
@@ -335,7 +326,7 @@ def create_request(body: dict):
 def list_requests(q: dict):
     """Newest first."""
     found = requests.list_requests(
-        _me(), status=q.get("status"), limit=q["limit"] + 1, offset=q["offset"]
+        current_account(), status=q.get("status"), limit=q["limit"] + 1, offset=q["offset"]
     )
     rows, headers = page_of(found, q)
     return request_dicts(list(rows)), 200, headers
@@ -347,4 +338,4 @@ def list_requests(q: dict):
 @bp.doc(summary="One request", responses=ERRORS)
 def get_request(code: str):
     """A request the caller may see; any other id answers 404."""
-    return request_dict(access.get_request(_me(), code))
+    return request_dict(access.get_request(current_account(), code))

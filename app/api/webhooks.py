@@ -12,7 +12,7 @@ from apiflask.fields import Boolean, DateTime, Float, Integer, List, String
 from apiflask.validators import Length, OneOf
 
 from app.api import bp
-from app.api.auth import auth
+from app.api.auth import auth, current_account
 from app.api.paging import page_of
 from app.api.schemas import _limit, _offset, _Strict
 from app.localtime import local_zone
@@ -148,7 +148,7 @@ def create_webhook(body: dict):
 
     The answer carries the secret that signs every message (Standard Webhooks).
     """
-    made = svc.register(auth.current_user, svc.EndpointSpec(**body))
+    made = svc.register(current_account(), svc.EndpointSpec(**body))
     return endpoint_dict(made, with_secret=True)
 
 
@@ -158,7 +158,7 @@ def create_webhook(body: dict):
 @bp.doc(summary="Your webhooks and group robots (admins: all)", responses=ERRORS)
 def list_webhooks():
     """Oldest first, without secrets."""
-    return [endpoint_dict(e) for e in svc.list_endpoints(auth.current_user)]
+    return [endpoint_dict(e) for e in svc.list_endpoints(current_account())]
 
 
 @bp.get("/webhooks/<code>")
@@ -167,7 +167,7 @@ def list_webhooks():
 @bp.doc(summary="One webhook or group robot, with its secret", responses=ERRORS)
 def get_webhook(code: str):
     """An endpoint the caller owns (admins: any)."""
-    return endpoint_dict(svc.get_endpoint(auth.current_user, code), with_secret=True)
+    return endpoint_dict(svc.get_endpoint(current_account(), code), with_secret=True)
 
 
 @bp.patch("/webhooks/<code>")
@@ -177,7 +177,7 @@ def get_webhook(code: str):
 @bp.doc(summary="Change events or bases; enable or disable", responses=ERRORS)
 def change_webhook(code: str, body: dict):
     """``enabled: true`` turns a disabled endpoint on again (and forgets its failing streak)."""
-    user = auth.current_user
+    user = current_account()
     found = svc.get_endpoint(user, code)
     return endpoint_dict(svc.change(user, found, **body))
 
@@ -188,7 +188,7 @@ def change_webhook(code: str, body: dict):
 @bp.doc(summary="Remove a webhook or group robot with its log", responses=ERRORS)
 def delete_webhook(code: str):
     """Its pending messages are never sent."""
-    user = auth.current_user
+    user = current_account()
     svc.remove(user, svc.get_endpoint(user, code))
     return ""
 
@@ -199,7 +199,7 @@ def delete_webhook(code: str):
 @bp.doc(summary="Queue a test message (webhook.test)", responses={422: "Disabled", **ERRORS})
 def test_webhook(code: str):
     """Signed and retried like any event; see its outcome in the delivery log."""
-    user = auth.current_user
+    user = current_account()
     message = svc.send_test(user, svc.get_endpoint(user, code))
     return {"message": message.msg_id, "event": message.event_type, "status": "pending"}
 
@@ -211,7 +211,7 @@ def test_webhook(code: str):
 @bp.doc(summary="The delivery log: every try, newest first", responses=ERRORS)
 def webhook_attempts(code: str, q: dict):
     """Status code, latency, error and the next retry of each try."""
-    found = svc.get_endpoint(auth.current_user, code)
+    found = svc.get_endpoint(current_account(), code)
     rows = svc.delivery_log(found, limit=q["limit"] + 1, offset=q["offset"])
     rows, headers = page_of(rows, q)
     zone = local_zone()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import click
 
@@ -90,7 +91,7 @@ def list_command(username, as_json) -> None:
         rows = svc.list_endpoints(actor)
     except ServiceError as e:
         raise _refused(e) from None
-    items = [
+    items: list[dict[str, Any]] = [
         {
             "id": e.code,
             "kind": str(e.kind),

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model, db
 from app.models.types import UTCDateTime, utcnow
 from app.models.vocabulary import EndpointKind, MessageFormat, MessageStatus, enum_type
 
@@ -42,7 +42,7 @@ webhook_endpoint_hubs = Table(
 )
 
 
-class WebhookEndpoint(db.Model):
+class WebhookEndpoint(Model):
     """A receiver of events: its URL, kind, secret, events and bases, and whether it is on."""
 
     __tablename__ = "webhook_endpoints"
@@ -75,7 +75,7 @@ class WebhookEndpoint(db.Model):
         return f"<WebhookEndpoint {self.code} {self.kind}>"
 
 
-class WebhookMessage(db.Model):
+class WebhookMessage(Model):
     """One event for one endpoint: the exact body sent, its status and tries so far."""
 
     __tablename__ = "webhook_messages"
@@ -100,7 +100,7 @@ class WebhookMessage(db.Model):
     endpoint: Mapped[WebhookEndpoint] = relationship()
 
 
-class WebhookAttempt(db.Model):
+class WebhookAttempt(Model):
     """One try of a message: when, how long, the receiver's status code, or the error."""
 
     __tablename__ = "webhook_attempts"

@@ -29,15 +29,31 @@ from app.services.webhooks.events import (
 
 
 class SlotFacts(Protocol):
-    """A slot as the booking service knows it while it books (no extra query)."""
+    """A slot as the booking service knows it while it books (no extra query).
 
-    id: int
-    code: str
-    start: datetime
-    end: datetime
-    studio_code: str
-    hub_id: int
-    hub_code: str
+    Read-only members, so the booking rules' frozen ``SlotInfo`` is one.
+    """
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def start(self) -> datetime: ...
+
+    @property
+    def end(self) -> datetime: ...
+
+    @property
+    def studio_code(self) -> str: ...
+
+    @property
+    def hub_id(self) -> int: ...
+
+    @property
+    def hub_code(self) -> str: ...
 
 
 def _iso(t: datetime) -> str:
