@@ -222,7 +222,9 @@ def _count_proposals(applied: Applied) -> None:
             select(BookingRequest.code, BookingRequest.created_at).where(
                 BookingRequest.code.in_(codes)
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     proposed_at = utcnow()
     for _, request in applied.added:

@@ -139,9 +139,12 @@ def write_workbook(
     quoted; dates and times get readable formats. ``notes`` go on a second sheet."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.worksheet.worksheet import Worksheet
 
     book = Workbook()
     sheet = book.active
+    if not isinstance(sheet, Worksheet):  # a new workbook opens on one worksheet
+        raise TypeError("a new workbook has no active worksheet")
     sheet.title = title[:31]
     sheet.append([safe_cell(h) for h in header])
     for cell in sheet[1]:
