@@ -174,7 +174,7 @@ def reset_password(token: str):
             reset.reset_with_token(token, form.new_password.data or "")
         except PasswordPolicyError as e:
             db.session.rollback()
-            form.new_password.errors.append(_policy_message(e))
+            form.new_password.errors = [*form.new_password.errors, _policy_message(e)]
         else:
             db.session.commit()
             if current_user.is_authenticated:
