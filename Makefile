@@ -25,7 +25,7 @@ demo: install
 
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy scheduler
+	$(BIN)/mypy scheduler app config.py
 	$(BIN)/lint-imports
 	$(BIN)/pytest
 
