@@ -21,14 +21,16 @@ from scheduler.explain import Reason, explain
 #: Answers kept per process (one per request viewed since its week last changed).
 KEPT = 512
 
-_answers: OrderedDict[tuple[int, str, str], tuple[Reason, ...]] = OrderedDict()
+_answers: OrderedDict[tuple[int, str, str, str], tuple[Reason, ...]] = OrderedDict()
 _lock = threading.Lock()
 
 
 def why_not_placed(req: BookingRequest) -> tuple[Reason, ...]:
     """The reasons (in both languages) the request's missing sessions were not placed."""
     week = req.planning_week
-    key = (week.id, bookings_fingerprint(week), req.code)
+    # The request's own filing time too: a request is only ever this one request (and another
+    # database's R000001, in a test run, is not mistaken for it).
+    key = (week.id, bookings_fingerprint(week), req.code, req.created_at.isoformat())
     with _lock:
         if key in _answers:
             _answers.move_to_end(key)
