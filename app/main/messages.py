@@ -20,6 +20,7 @@ def _messages() -> dict[str, str]:
         "overlap": _("You already have a session at that time."),
         "in_past": _("This slot has already started."),
         "slot_blocked": _("This slot has been blocked by the base."),
+        "studio_retired": _("This studio has been retired by the base and takes no new sessions."),
         "not_published": _("This week's timetable is not published yet."),
         "not_consecutive": _("The slots must follow each other in one studio."),
         "wrong_length": _("That is not a length you can book."),

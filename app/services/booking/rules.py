@@ -73,6 +73,8 @@ class SlotInfo:
     hub_code: str
     hub_lat: float
     hub_lon: float
+    #: the studio is retired: its slots are never booked again (kept bookings stay as they are)
+    studio_retired: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,12 +128,19 @@ def check_shape(slots: Sequence[SlotInfo], max_slots: int) -> None:
 
 
 def check_bookable(slots: Sequence[SlotInfo], now: datetime) -> None:
-    """Only open slots of a published week that have not started yet can be booked."""
+    """Only open slots of a published week, of a studio still in service, that have not started
+    yet can be booked."""
     for slot in slots:
         if not slot.published:
             raise RuleBroken(
                 f"slot {slot.code} is not published",
                 code="not_published",
+                detail={"slot": slot.code},
+            )
+        if slot.studio_retired:
+            raise RuleBroken(
+                f"slot {slot.code} is in a retired studio",
+                code="studio_retired",
                 detail={"slot": slot.code},
             )
         if slot.state != SlotState.OPEN:

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import AuditEvent, Booking, PlanningWeek, Slot, Studio
 from app.services.booking import lifecycle
 from app.services.booking import service as svc
+from app.services.booking.rules import RuleBroken
 from app.services.booking.slots import SlotFilter, find_free_slots
 from app.services.exchange.export import build_instance
 from app.services.timetable import service as timetable
@@ -63,6 +64,21 @@ def test_a_retired_studio_is_out_of_search_generation_and_the_solver_input(world
         world.hubs["B001"], world.week_start + timedelta(days=14), world.users["op1"]
     )
     assert added == 1  # B001-S2 only
+
+
+def test_a_kept_slot_freed_after_retirement_is_never_booked_again(world):
+    """The slot a kept booking held opens on cancellation, but a retired studio takes no new
+    booking: by code (API, CLI, a stale page) the booking is refused and nothing is written."""
+    slot = world.slot("B001-S1", 1, 14)
+    kept = svc.book_slots(world.users["p1"], [slot], now=_now(world))
+    studios.retire_studio(_studio("B001-S1"), world.users["op1"], now=_now(world))
+    lifecycle.cancel(world.users["op1"], kept, reason="studio closed", now=_now(world))
+    count = db.session.scalar(select(func.count()).select_from(Booking))
+    with pytest.raises(RuleBroken) as refused:
+        svc.book_slots(world.users["p2"], [slot], now=_now(world))
+    db.session.rollback()
+    assert refused.value.code == "studio_retired"
+    assert db.session.scalar(select(func.count()).select_from(Booking)) == count
 
 
 def test_refusals_write_nothing(world):
