@@ -8,6 +8,7 @@ from datetime import datetime
 from openpyxl import load_workbook
 
 from app.extensions import db
+from app.services.booking import lifecycle
 from app.services.booking import service as booking
 from app.services.timetable import reports
 from tests.xlsx_files import data_types, read_back
@@ -19,7 +20,7 @@ def test_export_lists_the_weeks_bookings_and_never_a_formula(world):
     db.session.commit()
     made = booking.book_slots(world.users["p1"], [world.slot("B001-S1", 1, 10)])
     other = booking.book_slots(world.users["p2"], [world.slot("B001-S2", 2, 12)])
-    booking.cancel(world.users["op1"], other, reason="maintenance")
+    lifecycle.cancel(world.users["op1"], other, reason="maintenance")
     booking.book_slots(world.users["p3"], [world.slot("B002-S1", 1, 10)])  # another base
 
     data = reports.bookings_xlsx(world.hubs["B001"], world.week_start)
