@@ -112,6 +112,32 @@ def job(job_id: int) -> Job | None:
     return db.session.get(Job, job_id, populate_existing=True)
 
 
+def _spec(kind: str) -> TaskSpec:
+    spec = TASKS.get(kind)
+    if spec is None:
+        raise ValueError(f"unknown job kind {kind!r}")
+    return spec
+
+
+def _new_job(kind: str, payload: dict, *, delay_s: float, dedupe_key: str | None = None) -> Job:
+    """A queued job row of a registered kind, due after ``delay_s``, carrying the request id
+    bound now (the web request's, or the job's that enqueues it) for its logs."""
+    spec = _spec(kind)
+    now = utcnow()
+    return Job(
+        kind=kind,
+        payload=payload,
+        status=JobStatus.QUEUED,
+        attempts=0,
+        max_attempts=spec.max_attempts,
+        dedupe_key=dedupe_key,
+        dedupe_lock=dedupe_key,
+        enqueued_at=now,
+        due_at=now + timedelta(seconds=max(0.0, delay_s)),
+        request_id=current_request_id(),
+    )
+
+
 def enqueue(kind: str, payload: dict, *, dedupe_key: str | None = None, delay_s: float = 0) -> int:
     """Record a job (committing the session) and put it on the queue; returns its id.
 
@@ -119,24 +145,10 @@ def enqueue(kind: str, payload: dict, *, dedupe_key: str | None = None, delay_s:
     that key is still queued, its id is returned instead of a new job. The job keeps the request
     id bound now (the web request's, or the job's that enqueues it), for its logs.
     """
-    spec = TASKS.get(kind)
-    if spec is None:
-        raise ValueError(f"unknown job kind {kind!r}")
+    _spec(kind)  # an unknown kind is refused before anything is committed
     db.session.commit()
     for _attempt in range(3):
-        now = utcnow()
-        row = Job(
-            kind=kind,
-            payload=payload,
-            status=JobStatus.QUEUED,
-            attempts=0,
-            max_attempts=spec.max_attempts,
-            dedupe_key=dedupe_key,
-            dedupe_lock=dedupe_key,
-            enqueued_at=now,
-            due_at=now + timedelta(seconds=max(0.0, delay_s)),
-            request_id=current_request_id(),
-        )
+        row = _new_job(kind, payload, delay_s=delay_s, dedupe_key=dedupe_key)
         db.session.add(row)
         try:
             db.session.commit()
@@ -167,19 +179,7 @@ def enqueue_with_commit(kind: str, payload: dict, *, delay_s: float = 0) -> Job:
     so work is neither lost after a committed change nor done for a change that was undone. A
     crash between the commit and the put leaves a queued row, which the reaper puts again.
     """
-    spec = TASKS.get(kind)
-    if spec is None:
-        raise ValueError(f"unknown job kind {kind!r}")
-    now = utcnow()
-    row = Job(
-        kind=kind,
-        payload=payload,
-        status=JobStatus.QUEUED,
-        attempts=0,
-        max_attempts=spec.max_attempts,
-        enqueued_at=now,
-        due_at=now + timedelta(seconds=max(0.0, delay_s)),
-    )
+    row = _new_job(kind, payload, delay_s=delay_s)
     db.session.add(row)
     db.session.info.setdefault(_RECORDED, []).append((row, kind, delay_s))
     return row

@@ -15,6 +15,7 @@ from app.jobs.execute import run_job
 from app.jobs.queue import enqueue, job
 from app.jobs.reaper import reap
 from app.models import Job, OptimizationRun, utcnow
+from app.observability.logs import log_context
 from app.services.runs import guard as run_guard
 from app.services.timetable.weeks import get_week
 from tests.app.nightly.conftest import WEEK
@@ -55,6 +56,15 @@ def test_a_dedupe_key_gives_the_queued_job_and_a_new_one_once_it_started(held_ap
     assert run_job(first, beat=False) is None  # never twice
     second = enqueue("test.echo", {"n": 3}, dedupe_key="k")
     assert second != first and job(second).status == "queued"
+
+
+def test_both_ways_of_enqueuing_keep_the_request_id_bound_now(held_app):
+    with log_context(request_id="req-42"):
+        direct = enqueue("test.echo", {"n": 1})
+        outboxed = queue.enqueue_with_commit("test.echo", {"n": 2})
+        db.session.commit()
+    assert job(direct).request_id == "req-42"
+    assert job(outboxed.id).request_id == "req-42"
 
 
 def test_a_delayed_job_is_not_run_before_it_is_due(held_app):
