@@ -8,8 +8,9 @@ nothing written; the services do the checking (``app.services.timetable.sheet``,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import cast
+from typing import TypeVar, cast
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -31,6 +32,7 @@ from app.services.timetable import sheet as timetable_sheet
 from app.services.timetable.weeks import monday_of
 
 admin_only = roles_required(Role.ADMIN)
+T = TypeVar("T")
 
 
 def xlsx_download(data: bytes, name: str) -> Response:
@@ -47,6 +49,21 @@ def _report(error: SheetInvalid) -> list[dict]:
     ]
 
 
+def _imported(form: SheetUploadForm, run: Callable[[str, bytes], T]) -> tuple[T | None, list[dict]]:
+    """Run an import of the uploaded file: what it did, or (None, every row's error) with the
+    transaction rolled back; a refusal of the file as a whole goes on the form's file field."""
+    upload = form.file.data
+    try:
+        return run(upload.filename, upload.read()), []
+    except SheetInvalid as e:
+        db.session.rollback()
+        return None, _report(e)
+    except ServiceError as e:
+        db.session.rollback()
+        form.file.errors.append(file_message(e))
+        return None, []
+
+
 @bp.route("/bases/<code>/import", methods=["GET", "POST"])
 @staff_only
 def import_timetable(code: str):
@@ -59,19 +76,14 @@ def import_timetable(code: str):
     status = 200
     if form.validate_on_submit():
         week_start = cast(date, form.week.data)  # DataRequired
-        upload = form.file.data
-        try:
-            done = timetable_sheet.import_timetable(
-                hub, week_start, upload.filename, upload.read(), current_user
-            )
-        except SheetInvalid as e:
-            db.session.rollback()
-            errors, status = _report(e), 422
-        except ServiceError as e:
-            db.session.rollback()
-            form.file.errors.append(file_message(e))
-            status = 422
-        else:
+        done, errors = _imported(
+            form,
+            lambda name, data: timetable_sheet.import_timetable(
+                hub, week_start, name, data, current_user
+            ),
+        )
+        status = 422
+        if done is not None:
             flash(
                 _(
                     "Imported %(n)d slots; the week of %(week)s is published.",
@@ -122,19 +134,12 @@ def import_participants():
     errors: list[dict] = []
     status = 200
     if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            done = participants_sheet.import_participants(
-                upload.filename, upload.read(), current_user
-            )
-        except SheetInvalid as e:
-            db.session.rollback()
-            errors, status = _report(e), 422
-        except ServiceError as e:
-            db.session.rollback()
-            form.file.errors.append(file_message(e))
-            status = 422
-        else:
+        done, errors = _imported(
+            form,
+            lambda name, data: participants_sheet.import_participants(name, data, current_user),
+        )
+        status = 422
+        if done is not None:
             flash(
                 _(
                     "Imported participants: %(added)d added, %(updated)d updated.",
