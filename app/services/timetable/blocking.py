@@ -17,10 +17,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.localtime import local_zone
-from app.models import Booking, Hub, Slot, SlotHold, User, utcnow
+from app.models import Booking, Hub, Slot, User, utcnow
 from app.models.vocabulary import SlotState
 from app.services.accounts import audit
-from app.services.timetable.service import TimetableError
+from app.services.timetable.service import TimetableError, bookings_holding
 from app.services.webhooks import payloads as webhooks
 
 #: The longest range one action blocks (a month of days).
@@ -104,15 +104,7 @@ def _outcome(hub: Hub, rng: BlockRange, now: datetime, *, lock: bool) -> BlockOu
         for s in db.session.scalars(stmt.execution_options(populate_existing=True))
         if any(s.start < end and s.end > start for start, end in windows)
     ]
-    holds = dict(
-        db.session.execute(
-            select(SlotHold.slot_id, Booking)
-            .join(Booking, Booking.id == SlotHold.booking_id)
-            .where(SlotHold.slot_id.in_([s.id for s in slots] or [-1]))
-        )
-        .tuples()
-        .all()
-    )
+    holds = bookings_holding(slots)
     for slot in slots:
         if slot.state == SlotState.BLOCKED:
             outcome.already.append(slot)

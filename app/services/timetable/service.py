@@ -17,6 +17,7 @@ from app.extensions import db
 from app.localtime import local_zone
 from app.models import (
     AuditEvent,
+    Booking,
     Hub,
     PlanningWeek,
     Slot,
@@ -295,6 +296,19 @@ def _capacity_freed(week_start: date, hub_id: int) -> None:
     )
     if week_id is not None:
         placement.capacity_freed(week_id, {hub_id})
+
+
+def bookings_holding(slots: list[Slot]) -> dict[int, Booking]:
+    """slot id -> the booking that holds it, for those of ``slots`` a booking holds."""
+    return dict(
+        db.session.execute(
+            select(SlotHold.slot_id, Booking)
+            .join(Booking, Booking.id == SlotHold.booking_id)
+            .where(SlotHold.slot_id.in_([s.id for s in slots] or [-1]))
+        )
+        .tuples()
+        .all()
+    )
 
 
 def block_reasons(slots: list[Slot]) -> dict[str, str]:

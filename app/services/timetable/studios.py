@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models import REGIONS, Booking, BookingSlot, Hub, Slot, SlotHold, Studio, User, utcnow
 from app.models.vocabulary import SlotState
 from app.services.accounts import audit
-from app.services.timetable.service import TimetableError
+from app.services.timetable.service import TimetableError, bookings_holding
 
 #: The reason a retired studio's blocked slots carry.
 RETIRED_REASON = "studio retired"
@@ -66,15 +66,7 @@ def retire_studio(studio: Studio, actor: User, *, now: datetime | None = None) -
             .with_for_update()
         )
     )
-    holds = dict(
-        db.session.execute(
-            select(SlotHold.slot_id, Booking)
-            .join(Booking, Booking.id == SlotHold.booking_id)
-            .where(SlotHold.slot_id.in_([s.id for s in slots] or [-1]))
-        )
-        .tuples()
-        .all()
-    )
+    holds = bookings_holding(slots)
     out = Retirement()
     for slot in slots:
         if slot.id in holds:
