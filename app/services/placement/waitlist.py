@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import exists, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
 from app.models import (
@@ -65,6 +66,20 @@ def line_codes(request_ids: Iterable[int]) -> list[str]:
     )
 
 
+def _is_waiting(
+    week: PlanningWeek, served: ColumnElement[int], after: datetime
+) -> tuple[ColumnElement[bool], ...]:
+    """What puts a request on the week's waiting list: open, short of sessions (``served``
+    counts its sessions), its window not passed ``after``, and no placement working on it."""
+    return (
+        BookingRequest.planning_week_id == week.id,
+        BookingRequest.status == "open",
+        BookingRequest.window_end > after,
+        served < BookingRequest.sessions,
+        BookingRequest.placement.is_(None) | BookingRequest.placement.not_in(("queued", "running")),
+    )
+
+
 def waiting(week: PlanningWeek, *, after: datetime | None = None) -> list[Waiting]:
     """The week's waiting list in order: open requests short of sessions whose window has not
     passed ``after`` (default now), and that no placement is working on right now."""
@@ -75,12 +90,7 @@ def waiting(week: PlanningWeek, *, after: datetime | None = None) -> list[Waitin
         select(BookingRequest, Participant, n)
         .join(Participant, Participant.id == BookingRequest.participant_id)
         .outerjoin(served, served.c.request_id == BookingRequest.id)
-        .where(BookingRequest.planning_week_id == week.id, BookingRequest.status == "open")
-        .where(BookingRequest.window_end > after, n < BookingRequest.sessions)
-        .where(
-            BookingRequest.placement.is_(None)
-            | BookingRequest.placement.not_in(("queued", "running"))
-        )
+        .where(*_is_waiting(week, n, after))
         .order_by(Participant.priority.desc(), BookingRequest.created_at, BookingRequest.id)
     )
     return [Waiting(r, p, int(k), place) for place, (r, p, k) in enumerate(rows, start=1)]
@@ -147,12 +157,7 @@ def waiting_for_hubs(
         )  # fmt: skip
         .join(Participant, Participant.id == BookingRequest.participant_id)
         .outerjoin(served, served.c.request_id == BookingRequest.id)
-        .where(BookingRequest.planning_week_id == week.id, BookingRequest.status == "open")
-        .where(BookingRequest.window_end > after, n < BookingRequest.sessions)
-        .where(
-            BookingRequest.placement.is_(None)
-            | BookingRequest.placement.not_in(("queued", "running"))
-        )
+        .where(*_is_waiting(week, n, after))
         .where(
             BookingRequest.any_base.is_(True)
             | exists().where(
