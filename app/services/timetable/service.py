@@ -219,7 +219,23 @@ def _generate_week(hub: Hub, week_start: date, actor: User) -> tuple[TimetableWe
             key = (studio.id, start)
             if key not in existing:
                 wanted.append((studio, start, end, block.prime))
-    for code, (studio, start, end, prime) in zip(next_slot_codes(len(wanted)), wanted, strict=True):
+    add_open_slots(week, wanted)
+    audit.record(
+        "timetable.generate",
+        actor=actor,
+        subject=hub.code,
+        week=week_start.isoformat(),
+        slots=len(wanted),
+    )
+    db.session.commit()
+    return week, len(wanted)
+
+
+def add_open_slots(
+    week: TimetableWeek, blocks: list[tuple[Studio, datetime, datetime, bool]]
+) -> None:
+    """Add open slots (studio, start, end, prime) to ``week`` with the next slot codes."""
+    for code, (studio, start, end, prime) in zip(next_slot_codes(len(blocks)), blocks, strict=True):
         db.session.add(
             Slot(
                 code=code,
@@ -231,15 +247,6 @@ def _generate_week(hub: Hub, week_start: date, actor: User) -> tuple[TimetableWe
                 state=SlotState.OPEN,
             )
         )
-    audit.record(
-        "timetable.generate",
-        actor=actor,
-        subject=hub.code,
-        week=week_start.isoformat(),
-        slots=len(wanted),
-    )
-    db.session.commit()
-    return week, len(wanted)
 
 
 def publish_week(week: TimetableWeek, actor: User) -> None:

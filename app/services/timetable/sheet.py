@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.localtime import local_zone
-from app.models import Hub, Slot, Studio, TimetableWeek, User
-from app.models.vocabulary import SlotState, WeekState
+from app.models import Hub, Studio, TimetableWeek, User
+from app.models.vocabulary import WeekState
 from app.services.accounts import audit
 from app.services.accounts.access import Forbidden, can_operate_hub
 from app.services.errors import ServiceError
@@ -202,18 +202,7 @@ def _write(hub: Hub, week_start: date, rows: list[_Row], actor: User) -> Importe
         week = TimetableWeek(hub=hub, week_start=week_start, state=WeekState.DRAFT)
         db.session.add(week)
         db.session.flush()
-    for code, row in zip(service.next_slot_codes(len(rows)), rows, strict=True):
-        db.session.add(
-            Slot(
-                code=code,
-                studio=row.studio,
-                timetable_week=week,
-                start=row.start,
-                end=row.end,
-                prime=row.prime,
-                state=SlotState.OPEN,
-            )
-        )
+    service.add_open_slots(week, [(r.studio, r.start, r.end, r.prime) for r in rows])
     audit.record(
         "timetable.import",
         actor=actor,
