@@ -37,14 +37,8 @@ def _db_error(e: SQLAlchemyError) -> str:
 def backup_command(output: str) -> None:
     """Write every table and the run files to one archive (consistent while the app runs)."""
     head = head_revision(migrations_directory(current_app))
-    try:
+    with _one_line(output, writing=True):
         done = backup(db.engine, runs_dir(), Path(output), head=head)
-    except BackupError as e:
-        raise click.ClickException(str(e)) from None
-    except SQLAlchemyError as e:
-        raise click.ClickException(_db_error(e)) from None
-    except OSError as e:
-        raise click.ClickException(f"{output}: cannot write ({e.strerror or e})") from None
     click.echo(
         f"{output}: {sum(done.rows.values())} rows in {len(done.rows)} tables, "
         f"{done.run_files} run files, schema revision {done.revision}"
@@ -62,7 +56,7 @@ def restore_command(archive: str, force: bool) -> None:
     """Load an archive made by ``backup`` into an empty database (and RUNS_DIR)."""
     path = Path(archive)
     directory = migrations_directory(current_app)
-    try:
+    with _one_line(archive):
         manifest = read_manifest(path)
         revision = _check_revision(directory, manifest.get("revision"))
         held = rows_held(db.engine)
@@ -85,16 +79,26 @@ def restore_command(archive: str, force: bool) -> None:
             loaded = load_rows(db.engine, path, manifest)
             upgrade(directory=directory)
         files = restore_runs(path, runs_dir())
+    click.echo(
+        f"restored {sum(loaded.values())} rows in {len(loaded)} tables and {files} run files "
+        f"(revision {revision}, now {head_revision(directory)})"
+    )
+
+
+@contextmanager
+def _one_line(path: str, *, writing: bool = False) -> Iterator[None]:
+    """A refusal, a database error or an error of the file at ``path`` as the command's one
+    line on stderr."""
+    try:
+        yield
     except BackupError as e:
         raise click.ClickException(str(e)) from None
     except SQLAlchemyError as e:
         raise click.ClickException(_db_error(e)) from None
     except OSError as e:
-        raise click.ClickException(f"{archive}: {e.strerror or e}") from None
-    click.echo(
-        f"restored {sum(loaded.values())} rows in {len(loaded)} tables and {files} run files "
-        f"(revision {revision}, now {head_revision(directory)})"
-    )
+        reason = e.strerror or str(e)
+        line = f"{path}: cannot write ({reason})" if writing else f"{path}: {reason}"
+        raise click.ClickException(line) from None
 
 
 @contextmanager
