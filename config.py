@@ -210,6 +210,11 @@ class Settings:
     PLACEMENT_ATTEMPTS: int = _setting(
         3, "how often a placement retries when a slot was taken under it"
     )
+    PLACEMENT_BATCH: int = _setting(
+        2,
+        "how many queued requests one placement job solves together; when more wait, it "
+        "enqueues the next job first, so every worker places side by side",
+    )
     PLACEMENT_MAX_BASES: int = _setting(
         6, "how many bases (nearest that fit first) one request's neighbourhood may span"
     )

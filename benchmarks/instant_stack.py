@@ -128,16 +128,17 @@ class Stack:
 class Api:
     def __init__(self, port: int) -> None:
         self.base = f"http://127.0.0.1:{port}/api/v1"
-        #: Seconds of every GET of a request (the polling): the web round trip of this run.
+        #: Seconds of every GET and POST: the web round trips of this run.
         self.gets: list[float] = []
+        self.posts: list[float] = []
 
     def call(self, method: str, path: str, token: str | None = None, body=None):
         t0 = time.monotonic()
         try:
             return self._call(method, path, token, body)
         finally:
-            if method == "GET":
-                self.gets.append(time.monotonic() - t0)
+            if method in ("GET", "POST"):
+                (self.gets if method == "GET" else self.posts).append(time.monotonic() - t0)
 
     def _call(self, method: str, path: str, token: str | None = None, body=None):
         data = None if body is None else json.dumps(body).encode()

@@ -1,7 +1,7 @@
 """Instant placement as jobs: ``placement.requests``, ``placement.refill``, ``placement.expire``.
 
-``placement.requests`` places every request of a week queued at that moment (one solve for a
-batch); ``placement.refill`` offers capacity freed at some bases to the waiting list;
+``placement.requests`` places a few requests of a week queued at that moment (one solve for a
+small batch, ``PLACEMENT_BATCH``) and enqueues the next job when more wait; ``placement.refill`` offers capacity freed at some bases to the waiting list;
 ``placement.expire`` (every minute, from the clock) releases proposals past their acceptance
 deadline and refills what they held. The work itself is ``app.services.placement.place``.
 """
@@ -29,7 +29,7 @@ def release_requests(job_id: int, payload: dict, retrying: bool, reason: str) ->
 
 @task(trigger.REQUESTS_JOB, max_attempts=3, release=release_requests)
 def place_requests_job(payload: dict) -> dict:
-    """Place the week's queued requests; returns how many were placed, added and moved."""
+    """Place a batch of the week's queued requests; returns how many were placed, added, moved."""
     return place.place_queued(int(payload["week_id"]), final=_last_attempt())
 
 

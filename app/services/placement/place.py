@@ -1,8 +1,8 @@
 """The placement jobs' bodies: place the queued requests of a week, refill freed capacity, and
 release proposals whose acceptance deadline passed.
 
-``place_queued(week_id)`` drains every request of the week queued at that moment in one solve
-(twenty requests filed at once are one neighbourhood, not twenty); ``refill(week_id, hub_ids)``
+``place_queued(week_id)`` claims a small batch of the week's queued requests and places them in
+one solve (the next job takes the next batch, on another worker if one is free); ``refill(week_id, hub_ids)``
 offers capacity freed at those bases to the best waiting requests (``waitlist.waiting_for_hubs``). Both read
 a neighbourhood, solve it with ``scheduler.repair``, and apply the changes in one transaction
 (``apply.apply_placement``); when the neighbourhood changed under them they read it again, at
@@ -33,6 +33,7 @@ from app.models import (
 )
 from app.observability import metrics
 from app.services.accounts import audit
+from app.services.placement import trigger
 from app.services.placement.apply import Applied, NeighbourhoodChanged, apply_placement
 from app.services.placement.neighbourhood import Neighbourhood, build
 from app.services.placement.waitlist import line_codes, waiting_for_hubs
@@ -59,33 +60,27 @@ def _settings() -> dict:
         "limit": float(cfg.get("PLACEMENT_TIME_LIMIT_S", 1.0)),
         "attempts": max(1, int(cfg.get("PLACEMENT_ATTEMPTS", 3))),
         "max_bases": max(1, int(cfg.get("PLACEMENT_MAX_BASES", 6))),
+        "batch": max(1, int(cfg.get("PLACEMENT_BATCH", 2))),
         "tz": cfg.get("TIMEZONE", "Asia/Shanghai"),
     }
 
 
 def place_queued(week_id: int, *, now: datetime | None = None, final: bool = True) -> dict:
-    """Place every request of the week queued now (one solve); returns counts for the job.
+    """Place a few of the week's queued requests (one solve); returns counts for the job.
 
-    A failure is re-raised; the requests are queued again for the job's next attempt, or, on
-    the ``final`` one, failed with the reason.
+    A job claims at most ``PLACEMENT_BATCH`` requests, oldest first, and when more are queued it
+    enqueues the next job before it solves: twenty requests filed at once are placed by every
+    worker side by side in small solves (a solve's cost grows much faster than its batch),
+    rather than by one worker in one large solve. Claims are atomic, so two workers never take
+    the same request. A failure is re-raised; the requests are queued again for the job's next
+    attempt, or, on the ``final`` one, failed with the reason.
     """
     now = now or utcnow()
+    s = _settings()
     freed = release_expired(week_id, now=now)
-    ids = list(
-        db.session.scalars(
-            select(BookingRequest.id)
-            .where(BookingRequest.planning_week_id == week_id)
-            .where(BookingRequest.placement == "queued", BookingRequest.status == "open")
-            .order_by(BookingRequest.id)
-        )
-    )
-    if ids:
-        db.session.execute(
-            update(BookingRequest)
-            .where(BookingRequest.id.in_(ids), BookingRequest.placement == "queued")
-            .values(placement="running", placement_at=now)
-        )
-    db.session.commit()
+    ids = _claim(week_id, s["batch"], now)
+    if ids and _queued(week_id):
+        trigger.placement_requested(week_id)
     result: dict[str, object] = {"requests": len(ids), "added": 0, "moved": 0}
     if ids:
         try:
@@ -102,6 +97,46 @@ def place_queued(week_id: int, *, now: datetime | None = None, final: bool = Tru
     if freed:
         result["refill"] = refill(week_id, freed, now=now)
     return result
+
+
+def _queued_ids(week_id: int):
+    return (
+        select(BookingRequest.id)
+        .where(BookingRequest.planning_week_id == week_id)
+        .where(BookingRequest.placement == "queued", BookingRequest.status == "open")
+    )
+
+
+def _claim(week_id: int, limit: int, now: datetime) -> list[int]:
+    """Mark up to ``limit`` queued requests of the week running (oldest first; commits).
+
+    On PostgreSQL the rows are taken ``FOR UPDATE SKIP LOCKED``, so a second worker claiming at
+    the same moment takes the next ones instead of waiting; on SQLite the update's own write lock
+    serialises claims. Either way only the rows this update changed are returned.
+    """
+    pick = _queued_ids(week_id).order_by(BookingRequest.id).limit(limit)
+    if db.session.get_bind().dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    ids = list(db.session.scalars(pick))
+    claimed: list[int] = []
+    if ids:
+        claimed = sorted(
+            db.session.scalars(
+                update(BookingRequest)
+                .where(BookingRequest.id.in_(ids), BookingRequest.placement == "queued")
+                .values(placement="running", placement_at=now)
+                .returning(BookingRequest.id)
+            )
+        )
+    db.session.commit()
+    return claimed
+
+
+def _queued(week_id: int) -> bool:
+    """Whether requests of the week still wait to be claimed (ends the read's transaction)."""
+    found = db.session.scalar(_queued_ids(week_id).limit(1)) is not None
+    db.session.rollback()
+    return found
 
 
 def refill(week_id: int, hub_ids: Iterable[int], *, now: datetime | None = None) -> dict:

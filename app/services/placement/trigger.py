@@ -1,7 +1,8 @@
 """Enqueue placement work after the write that motivates it has committed.
 
-``placement_requested`` after a request is filed: one ``placement.requests`` job per week
-(deduplicated while queued: twenty requests filed at once are drained by one job).
+``placement_requested`` after a request is filed: a ``placement.requests`` job for the week
+(deduplicated while queued; a job that claims some requests and sees more waiting enqueues the
+next one, so several workers place a burst side by side).
 ``capacity_freed`` after a booking is cancelled or declined, a slot unblocked, a timetable
 published or a proposal released: one ``placement.refill`` job for the freed bases.
 A failure to enqueue never undoes the committed write: it is logged, and the next placement

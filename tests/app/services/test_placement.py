@@ -73,16 +73,30 @@ def _assert_week_valid(world):
     assert validate(inst, build_plan(db.session, week, inst)) == []
 
 
-def test_filed_requests_are_drained_by_one_placement_job(world, monkeypatch):
+def test_a_burst_of_requests_is_placed_in_small_batches_each_enqueueing_the_next(
+    app, world, monkeypatch
+):
     enqueued = []
     monkeypatch.setattr(trigger, "_enqueue", lambda kind, payload, dedupe_key: enqueued.append(
         (kind, payload, dedupe_key)))  # fmt: skip
+    app.config["PLACEMENT_BATCH"] = 2
     reqs = [_file(world, "p1", sessions=2), _file(world, "p2"), _file(world, "p3", length=2)]
     assert [r.placement for r in reqs] == ["queued"] * 3
     # One week, one key: while the first job waits, the queue hands back that same job.
     assert len({key for _, _, key in enqueued}) == 1 and enqueued[0][0] == "placement.requests"
-    result = placement_jobs.place_requests_job(enqueued[0][1])
-    assert result["requests"] == 3 and result["added"] == 4
+    filed = len(enqueued)
+    first = placement_jobs.place_requests_job(enqueued[0][1])
+    # The first job claims the two oldest and, seeing one more waiting, enqueues the next job
+    # before it solves (another worker can take it meanwhile).
+    assert first["requests"] == 2 and len(enqueued) == filed + 1
+    for r in reqs[:2]:
+        db.session.refresh(r)
+        assert r.placement == "done"
+    db.session.refresh(reqs[2])
+    assert reqs[2].placement == "queued"
+    second = placement_jobs.place_requests_job(enqueued[-1][1])
+    assert second["requests"] == 1 and len(enqueued) == filed + 1  # nothing left: no next job
+    assert first["added"] + second["added"] == 4
     for r in reqs:
         db.session.refresh(r)
         got = _active(r)
@@ -92,7 +106,7 @@ def test_filed_requests_are_drained_by_one_placement_job(world, monkeypatch):
         select(Notification.kind).where(Notification.user_id == world.users["p1"].id)
     ).all()
     assert kinds.count("booking_proposed") == 2
-    # A second pass finds nothing queued and changes nothing.
+    # A further pass finds nothing queued and changes nothing.
     assert place.place_queued(_week(world).id)["requests"] == 0
     _assert_week_valid(world)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.models import Booking, BookingRequest, PlanningWeek, Slot, SlotHold, User
@@ -127,3 +127,28 @@ def test_a_booking_in_flight_when_the_placement_writes_keeps_its_slot(own_databa
             .where(Booking.request_id == s["request"], Booking.status != "cancelled")
         )
         assert mine == 0
+
+
+@pytest.mark.postgres
+def test_two_workers_claiming_at_once_take_different_requests(own_database, monkeypatch):
+    """A claim in flight on one connection (its row locked) is skipped, not waited for: the
+    second worker takes the next queued request at once, and neither takes the other's."""
+    app = own_database()
+    s = _setup(app, monkeypatch)
+    with app.app_context():
+        first = db.session.get(BookingRequest, s["request"])
+        second = svc.file_request(
+            db.session.get(User, s["p2"]), sessions=1, length=1, bases=["B002"],
+            window_start=first.window_start, window_end=first.window_end, now=s["now"],
+        )  # fmt: skip
+        first_id, second_id = first.id, second.id
+        db.session.commit()
+        with db.engine.connect() as rival:  # another worker's claim, not yet committed
+            rival.exec_driver_sql(
+                "SELECT id FROM booking_requests WHERE id = %s FOR UPDATE", (first_id,)
+            ).all()
+            db.session.execute(text("SET LOCAL lock_timeout = '5s'"))  # fail, do not hang
+            assert place._claim(s["week"], 1, s["now"]) == [second_id]  # no wait on the rival
+            rival.rollback()
+        assert place._claim(s["week"], 1, s["now"]) == [first_id]
+        assert place._claim(s["week"], 1, s["now"]) == []  # each request claimed once only
