@@ -21,7 +21,7 @@ install: $(BIN)/python
 demo: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --seed 5 --if-empty
-	PATH="$(abspath $(BIN)):$$PATH" exec $(BIN)/honcho start -f Procfile -p $(PORT)
+	PATH="$(abspath $(BIN)):$$PATH" exec $(BIN)/honcho start -f Procfile -p $(PORT) -c worker=2
 
 test: install
 	$(BIN)/ruff check .
