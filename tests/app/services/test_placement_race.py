@@ -14,6 +14,7 @@ from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.models import Booking, BookingRequest, PlanningWeek, Slot, SlotHold, User
+from app.services.booking import lifecycle
 from app.services.booking import requests as svc
 from app.services.booking import service as booking
 from app.services.placement import place, trigger
@@ -152,3 +153,23 @@ def test_two_workers_claiming_at_once_take_different_requests(own_database, monk
             rival.rollback()
         assert place._claim(s["week"], 1, s["now"]) == [first_id]
         assert place._claim(s["week"], 1, s["now"]) == []  # each request claimed once only
+
+
+@pytest.mark.postgres
+def test_a_cancelled_slot_is_offered_to_the_request_waiting_for_it(own_database, monkeypatch):
+    """The refill's page of the waiting list, read by PostgreSQL: the freed slot goes to the
+    request that only it fits, as a proposal."""
+    app = own_database()
+    s = _setup(app, monkeypatch)
+    with app.app_context():
+        rival = db.session.get(User, s["p2"])
+        taken = booking.book(rival, [s["target"]])
+        db.session.commit()
+        assert place.place_queued(s["week"], now=s["now"])["added"] == 0  # it waits
+        assert db.session.get(BookingRequest, s["request"]).placement == "done"
+        lifecycle.cancel(rival, db.session.get(Booking, taken.id), now=s["now"])
+        db.session.commit()
+        result = place.refill(s["week"], trigger.hubs_of_slots([s["target_id"]]), now=s["now"])
+        assert result == {"candidates": 1, "added": 1}
+        holder = _holder(s["target_id"])
+        assert holder.request_id == s["request"] and holder.status == "tentative"
