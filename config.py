@@ -211,7 +211,7 @@ class Settings:
         3, "how often a placement retries when a slot was taken under it"
     )
     PLACEMENT_BATCH: int = _setting(
-        2,
+        3,
         "how many queued requests one placement job solves together; when more wait, it "
         "enqueues the next job first, so every worker places side by side",
     )

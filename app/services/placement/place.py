@@ -60,7 +60,7 @@ def _settings() -> dict:
         "limit": float(cfg.get("PLACEMENT_TIME_LIMIT_S", 1.0)),
         "attempts": max(1, int(cfg.get("PLACEMENT_ATTEMPTS", 3))),
         "max_bases": max(1, int(cfg.get("PLACEMENT_MAX_BASES", 6))),
-        "batch": max(1, int(cfg.get("PLACEMENT_BATCH", 2))),
+        "batch": max(1, int(cfg.get("PLACEMENT_BATCH", 3))),
         "tz": cfg.get("TIMEZONE", "Asia/Shanghai"),
     }
 
