@@ -35,3 +35,24 @@ def sleep(payload: dict) -> dict:
         f.write(f"{os.getpid()}\n")
     time.sleep(float(payload["seconds"]))
     return {"pid": os.getpid()}
+
+
+def _hold_placements_under_the_week_lock(marker: str) -> None:
+    """``CHUNLEI_TEST_HOLD_PLACEMENT=FILE`` (a test worker's environment): a placement, once it
+    holds the week's apply lock, writes its pid to FILE and sleeps, so the test can kill the
+    worker there. Only the queue's tests load this module."""
+    from app.services.placement import apply
+
+    real = apply.lock_week
+
+    def lock_then_hold(session, week_id: int) -> None:
+        real(session, week_id)
+        with open(marker, "w", encoding="utf-8") as f:
+            f.write(f"{os.getpid()}\n")
+        time.sleep(60)
+
+    apply.lock_week = lock_then_hold
+
+
+if os.environ.get("CHUNLEI_TEST_HOLD_PLACEMENT"):
+    _hold_placements_under_the_week_lock(os.environ["CHUNLEI_TEST_HOLD_PLACEMENT"])

@@ -1,19 +1,31 @@
 """Real ``flask --app wsgi worker`` processes on Redis and a scratch PostgreSQL database: a job
 is run, a failing one retried then failed with its reason, a killed worker loses no job and
-leaves no week locked, two workers never run one job twice, and the web button's run is applied
-by a worker."""
+leaves no week locked (a run, or a placement holding the week's apply lock), two workers never
+run one job twice, and the web button's run is applied by a worker."""
 
 from __future__ import annotations
 
 import os
 import signal
+from datetime import datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.jobs.queue import enqueue, job, queue_of
-from app.models import OptimizationRun, User
+from app.models import (
+    Booking,
+    BookingRequest,
+    Job,
+    OptimizationRun,
+    Participant,
+    PlanningWeek,
+    User,
+)
+from app.services.booking.requests import file_request
 from app.services.exchange.export import build_instance, build_plan
 from app.services.runs.reoptimize import request_run
 from app.services.runs.solver_process import read_progress
@@ -178,3 +190,64 @@ def test_sigterm_lets_a_short_job_finish_and_hands_a_long_one_back(queue_app, wo
     row = job(long)
     assert row.status == "queued" and row.attempts == 0 and "handed back" in row.error
     assert "worker stopped" in workers.log(proc) or "handed back" in workers.log(proc)
+
+
+def _week_row_free(week_id: int) -> bool:
+    """Whether the week's apply lock (its row, FOR UPDATE) can be taken at once."""
+    db.session.rollback()
+    try:
+        db.session.execute(
+            select(PlanningWeek.id).where(PlanningWeek.id == week_id).with_for_update(nowait=True)
+        ).all()
+    except OperationalError:
+        db.session.rollback()
+        return False
+    db.session.rollback()
+    return True
+
+
+def test_a_worker_killed_while_placing_under_the_week_lock_loses_nothing(
+    queue_app, workers, tmp_path
+):
+    queue_app.config["INSTANT_PLACEMENT"] = True
+    fixed = fixed_bookings()
+    admin = _admin()
+    marker = tmp_path / "holding.txt"
+    first = workers.start(CHUNLEI_TEST_HOLD_PLACEMENT=str(marker))
+    week = get_week(db.session, WEEK)
+    participant = db.session.scalars(select(Participant).order_by(Participant.code)).first()
+    start = datetime.combine(WEEK + timedelta(days=2), time(0), ZoneInfo("Asia/Shanghai"))
+    req = file_request(
+        admin, participant=participant, sessions=1, length=1,
+        window_start=start, window_end=start + timedelta(days=3),
+    )  # fmt: skip
+    code, job_id = req.code, None
+    assert wait_until(marker.exists, 60), workers.log(first)  # it holds the week's row lock
+    child = int(marker.read_text().split()[0])
+    db.session.rollback()
+    held = db.session.scalar(select(BookingRequest).where(BookingRequest.code == code))
+    assert held.placement == "running"
+    assert not _week_row_free(week.id)
+    job_id = db.session.scalar(
+        select(Job.id).where(Job.kind == "placement.requests").order_by(Job.id.desc())
+    )
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    assert wait_until(lambda: process_gone(child), 10), "the placement died with its worker"
+    assert wait_until(lambda: _week_row_free(week.id), 10), "the week's lock died with it"
+    assert fixed_bookings() == fixed  # the killed placement wrote nothing
+    # The next worker's reaper finds the dead job: the request is queued again and placed.
+    second = workers.start()
+    row = wait_until(lambda: finished(job_id), 90)
+    assert row is not None, workers.log(second)
+    assert row.status == "done" and row.attempts == 2 and "worker died" in (row.error or "")
+    db.session.rollback()
+    placed = db.session.scalar(select(BookingRequest).where(BookingRequest.code == code))
+    assert placed.placement == "done"
+    proposals = db.session.scalars(
+        select(Booking).where(Booking.request_id == placed.id, Booking.status == "tentative")
+    ).all()
+    assert len(proposals) == 1
+    assert fixed_bookings() == fixed
+    inst = build_instance(db.session, week, freeze_until=None, timezone="Asia/Shanghai")
+    assert validate(inst, build_plan(db.session, week, inst)) == []
