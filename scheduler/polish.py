@@ -196,11 +196,18 @@ def _swap(week: _Week, s: _Session) -> bool:
     mine = s.slots
     week.remove(s)
     here = _score(week, s, mine)
+    at: dict[str, int] = {}  # the score of ``s`` per run start (partners often share times)
     for o in partners:
         # ``o`` stays in the week: it is never a province pair of ``s`` (same base) nor of
         # itself (same participant), and ``skip`` leaves it out of the rule checks
         theirs = o.slots
-        delta = _score(week, s, theirs) - here + _score(week, o, mine) - _score(week, o, theirs)
+        key = theirs[0].id
+        if key not in at:
+            at[key] = _score(week, s, theirs)
+        gain = at[key] - here
+        if gain >= 0:  # only swaps where ``s`` itself gains (``o``'s own turn finds the others)
+            continue
+        delta = gain + _score(week, o, mine) - _score(week, o, theirs)
         if (
             delta < best
             and _legal(week, s, theirs, skip=o)

@@ -35,7 +35,7 @@ from scheduler.validate import check_instance, validate
 #: Share of the time spent on levels 1-2 (served, regional coverage); the rest goes to 3-5.
 STAGE1_SHARE = 0.6
 #: Share of the time kept for the last level-4 pass (``polish.py``).
-POLISH_SHARE = 0.12
+POLISH_SHARE = 0.2
 #: Share of the time that re-ordered greedy starts may take.
 START_SHARE = 0.25
 #: Wall time kept back for validation and building the plan (plus a little per slot: the
