@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install demo test lint format mutants bench bench-load bench-instant bench-scaling clean translations
+.PHONY: install demo test lint format mutants bench bench-load bench-instant bench-scaling bench-domain clean translations
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -49,6 +49,10 @@ bench: install
 # programme week (benchmarks/README.md).
 bench-scaling: install
 	$(BIN)/python -m benchmarks.scaling
+
+# Greedy against the solver on generated programme weeks of unseen seeds (benchmarks/README.md).
+bench-domain: install
+	$(BIN)/python -m benchmarks.domain
 
 # Booking API under load: gunicorn on 127.0.0.1 against a scratch PostgreSQL database (dropped after).
 bench-load: install
