@@ -67,6 +67,8 @@ class Search:
     log: list[tuple[int, int, int, str, float]] = field(default_factory=list)
     #: stages (0: levels 1-2, 1: levels 3-5) whose whole-week model CP-SAT proved optimal
     proved: set[int] = field(default_factory=set)
+    #: level 1 (weighted served) reached the bound ``run`` was given: proved optimal
+    served_proved: bool = False
     #: called from CP-SAT's solution callback with the week's weighted served (stage 1 areas)
     on_served: Callable[[int], None] | None = None
     iterations: int = 0
@@ -314,6 +316,7 @@ def run(
     deadline: float,
     stage_split: float,
     on_step: Callable[[Search], None] | None = None,
+    bound: int | None = None,
 ) -> None:
     """Stage 1 (levels 1-2) for ``stage_split`` of the time, then stage 2 (levels 3-5).
 
@@ -321,6 +324,11 @@ def run(
     (``FULL_MODEL_CANDIDATES``) and ends early when that is proved optimal; otherwise, and after
     that, it goes area by area. Stage 1 also hands over early when ``STALL_SHARE`` of the time
     went by without a gain: levels 3-5 then get the time stage 1 could not use.
+
+    ``bound`` is an upper bound on weighted served (``bound.served_bound``). Once the incumbent
+    reaches it, level 1 is proved optimal (``search.served_proved``) and stage 2 too ends after
+    ``STALL_SHARE`` of the time without a gain, instead of running to the deadline: the solve
+    returns early when it holds the optimum and the lower levels stop improving.
     """
     start = time.monotonic()
     switch = start + stage_split * (deadline - start)
@@ -331,8 +339,14 @@ def run(
         search.area_bases = min(search.area_bases, 3)
     for stage in (0, 1):
         end = switch if stage == 0 else deadline
+        if bound is not None and not search.served_proved:
+            search.served_proved = search.served_key(search.sessions)[0] >= bound
         if whole:
-            _, optimal = search.solve_area(search.whole_week(), stage, end - time.monotonic(), end)
+            # With level 1 proved, the whole-week model gets the stall time, not the stage's.
+            limit = end - time.monotonic()
+            if search.served_proved:
+                limit = min(limit, stall)
+            _, optimal = search.solve_area(search.whole_week(), stage, limit, end)
             if on_step:
                 on_step(search)
             if optimal:
@@ -340,7 +354,9 @@ def run(
                 continue
         last_gain = time.monotonic()
         while end - time.monotonic() > 0.3:
-            if stage == 0 and time.monotonic() - last_gain > stall:
+            if bound is not None and not search.served_proved:
+                search.served_proved = search.served_key(search.sessions)[0] >= bound
+            if (stage == 0 or search.served_proved) and time.monotonic() - last_gain > stall:
                 break
             spotlight = stage == 1 and search.iterations % 2 == 1
             if stage == 0:

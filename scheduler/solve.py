@@ -10,7 +10,11 @@
    ``STAGE1_SHARE`` of the time, then levels 3-5 with every request's session count held;
    the last ``POLISH_SHARE`` moves single sessions within their base where level 4 gains
    (``polish.py``).
-   ``time_limit_s`` covers everything ``solve`` does, the warm start included.
+   ``time_limit_s`` covers everything ``solve`` does, the warm start included. The bound on
+   level 1 is the linear relaxation of ``bound.py`` where the week is small enough for it, else
+   every session of every request with an eligible base; once the plan reaches it, level 1 is
+   proved optimal and the search stops when the lower levels stall (it need not run to the
+   limit).
 4. ``validate``: if the plan broke a hard rule (a bug) or were worse than the warm start on
    weighted served, the warm start is returned instead and ``stats["fallback"]`` says why; it is
    None when the search's own plan is returned (tests assert that, or they test the fallback).
@@ -24,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from scheduler.bound import served_bound
 from scheduler.candidates import eligibility, kept_bookings
 from scheduler.construct import best_start
 from scheduler.domain import Assignment, Instance, Plan, Unassigned
@@ -74,7 +79,10 @@ def solve(
     warm, warm_name = best_start(instance, (warm, warm_name), start_by, eligible)
     new = _new_sessions(instance, warm)
     search = Search(instance, new, workers, random.Random(seed), eligible=eligible)
-    bound = _served_bound(search)
+    bound, bound_kind = _served_bound(search), "sessions"
+    relaxed = served_bound(instance, eligible)  # None on weeks too large for it
+    if relaxed is not None and relaxed < bound:
+        bound, bound_kind = relaxed, "lp"
     best = [search.served_key(search.sessions)[0]]
 
     if on_progress is not None:
@@ -91,7 +99,7 @@ def solve(
     search_error: str | None = None
     polish_from = deadline - POLISH_SHARE * time_limit_s
     try:
-        run(search, polish_from, STAGE1_SHARE)
+        run(search, polish_from, STAGE1_SHARE, bound=bound)
     except Exception as exc:  # noqa: BLE001 - a bug in the search must not cost the week its plan
         # The search's sessions may be half-way through an area: validation below decides
         # whether they stand, and otherwise the warm start is returned.
@@ -101,6 +109,7 @@ def solve(
         "status": "OPTIMAL" if search.proved == {0, 1} else "FEASIBLE",
         "warm_start": warm_name,
         "bound": bound,
+        "bound_kind": bound_kind,
         "proved_levels": "1-2" if 0 in search.proved else "",
         "areas_solved": search.iterations,
         "areas_improved": search.improvements,
@@ -115,6 +124,8 @@ def solve(
     plan = _plan(instance, sessions, stats, search.eligible)
     if 0 in search.proved:  # levels 1-2 proved optimal: the bound is the objective itself
         plan.stats["bound"] = plan.stats["objective"]
+    elif plan.stats["objective"] >= bound:  # level 1 proved by the bound
+        plan.stats["proved_levels"] = "1"
     broken = validate(instance, plan)
     if broken or plan.stats["objective"] < _weighted(instance, warm.assignments):
         why = f"{len(broken)} hard-rule violations" if broken else "worse than the warm start"

@@ -110,8 +110,8 @@ def test_a_search_that_fails_half_way_still_returns_a_valid_plan(monkeypatch):
     inst = generate("tiny", seed=14)
     real_run = solve_module.run
 
-    def run_then_fail(search, deadline, share):
-        real_run(search, min(deadline, time.monotonic() + 0.5), share)
+    def run_then_fail(search, deadline, share, bound=None):
+        real_run(search, min(deadline, time.monotonic() + 0.5), share, bound=bound)
         assert search.sessions, "the tiny week has sessions beyond its kept bookings"
         search.sessions.append(search.sessions[0])  # the same slots twice: a broken plan
         raise AssertionError("area model out of step")
