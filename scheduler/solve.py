@@ -8,8 +8,8 @@
 3. The large-neighbourhood search (``lns.py``) re-solves one area of the week after another with
    the exact CP-SAT model of that area (``model.py``): levels 1-2 of the objective for the first
    ``STAGE1_SHARE`` of the time, then levels 3-5 with every request's session count held;
-   the last ``POLISH_SHARE`` moves single sessions within their base where level 4 gains
-   (``polish.py``).
+   the last ``POLISH_SHARE`` moves single sessions, or swaps two, within their base where
+   level 4 gains (``polish.py``).
    ``time_limit_s`` covers everything ``solve`` does, the warm start included. The bound on
    level 1 is the linear relaxation of ``bound.py`` where the week is small enough for it, else
    every session of every request with an eligible base; once the plan reaches it, level 1 is
