@@ -8,8 +8,9 @@
 3. The large-neighbourhood search (``lns.py``) re-solves one area of the week after another with
    the exact CP-SAT model of that area (``model.py``): levels 1-2 of the objective for the first
    ``STAGE1_SHARE`` of the time, then levels 3-5 with every request's session count held;
-   the last ``POLISH_SHARE`` moves single sessions, or swaps two, within their base where
-   level 4 gains (``polish.py``).
+   the last ``POLISH_SHARE`` (at most ``POLISH_S_PER_SESSION`` per session of the week: a
+   medium week's pass ends within seconds, and the search keeps the rest) moves single sessions,
+   or swaps two, within their base where level 4 gains (``polish.py``).
    ``time_limit_s`` covers everything ``solve`` does, the warm start included. The bound on
    level 1 is the linear relaxation of ``bound.py`` where the week is small enough for it, else
    every session of every request with an eligible base; once the plan reaches it, level 1 is
@@ -39,8 +40,12 @@ from scheduler.validate import check_instance, validate
 
 #: Share of the time spent on levels 1-2 (served, regional coverage); the rest goes to 3-5.
 STAGE1_SHARE = 0.6
-#: Share of the time kept for the last level-4 pass (``polish.py``).
+#: Share of the time kept for the last level-4 pass (``polish.py``) ...
 POLISH_SHARE = 0.2
+#: ... but no more than this per session of the week: the programme week's ~42,000 sessions
+#: use their whole fifth of 300 s, a medium week's ~1,700 ended in a few seconds and left the
+#: rest of its fifth unused.
+POLISH_S_PER_SESSION = 0.0015
 #: Share of the time that re-ordered greedy starts may take.
 START_SHARE = 0.25
 #: Wall time kept back for validation and building the plan (plus a little per slot: the
@@ -97,7 +102,10 @@ def solve(
         progress(time.monotonic() - t0, float(best[0]), float(bound))
         search.on_served = report
     search_error: str | None = None
-    polish_from = deadline - POLISH_SHARE * time_limit_s
+    sessions_in_week = len(search.kept) + len(search.sessions)
+    polish_from = deadline - min(
+        POLISH_SHARE * time_limit_s, POLISH_S_PER_SESSION * sessions_in_week
+    )
     try:
         run(search, polish_from, STAGE1_SHARE, bound=bound)
     except Exception as exc:  # noqa: BLE001 - a bug in the search must not cost the week its plan
