@@ -63,12 +63,13 @@ def _province_week(requests, **kwargs):
     return load_instance(doc)
 
 
-def _clash_week(**kwargs):
+def _clash_week(r3_window=None, **kwargs):
     """Both bases full (two slots each), tea at 10:00 and rice at 12:00 at both: two province
-    clashes and no free run to move to."""
+    clashes and no free run to move to. ``r3_window`` narrows R3's window."""
+    narrowed = {} if r3_window is None else {"window": r3_window}
     reqs = [
         req("R1", "P1", category="tea", bases=["B1"]),
-        req("R3", "P3", category="rice", bases=["B1"]),
+        req("R3", "P3", category="rice", bases=["B1"], **narrowed),
         req("R2", "P2", category="tea", bases=["B2"]),
         req("R4", "P4", category="rice", bases=["B2"]),
     ]
@@ -96,19 +97,8 @@ def test_a_swap_at_a_full_base_removes_a_province_clash():
 def test_no_swap_that_breaks_a_window_or_moves_a_kept_booking():
     # R3 may only run 12:00-14:00 and R4 is locked: the only swaps that remove the clash would
     # break R3's window or move R4, so the plan stays as it is.
-    reqs = [
-        req("R1", "P1", category="tea", bases=["B1"]),
-        req("R3", "P3", category="rice", bases=["B1"], window=(at(0, 12), at(0, 14))),
-        req("R2", "P2", category="tea", bases=["B2"]),
-        req("R4", "P4", category="rice", bases=["B2"]),
-    ]
-    inst = _province_week(reqs, bookings=[("R4", [slot("B2-S1", 0, 12)], "locked")])
-    start = plan(
-        inst,
-        ("R1", [slot("B1-S1", 0, 10)]),
-        ("R3", [slot("B1-S1", 0, 12)]),
-        ("R2", [slot("B2-S1", 0, 10)]),
-        ("R4", [slot("B2-S1", 0, 12)]),
+    inst, start = _clash_week(
+        r3_window=(at(0, 12), at(0, 14)), bookings=[("R4", [slot("B2-S1", 0, 12)], "locked")]
     )
     got = polished(inst, start)
     assert got == {a.request: a.slots for a in start.assignments}
