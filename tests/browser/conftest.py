@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from flask import Flask
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -25,10 +26,11 @@ CHROMIUM = "/usr/bin/chromium"
 
 @dataclass
 class Live:
-    """The running server's address and the seeded world."""
+    """The running server's address, the seeded world, and the app (a test may set its config)."""
 
     url: str
     world: World
+    app: Flask
 
 
 @pytest.fixture
@@ -50,7 +52,7 @@ def live(tmp_path) -> Iterator[Live]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Live(url=f"http://127.0.0.1:{server.server_port}", world=world)
+        yield Live(url=f"http://127.0.0.1:{server.server_port}", world=world, app=app)
     finally:
         server.shutdown()
         thread.join(timeout=10)

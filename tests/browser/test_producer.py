@@ -92,7 +92,7 @@ def live_queue(tmp_path, redis_url, queue_name) -> Iterator[tuple[Live, Workers]
     pool = Workers(app, tmp_path)
     pool.start(INSTANT_PLACEMENT="1", PLACEMENT_TIME_LIMIT_S="1")
     try:
-        yield Live(url=f"http://127.0.0.1:{server.server_port}", world=world), pool
+        yield Live(url=f"http://127.0.0.1:{server.server_port}", world=world, app=app), pool
     finally:
         pool.stop_all()
         server.shutdown()

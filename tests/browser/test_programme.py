@@ -6,13 +6,17 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import pytest
+from sqlalchemy import select
 
+from app.extensions import db
+from app.models import Booking, BookingRequest, BookingSlot, HarvestLot, Slot
 from tests.browser.test_flows import DESKTOP, _login, _page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_producer_records_a_lot_and_sells_it_fresh(browser, live):
+    live.app.config["INSTANT_PLACEMENT"] = True  # the test queue is eager: placed as it is filed
     context, page = _page(browser, DESKTOP)
     try:
         _login(page, live.url, "p1")
@@ -34,6 +38,24 @@ def test_producer_records_a_lot_and_sells_it_fresh(browser, live):
         page.get_by_role("button", name="提交需求").click()
         page.wait_for_load_state()
         assert "新鲜期至" in page.get_by_test_id("request-lot").inner_text()
+        # The proposal placed for the lot carries its freshness deadline, inside the lot's days.
+        page.goto(f"{live.url}/me/sessions")
+        fresh = page.locator("[data-testid^='fresh-']")
+        assert fresh.count() >= 1
+        assert "L000001" in fresh.first.inner_text() and "新鲜期至" in fresh.first.inner_text()
+        with live.app.app_context():
+            lot = db.session.scalar(select(HarvestLot).where(HarvestLot.code == "L000001"))
+            starts = db.session.scalars(
+                select(Slot.start)
+                .join(BookingSlot, BookingSlot.slot_id == Slot.id)
+                .join(Booking, Booking.id == BookingSlot.booking_id)
+                .join(BookingRequest, BookingRequest.id == Booking.request_id)
+                .where(BookingRequest.harvest_lot_id == lot.id, Booking.status == "tentative")
+            ).all()
+            assert starts and all(lot.ready_at <= t < lot.best_before for t in starts)
+            db.session.remove()
+        page.go_back()  # the request page again
+        page.wait_for_load_state()
         page.locator("#langMenu").click()
         page.get_by_role("link", name="English").click()
         page.wait_for_load_state()
