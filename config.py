@@ -140,6 +140,20 @@ class Settings:
     FREEZE_HOURS: float = _setting(24.0, "nothing new may start within this many hours from now")
     SOLVER_TIME_LIMIT_S: float = _setting(60.0, "the solver's time limit of one run")
     SOLVER_WORKERS: int = _setting(2, "the solver's worker threads")
+    SOLVER_PARTS: int = _setting(
+        4,
+        "a week of at least `SOLVER_PARTS_MIN_REQUESTS` requests is solved in this many parts, "
+        "as jobs on the queue's workers (0 or 1: one solver child)",
+    )
+    SOLVER_PARTS_MIN_REQUESTS: int = _setting(
+        12000, "the size of week (requests) from which a run is solved in parts"
+    )
+    SOLVER_PART_WORKERS: int = _setting(
+        2,
+        "the job workers expected to share a run's parts: each part gets the parts' share of the "
+        "time divided by the rounds they need",
+    )
+    SOLVER_PART_THREADS: int = _setting(1, "CP-SAT threads of one part's solver child")
     NIGHTLY_CRON: str = _setting(
         "0 2 * * *",
         "the nightly re-optimization (crontab, in `CHUNLEI_TIMEZONE`; day numbers count from "

@@ -6,6 +6,7 @@
     python -m scheduler greedy INSTANCE -o PLAN
     python -m scheduler explain INSTANCE PLAN [--request ID] [--json]
     python -m scheduler generate --size {tiny,S,M,L} --seed N [--programme] -o FILE
+    python -m scheduler split | part | merge ...      a week solved in parts (``parts_cli.py``)
 
 Bad input ends with one line on stderr and exit status 2, without a traceback and without writing
 any file; a plan that breaks a hard rule is never written. ``solve`` is also the app's solver
@@ -119,16 +120,30 @@ def cmd_solve(args: argparse.Namespace) -> int:
         report(elapsed_s, objective, bound)
 
     report.write("solving")
+    previous = _plan(args.start) if args.start else None
     try:
-        # No ``previous``: the solver then starts from greedy, which keeps every current booking
-        # and fills free slots first-come-first-served (never worse than the bookings, no moves).
-        plan = solve(
-            inst,
-            time_limit_s=args.time_limit,
-            workers=args.workers,
-            seed=args.seed,
-            on_progress=on_progress,
-        )
+        if args.parts and args.parts > 1:
+            from scheduler.parts_cli import solve_in_parts
+
+            plan = solve_in_parts(
+                inst,
+                k=args.parts,
+                time_limit_s=max(0.5, args.time_limit - (time.monotonic() - t0)),
+                workers=args.workers,
+                seed=args.seed,
+            )
+        else:
+            # Without ``--start`` the solver starts from greedy, which keeps every current
+            # booking and fills free slots first-come-first-served (never worse, no moves).
+            plan = solve(
+                inst,
+                time_limit_s=max(0.5, args.time_limit - (time.monotonic() - t0)),
+                workers=args.workers,
+                seed=args.seed,
+                on_progress=on_progress,
+                previous=previous,
+                start_orders=previous is None,
+            )
     except ValueError as e:  # the solver's own input errors (FormatError is one)
         raise UserError(f"{args.instance}: {e}") from None
     finally:
@@ -259,6 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=None, metavar="N")
     s.add_argument("--progress-every", type=float, default=5.0, help=argparse.SUPPRESS)
     s.add_argument("--progress-file", metavar="F", help="report progress as JSON to this file")
+    s.add_argument("--start", metavar="PLAN", help="start from this plan (a parted solve's seam)")
+    s.add_argument("--parts", type=_positive(int), metavar="K", help="solve in K parts, in turn")
     s.set_defaults(run=cmd_solve)
 
     c = sub.add_parser("check", help="validate a plan: every hard rule, then its figures")
@@ -289,6 +306,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     n.add_argument("-o", "--output", required=True, metavar="FILE")
     n.set_defaults(run=cmd_generate)
+
+    from scheduler.parts_cli import add_parsers
+
+    add_parsers(sub, _positive)
     return p
 
 

@@ -71,6 +71,10 @@ class Search:
     served_proved: bool = False
     #: called from CP-SAT's solution callback with the week's weighted served (stage 1 areas)
     on_served: Callable[[int], None] | None = None
+    #: a part of the week (``parts.py``): only these bases are re-solved, and only the sessions
+    #: of these requests move; everything else is held as it is. None: the whole week.
+    scope: frozenset[str] | None = None
+    movable: frozenset[str] | None = None
     iterations: int = 0
     improvements: int = 0
     solved_optimally: int = 0
@@ -84,6 +88,11 @@ class Search:
         #: every day that has slots (slots outside the horizon's days are still slots)
         self.days = sorted({day_index(self.instance, s.start) for s in self.instance.slots})
         self.kept = kept_bookings(self.instance)
+        self._scope_provinces = (
+            None
+            if self.scope is None
+            else {b.province for b in self.instance.bases if b.id in self.scope}
+        )
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -131,6 +140,10 @@ class Search:
         With ``movers`` (request ids), only their sessions in the area move; the rest stay put.
         """
         self._built_from = time.monotonic()
+        if self.scope is not None:
+            area = {x for x in area if x[0] in self.scope}
+        if self.movable is not None:
+            movers = set(self.movable) if movers is None else movers & self.movable
 
         def moves(a: Assignment) -> bool:
             return self.place(a) in area and (movers is None or a.request in movers)
@@ -234,7 +247,8 @@ class Search:
 
     def whole_week(self) -> set[tuple[str, int]]:
         """Every (base, day) pair: the area that is the full model."""
-        return {(b.id, d) for b in self.instance.bases for d in self.days}
+        bases = [b.id for b in self.instance.bases if self.scope is None or b.id in self.scope]
+        return {(b, d) for b in bases for d in self.days}
 
     def estimated_size(self) -> int:
         """About how many candidates the full model has (studios x days x 7 starts per base)."""
@@ -250,6 +264,8 @@ class Search:
         """One of the busiest bases, with the idlest bases its sessions could move to, all week;
         and the requests with sessions at that base (only they move: smaller models)."""
         util = self.utilization()
+        if self.scope is not None:
+            util = {b: u for b, u in util.items() if b in self.scope}
         busy = sorted(util, key=lambda b: util[b], reverse=True)[: max(2, len(util) // 4)]
         hot = self.rng.choice(busy)
         neighbours: Counter[str] = Counter()
@@ -275,12 +291,18 @@ class Search:
             base, d = self.place(a)
             groups.setdefault((province_of[base], d), []).append(a)
         keys = sorted(groups)
+        if self._scope_provinces is not None:
+            keys = [k for k in keys if k[0] in self._scope_provinces] or keys
         weights = [1 + _clashes(inst, groups[k]) + _harvests(inst, groups[k]) for k in keys]
         province, d = self.rng.choices(keys, weights)[0]
         busy: Counter[str] = Counter(
             self.place(a)[0] for k in keys if k[0] == province for a in groups[k]
         )
-        bases = [b.id for b in inst.bases if b.province == province]
+        bases = [
+            b.id
+            for b in inst.bases
+            if b.province == province and (self.scope is None or b.id in self.scope)
+        ]
         self.rng.shuffle(bases)
         bases.sort(key=lambda b: -busy[b])
         days = [x for x in self.days if d - 1 <= x <= d + 1]

@@ -68,8 +68,14 @@ def solve(
     seed: int | None = None,
     on_progress: Progress | None = None,
     previous: Plan | None = None,
+    start_orders: bool = True,
 ) -> Plan:
-    """The best plan found within ``time_limit_s`` seconds on ``workers`` CP-SAT threads."""
+    """The best plan found within ``time_limit_s`` seconds on ``workers`` CP-SAT threads.
+
+    ``previous`` (a valid plan of this week) is the warm start instead of greedy; with
+    ``start_orders=False`` greedy is not re-run in other orders against it (the seam of a
+    parted solve, ``parts.py``, whose start already was).
+    """
     t0 = time.monotonic()
     deadline = t0 + time_limit_s - RESERVE_S - RESERVE_PER_SLOT_S * len(instance.slots)
     problems = check_instance(instance)
@@ -81,8 +87,9 @@ def solve(
     eligible = eligibility(instance)  # once: ~2.6 s on the programme week (5.6M pairs)
     warm, warm_name = _warm_start(instance, previous)
     start_by = t0 + START_SHARE * time_limit_s
-    warm, warm_name = best_start(instance, (warm, warm_name), start_by, eligible)
-    new = _new_sessions(instance, warm)
+    if start_orders or warm_name != "previous":
+        warm, warm_name = best_start(instance, (warm, warm_name), start_by, eligible)
+    new = new_sessions(instance, warm)
     search = Search(instance, new, workers, random.Random(seed), eligible=eligible)
     bound, bound_kind = _served_bound(search), "sessions"
     relaxed = served_bound(instance, eligible)  # None on weeks too large for it
@@ -129,7 +136,7 @@ def solve(
     sessions = [Assignment(b.request, b.slots) for b in search.kept] + search.sessions
     if not search_error:
         sessions = polish(instance, sessions, deadline)
-    plan = _plan(instance, sessions, stats, search.eligible)
+    plan = plan_of(instance, sessions, stats, search.eligible)
     if 0 in search.proved:  # levels 1-2 proved optimal: the bound is the objective itself
         plan.stats["bound"] = plan.stats["objective"]
     elif plan.stats["objective"] >= bound:  # level 1 proved by the bound
@@ -145,7 +152,7 @@ def solve(
             "proved_levels": "",
             "fallback": f"{warm_name}: {why}",
         }
-        plan = _plan(instance, list(warm.assignments), stats, search.eligible)
+        plan = plan_of(instance, list(warm.assignments), stats, search.eligible)
     else:
         plan.stats["violations"] = 0  # validated above: callers need not check it again
     plan.stats["wall_s"] = round(time.monotonic() - t0, 2)
@@ -158,7 +165,7 @@ def _warm_start(instance: Instance, previous: Plan | None) -> tuple[Plan, str]:
     return greedy(instance), "greedy"
 
 
-def _new_sessions(instance: Instance, plan: Plan) -> list[Assignment]:
+def new_sessions(instance: Instance, plan: Plan) -> list[Assignment]:
     """The plan's sessions beyond the kept bookings (which stay implicit in the search)."""
     kept = Counter((b.request, b.slots) for b in kept_bookings(instance))
     out = []
@@ -191,12 +198,14 @@ NO_BASE = "no base it may use has a studio with its features"
 NOT_PLACED = "not placed: every eligible run was taken, or the participant's day was full"
 
 
-def _plan(
+def plan_of(
     instance: Instance,
     sessions: list[Assignment],
     stats: dict[str, Any],
-    eligible: list[list[str]],
+    eligible: list[list[str]] | None = None,
 ) -> Plan:
+    """A plan of these sessions: what each short request misses, and why; ``objective``."""
+    eligible = eligible if eligible is not None else eligibility(instance)
     served = Counter(a.request for a in sessions)
     unassigned = tuple(
         Unassigned(r.id, r.sessions - served[r.id], NOT_PLACED if eligible[k] else NO_BASE)

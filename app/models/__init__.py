@@ -17,7 +17,7 @@ Modules, one per aggregate:
   profiles      ParticipantProfile (city, product categories beyond the exchange format)
   requests      BookingRequest, PreferredHub, request_allowed_hubs
   bookings      Booking, BookingSlot (history), SlotHold (live, unique per slot)
-  runs          OptimizationRun, RunChange
+  runs          OptimizationRun, RunChange, RunFile
   jobs          Job (the background job queue's ledger), ProcessHeartbeat (the clock's sign of life)
   audit         AuditEvent
   notification  Notification, OutboxEmail (in-app messages, e-mail outbox)
@@ -35,7 +35,7 @@ from app.models.notification import Notification, OutboxEmail
 from app.models.participants import Participant
 from app.models.profiles import CATEGORIES, ParticipantProfile
 from app.models.requests import BookingRequest, PreferredHub, request_allowed_hubs
-from app.models.runs import OptimizationRun, RunChange
+from app.models.runs import OptimizationRun, RunChange, RunFile
 from app.models.timetable import (
     PlanningWeek,
     Slot,
@@ -119,6 +119,7 @@ __all__ = [
     "ROLES",
     "Role",
     "RunChange",
+    "RunFile",
     "Slot",
     "SlotHold",
     "Studio",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
@@ -86,3 +86,20 @@ class RunChange(Model):
     reason: Mapped[ChangeReason | None] = mapped_column(enum_type(ChangeReason, "reason", 24))
 
     run: Mapped[OptimizationRun] = relationship(back_populates="changes")
+
+
+class RunFile(Model):
+    """A file of a run that every worker host must read: the week, the split and the parts'
+    answers of a run solved in parts (``app/services/runs/parts.py``), gzip-compressed.
+
+    The run's folder is on the disk of the host carrying the run out; a part's job may run on
+    any host, so what it needs and what it answers go through the database.
+    """
+
+    __tablename__ = "run_files"
+    __table_args__ = (UniqueConstraint("run_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("optimization_runs.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

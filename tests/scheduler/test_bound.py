@@ -11,7 +11,7 @@ from scheduler.candidates import eligibility
 from scheduler.generate import generate
 from scheduler.greedy import greedy
 from scheduler.lns import Search
-from scheduler.solve import _new_sessions, _served_bound, solve
+from scheduler.solve import new_sessions, _served_bound, solve
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 21])
@@ -22,7 +22,7 @@ def test_the_bound_is_never_below_an_optimal_plan_nor_above_the_session_count(se
     plan = solve(inst, time_limit_s=10, workers=1, seed=1)
     assert plan.stats["status"] == "OPTIMAL"  # CP-SAT proved levels 1-2 on the whole week
     assert bound is not None and bound >= plan.stats["objective"]
-    search = Search(inst, _new_sessions(inst, greedy(inst)), 1, random.Random(1), eligible)
+    search = Search(inst, new_sessions(inst, greedy(inst)), 1, random.Random(1), eligible)
     assert bound <= _served_bound(search)
 
 
@@ -62,14 +62,14 @@ def _stage2_solves(monkeypatch, bound: int | None) -> int:
     monkeypatch.setattr(lns.time, "monotonic", clock.monotonic)
     monkeypatch.setattr(lns.Search, "solve_area", clock.solve_area)
     inst = generate("tiny", seed=2)
-    search = Search(inst, _new_sessions(inst, greedy(inst)), 1, random.Random(1))
+    search = Search(inst, new_sessions(inst, greedy(inst)), 1, random.Random(1))
     lns.run(search, 100.0, 0.5, bound=bound)
     return clock.solves.count(1)
 
 
 def test_once_level_one_reaches_the_bound_the_lower_levels_stop_when_they_stall(monkeypatch):
     inst = generate("tiny", seed=2)
-    reached = Search(inst, _new_sessions(inst, greedy(inst)), 1, random.Random(1))
+    reached = Search(inst, new_sessions(inst, greedy(inst)), 1, random.Random(1))
     served = reached.served_key(reached.sessions)[0]
     unproved = _stage2_solves(monkeypatch, None)  # runs to the deadline
     proved = _stage2_solves(monkeypatch, served)  # the start already holds the bound

@@ -8,7 +8,7 @@ from scheduler.domain import Assignment, Plan
 from scheduler.generate import generate
 from scheduler.greedy import greedy
 from scheduler.lns import Search
-from scheduler.solve import _new_sessions
+from scheduler.solve import new_sessions
 from scheduler.validate import validate
 
 
@@ -19,7 +19,7 @@ def _plan(search: Search) -> Plan:
 
 def test_served_areas_never_lose_and_stay_valid():
     inst = generate("tiny", seed=21)
-    search = Search(inst, _new_sessions(inst, greedy(inst)), 1, random.Random(3))
+    search = Search(inst, new_sessions(inst, greedy(inst)), 1, random.Random(3))
     before = search.served_key(search.sessions)
     for _ in range(4):
         area = search.served_area()
@@ -34,7 +34,7 @@ def test_served_areas_never_lose_and_stay_valid():
 
 def test_balance_areas_keep_each_request_count():
     inst = generate("tiny", seed=22)
-    search = Search(inst, _new_sessions(inst, greedy(inst)), 1, random.Random(4))
+    search = Search(inst, new_sessions(inst, greedy(inst)), 1, random.Random(4))
     counts = Counter(a.request for a in search.sessions)
     for _ in range(3):
         area, movers = search.balance_area()

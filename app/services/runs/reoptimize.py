@@ -10,6 +10,7 @@ it stop, never lose a booking:
    folder (``instance.json``, ``before.json``), so any run can be reproduced with
    ``python -m scheduler solve``;
 3. **solve** in a child process with a deadline (``solver_process``), storing its progress;
+   a whole-programme week is solved in parts on the job queue's workers instead (``parts``);
 4. **validate** the plan with ``scheduler.validate``; refuse a plan that serves less weight than
    the bookings already do; stop with ``no_change`` when it changes nothing;
 5. **apply** in one transaction (``apply_plan``), only if the active bookings still have the
@@ -41,6 +42,7 @@ from app.services.runs import liveness
 from app.services.runs.apply import apply_once, end_run
 from app.services.runs.diff import diff
 from app.services.runs.folders import keep_traceback, prune_folders, runs_dir
+from app.services.runs.parts import parts_for, solve_in_parts
 from app.services.runs.scope import changes_outside, scope_instance
 from app.services.runs.solver_process import run_solver, solver_command
 from app.services.timetable.weeks import get_week
@@ -193,15 +195,19 @@ def _execute(
             last_beat[0] = time.monotonic()
             liveness.heartbeat(run.id, {**progress, "phase": "solving", "limit_s": time_limit})
 
-    result = run_solver(
-        solver_command(cfg),
-        folder / "instance.json",
-        folder / "plan.json",
-        time_limit_s=time_limit,
-        workers=int(cfg.get("SOLVER_WORKERS", 2)),
-        grace_s=float(cfg.get("SOLVER_GRACE_S", 60.0)),
-        on_progress=on_progress,
-    )
+    parts = parts_for(cfg, inst)
+    if parts:  # the whole programme: split, parts on the job queue's workers, merge, seam
+        result = solve_in_parts(run.id, folder, parts, time_limit_s=time_limit, config=cfg)
+    else:
+        result = run_solver(
+            solver_command(cfg),
+            folder / "instance.json",
+            folder / "plan.json",
+            time_limit_s=time_limit,
+            workers=int(cfg.get("SOLVER_WORKERS", 2)),
+            grace_s=float(cfg.get("SOLVER_GRACE_S", 60.0)),
+            on_progress=on_progress,
+        )
     run = db.session.get_one(OptimizationRun, run.id)
     run.progress = {**result.progress, "phase": "checking"}
     run.wall_s = result.wall_s

@@ -20,7 +20,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,6 +117,7 @@ def run_solver(
     grace_s: float = 15.0,
     on_progress: Callable[[dict], None] | None = None,
     poll_s: float = 0.25,
+    extra_args: Sequence[str] = (),
 ) -> SolverResult:
     """Solve ``instance_path`` into ``plan_path`` in a child; kill it after the deadline.
 
@@ -124,10 +125,6 @@ def run_solver(
     every ``poll_s``; the caller stores it for the UI. The child's output goes to
     ``solver.log`` next to the plan, so a long solve can never block on a full pipe.
     """
-    folder = plan_path.parent
-    progress_path = folder / "progress.json"
-    log_path = folder / "solver.log"
-    plan_path.unlink(missing_ok=True)
     argv = [
         *command,
         str(instance_path),
@@ -137,7 +134,44 @@ def run_solver(
         f"{time_limit_s:g}",
         "--workers",
         str(workers),
+        *extra_args,
     ]
+    result = run_child(
+        argv,
+        plan_path,
+        deadline_s=time_limit_s + grace_s,
+        on_progress=on_progress,
+        poll_s=poll_s,
+        what="the solver",
+    )
+    if result.reason is not None:
+        return result
+    try:
+        plan = load_plan(plan_path)
+    except FormatError as e:
+        reason = f"the solver wrote an unreadable plan: {e}"
+        return SolverResult(None, reason, result.returncode, result.wall_s, result.progress)
+    return SolverResult(plan, None, result.returncode, result.wall_s, result.progress)
+
+
+def run_child(
+    argv: list[str],
+    output: Path,
+    *,
+    deadline_s: float,
+    on_progress: Callable[[dict], None] | None = None,
+    poll_s: float = 0.25,
+    what: str = "the solver",
+) -> SolverResult:
+    """Run one scheduler child (``argv``) that writes ``output``; kill it after ``deadline_s``.
+
+    The result has no plan (``reason`` None means the child ended well and wrote ``output``).
+    Its log goes to ``<output stem>.log`` beside the output (``solver.log`` for ``plan.json``).
+    """
+    folder = output.parent
+    progress_path = folder / "progress.json"
+    log_path = folder / ("solver.log" if output.name == "plan.json" else f"{output.stem}.log")
+    output.unlink(missing_ok=True)
     env = dict(os.environ)
     env[PROGRESS_ENV] = str(progress_path)
     # The log context of the job carrying the run out (request id, job id): the child's log
@@ -145,7 +179,6 @@ def run_solver(
     context = json.dumps(dict(logs.context()), default=str, sort_keys=True)
     env["CHUNLEI_LOG_CONTEXT"] = context
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_PROJECT_ROOT, env.get("PYTHONPATH")) if p)
-    deadline_s = time_limit_s + grace_s
     t0 = time.monotonic()
     parent = os.getpid()
     try:
@@ -162,8 +195,10 @@ def run_solver(
                 preexec_fn=lambda: die_with_parent(parent),  # and it dies with its parent
             )
     except OSError as e:
-        return SolverResult(None, f"cannot start the solver: {e.strerror or e}", None, 0.0)
-    (folder / "solver.pid").write_text(f"{proc.pid}\n", encoding="utf-8")
+        return SolverResult(None, f"cannot start {what}: {e.strerror or e}", None, 0.0)
+    (folder / f"{output.stem}.pid").write_text(f"{proc.pid}\n", encoding="utf-8")
+    if output.name == "plan.json":
+        (folder / "solver.pid").write_text(f"{proc.pid}\n", encoding="utf-8")
 
     progress: dict = {}
     timed_out = False
@@ -186,19 +221,21 @@ def run_solver(
     rc = proc.returncode
 
     if timed_out:
-        reason = f"the solver did not finish within {deadline_s:g} s and was killed"
+        reason = f"{what} did not finish within {deadline_s:g} s and was killed"
         return SolverResult(None, reason, rc, wall, progress)
     if rc != 0:
         if rc < 0:
-            reason = f"the solver process was killed by {signal.Signals(-rc).name}"
+            reason = f"{what} process was killed by {signal.Signals(-rc).name}"
         else:
-            reason = f"the solver process failed with exit code {rc}"
+            reason = f"{what} process failed with exit code {rc}"
         tail = _tail(log_path)
         return SolverResult(None, f"{reason}: {tail}" if tail else reason, rc, wall, progress)
-    if not plan_path.exists():
-        return SolverResult(None, "the solver finished without writing a plan", rc, wall, progress)
-    try:
-        plan = load_plan(plan_path)
-    except FormatError as e:
-        return SolverResult(None, f"the solver wrote an unreadable plan: {e}", rc, wall, progress)
-    return SolverResult(plan, None, rc, wall, progress)
+    if not output.exists():
+        return SolverResult(
+            None,
+            f"{what} finished without writing {'a plan' if output.name == 'plan.json' else output.name}",
+            rc,
+            wall,
+            progress,
+        )
+    return SolverResult(None, None, rc, wall, progress)
