@@ -11,7 +11,7 @@ from scheduler.candidates import eligibility
 from scheduler.generate import generate
 from scheduler.greedy import greedy
 from scheduler.lns import Search
-from scheduler.solve import new_sessions, _served_bound, solve
+from scheduler.solve import _served_bound, new_sessions, solve
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 21])
