@@ -51,7 +51,7 @@ log = logging.getLogger("chunlei.runs")
 #: The scheduler's command line (``split``, ``part`` and ``merge`` are its sub-commands).
 SCHEDULER = (sys.executable, "-m", "scheduler")
 #: A part with less time than this left is not started (its participants keep the start).
-MIN_PART_S = 5.0
+MIN_PART_S = 2.0
 #: How often the run looks at its parts' jobs while others run them.
 POLL_S = 0.5
 PART_KIND = "runs.part"

@@ -251,3 +251,55 @@ def test_a_worker_killed_while_placing_under_the_week_lock_loses_nothing(
     assert fixed_bookings() == fixed
     inst = build_instance(db.session, week, freeze_until=None, timezone="Asia/Shanghai")
     assert validate(inst, build_plan(db.session, week, inst)) == []
+
+
+def _part_jobs(run_id: int) -> list[Job]:
+    db.session.rollback()
+    rows = db.session.scalars(select(Job).where(Job.kind == "runs.part")).all()
+    return sorted((j for j in rows if j.payload["run_id"] == run_id), key=lambda j: j.id)
+
+
+def _ran_elsewhere(than: str) -> bool:
+    """True once a job ran on a worker process other than ``than`` (a new worker is up)."""
+    job_id = enqueue("test.echo", {})
+    row = wait_until(lambda: finished(job_id), 30)
+    return row is not None and row.worker != than
+
+
+def test_a_run_in_parts_runs_every_part_on_one_worker_and_shares_them_with_two(queue_app, workers):
+    """With one worker the run's own process solves every part in turn; with a second worker
+    the parts are shared: they run on two processes, side by side."""
+    parted = {"SOLVER_PARTS": "2", "SOLVER_PARTS_MIN_REQUESTS": "1", "SOLVER_TIME_LIMIT_S": "12"}
+    fixed = fixed_bookings()
+    admin = _admin()
+    first = workers.start(**parted)
+    one = request_run(WEEK, actor=admin)
+    assert wait_until(lambda: _run(one.id).state not in ("queued", "running"), 180), workers.log(
+        first
+    )
+    assert _run(one.id).state in ("applied", "no_change"), _run(one.id).message
+    parts = _part_jobs(one.id)
+    assert [j.payload["part"] for j in parts] == [0, 1]
+    assert all(j.status == "done" and "skipped" not in j.result for j in parts)
+    run_job = wait_until(lambda: finished(_run(one.id).job_id), 30)
+    assert {j.worker for j in parts} == {run_job.worker}
+
+    second = workers.start(**parted)
+    assert wait_until(lambda: _ran_elsewhere(run_job.worker), 60), workers.log(second)
+    two = request_run(WEEK, actor=admin)
+    assert wait_until(lambda: _run(two.id).state not in ("queued", "running"), 180), [
+        workers.log(p) for p in (first, second)
+    ]
+    assert _run(two.id).state in ("applied", "no_change"), _run(two.id).message
+    parts = _part_jobs(two.id)
+    assert all(j.status == "done" and "skipped" not in j.result for j in parts)
+    assert len({j.worker for j in parts}) == 2, "the two parts ran on two workers"
+    spans = [(j.started_at, j.finished_at) for j in parts]
+    assert max(s for s, _ in spans) < min(e for _, e in spans), "side by side"
+    assert fixed_bookings() == fixed and _week_lock_free()
+    week = get_week(db.session, WEEK)
+    final = _run(two.id)
+    inst = build_instance(
+        db.session, week, freeze_until=final.freeze_until, timezone="Asia/Shanghai"
+    )
+    assert validate(inst, build_plan(db.session, week, inst)) == []
