@@ -41,6 +41,7 @@ def test_a_run_in_parts_applies_a_valid_plan_and_leaves_no_files_in_the_database
     assert validate(inst, load_plan(folder / "merged.json")) == []
     plan = load_plan(folder / "plan.json")
     assert validate(inst, plan) == [] and plan.stats["warm_start"] == "previous"
+    assert run.wall_s > plan.stats["wall_s"] > 0  # split, parts and seam, not the seam alone
 
     jobs = db.session.scalars(select(Job).where(Job.kind == PART_KIND)).all()
     assert sorted(j.payload["part"] for j in jobs) == [0, 1]
