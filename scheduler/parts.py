@@ -9,7 +9,8 @@ one spread over the job queue's workers:
    of its start's sessions are, else to the part of its nearest eligible base.
 2. ``solve_part`` (one job per part): the large-neighbourhood search of ``lns.py`` from the
    start, with ``Search.scope`` = the part's bases and ``Search.movable`` = its participants'
-   requests. Only those sessions move, only to those bases; everything else is held as it is.
+   requests, then the level-4 pass (``polish.py``) over the same. Only those sessions move,
+   only to those bases; everything else is held as it is.
 3. ``merge``: every participant's sessions come from its own part's answer (from the start when
    its part failed or it has none). That is always a valid plan: two parts never touch the same
    base (rules 2 and 9 are per slot and per base) nor the same participant (rules 3-8, 10 are
@@ -148,7 +149,8 @@ def solve_part(
     """The part's participants' sessions (kept bookings included) after searching the part for
     ``time_limit_s`` seconds from ``start``; nothing else of the week changes."""
     from scheduler.lns import Search, run  # OR-Tools is loaded here only
-    from scheduler.solve import STAGE1_SHARE, new_sessions
+    from scheduler.polish import polish
+    from scheduler.solve import POLISH_SHARE, STAGE1_SHARE, new_sessions
 
     t0 = time.monotonic()
     eligible = eligible if eligible is not None else eligibility(inst)
@@ -166,9 +168,12 @@ def solve_part(
         scope=part.bases,
         movable=mine,
     )
-    run(search, t0 + time_limit_s, STAGE1_SHARE)
-    kept = [Assignment(b.request, b.slots) for b in search.kept if b.request in mine]
-    return kept + [a for a in search.sessions if a.request in mine]
+    deadline = t0 + time_limit_s
+    run(search, deadline - POLISH_SHARE * time_limit_s, STAGE1_SHARE)
+    # The level-4 pass over the part: its participants' sessions at its bases only.
+    kept = [Assignment(b.request, b.slots) for b in search.kept]
+    sessions = polish(inst, kept + search.sessions, deadline, movers=mine, bases=part.bases)
+    return [a for a in sessions if a.request in mine]
 
 
 # ---------------------------------------------------------------------------- the merge

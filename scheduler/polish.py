@@ -108,9 +108,19 @@ class _Week:
                     yield o
 
 
-def polish(inst: Instance, assignments: list[Assignment], deadline: float) -> list[Assignment]:
+def polish(
+    inst: Instance,
+    assignments: list[Assignment],
+    deadline: float,
+    *,
+    movers: frozenset[str] | None = None,
+    bases: frozenset[str] | None = None,
+) -> list[Assignment]:
     """The plan with single sessions moved, or pairs swapped, within their base while level 4
-    improves (by ``deadline``, a ``time.monotonic()`` instant); the input plan must be valid."""
+    improves (by ``deadline``, a ``time.monotonic()`` instant); the input plan must be valid.
+
+    With ``movers`` (request ids) and ``bases``, only those requests' sessions at those bases
+    move (one part of a week, ``parts.py``); the rest are held where they are."""
     booked = {(b.request, b.slots) for b in inst.bookings}
     kept = {(b.request, b.slots) for b in kept_bookings(inst)}
     times = {
@@ -129,7 +139,10 @@ def polish(inst: Instance, assignments: list[Assignment], deadline: float) -> li
             base=base,
             province=inst.base_by_id[base].province,
             slots=(),
-            movable=(a.request, a.slots) not in booked and (a.request, a.slots) not in kept,
+            movable=(a.request, a.slots) not in booked
+            and (a.request, a.slots) not in kept
+            and (movers is None or a.request in movers)
+            and (bases is None or base in bases),
         )
         week.place(s, tuple(inst.slot_by_id[x] for x in a.slots))
         week.sessions.append(s)

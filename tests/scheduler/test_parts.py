@@ -201,3 +201,22 @@ def test_solve_in_parts_on_one_machine_is_valid_and_no_worse_than_greedy(tmp_pat
     got = load_plan(plan)
     assert validate(inst, got) == [] and got.stats["parts"] == 2
     assert _weighted(inst, got.assignments) >= _weighted(inst, greedy(inst).assignments)
+
+
+def test_a_parts_level4_pass_moves_only_its_participants_at_its_bases():
+    """Without the pass's ``movers`` / ``bases`` a part would move other parts' sessions (the
+    unrestricted pass on this week moves sessions of both halves)."""
+    from scheduler.polish import polish
+
+    inst = generate("S", seed=35, programme=True)
+    start = greedy(inst)
+    part = split(inst, start, 2)[0]
+    mine = frozenset(r.id for r in inst.requests if r.participant in part.participants)
+    sessions = list(start.assignments)
+    moved_all = set(polish(inst, sessions, float("inf"))) ^ set(sessions)
+    assert any(a.request not in mine for a in moved_all), "the week has clashes outside the part"
+    got = polish(inst, sessions, float("inf"), movers=mine, bases=part.bases)
+    assert validate(inst, Plan(inst.name, tuple(got))) == []
+    assert set(got) != set(sessions), "the part's own sessions were polished"
+    for a in set(got) ^ set(sessions):
+        assert a.request in mine and inst.base_of_slot(a.slots[0]) in part.bases
