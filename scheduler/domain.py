@@ -244,6 +244,12 @@ class Instance:
             counts[self.studio_by_id[slot.studio].base] += 1
         return counts
 
+    @cached_property
+    def day_of_slot(self) -> dict[str, date]:
+        """Each slot's local calendar day (its start's, in the instance's time zone)."""
+        tz = self.tz
+        return {s.id: s.start.astimezone(tz).date() for s in self.slots}
+
     def base_of_slot(self, slot_id: str) -> str:
         return self.studio_by_id[self.slot_by_id[slot_id].studio].base
 

@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from scheduler.domain import Assignment, Booking, Instance, Plan, Slot, Studio
 
@@ -309,10 +310,27 @@ PLAN_ONLY = (
 
 def validate(inst: Instance, plan: Plan) -> list[Violation]:
     """Every hard rule the plan breaks, in rule order; empty when the plan is valid."""
-    bad, sessions = rule_1_slots_exist_consecutive_in_one_studio(inst, plan.assignments)
+    bad, sessions = _rule_1(inst, plan.assignments)
+    bad = list(bad)
     for rule in RULES:
         bad.extend(rule(inst, sessions))
     return bad
+
+
+#: The last plan's rule-1 answer: a plan is validated, then its figures counted (``metrics``),
+#: and both start from its sessions. Keyed by identity, holding both objects so no id is reused.
+_LAST_RULE_1: list[Any] = []
+
+
+def _rule_1(
+    inst: Instance, assignments: tuple[Assignment, ...]
+) -> tuple[list[Violation], list[Session]]:
+    if _LAST_RULE_1 and _LAST_RULE_1[0] is inst and _LAST_RULE_1[1] is assignments:
+        found: tuple[list[Violation], list[Session]] = _LAST_RULE_1[2]
+        return found
+    found = rule_1_slots_exist_consecutive_in_one_studio(inst, assignments)
+    _LAST_RULE_1[:] = [inst, assignments, found]
+    return found
 
 
 def is_valid(inst: Instance, plan: Plan) -> bool:
@@ -321,7 +339,7 @@ def is_valid(inst: Instance, plan: Plan) -> bool:
 
 def sessions_of(inst: Instance, plan: Plan) -> list[Session]:
     """The plan's assignments that name a known request and known slots of one studio."""
-    return rule_1_slots_exist_consecutive_in_one_studio(inst, plan.assignments)[1]
+    return _rule_1(inst, plan.assignments)[1]
 
 
 # ---------------------------------------------------------------------------- the input itself
@@ -366,8 +384,9 @@ def _by_participant_day(
     inst: Instance, sessions: Iterable[Session]
 ) -> dict[str, dict[date, list[Session]]]:
     out: dict[str, dict[date, list[Session]]] = defaultdict(lambda: defaultdict(list))
+    day_of = inst.day_of_slot
     for s in sessions:
-        out[s.participant][inst.local_day(s.start)].append(s)
+        out[s.participant][day_of[s.slots[0].id]].append(s)
     return out
 
 
