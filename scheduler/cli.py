@@ -5,7 +5,7 @@
     python -m scheduler check INSTANCE PLAN          exit 0 valid, 1 a hard rule broken, 2 unreadable
     python -m scheduler greedy INSTANCE -o PLAN
     python -m scheduler explain INSTANCE PLAN [--request ID] [--json]
-    python -m scheduler generate --size {tiny,S,M,L} --seed N [--programme] -o FILE
+    python -m scheduler generate --size {tiny,S,M,L,P} --seed N [--programme] -o FILE
     python -m scheduler split | part | merge ...      a week solved in parts (``parts_cli.py``)
 
 Bad input ends with one line on stderr and exit status 2, without a traceback and without writing
@@ -297,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(run=cmd_explain)
 
     n = sub.add_parser("generate", help="a random but realistic week, deterministic per seed")
-    n.add_argument("--size", default="M", help="tiny, S, M or L")
+    n.add_argument("--size", default="M", help="tiny, S, M, L or P (the whole programme)")
     n.add_argument("--seed", type=int, default=0)
     n.add_argument(
         "--programme",

@@ -9,7 +9,8 @@ the start). The mix of each field follows the samples. Coordinates are synthetic
 around a rough centre of each macro-region), which keeps distances realistic without a gazetteer.
 
 Sizes: ``tiny`` for property tests (a few seconds of CP-SAT at most), ``S`` / ``M`` / ``L`` of the
-small / medium / national samples' size.
+small / medium / national samples' size, ``P`` of the whole programme's (100 livestream bases
+and 1,000 origin bases of 1-2 studios, most producers next to one; ~30,000 requests).
 
 ``programme=True`` adds what the whole-programme samples carry: each participant's ``category``
 and ``prime_recent``, ``harvest`` lots on about half of the producers' requests, and
@@ -40,6 +41,9 @@ class Size:
     booked_share: float = 0.2  # requests that hold bookings already
     studios: tuple[int, ...] = (2, 3, 4, 4, 5, 5, 6)  # studios per base, drawn uniformly
     local: bool = False  # participants next to a base (so that a tiny week is not all too far)
+    #: digital agriculture ("origin") bases after the livestream ones: 1-2 small studios open
+    #: 10:00-20:00; most producers live next to one (the whole-programme week)
+    origin_bases: int = 0
 
 
 SIZES: dict[str, Size] = {
@@ -55,6 +59,8 @@ SIZES: dict[str, Size] = {
     "S": Size(bases=12, participants=180, requests=300),
     "M": Size(bases=20, participants=720, requests=1200),
     "L": Size(bases=100, participants=3600, requests=6000),
+    #: the whole programme: 100 livestream bases and 1,000 origin bases (sample-programme's shape)
+    "P": Size(bases=100, participants=18000, requests=30000, origin_bases=1000),
 }
 
 START = date(2026, 12, 7)
@@ -178,6 +184,8 @@ def generate(size: str = "M", *, seed: int = 0, programme: bool = False) -> Inst
             }
         )
 
+    origins = _origin_bases(spec, rng, bases, slots, at)
+
     participants: list[dict[str, Any]] = []
     for i in range(1, spec.participants + 1):
         region = rng.choices(regions, weights)[0]
@@ -187,11 +195,16 @@ def generate(size: str = "M", *, seed: int = 0, programme: bool = False) -> Inst
             region, centre = home["region"], (home["lat"], home["lon"])
             provinces = REGIONS[region][1]
         kind = "producer" if rng.random() < 0.46 else "merchant"
+        if origins and kind == "producer" and rng.random() < 0.85:  # farms next to an origin
+            home = rng.choice(origins)
+            region, centre = home["region"], (home["lat"], home["lon"])
+            provinces = (home["province"],)
         priority = rng.choices(
             (1, 2, 3), (0.3, 0.37, 0.33) if kind == "producer" else (0.5, 0.33, 0.17)
         )[0]
         province = rng.choice(provinces)
-        lat, lon = _near(rng, centre, 2.0 if spec.local else 4.0)
+        spread = 0.6 if origins and kind == "producer" and len(provinces) == 1 else 4.0
+        lat, lon = _near(rng, centre, 2.0 if spec.local else spread)
         participants.append(
             {
                 "id": f"P{i:05d}",
@@ -208,12 +221,13 @@ def generate(size: str = "M", *, seed: int = 0, programme: bool = False) -> Inst
     # Requests: a few participants ask often (the samples have 1-7 requests per participant).
     activity = [rng.paretovariate(2.0) for _ in participants]
     requests: list[dict[str, Any]] = []
+    nearest = _Nearest(bases)
     for i in range(1, spec.requests + 1):
         p = rng.choices(participants, activity)[0]
         days = rng.choices((2, 3, 4, 5, 6, 7), (0.3, 0.25, 0.19, 0.15, 0.08, 0.03))[0]
         days = min(days, spec.days)
         end = spec.days if rng.random() < 0.6 else rng.randint(days, spec.days)
-        near = sorted(bases, key=lambda b: (b["lat"] - p["lat"]) ** 2 + (b["lon"] - p["lon"]) ** 2)
+        near = nearest(p)
         allowed = None
         if rng.random() < 0.23:
             allowed = sorted(b["id"] for b in near[: rng.randint(1, 5)])
@@ -256,6 +270,76 @@ def generate(size: str = "M", *, seed: int = 0, programme: bool = False) -> Inst
         _programme(doc, random.Random(f"chunlei:{size}:{seed}:programme"), at)
     doc["bookings"] = _bookings(load_instance(doc), rng, spec.booked_share)
     return load_instance(doc)
+
+
+class _Nearest:
+    """The five bases nearest a participant (squared degrees, ties in base order), once each:
+    what ``sorted(bases, key=distance)[:5]`` gives, without sorting every base per request."""
+
+    def __init__(self, bases: list[dict[str, Any]]) -> None:
+        import numpy as np
+
+        self.np, self.bases = np, bases
+        self.lat = np.array([b["lat"] for b in bases], dtype=np.float64)
+        self.lon = np.array([b["lon"] for b in bases], dtype=np.float64)
+        self.memo: dict[str, list[dict[str, Any]]] = {}
+
+    def __call__(self, p: dict[str, Any]) -> list[dict[str, Any]]:
+        found = self.memo.get(p["id"])
+        if found is None:
+            d = (self.lat - p["lat"]) ** 2 + (self.lon - p["lon"]) ** 2
+            order = self.np.argsort(d, kind="stable")[:5]
+            found = self.memo[p["id"]] = [self.bases[int(k)] for k in order]
+        return found
+
+
+def _origin_bases(
+    spec: Size,
+    rng: random.Random,
+    bases: list[dict[str, Any]],
+    slots: list[dict[str, Any]],
+    at: Callable[..., datetime],
+) -> list[dict[str, Any]]:
+    """``spec.origin_bases`` digital agriculture bases (appended to ``bases``, their slots to
+    ``slots``): one or two studios each, often with cold chain, open 10:00-20:00."""
+    regions = list(REGIONS)
+    weights = [REGIONS[g][2] for g in regions]
+    origins = []
+    first = len(bases) + 1
+    for i in range(first, first + spec.origin_bases):
+        region = rng.choices(regions, weights)[0]
+        centre, provinces, _ = REGIONS[region]
+        lat, lon = _near(rng, centre, 4.0)
+        bid = f"B{i:04d}"
+        studios = []
+        for j in range(1, rng.choice((1, 1, 2)) + 1):
+            sid = f"{bid}-S{j}"
+            features = ["cold_chain"] if rng.random() < 0.35 else list(_pick(rng, STUDIO_FEATURES))
+            studios.append({"id": sid, "features": features})
+            for d in range(spec.days):
+                for h in range(10, 20, 2):
+                    slots.append(
+                        {
+                            "id": f"SL{len(slots) + 1:06d}",
+                            "studio": sid,
+                            "start": at(d, h).isoformat(),
+                            "end": (at(d, h) + timedelta(hours=2)).isoformat(),
+                            "prime": 18 <= h < 22,
+                        }
+                    )
+        base = {
+            "id": bid,
+            "name": f"{REGION_ZH[region]}{i}号数字农业基地",
+            "city": "",
+            "province": rng.choice(provinces),
+            "region": region,
+            "lat": lat,
+            "lon": lon,
+            "studios": studios,
+        }
+        bases.append(base)
+        origins.append(base)
+    return origins
 
 
 def _programme(doc: dict[str, Any], rng: random.Random, at: Callable[..., datetime]) -> None:

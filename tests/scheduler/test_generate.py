@@ -71,3 +71,29 @@ def test_programme_fields_leave_the_rest_of_the_week_as_it_was():
     plain, programme = generate("S", seed=4), generate("S", seed=4, programme=True)
     assert plain.slots == programme.slots and len(plain.requests) == len(programme.requests)
     assert sum(r.harvest is not None for r in programme.requests) > 0
+
+
+def test_a_programme_shaped_week_has_origin_bases_with_their_producers_next_to_them(monkeypatch):
+    """Size ``P`` (1,100 bases, 30,000 requests) takes a minute to generate; the same code at a
+    fiftieth of it: livestream bases, then origin bases of one or two studios open 10:00-20:00,
+    most producers next to one, every booking within the hard rules."""
+    from scheduler.domain import haversine_km
+
+    p = SIZES["P"]
+    assert (p.bases, p.origin_bases, p.requests) == (100, 1000, 30000)
+    small = dataclasses.replace(p, bases=4, origin_bases=20, participants=360, requests=600)
+    monkeypatch.setitem(SIZES, "P-small", small)
+    inst = generate("P-small", seed=3, programme=True)
+    assert check_instance(inst) == []
+    origins = [b for b in inst.bases if "数字农业" in b.name]
+    assert len(origins) == 20 and len(inst.bases) == 24
+    assert all(1 <= len(b.studios) <= 2 for b in origins)
+    hours = {s.start.astimezone(inst.tz).hour for b in origins for st in b.studios
+             for s in inst.slots_by_studio[st.id]}  # fmt: skip
+    assert hours == {10, 12, 14, 16, 18}
+    producers = [x for x in inst.participants if x.kind == "producer"]
+    near = [
+        x for x in producers
+        if min(haversine_km(x.lat, x.lon, b.lat, b.lon) for b in origins) < 120
+    ]  # fmt: skip
+    assert len(near) >= 0.7 * len(producers)
