@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install demo test lint format mutants bench bench-load bench-instant bench-scaling bench-domain clean translations
+.PHONY: install demo test lint format mutants bench bench-load bench-instant bench-scaling bench-domain bench-nightly clean translations
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -53,6 +53,11 @@ bench-scaling: install
 # Greedy against the solver on generated programme weeks of unseen seeds (benchmarks/README.md).
 bench-domain: install
 	$(BIN)/python -m benchmarks.domain
+
+# The nightly run of the whole programme through the queue, on 1 and on 2 workers (PostgreSQL and
+# Redis; about 15 minutes).
+bench-nightly: install
+	$(BIN)/python -m benchmarks.nightly
 
 # Booking API under load: gunicorn on 127.0.0.1 against a scratch PostgreSQL database (dropped after).
 bench-load: install
