@@ -8,6 +8,8 @@ queue once the transaction has committed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select, update
 
 from app.extensions import db, rowcount
@@ -100,11 +102,15 @@ def booking_params(booking: Booking, **extra) -> dict:
     return params
 
 
-def booking_event(kind: str, booking: Booking, **extra) -> list[Notification]:
-    """Notify every account of the booking's participant about ``kind``."""
-    users = db.session.scalars(
-        select(User).where(User.participant_id == booking.participant_id, User.active.is_(True))
-    ).all()
+def booking_event(
+    kind: str, booking: Booking, *, users: Sequence[User] | None = None, **extra
+) -> list[Notification]:
+    """Notify every account of the booking's participant about ``kind`` (``users``: those
+    accounts, when the caller already read them for many bookings at once)."""
+    if users is None:
+        users = db.session.scalars(
+            select(User).where(User.participant_id == booking.participant_id, User.active.is_(True))
+        ).all()
     params = booking_params(booking, **extra)
     return [notify_user(u, kind, params, booking=booking) for u in users]
 

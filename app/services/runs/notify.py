@@ -11,13 +11,24 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Booking, Hub, OptimizationRun, Role, Slot, Studio, User, operator_hubs
+from app.models import (
+    Booking,
+    BookingSlot,
+    Hub,
+    OptimizationRun,
+    Role,
+    Slot,
+    Studio,
+    User,
+    operator_hubs,
+)
 from app.models.vocabulary import ChangeKind
 from app.services.notify.messages import booking_event, notify_user
 from app.services.webhooks import payloads as webhooks
-from app.services.webhooks.events import BOOKING_CANCELLED, BOOKING_PROPOSED
+from app.services.webhooks.events import BOOKING_CANCELLED, BOOKING_PROPOSED, anyone_hears
 
 #: The participant notification kind for each change.
 PARTICIPANT_KINDS = {
@@ -43,6 +54,43 @@ def hubs_of_slots(codes: set[str]) -> dict[str, Hub]:
     return dict(rows.tuples().all())
 
 
+def _bookings_of(ids: list[int]) -> dict[int, Booking]:
+    """The bookings with their slot history, slots, studios and bases, a chunk per query (a
+    whole-programme run changes tens of thousands: one lazy load each took minutes)."""
+    out: dict[int, Booking] = {}
+    for k in range(0, len(ids), CHUNK):
+        rows = db.session.scalars(
+            select(Booking)
+            .where(Booking.id.in_(ids[k : k + CHUNK]))
+            .options(
+                selectinload(Booking.slot_history)
+                .joinedload(BookingSlot.slot)
+                .joinedload(Slot.studio)
+                .joinedload(Studio.hub)
+            )
+        )
+        out.update((b.id, b) for b in rows)
+    return out
+
+
+def _accounts_of(participant_ids: set[int]) -> dict[int, list[User]]:
+    """Each participant's active accounts."""
+    out: dict[int, list[User]] = defaultdict(list)
+    ids = sorted(participant_ids)
+    for k in range(0, len(ids), CHUNK):
+        rows = db.session.scalars(
+            select(User).where(User.participant_id.in_(ids[k : k + CHUNK]), User.active.is_(True))
+        )
+        for user in rows:
+            if user.participant_id is not None:  # always: the query asked for these
+                out[user.participant_id].append(user)
+    return out
+
+
+#: Ids per ``IN (...)`` query.
+CHUNK = 1000
+
+
 def notify_run(run: OptimizationRun) -> int:
     """Add the notifications (and outbox e-mails) for a run's changes; returns how many."""
     count = 0
@@ -50,14 +98,18 @@ def notify_run(run: OptimizationRun) -> int:
     hub_of = hubs_of_slots(slot_codes)
     per_hub: dict[int, Counter] = defaultdict(Counter)
     hubs: dict[int, Hub] = {}
+    bookings = _bookings_of([rc.booking_id for rc in run.changes if rc.booking_id is not None])
+    accounts = _accounts_of({b.participant_id for b in bookings.values()})
+    heard = {event: anyone_hears(event) for event in set(WEBHOOK_EVENTS.values())}
     for rc in run.changes:
-        if rc.booking_id is not None:
-            booking = db.session.get(Booking, rc.booking_id)
-            if booking is not None:
-                extra = {"run": run.id, "reason": rc.reason or ""}
-                count += len(booking_event(PARTICIPANT_KINDS[rc.change], booking, **extra))
-                if rc.change in WEBHOOK_EVENTS:
-                    webhooks.booking_event(WEBHOOK_EVENTS[rc.change], booking, run=run.id)
+        booking = bookings.get(rc.booking_id) if rc.booking_id is not None else None
+        if booking is not None:
+            extra = {"run": run.id, "reason": rc.reason or ""}
+            users = accounts.get(booking.participant_id, [])
+            kind = PARTICIPANT_KINDS[rc.change]
+            count += len(booking_event(kind, booking, users=users, **extra))
+            if rc.change in WEBHOOK_EVENTS and heard[WEBHOOK_EVENTS[rc.change]]:
+                webhooks.booking_event(WEBHOOK_EVENTS[rc.change], booking, run=run.id)
         for code in {*rc.before_slots, *rc.after_slots}:
             hub = hub_of.get(code)
             if hub is not None:

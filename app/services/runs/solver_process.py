@@ -143,6 +143,8 @@ def run_solver(
         on_progress=on_progress,
         poll_s=poll_s,
         what="the solver",
+        output_name="a plan",
+        log_stem="solver",
     )
     if result.reason is not None:
         return result
@@ -162,15 +164,20 @@ def run_child(
     on_progress: Callable[[dict], None] | None = None,
     poll_s: float = 0.25,
     what: str = "the solver",
+    output_name: str | None = None,
+    log_stem: str | None = None,
 ) -> SolverResult:
     """Run one scheduler child (``argv``) that writes ``output``; kill it after ``deadline_s``.
 
     The result has no plan (``reason`` None means the child ended well and wrote ``output``).
-    Its log goes to ``<output stem>.log`` beside the output (``solver.log`` for ``plan.json``).
+    Its output goes to ``<log_stem>.log`` beside ``output`` (default: the output's stem), its
+    pid to ``<log_stem>.pid``; ``what`` and ``output_name`` name the child and its output in
+    the reason.
     """
     folder = output.parent
     progress_path = folder / "progress.json"
-    log_path = folder / ("solver.log" if output.name == "plan.json" else f"{output.stem}.log")
+    stem = log_stem or output.stem
+    log_path = folder / f"{stem}.log"
     output.unlink(missing_ok=True)
     env = dict(os.environ)
     env[PROGRESS_ENV] = str(progress_path)
@@ -196,9 +203,7 @@ def run_child(
             )
     except OSError as e:
         return SolverResult(None, f"cannot start {what}: {e.strerror or e}", None, 0.0)
-    (folder / f"{output.stem}.pid").write_text(f"{proc.pid}\n", encoding="utf-8")
-    if output.name == "plan.json":
-        (folder / "solver.pid").write_text(f"{proc.pid}\n", encoding="utf-8")
+    (folder / f"{stem}.pid").write_text(f"{proc.pid}\n", encoding="utf-8")
 
     progress: dict = {}
     timed_out = False
@@ -233,7 +238,7 @@ def run_child(
     if not output.exists():
         return SolverResult(
             None,
-            f"{what} finished without writing {'a plan' if output.name == 'plan.json' else output.name}",
+            f"{what} finished without writing {output_name or output.name}",
             rc,
             wall,
             progress,

@@ -94,3 +94,39 @@ def test_old_run_folders_are_pruned(sqlite_nightly_app):
         reoptimize(WEEK, time_limit_s=2)
     folders = sorted(p.name for p in Path(nightly_app.config["RUNS_DIR"]).glob("run-*"))
     assert folders == ["run-000002", "run-000003"]
+
+
+def test_notifying_a_runs_changes_reads_in_a_few_queries_however_many_changes(nightly_app):
+    """A whole-programme run changes tens of thousands of bookings: one lazy load per change
+    took minutes. The notices read the bookings, slots, bases and accounts in chunks."""
+    from sqlalchemy import event
+
+    from app.services.runs.notify import notify_run
+
+    run = reoptimize(WEEK, trigger="manual", actor_label="test", time_limit_s=4)
+    assert run.state == "applied", run.message
+    run = db.session.get(OptimizationRun, run.id)
+    changes = len(run.changes)
+    assert changes > 100
+    db.session.expire_all()  # nothing already loaded helps
+    run = db.session.get(OptimizationRun, run.id)
+    run_id = run.id
+    _ = run.changes
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        sent = notify_run(run)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+        db.session.rollback()
+    notes = db.session.scalars(select(Notification)).all()
+    assert sent == sum(1 for n in notes if (n.params or {}).get("run") == run_id) > 0
+    # Bookings with their slots and bases, accounts, the webhook check, each base's operators.
+    bases = 6
+    assert len(statements) <= 10 + bases, f"{len(statements)} SELECTs for {changes} changes"
