@@ -28,6 +28,7 @@ import json
 import logging
 import math
 import os
+import secrets
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -143,6 +144,9 @@ def solve_in_parts(
         store_file(run_id, "split.json", split_path)
         parts = len(json.loads(split_path.read_text(encoding="utf-8"))["parts"])
         each = part_seconds(time_limit_s, parts, expected_workers)
+        # This attempt's answers only: a part job left over from an earlier attempt of the run
+        # (its worker died, the run was queued again) answers under another token.
+        token = secrets.token_hex(6)
         # Past this instant a part is not started: the worst case is every part in turn here.
         until = time.time() + parts * (each + MIN_PART_S) + grace
         jobs = [
@@ -155,6 +159,7 @@ def solve_in_parts(
                     "threads": threads,
                     "seed": i + 1,
                     "until": until,
+                    "token": token,
                 },
             )
             for i in range(parts)
@@ -163,7 +168,7 @@ def solve_in_parts(
         answers = []
         for i in done:
             path = folder / f"part-{i}.json"
-            if fetch_file(run_id, f"part-{i}.json", path):
+            if fetch_file(run_id, answer_name(i, token), path):
                 answers.append(str(path))
         beat("merging", parts=parts, parts_done=len(answers))
         merged = folder / "merged.json"
@@ -253,5 +258,10 @@ def run_part(payload: dict) -> dict:
     if result.reason is not None:
         raise RuntimeError(result.reason)
     stats = json.loads(answer.read_text(encoding="utf-8")).get("stats", {})
-    store_file(run_id, f"part-{i}.json", answer)
+    store_file(run_id, answer_name(i, str(payload.get("token", ""))), answer)
     return {"part": i, "wall_s": result.wall_s, **stats}
+
+
+def answer_name(part: int, token: str) -> str:
+    """The name of a part's answer in ``run_files``, for one attempt of the run."""
+    return f"part-{part}-{token}.json"

@@ -68,3 +68,20 @@ def test_a_part_of_a_run_that_is_over_or_too_late_does_nothing(sqlite_nightly_ap
     db.session.commit()
     late = run_part({"run_id": run.id, "part": 0, "time_limit_s": 5, "until": 0})
     assert late == {"part": 0, "skipped": "too late for this run"}
+
+
+def test_a_runs_parts_answer_under_the_attempts_token(sqlite_nightly_app, monkeypatch):
+    """A part job left over from an earlier attempt of the run answers under its own token, so
+    the run merges only what its own parts answered."""
+    from app.services.runs import parts
+
+    monkeypatch.setattr(parts, "drop_files", lambda run_id: None)
+    sqlite_nightly_app.config.update(SOLVER_PARTS=2, SOLVER_PARTS_MIN_REQUESTS=1)
+    run = reoptimize(WEEK, trigger="manual", actor_label="test", time_limit_s=8)
+    assert run.state in ("applied", "no_change"), run.message
+    jobs = db.session.scalars(select(Job).where(Job.kind == PART_KIND)).all()
+    tokens = {j.payload["token"] for j in jobs}
+    assert len(tokens) == 1
+    names = set(db.session.scalars(select(RunFile.name).where(RunFile.run_id == run.id)))
+    token = tokens.pop()
+    assert names == {"instance.json", "split.json", f"part-0-{token}.json", f"part-1-{token}.json"}
