@@ -15,7 +15,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from app.demo.world import World
+import numpy as np
+
+from app.demo.world import World, distances_km, hub_arrays
 from scheduler.domain import haversine_km
 
 ACTIVE_MIX = (("tentative", 0.5), ("confirmed", 0.4), ("locked", 0.1))
@@ -104,11 +106,17 @@ def place_bookings(
             }
         )
 
+    codes = [h["code"] for h in world.hubs]
+    lats, lons = hub_arrays(world)
     chosen = [r for r in world.requests if rng.random() < share]
     for r in chosen:
         who = r["participant_code"]
         p = people[who]
         allowed = r["bases"] or sorted(hubs)
+        if r["bases"] is None and r["max_km"] is not None:
+            # A vector prefilter with a margin; the exact check below decides.
+            km = distances_km(p["lat"], p["lon"], lats, lons)
+            allowed = sorted(codes[j] for j in np.flatnonzero(km <= r["max_km"] + 1.0))
         eligible = [
             s
             for h in allowed

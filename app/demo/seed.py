@@ -10,7 +10,15 @@ from argon2 import PasswordHasher
 from sqlalchemy import insert, select, update
 
 from app.demo.bookings import place_bookings
-from app.demo.world import World, build_hubs, build_participants, build_requests, max_bases
+from app.demo.programme import PROGRAMME_KM, build_origin_bases
+from app.demo.world import (
+    DEMO_KM,
+    World,
+    build_hubs,
+    build_participants,
+    build_requests,
+    max_bases,
+)
 from app.extensions import AnySession
 from app.localtime import local_zone
 from app.models import (
@@ -61,24 +69,40 @@ def seed_demo(
     bases: int = 100,
     requests: int = 6000,
     participants: int | None = None,
+    origin_bases: int = 0,
     max_sessions_per_day: int = 2,
     same_day_same_base: bool = True,
     target_utilization: float = 0.85,
     timezone: str = "Asia/Shanghai",
 ) -> SeedResult:
-    """Fill an empty database with the demo week; same arguments, same data. Commits."""
+    """Fill an empty database with the demo week; same arguments, same data. Commits.
+
+    ``origin_bases`` adds that many digital-agriculture origin bases at real county seats
+    (the whole programme's week); their codes, like all others then, have four digits.
+    """
     if not 1 <= bases <= max_bases():
         raise SeedError(f"--bases must be between 1 and {max_bases()}")
     if requests < 1:
         raise SeedError("--requests must be at least 1")
+    if participants is not None and participants < 1:
+        raise SeedError("--participants must be at least 1")
+    if not 0 <= origin_bases <= 5000:
+        raise SeedError("the number of origin bases must be between 0 and 5000")
     if not is_database_empty(session):
         raise SeedError("the database is not empty; seed-demo only fills an empty database")
     n_people = participants or max(1, round(requests * 0.6))
     rng = random.Random(seed)
     world = World(seed=seed, week_start=week_start, tz=local_zone(timezone))
-    kinds = build_hubs(world, rng, bases)
-    build_participants(world, rng, n_people, kinds)
-    build_requests(world, rng, requests)
+    kinds = build_hubs(world, rng, bases, code_width=4 if origin_bases else 3)
+    origins = None
+    if origin_bases:
+        try:
+            origins = build_origin_bases(world, rng, origin_bases, first_number=bases + 1)
+        except ValueError as e:
+            raise SeedError(str(e)) from None
+        kinds.update(dict.fromkeys((h["code"] for h in world.hubs[bases:]), "farm"))
+    build_participants(world, rng, n_people, kinds, origins)
+    build_requests(world, rng, requests, PROGRAMME_KM if origin_bases else DEMO_KM)
     place_bookings(
         world, rng, max_per_day=max_sessions_per_day, same_day_same_base=same_day_same_base
     )
@@ -109,6 +133,8 @@ def seed_demo(
         "participants": len(world.participants),
         "requests": len(world.requests),
     }
+    if origin_bases:
+        counts = {"bases": len(world.hubs), "origin bases": origin_bases} | counts
     for status in ("tentative", "confirmed", "locked", "cancelled"):
         counts[f"{status} bookings"] = sum(1 for b in world.bookings if b["status"] == status)
     counts["direct bookings"] = sum(1 for b in world.bookings if b["request_code"] is None)
@@ -134,27 +160,31 @@ def _write_places(session: AnySession, world: World, published: datetime) -> Non
             for s in world.studios
         ],
     )
-    for t in world.templates:
-        hid = hub_id[t["hub_code"]]
-        tid = session.execute(
-            insert(TimetableTemplate)
-            .values(hub_id=hid, name="标准周", is_default=True)
-            .returning(TimetableTemplate.id)
-        ).scalar_one()
-        session.execute(
-            insert(TemplateBlock),
-            [
-                {
-                    "template_id": tid,
-                    "weekday": d,
-                    "start_minute": h * 60,
-                    "end_minute": (h + 2) * 60,
-                    "prime": h in (18, 20),
-                }
-                for d in range(7)
-                for h in range(t["open_hour"], t["close_hour"], 2)
-            ],
-        )
+    session.execute(
+        insert(TimetableTemplate),
+        [
+            {"hub_id": hub_id[t["hub_code"]], "name": "标准周", "is_default": True}
+            for t in world.templates
+        ],
+    )
+    template_id = dict(
+        session.execute(select(TimetableTemplate.hub_id, TimetableTemplate.id)).tuples().all()
+    )
+    session.execute(
+        insert(TemplateBlock),
+        [
+            {
+                "template_id": template_id[hub_id[t["hub_code"]]],
+                "weekday": d,
+                "start_minute": h * 60,
+                "end_minute": (h + 2) * 60,
+                "prime": h in (18, 20),
+            }
+            for t in world.templates
+            for d in range(7)
+            for h in range(t["open_hour"], t["close_hour"], 2)
+        ],
+    )
     session.execute(
         insert(TimetableWeek),
         [

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from app.demo.catalog import (
     BASE_PLACES,
     FARM_COUNTIES,
@@ -22,11 +24,15 @@ from app.demo.catalog import (
 )
 from app.geo import Place, gazetteer
 from app.models.vocabulary import REGIONS
-from scheduler.domain import haversine_km
+from scheduler.domain import EARTH_RADIUS_KM
 
 SLOT_HOURS = 2
 PRIME_START_HOURS = (18, 20)  # prime time is 18:00–22:00 local
 #: Chance that a studio has each feature, for an industrial belt and a farm-origin base.
+#: With origin bases, the share of producers that live in an origin base's county.
+ORIGIN_PRODUCERS = 0.8
+#: Distance limits (km) a demo request may set.
+DEMO_KM = (300, 500, 600, 800, 1000, 1500, 2000)
 FEATURE_ODDS = {
     "belt": {
         "kitchen": 0.25,
@@ -82,14 +88,16 @@ def max_bases() -> int:
     return sum(len(v) for v in BASE_PLACES.values())
 
 
-def build_hubs(world: World, rng: random.Random, n_bases: int) -> dict[str, str]:
+def build_hubs(
+    world: World, rng: random.Random, n_bases: int, code_width: int = 3
+) -> dict[str, str]:
     """Bases, their studios, timetables and published slots. Returns hub code → belt/farm."""
     g = gazetteer()
     kinds: dict[str, str] = {}
     slot_no = 0
     for i, (path, kind) in enumerate(sorted(interleaved_base_places(n_bases), key=_region_rank)):
         place = g.lookup(path)
-        code = f"B{i + 1:03d}"
+        code = f"B{i + 1:0{code_width}d}"
         kinds[code] = kind
         label = place.city if place.name == place.city else f"{place.city}{place.name}"
         world.hubs.append(
@@ -137,8 +145,17 @@ def _region_rank(item: tuple[str, str]) -> int:
     return REGIONS.index(region)
 
 
-def build_participants(world: World, rng: random.Random, n: int, kinds: dict[str, str]) -> None:
-    """Producers in real farm counties, merchants in counties around the industrial belts."""
+def build_participants(
+    world: World,
+    rng: random.Random,
+    n: int,
+    kinds: dict[str, str],
+    origins: list[Place] | None = None,
+) -> None:
+    """Producers in real farm counties, merchants in counties around the industrial belts.
+
+    With ``origins`` (the programme's origin bases) most producers live in an origin county.
+    """
     g = gazetteer()
     famous = [g.lookup(p) for p in FARM_COUNTIES]
     rural = g.counties(suffixes=("县", "旗"))
@@ -150,7 +167,10 @@ def build_participants(world: World, rng: random.Random, n: int, kinds: dict[str
     used_names: dict[str, int] = {}
     for i in range(n):
         if rng.random() < 0.5:
-            place: Place = rng.choice(famous) if rng.random() < 0.45 else rng.choice(rural)
+            if origins and rng.random() < ORIGIN_PRODUCERS:
+                place: Place = rng.choice(origins)
+            else:
+                place = rng.choice(famous) if rng.random() < 0.45 else rng.choice(rural)
             trade = rng.choice(PRODUCER_TRADES)
             kind, priority = "producer", rng.choices((1, 2, 3), (0.2, 0.3, 0.5))[0]
         else:
@@ -186,12 +206,44 @@ def build_participants(world: World, rng: random.Random, n: int, kinds: dict[str
         )
 
 
-def build_requests(world: World, rng: random.Random, n: int) -> None:
-    """Realistic requests: 1–3 sessions, some 2–3 slots long, 2–7 day windows, limits, needs."""
+def distances_km(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+    """Great-circle distances from one point to many (radians arrays), as ``haversine_km``."""
+    p1, dl = math.radians(lat), lons - math.radians(lon)
+    h = np.sin((lats - p1) / 2) ** 2 + math.cos(p1) * np.cos(lats) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(h))
+
+
+def hub_arrays(world: World) -> tuple[np.ndarray, np.ndarray]:
+    """The bases' latitudes and longitudes in radians, in ``world.hubs`` order."""
+    lats = np.radians(np.array([h["lat"] for h in world.hubs], dtype=float))
+    lons = np.radians(np.array([h["lon"] for h in world.hubs], dtype=float))
+    return lats, lons
+
+
+def build_requests(
+    world: World, rng: random.Random, n: int, km_choices: tuple[int, ...] = DEMO_KM
+) -> None:
+    """Realistic requests: 1–3 sessions, some 2–3 slots long, 2–7 day windows, limits, needs.
+
+    Distances to every base are one vector per request (a programme week has 1,100 bases and
+    30,000 requests); bases at equal distance keep code order, as a sort on (km, code) would.
+    """
+    hubs = world.hubs
+    codes = [h["code"] for h in hubs]
+    index = {c: k for k, c in enumerate(codes)}
     hub_features: dict[str, list[frozenset[str]]] = {}
     for s in world.studios:
         hub_features.setdefault(s["hub_code"], []).append(frozenset(s["features"]))
-    hubs = world.hubs
+    can_serve: dict[frozenset[str], np.ndarray] = {}
+
+    def serves(needs: frozenset[str]) -> np.ndarray:
+        if needs not in can_serve:
+            can_serve[needs] = np.array(
+                [any(needs <= f for f in hub_features.get(c, [])) for c in codes], dtype=bool
+            )
+        return can_serve[needs]
+
+    lats, lons = hub_arrays(world)
     people = world.participants
     # Every participant asks at least once; the rest of the requests go to random participants.
     owners = list(range(len(people))) + [rng.randrange(len(people)) for _ in range(n)]
@@ -199,24 +251,25 @@ def build_requests(world: World, rng: random.Random, n: int) -> None:
     rng.shuffle(owners)
     for i, owner in enumerate(owners):
         p = people[owner]
-        near = sorted(
-            (haversine_km(p["lat"], p["lon"], h["lat"], h["lon"]), h["code"]) for h in hubs
-        )
+        km = distances_km(p["lat"], p["lon"], lats, lons)
+        near = np.argsort(km, kind="stable")
         mode = rng.random()
         bases: list[str] | None = None
         max_km: float | None = None
+        eligible = np.ones(len(codes), dtype=bool)
         if mode < 0.4:
             k = rng.choices((1, 2, 3, 4, 5), (0.25, 0.25, 0.2, 0.15, 0.15))[0]
-            k = min(k, len(near))
-            pool = [c for _, c in near[: max(k, 6)]]
+            k = min(k, len(codes))
+            pool = [codes[j] for j in near[: max(k, 6)]]
             bases = sorted(rng.sample(pool, k))
+            eligible = np.zeros(len(codes), dtype=bool)
+            eligible[[index[c] for c in bases]] = True
         elif mode < 0.85:
-            max_km = float(rng.choice((300, 500, 600, 800, 1000, 1500, 2000)))
-            if near[0][0] > max_km:
-                max_km = float(math.ceil((near[0][0] + 50) / 100) * 100)
-        eligible = [
-            c for d, c in near if (bases is None or c in bases) and (max_km is None or d <= max_km)
-        ]
+            max_km = float(rng.choice(km_choices))
+            nearest = float(km[near[0]])
+            if nearest > max_km:
+                max_km = float(math.ceil((nearest + 50) / 100) * 100)
+            eligible = km <= max_km
         needs: set[str] = set()
         odds = (
             {"kitchen": 0.25, "cold_chain": 0.2}
@@ -226,9 +279,11 @@ def build_requests(world: World, rng: random.Random, n: int) -> None:
         for feature in sorted(odds):
             if rng.random() < odds[feature]:
                 needs.add(feature)
-        if not any(needs <= f for c in eligible for f in hub_features[c]):
+        servable = eligible & serves(frozenset(needs))
+        if not servable.any():
             needs = set()
-        servable = [c for c in eligible if any(needs <= f for f in hub_features[c])]
+            servable = eligible
+        in_order = near[servable[near]]
         days = rng.randint(2, 7)
         first = rng.randint(0, 7 - days)
         world.requests.append(
@@ -242,7 +297,7 @@ def build_requests(world: World, rng: random.Random, n: int) -> None:
                 "bases": bases,
                 "max_km": max_km,
                 "needs": sorted(needs),
-                "prefer": servable[: rng.randint(1, 3)],
+                "prefer": [codes[j] for j in in_order[: rng.randint(1, 3)]],
                 "prefer_prime": rng.random() < 0.6,
             }
         )
