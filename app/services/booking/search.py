@@ -233,8 +233,14 @@ def group(runs: Iterable[FreeSlot], fit: Fit, now: datetime, sort: str = "best")
     offers = []
     for (start, end, _base), studios in by_time.items():
         # The plainest studio first: a special one (kitchen, cold chain) stays for who needs it.
-        studios.sort(key=lambda s: (len(s.features), s.studio_code))
+        if len(studios) > 1:
+            studios.sort(key=lambda s: (len(s.features), s.studio_code))
         first = studios[0]
+        prime = any(s.prime for s in studios)
+        # The studios of one offer share its time, base and distance, so the best of their
+        # scores is the score of a prime one when there is one (one score per offer, not per
+        # studio: a programme week has ~50,000 free slots).
+        best = next(s for s in studios if s.prime) if prime else first
         offers.append(
             Offer(
                 start=start,
@@ -243,9 +249,9 @@ def group(runs: Iterable[FreeSlot], fit: Fit, now: datetime, sort: str = "best")
                 base_name=first.base_name,
                 city=first.city,
                 km=first.km,
-                prime=any(s.prime for s in studios),
+                prime=prime,
                 studios=tuple(studios),
-                score=min(score(s, fit, now) for s in studios),
+                score=score(best, fit, now),
                 preferred=first.base_code in fit.preferred,
             )
         )

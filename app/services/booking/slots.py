@@ -8,9 +8,9 @@ filters quickly; distance and features are applied in Python.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import DateTime, select, type_coerce
 
 from app.extensions import db
 from app.localtime import local_zone
@@ -100,24 +100,23 @@ def select_slots(*columns):
 
 def _rows(flt: SlotFilter, now: datetime, studio_ids, *, start_from=None, start_until=None):
     # Only the slot's own narrow columns per row: its studio and base are read once per studio
-    # (``find_free_slots``), not decoded again for each of a national week's ~20k slots.
-    stmt = (
-        select_slots(
-            Slot.code,
-            Slot.start,
-            Slot.end,
-            Slot.prime,
-            Slot.studio_id,
-            TimetableWeek.week_start,
-        )
-        .where(
-            TimetableWeek.state == WeekState.PUBLISHED,
-            Slot.state == SlotState.OPEN,
-            SlotHold.slot_id.is_(None),
-            Slot.start > now,
-            Studio.retired_at.is_(None),
-        )
-        .order_by(Slot.start, Hub.code, Studio.code)
+    # (``find_free_slots``), not decoded again for each of a programme week's ~60k slots. The
+    # instants are read as plain timestamps and made UTC once per distinct value (a week has a
+    # few dozen start times), and the order is made in Python (``find_free_slots``): sorting
+    # every row by base and studio code in the database was half of the query's time.
+    stmt = select_slots(
+        Slot.code,
+        type_coerce(Slot.start, DateTime(timezone=True)),
+        type_coerce(Slot.end, DateTime(timezone=True)),
+        Slot.prime,
+        Slot.studio_id,
+        TimetableWeek.week_start,
+    ).where(
+        TimetableWeek.state == WeekState.PUBLISHED,
+        Slot.state == SlotState.OPEN,
+        SlotHold.slot_id.is_(None),
+        Slot.start > now,
+        Studio.retired_at.is_(None),
     )
     if studio_ids is not None:
         stmt = stmt.where(Slot.studio_id.in_(studio_ids or [-1]))
@@ -138,7 +137,7 @@ def _rows(flt: SlotFilter, now: datetime, studio_ids, *, start_from=None, start_
         stmt = stmt.where(Slot.start >= start_from)
     if start_until is not None:
         stmt = stmt.where(Slot.start < start_until)
-    return db.session.execute(stmt)
+    return db.session.connection().execute(stmt)  # plain rows: no ORM step per row
 
 
 def find_free_slots(
@@ -188,9 +187,23 @@ def find_free_slots(
         start_from=start_from,
         start_until=start_until,
     )
+    instants: dict[datetime, datetime] = {}
+
+    def utc(value: datetime) -> datetime:
+        if value not in instants:  # SQLite gives naive UTC, PostgreSQL the session's zone
+            instants[value] = (
+                value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+            )
+        return instants[value]
+
+    in_hours: dict[datetime, bool] = {}
     for code, start, end, prime, studio_id, week_start in rows:
-        if hours is not None and not hours[0] <= start.astimezone(tz).hour < hours[1]:
-            continue
+        start, end = utc(start), utc(end)
+        if hours is not None:
+            if start not in in_hours:
+                in_hours[start] = hours[0] <= start.astimezone(tz).hour < hours[1]
+            if not in_hours[start]:
+                continue
         s_code, s_name, feats, b_code, b_name, city, prov, region, km, hub_id = studios[studio_id]
         found.append(
             FreeSlot(
@@ -200,11 +213,15 @@ def find_free_slots(
             )
         )  # fmt: skip
     if flt.length > 1:
-        found = runs_of(found, flt.length)
-    if flt.nearest_first:
-        found.sort(key=lambda r: (r.km or 0.0, r.start))
+        found = runs_of(found, flt.length)  # in studio order; a sort by time and km keeps it
+        if flt.nearest_first:
+            found.sort(key=lambda r: (r.km or 0.0, r.start))
+        else:
+            found.sort(key=lambda r: (r.start, r.km or 0.0))
+    elif flt.nearest_first:  # ties by base and studio code
+        found.sort(key=lambda r: (r.km or 0.0, r.start, r.base_code, r.studio_code))
     else:
-        found.sort(key=lambda r: (r.start, r.km or 0.0))
+        found.sort(key=lambda r: (r.start, r.km or 0.0, r.base_code, r.studio_code))
     return (found if limit is None else found[:limit]), len(found)
 
 
