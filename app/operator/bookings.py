@@ -15,6 +15,7 @@ from app.localtime import local_zone
 from app.main.errors import back_on_refusal
 from app.main.labels import label
 from app.main.messages import form_error
+from app.main.paging import PAGE_SIZE, page_number, page_of
 from app.models import Booking, Hub
 from app.models.vocabulary import BookingStatus, WeekState
 from app.operator import bp
@@ -215,13 +216,17 @@ def calendar_link(code: str):
 def overview():
     """All my bases' week side by side: state, utilization, sessions; sessions per region."""
     week_start = parse_week(request.args.get("week"))
+    number = page_number()
     rows, regions = reports.overview(operated_hub_ids(current_user), week_start)
     bookable = sum(r.slots - r.blocked for r in rows)
     held = sum(r.held for r in rows)
     top = max(regions.values(), default=0) or 1
+    # The figures cover every base; the table shows a page of them (the programme has 1,100).
+    first = (number - 1) * PAGE_SIZE
     return render_template(
         "operator/overview.html",
-        rows=rows,
+        bases=len(rows),
+        page=page_of(rows[first : first + PAGE_SIZE + 1], number),
         week_start=week_start,
         utilization=held / bookable if bookable else 0.0,
         sessions=sum(r.sessions for r in rows),

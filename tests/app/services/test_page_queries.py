@@ -116,3 +116,29 @@ def test_free_slots_and_offers_are_as_before(any_app):
         )
     keys = [(o.score, o.start, o.base_code) for o in offers]
     assert keys == sorted(keys)
+
+
+def _signed_in(app, username, password):
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    answer = client.post("/auth/login", data={"username": username, "password": password})
+    assert answer.status_code == 302
+    return client
+
+
+def test_the_overview_shows_every_base_a_page_at_a_time_with_figures_for_all(app):
+    import re
+
+    from app.demo.seed import DEMO_PASSWORDS
+
+    seed(app, bases=60, requests=120)
+    admin = _signed_in(app, "admin", DEMO_PASSWORDS["admin"])
+    pages = [
+        admin.get(f"/operator/overview?week=2026-12-07&page={n}").get_data(as_text=True)
+        for n in (1, 2)
+    ]
+    listed = [re.findall(r'<div class="small text-muted">(B\d{3}) ·', p) for p in pages]
+    assert len(listed[0]) == 50 and len(listed[1]) == 10
+    assert sorted(listed[0] + listed[1]) == [f"B{i:03d}" for i in range(1, 61)]
+    assert all('<div class="cl-kpi">60</div>' in p for p in pages)
+    assert 'rel="next"' in pages[0] and 'rel="prev"' in pages[1] and "week=2026-12-07" in pages[0]
