@@ -6,9 +6,57 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Protocol
 
-from app.models import BookingRequest, Hub, Participant, PlanningWeek
+from app.models import Hub, PlanningWeek
 from scheduler import domain as d
+
+
+class ParticipantFields(Protocol):
+    """What a participant's mapping reads: a ``Participant`` row, or a row of its columns."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def province(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def lat(self) -> float: ...
+    @property
+    def lon(self) -> float: ...
+    @property
+    def priority(self) -> int: ...
+    @property
+    def category(self) -> str | None: ...
+
+
+class RequestFields(Protocol):
+    """What a request's mapping reads: a ``BookingRequest`` row, or a row of its columns."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def sessions(self) -> int: ...
+    @property
+    def length(self) -> int: ...
+    @property
+    def window_start(self) -> datetime: ...
+    @property
+    def window_end(self) -> datetime: ...
+    @property
+    def any_base(self) -> bool: ...
+    @property
+    def max_km(self) -> float | None: ...
+    @property
+    def needs(self) -> list[str]: ...
+    @property
+    def prefer_prime(self) -> bool: ...
+
 
 DIRECT_PREFIX = "R"
 
@@ -18,7 +66,7 @@ def direct_request_code(booking_code: str) -> str:
     return f"{DIRECT_PREFIX}{booking_code}"
 
 
-def domain_participant(p: Participant, prime_recent: int | None = None) -> d.Participant:
+def domain_participant(p: ParticipantFields, prime_recent: int | None = None) -> d.Participant:
     """A participant row as the exchange format's participant."""
     return d.Participant(
         p.code,
@@ -40,7 +88,7 @@ def domain_base(h: Hub, studios: Iterable[d.Studio]) -> d.Base:
 
 
 def domain_request(
-    r: BookingRequest,
+    r: RequestFields,
     participant_code: str,
     *,
     allowed: Sequence[str],
