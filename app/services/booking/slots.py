@@ -137,7 +137,7 @@ def _rows(flt: SlotFilter, now: datetime, studio_ids, *, start_from=None, start_
         stmt = stmt.where(Slot.start >= start_from)
     if start_until is not None:
         stmt = stmt.where(Slot.start < start_until)
-    return db.session.connection().execute(stmt)  # plain rows: no ORM step per row
+    return db.session.connection().execute(stmt).all()  # plain rows, fetched at once
 
 
 def find_free_slots(
