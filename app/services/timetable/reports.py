@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
 from app.localtime import local_zone
@@ -248,7 +249,10 @@ def overview(hub_ids: set[int] | None, week_start: date) -> tuple[list[BaseRow],
     rows = {h.id: BaseRow(h.code, h.name, h.city, h.region, None) for h in db.session.scalars(hubs)}
     if not rows:
         return [], Counter()
-    in_week = (TimetableWeek.week_start == week_start, TimetableWeek.hub_id.in_(rows))
+    # Every base (an admin's view) needs no list of 1,100 ids in each query.
+    in_week: tuple[ColumnElement[bool], ...] = (TimetableWeek.week_start == week_start,)
+    if hub_ids is not None:
+        in_week += (TimetableWeek.hub_id.in_(rows),)
     for hub_id, state in db.session.execute(
         select(TimetableWeek.hub_id, TimetableWeek.state).where(*in_week)
     ):
