@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install demo test lint format mutants bench bench-load bench-instant bench-scaling bench-domain bench-nightly clean translations
+.PHONY: install demo test lint format mutants bench bench-load bench-instant bench-scaling bench-domain bench-nightly bench-pages clean translations
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -66,6 +66,11 @@ bench-load: install
 # Instant placement end to end: gunicorn + 2 workers on Redis, PostgreSQL scratch database.
 bench-instant: install
 	$(BIN)/python -m benchmarks.instant
+
+# Pages on the whole programme's week (seed-demo --programme): p50/p95/max per page against
+# p95 <= 200 ms; gunicorn on 127.0.0.1, a scratch PostgreSQL database (dropped after).
+bench-pages: install
+	nice -n 10 $(BIN)/python -m benchmarks.pages
 
 # Re-extract the UI strings, merge them into both catalogs, compile the .mo files (committed).
 translations: install

@@ -177,11 +177,20 @@ def seed_run(db_url: str, changes: int, seed: int) -> int:
     return run_id
 
 
+def existing_run(db_url: str) -> int:
+    """The run seeded into a kept database."""
+    url = db_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT min(id) FROM optimization_runs").fetchone()[0]
+
+
 def facts(db_url: str) -> dict:
     """The week, an operator's base, a participant's request short of sessions."""
     url = db_url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(url) as conn:
-        (week,) = conn.execute("SELECT week_start FROM planning_weeks ORDER BY id LIMIT 1").one()
+        (week,) = conn.execute(
+            "SELECT week_start FROM planning_weeks ORDER BY id LIMIT 1"
+        ).fetchone()
         short = conn.execute(
             """SELECT r.code FROM booking_requests r JOIN participants p
                  ON p.id = r.participant_id JOIN users u ON u.participant_id = p.id
@@ -244,26 +253,35 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=30, help="timed requests per page (≥ 30)")
     ap.add_argument("--changes", type=int, default=3000, help="changes of the seeded run")
     ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the scratch database (its name is printed) instead of dropping it")  # fmt: skip
+    ap.add_argument("--database", help="measure an existing database kept by --keep (not dropped)")
     args = ap.parse_args(argv)
     if args.repeat < 1:
         ap.error("--repeat must be at least 1")
     base = args.server.replace("postgresql+psycopg://", "postgresql://").rpartition("/")[0]
-    name = f"chunlei_bench_pages_{uuid.uuid4().hex[:10]}"
+    name = args.database or f"chunlei_bench_pages_{uuid.uuid4().hex[:10]}"
     admin_url, db_url = f"{base}/postgres", f"{base}/{name}"
     secret = secrets.token_hex(16)
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    if not args.database:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"{name}-gunicorn.log"
     proc = None
     try:
-        t0 = time.perf_counter()
-        flask(db_url, secret, "db", "upgrade")
-        t1 = time.perf_counter()
-        out = flask(db_url, secret, "seed-demo", "--programme", "--seed", str(args.seed))
-        t2 = time.perf_counter()
-        print(f"Migrated in {t1 - t0:.1f} s; seed-demo --programme in {t2 - t1:.1f} s:")
-        print("\n".join(line for line in out.splitlines() if ":" in line and "/" not in line))
-        run_id = seed_run(db_url, args.changes, args.seed)
+        if args.database:
+            flask(db_url, secret, "db", "upgrade")
+            run_id = existing_run(db_url)
+        else:
+            t0 = time.perf_counter()
+            flask(db_url, secret, "db", "upgrade")
+            t1 = time.perf_counter()
+            out = flask(db_url, secret, "seed-demo", "--programme", "--seed", str(args.seed))
+            t2 = time.perf_counter()
+            print(f"Migrated in {t1 - t0:.1f} s; seed-demo --programme in {t2 - t1:.1f} s:")
+            print("\n".join(line for line in out.splitlines() if ":" in line and "/" not in line))
+            sys.stdout.flush()
+            run_id = seed_run(db_url, args.changes, args.seed)
         known = facts(db_url)
         tokens = {
             "participant-api": api_token(db_url, secret, "p00001"),
@@ -285,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         for page in measured:
             status, _, page.first_ms = browsers[page.who].request("GET", page.path)
             page.statuses[status] = page.statuses.get(status, 0) + 1
-        for _ in range(args.repeat):
+        for k in range(args.repeat):
+            print(f"  round {k + 1}/{args.repeat}", file=sys.stderr, flush=True)
             for page in measured:
                 status, _, ms = browsers[page.who].request("GET", page.path)
                 page.ms.append(ms)
@@ -303,11 +322,17 @@ def main(argv: list[str] | None = None) -> int:
                   f"{percentile(page.ms, 0.5):7.0f} {p95:7.0f} {max(page.ms):7.0f}  "
                   f"{statuses:<10} {'met' if ok else 'MISSED'}")  # fmt: skip
         print(f"\n{len(measured) - missed}/{len(measured)} pages met p95 ≤ {TARGET_MS:.0f} ms")
+        load = os.getloadavg()
+        print(f"load average during the run: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
+              f"on {os.cpu_count()} cores")  # fmt: skip
         return 0
     finally:
         if proc is not None:
             stop_gunicorn(proc)
-        drop_database(admin_url, name)
+        if args.keep or args.database:
+            print(f"kept database {name}")
+        else:
+            drop_database(admin_url, name)
 
 
 if __name__ == "__main__":
