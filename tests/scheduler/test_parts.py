@@ -114,26 +114,38 @@ def test_merging_every_part_is_valid_and_serves_no_less_than_the_start():
         assert kept.get(who) == begun.get(who)
 
 
-def test_without_the_scope_a_part_would_move_other_participants(week):
-    """The guard that makes the merge safe: with ``movable`` dropped, the same search moves
-    sessions of participants outside the part (so two parts could both move one person)."""
+def test_a_parts_areas_move_only_its_participants_and_would_move_others_without_it(
+    week, monkeypatch
+):
+    """The guard that makes the merge safe: a part's area lets only the part's participants'
+    sessions move (``Search.movable``); without it the same area would let sessions of
+    participants of other parts move too (so two parts could both move one person)."""
     import random
 
-    from scheduler.lns import Search, run
+    from scheduler import lns
     from scheduler.solve import new_sessions
 
     inst, start = week
     part = split(inst, start, 2)[0]
-    search = Search(
-        inst, new_sessions(inst, start), 1, random.Random(1), scope=part.bases, movable=None
-    )
-    before = _by_participant(inst, search.sessions)
-    import time
+    mine = frozenset(r.id for r in inst.requests if r.participant in part.participants)
+    index = {r.id: k for k, r in enumerate(inst.requests)}
+    asked: list[set[int]] = []
+    real = lns.generate
 
-    run(search, time.monotonic() + 3.0, 0.6)
-    after = _by_participant(inst, search.sessions)
-    outsiders = [w for w in set(before) | set(after) if w not in part.participants]
-    assert any(before.get(w) != after.get(w) for w in outsiders)
+    def spy(instance, **kw):
+        asked.append(set(kw["only"]))
+        return real(instance, **kw)
+
+    monkeypatch.setattr(lns, "generate", spy)
+    for movable in (mine, None):
+        search = lns.Search(
+            inst, new_sessions(inst, start), 1, random.Random(1), scope=part.bases, movable=movable
+        )
+        area = {(b, d) for b in part.bases for d in search.days}
+        search.solve_area(area, 1, 0.5, float("inf"))  # levels 3-5: only sessions inside move
+    guarded, unguarded = asked
+    assert guarded and guarded <= {index[r] for r in mine}
+    assert unguarded - {index[r] for r in mine}, "other parts' sessions sit at these bases"
 
 
 def test_documents_round_trip_and_refuse_another_week(week):
