@@ -136,7 +136,7 @@ def report(run_id: int):
         first_bases=set(mine or []),
     )
     start = (number - 1) * PAGE_SIZE
-    page = page_of(details.sessions[start : start + PAGE_SIZE + 1], number)
+    page = page_of(list(details.sessions[start : start + PAGE_SIZE + 1]), number)
     return render_template(
         "runs/report.html",
         run=run_summary(run),

@@ -8,7 +8,10 @@ changed session with its participant, times, bases and reason.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import overload
 
 from sqlalchemy import func, select
 
@@ -22,6 +25,7 @@ from app.models import (
     OptimizationRun,
     Participant,
     PlanningWeek,
+    RunChange,
     Slot,
     Studio,
 )
@@ -121,7 +125,7 @@ class ReportFilter:
     region: str = ""
     change: str = ""
 
-    def keeps(self, row: SessionRow) -> bool:
+    def keeps(self, row: SessionRow | _Change) -> bool:
         return (
             (not self.base or self.base in row.bases)
             and (not self.region or self.region in row.regions)
@@ -140,7 +144,7 @@ class RunDetails:
     kpis: list[tuple[str, object, object, bool | None]] = field(default_factory=list)
     by_region: list[tuple[str, Counter]] = field(default_factory=list)
     by_base: list[tuple[str, str, Counter]] = field(default_factory=list)
-    sessions: list[SessionRow] = field(default_factory=list)
+    sessions: Sequence[SessionRow] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     #: changed sessions in scope before the filter (``sessions`` holds those it keeps)
     total: int = 0
@@ -155,12 +159,104 @@ def _better(key: str, before, after) -> bool | None:
     return (after > before) == HIGHER_IS_BETTER[key]
 
 
-def _span(slots: list[Slot], studio: str, tz) -> str:
+@dataclass(frozen=True)
+class _SlotFacts:
+    start: datetime
+    end: datetime
+    studio: str
+    base: str
+    base_name: str
+    region: str
+
+
+def _span(slots: list[_SlotFacts], tz) -> str:
     if not slots:
         return ""
     start = slots[0].start.astimezone(tz)
     end = slots[-1].end.astimezone(tz)
-    return f"{start:%m-%d %H:%M}–{end:%H:%M} {studio}"
+    return f"{start:%m-%d %H:%M}–{end:%H:%M} {slots[0].studio}"
+
+
+@dataclass(frozen=True)
+class _Change:
+    """A change as read from the database, before it is shown (most never are: a page of the
+    report shows 50 of a whole-programme run's tens of thousands)."""
+
+    change: str
+    request: str
+    participant: str
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    reason: str
+    bases: frozenset[str]
+    regions: frozenset[str]
+
+
+class SessionRows(Sequence[SessionRow]):
+    """The report's changed sessions, made into rows only when read (a page at a time)."""
+
+    def __init__(self, changes: list[_Change], slots: dict[str, _SlotFacts]) -> None:
+        self._changes, self._slots = changes, slots
+        self._names: dict[str, str] = {}
+        self._tz = local_zone()
+
+    def __len__(self) -> int:
+        return len(self._changes)
+
+    @overload
+    def __getitem__(self, i: int) -> SessionRow: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[SessionRow]: ...
+
+    def __getitem__(self, i: int | slice) -> SessionRow | list[SessionRow]:
+        if isinstance(i, slice):
+            chosen = self._changes[i]
+            self._name(chosen)
+            return [self._row(c) for c in chosen]
+        self._name([self._changes[i]])
+        return self._row(self._changes[i])
+
+    def _name(self, changes: list[_Change]) -> None:
+        wanted = {c.participant for c in changes if c.participant} - set(self._names)
+        if wanted:
+            rows = db.session.execute(
+                select(Participant.code, Participant.name).where(Participant.code.in_(wanted))
+            )
+            self._names.update(rows.tuples().all())
+
+    def _row(self, c: _Change) -> SessionRow:
+        old = [self._slots[x] for x in c.before if x in self._slots]
+        new = [self._slots[x] for x in c.after if x in self._slots]
+        return SessionRow(
+            change=c.change,
+            request=c.request,
+            participant=c.participant,
+            participant_name=self._names.get(c.participant, ""),
+            before=_span(old, self._tz),
+            after=_span(new, self._tz),
+            before_base=old[0].base_name if old else "",
+            after_base=new[0].base_name if new else "",
+            reason=c.reason,
+            bases=c.bases,
+            regions=c.regions,
+        )
+
+
+def _slot_facts(codes: set[str]) -> dict[str, _SlotFacts]:
+    """Times, studio and base of each slot, as plain rows, a chunk of codes per query."""
+    out: dict[str, _SlotFacts] = {}
+    listed = sorted(codes)
+    for k in range(0, len(listed), 2000):
+        rows = db.session.execute(
+            select(Slot.code, Slot.start, Slot.end, Studio.code, Hub.code, Hub.name, Hub.region)
+            .join(Studio, Studio.id == Slot.studio_id)
+            .join(Hub, Hub.id == Studio.hub_id)
+            .where(Slot.code.in_(listed[k : k + 2000]))
+        )
+        for code, start, end, studio, base, name, region in rows:
+            out[code] = _SlotFacts(start, end, studio, base, name, region)
+    return out
 
 
 def run_details(
@@ -176,75 +272,63 @@ def run_details(
     ``only_bases`` (base codes; an operator's) keeps only the changes at those bases. The
     summary (KPIs, per region, per base) always covers the whole scope; ``flt`` narrows the
     session list only. Sessions at ``first_bases`` come first, then moves, drops, additions.
+    The changes are read as plain columns and ``details.sessions`` makes its rows only for the
+    part of it that is read (a page).
     """
     flt = flt or ReportFilter()
-    tz = local_zone()
     details = RunDetails(files=list(files_present or []))
     before, after = run.kpis_before or {}, kpis_after(run)
     for key in KPI_KEYS:
         b, a = before.get(key), after.get(key)
         details.kpis.append((key, b, a, _better(key, b, a)))
 
-    codes = {c for rc in run.changes for c in (*rc.before_slots, *rc.after_slots)}
-    slots: dict[str, Slot] = {}
-    hub_of: dict[str, Hub] = {}
-    studio_of: dict[str, str] = {}
-    if codes:
-        for slot, studio_code, hub in db.session.execute(
-            select(Slot, Studio.code, Hub)
-            .join(Studio, Studio.id == Slot.studio_id)
-            .join(Hub, Hub.id == Studio.hub_id)
-            .where(Slot.code.in_(codes))
-        ):
-            slots[slot.code] = slot
-            studio_of[slot.code] = studio_code
-            hub_of[slot.code] = hub
-    people = {rc.participant_code for rc in run.changes if rc.participant_code}
-    names = dict(
-        db.session.execute(
-            select(Participant.code, Participant.name).where(Participant.code.in_(people))
+    raw = db.session.execute(
+        select(
+            RunChange.change,
+            RunChange.request_code,
+            RunChange.participant_code,
+            RunChange.before_slots,
+            RunChange.after_slots,
+            RunChange.reason,
         )
-        .tuples()
-        .all()
-    )
+        .where(RunChange.run_id == run.id)
+        .order_by(RunChange.id)
+    ).all()
+    codes = {c for row in raw for c in (*(row[3] or ()), *(row[4] or ()))}
+    slots = _slot_facts(codes) if codes else {}
     region: dict[str, Counter] = defaultdict(Counter)
     base: dict[str, Counter] = defaultdict(Counter)
     base_names: dict[str, str] = {}
-    for rc in run.changes:
-        at = {hub_of[c].code for c in (*rc.before_slots, *rc.after_slots) if c in hub_of}
+    changes: list[_Change] = []
+    for change, request, participant, before_slots, after_slots, reason in raw:
+        before_slots, after_slots = tuple(before_slots or ()), tuple(after_slots or ())
+        at = {slots[c].base for c in (*before_slots, *after_slots) if c in slots}
         if only_bases is not None and not at & only_bases:
             continue
-        old = [slots[c] for c in rc.before_slots if c in slots]
-        new = [slots[c] for c in rc.after_slots if c in slots]
-        old_hub = hub_of.get(rc.before_slots[0]) if rc.before_slots else None
-        new_hub = hub_of.get(rc.after_slots[0]) if rc.after_slots else None
-        for hub in {h for h in (old_hub, new_hub) if h is not None}:
-            region[hub.region][rc.change] += 1
-            base[hub.code][rc.change] += 1
-            base_names[hub.code] = hub.name
-        details.sessions.append(
-            SessionRow(
-                change=rc.change,
-                request=rc.request_code,
-                participant=rc.participant_code or "",
-                participant_name=names.get(rc.participant_code or "", ""),
-                before=_span(old, studio_of.get(old[0].code, "") if old else "", tz),
-                after=_span(new, studio_of.get(new[0].code, "") if new else "", tz),
-                before_base=old_hub.name if old_hub else "",
-                after_base=new_hub.name if new_hub else "",
-                reason=rc.reason or "",
+        ends = [slots.get(x[0]) if x else None for x in (before_slots, after_slots)]
+        for end_slot in {e for e in ends if e is not None}:
+            region[end_slot.region][change] += 1
+            base[end_slot.base][change] += 1
+            base_names[end_slot.base] = end_slot.base_name
+        changes.append(
+            _Change(
+                change=change,
+                request=request,
+                participant=participant or "",
+                before=before_slots,
+                after=after_slots,
+                reason=reason or "",
                 bases=frozenset(at),
-                regions=frozenset(h.region for h in (old_hub, new_hub) if h is not None),
+                regions=frozenset(e.region for e in ends if e is not None),
             )
         )
-    details.total = len(details.sessions)
-    details.sessions = [row for row in details.sessions if flt.keeps(row)]
+    details.total = len(changes)
+    kept = [c for c in changes if flt.keeps(c)]
     # Moves and drops first: they touch sessions people already had.
     order: dict[str, int] = {ChangeKind.MOVED: 0, ChangeKind.DROPPED: 1, ChangeKind.ADDED: 2}
     mine = first_bases or set()
-    details.sessions.sort(
-        key=lambda row: (not (row.bases & mine), order.get(row.change, 3), row.request)
-    )
+    kept.sort(key=lambda c: (not (c.bases & mine), order.get(c.change, 3), c.request))
+    details.sessions = SessionRows(kept, slots)
     details.by_region = sorted(region.items())
     details.by_base = [
         (code, base_names[code], c)
@@ -307,6 +391,8 @@ def scope_figures(week: PlanningWeek, bases: list[str] | None) -> dict:
 
 #: The phases of a working run, as the report page names them.
 PHASES = ("queued", "starting", "exporting", "solving", "checking", "applying", "done")
+#: Phases of a run solved in parts in which the clock of its time limit runs, as in solving.
+TIMED_PHASES = ("splitting", "parts", "merging", "solving")
 
 
 def progress_view(run: OptimizationRun, default_limit_s: float) -> dict:
@@ -320,7 +406,7 @@ def progress_view(run: OptimizationRun, default_limit_s: float) -> dict:
     phase = str(progress.get("phase") or ("queued" if run.state == RunState.QUEUED else "starting"))
     limit = float(progress.get("limit_s") or default_limit_s or 0) or None
     elapsed = float(progress.get("elapsed_s") or 0.0)
-    if phase == "solving" and limit:
+    if phase in TIMED_PHASES and limit:
         share = min(elapsed / limit, 0.99)
         left: float | None = max(limit - elapsed, 0.0)
     elif phase in ("checking", "applying", "done"):

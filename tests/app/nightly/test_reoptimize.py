@@ -130,3 +130,38 @@ def test_notifying_a_runs_changes_reads_in_a_few_queries_however_many_changes(ni
     # Bookings with their slots and bases, accounts, the webhook check, each base's operators.
     bases = 6
     assert len(statements) <= 10 + bases, f"{len(statements)} SELECTs for {changes} changes"
+
+
+def test_the_run_report_reads_a_runs_changes_in_a_few_queries_and_shows_a_page(nightly_app):
+    """The report reads a run's changes and slots as plain columns and makes display rows only
+    for the page read (a whole-programme run has tens of thousands of changes; the time is in
+    ``make bench-pages``): every change counted, the page's rows complete, the filters right,
+    and no query per change."""
+    from sqlalchemy import event
+
+    from app.services.runs.report import ReportFilter, run_details
+
+    run = reoptimize(WEEK, trigger="manual", actor_label="test", time_limit_s=4)
+    assert run.state == "applied", run.message
+    run_id = run.id
+    db.session.expire_all()
+    run = db.session.get(OptimizationRun, run_id)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        details = run_details(run)
+        page = details.sessions[:50]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    total = run.added + run.moved + run.dropped
+    assert details.total == len(details.sessions) == total > 100
+    assert len(page) == 50 and all(row.participant_name and row.before + row.after for row in page)
+    assert len(statements) <= 4, statements  # changes, slots, the page's names
+    # The filters narrow the list; the summary still covers every change.
+    added = run_details(run, flt=ReportFilter(change="added"))
+    assert len(added.sessions) == run.added and added.total == total
+    assert sum(c["added"] for _, c in added.by_region) >= run.added
