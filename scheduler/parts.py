@@ -217,10 +217,7 @@ def split_doc(
 
 def read_split(doc: Mapping[str, Any], inst: Instance) -> tuple[Plan, list[Part]]:
     """The start plan and the parts of a split document; ValueError when it does not fit."""
-    if doc.get("format") != SPLIT_FORMAT:
-        raise ValueError(f"not a split document (format {doc.get('format')!r})")
-    if doc.get("instance") != inst.name:
-        raise ValueError(f"the split is of week {doc.get('instance')!r}, not {inst.name!r}")
+    _same_week(doc, inst, SPLIT_FORMAT, "a split document", "the split")
     start = Plan(inst.name, tuple(_assignments(doc.get("start"), inst)))
     raw = doc.get("parts")
     if not isinstance(raw, list):
@@ -251,14 +248,18 @@ def part_doc(
 
 def read_part(doc: Mapping[str, Any], inst: Instance) -> tuple[int, list[Assignment]]:
     """The part's index and sessions of a part's answer; ValueError when it does not fit."""
-    if doc.get("format") != PART_FORMAT:
-        raise ValueError(f"not a part's answer (format {doc.get('format')!r})")
-    if doc.get("instance") != inst.name:
-        raise ValueError(f"the answer is of week {doc.get('instance')!r}, not {inst.name!r}")
+    _same_week(doc, inst, PART_FORMAT, "a part's answer", "the answer")
     index = doc.get("part")
     if not isinstance(index, int) or isinstance(index, bool) or index < 0:
         raise ValueError("the answer names no part")
     return index, _assignments(doc.get("assignments"), inst)
+
+
+def _same_week(doc: Mapping[str, Any], inst: Instance, fmt: str, kind: str, it: str) -> None:
+    if doc.get("format") != fmt:
+        raise ValueError(f"not {kind} (format {doc.get('format')!r})")
+    if doc.get("instance") != inst.name:
+        raise ValueError(f"{it} is of week {doc.get('instance')!r}, not {inst.name!r}")
 
 
 def _strings(value: Any, what: str) -> list[str]:
