@@ -9,9 +9,8 @@ gets its share. Producers live in (or near) the county of an origin base.
 from __future__ import annotations
 
 import random
-from datetime import timedelta
 
-from app.demo.world import FEATURE_ODDS, PRIME_START_HOURS, SLOT_HOURS, World
+from app.demo.world import FEATURE_ODDS, World, add_studio
 from app.geo import Place, gazetteer
 
 #: The programme's size, as the exchange's programme sample has it.
@@ -74,23 +73,5 @@ def build_origin_bases(world: World, rng: random.Random, n: int, first_number: i
         world.templates.append({"hub_code": code, "open_hour": open_hour, "close_hour": close_hour})
         for s in range(2 if rng.random() < SECOND_STUDIO else 1):
             features = sorted(f for f in sorted(odds) if rng.random() < odds[f])
-            studio = f"{code}-S{s + 1}"
-            world.studios.append(
-                {"code": studio, "hub_code": code, "features": features, "position": s}
-            )
-            for day in range(7):
-                for hour in range(open_hour, close_hour, SLOT_HOURS):
-                    slot_no += 1
-                    start = world.local(day, hour)
-                    world.slots.append(
-                        {
-                            "code": f"SL{slot_no:06d}",
-                            "studio_code": studio,
-                            "hub_code": code,
-                            "start": start,
-                            "end": start + timedelta(hours=SLOT_HOURS),
-                            "prime": hour in PRIME_START_HOURS,
-                            "state": "blocked" if rng.random() < 0.01 else "open",
-                        }
-                    )
+            slot_no = add_studio(world, rng, code, s, features, (open_hour, close_hour), slot_no)
     return places

@@ -117,27 +117,42 @@ def build_hubs(
         for s in range(rng.randint(2, 8)):
             odds = FEATURE_ODDS[kind]
             features = sorted(f for f in sorted(odds) if rng.random() < odds[f])
-            studio = f"{code}-S{s + 1}"
-            world.studios.append(
-                {"code": studio, "hub_code": code, "features": features, "position": s}
-            )
-            for day in range(7):
-                for hour in range(open_hour, close_hour, SLOT_HOURS):
-                    slot_no += 1
-                    start = world.local(day, hour)
-                    world.slots.append(
-                        {
-                            "code": f"SL{slot_no:06d}",
-                            "studio_code": studio,
-                            "hub_code": code,
-                            "start": start,
-                            "end": start + timedelta(hours=SLOT_HOURS),
-                            "prime": hour in PRIME_START_HOURS,
-                            # A few blocks are closed for maintenance or a base's own shows.
-                            "state": "blocked" if rng.random() < 0.01 else "open",
-                        }
-                    )
+            slot_no = add_studio(world, rng, code, s, features, (open_hour, close_hour), slot_no)
     return kinds
+
+
+def add_studio(
+    world: World,
+    rng: random.Random,
+    hub_code: str,
+    position: int,
+    features: list[str],
+    hours: tuple[int, int],
+    slot_no: int,
+) -> int:
+    """A studio of ``hub_code`` and its week of slots from ``hours`` (open, close); returns the
+    last slot number used."""
+    studio = f"{hub_code}-S{position + 1}"
+    world.studios.append(
+        {"code": studio, "hub_code": hub_code, "features": features, "position": position}
+    )
+    for day in range(7):
+        for hour in range(hours[0], hours[1], SLOT_HOURS):
+            slot_no += 1
+            start = world.local(day, hour)
+            world.slots.append(
+                {
+                    "code": f"SL{slot_no:06d}",
+                    "studio_code": studio,
+                    "hub_code": hub_code,
+                    "start": start,
+                    "end": start + timedelta(hours=SLOT_HOURS),
+                    "prime": hour in PRIME_START_HOURS,
+                    # A few blocks are closed for maintenance or a base's own shows.
+                    "state": "blocked" if rng.random() < 0.01 else "open",
+                }
+            )
+    return slot_no
 
 
 def _region_rank(item: tuple[str, str]) -> int:
