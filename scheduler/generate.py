@@ -20,16 +20,20 @@ drawn from their own random stream, so the rest of a week is the same with or wi
 
 from __future__ import annotations
 
+import dataclasses
 import random
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import accumulate
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from scheduler.domain import INSTANCE_FORMAT, Instance, Request, Slot
-from scheduler.greedy import Calendar, eligible_bases
+from scheduler.domain import INSTANCE_FORMAT, Booking, Instance, Request, Slot
+from scheduler.greedy import Calendar
 from scheduler.io import load_instance
+from scheduler.reach import Reach
 
 
 @dataclass(frozen=True)
@@ -220,10 +224,11 @@ def generate(size: str = "M", *, seed: int = 0, programme: bool = False) -> Inst
 
     # Requests: a few participants ask often (the samples have 1-7 requests per participant).
     activity = [rng.paretovariate(2.0) for _ in participants]
+    cum_activity = list(accumulate(activity))  # what choices() sums itself on every call
     requests: list[dict[str, Any]] = []
     nearest = _Nearest(bases)
     for i in range(1, spec.requests + 1):
-        p = rng.choices(participants, activity)[0]
+        p = rng.choices(participants, cum_weights=cum_activity)[0]
         days = rng.choices((2, 3, 4, 5, 6, 7), (0.3, 0.25, 0.19, 0.15, 0.08, 0.03))[0]
         days = min(days, spec.days)
         end = spec.days if rng.random() < 0.6 else rng.randint(days, spec.days)
@@ -268,8 +273,16 @@ def generate(size: str = "M", *, seed: int = 0, programme: bool = False) -> Inst
     }
     if programme:
         _programme(doc, random.Random(f"chunlei:{size}:{seed}:programme"), at)
-    doc["bookings"] = _bookings(load_instance(doc), rng, spec.booked_share)
-    return load_instance(doc)
+    inst = load_instance(doc)
+    booked = doc["bookings"] = _bookings(inst, rng, spec.booked_share)
+    # The week read once: its bookings (made here, on its own ids) added as load_instance would.
+    return dataclasses.replace(
+        inst,
+        bookings=tuple(
+            Booking(request=b["request"], slots=tuple(b["slots"]), status=b["status"])
+            for b in booked
+        ),
+    )
 
 
 class _Nearest:
@@ -363,20 +376,18 @@ def _programme(doc: dict[str, Any], rng: random.Random, at: Callable[..., dateti
 def _bookings(inst: Instance, rng: random.Random, share: float) -> list[dict[str, Any]]:
     """Bookings that obey every hard rule together: random runs (not the earliest) of a share of
     the requests, placed one by one on a calendar that enforces the participant's rules."""
-    cal = Calendar(inst)
+    cal, reach = Calendar(inst), Reach(inst)
+    starts = {sid: [s.start for s in slots] for sid, slots in inst.slots_by_studio.items()}
     out = []
     for r in rng.sample(inst.requests, round(share * len(inst.requests))):
-        studios = [
-            s.id
-            for b in eligible_bases(inst, r)
-            for s in inst.base_by_id[b].studios
-            if r.needs <= s.features
-        ]
+        # eligible_bases(inst, r) in its order (preferred, then nearest), distances by numpy
+        studios_of = reach.studios(r.needs)
+        studios = [s for i in reach.preferred(r) + reach.rest(r) for s in studios_of[i]]
         if not studios:
             continue
         for _ in range(rng.randint(1, r.sessions)):
             for _attempt in range(20):
-                run = _random_run(inst, rng, r, rng.choice(studios))
+                run = _random_run(inst, rng, r, rng.choice(studios), starts)
                 if run is None:
                     continue
                 base = inst.studio_by_id[run[0].studio].base
@@ -398,14 +409,19 @@ def _bookings(inst: Instance, rng: random.Random, share: float) -> list[dict[str
 
 
 def _random_run(
-    inst: Instance, rng: random.Random, r: Request, studio: str
+    inst: Instance,
+    rng: random.Random,
+    r: Request,
+    studio: str,
+    starts: dict[str, list[datetime]],
 ) -> tuple[Slot, ...] | None:
     """A random run of ``r.length`` consecutive slots of ``studio`` inside the window (and the
     harvest lot), or None."""
     lo, hi = r.window_start, r.window_end
     if r.harvest is not None:
         lo, hi = max(lo, r.harvest.ready), min(hi, r.harvest.best_before)
-    slots = [s for s in inst.slots_by_studio[studio] if lo <= s.start < hi]
+    at = starts[studio]  # the studio's slots are in time order
+    slots = inst.slots_by_studio[studio][bisect_left(at, lo) : bisect_left(at, hi)]
     if len(slots) < r.length:
         return None
     i = rng.randrange(len(slots) - r.length + 1)
