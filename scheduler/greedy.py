@@ -268,31 +268,48 @@ def _earliest_run(
     """The earliest free run of ``r.length`` consecutive slots that the participant may take, in
     the first of ``studios`` (in the base's order) that has one; None if none has."""
     length, pid = r.length, r.participant
+    used, day_of_slot = cal.used, cal.day_of_slot
+    w0, w1 = window
     open_day: dict[date, bool] = {}
     for sid in studios:
         slots = inst.slots_by_studio[sid]
+        parent = cal.next_free_of[sid]
         next_day = cal.next_day_of[sid]
         studio_ends = ends[sid]
-        i = cal.next_free(sid, bisect_left(starts[sid], window[0]))
-        while i + length <= len(slots):
-            if studio_ends[i + length - 1] > window[1]:
+        last = len(slots) - length  # the last index a run may start at
+        i = _find(parent, bisect_left(starts[sid], w0))
+        while i <= last:
+            if studio_ends[i + length - 1] > w1:
                 break  # later runs end later still
+            day = day_of_slot[slots[i].id]
+            ok = open_day.get(day)
+            if ok is None:
+                ok = open_day[day] = cal.day_open(pid, base, day)
+            if not ok:
+                i = _find(parent, next_day[i])
+                continue
             run = slots[i : i + length]
-            day = cal.day_of_slot[run[0].id]
-            if day not in open_day:
-                open_day[day] = cal.day_open(pid, base, day)
-            if not open_day[day]:
-                i = cal.next_free(sid, next_day[i])
-                continue
-            taken = [k for k in range(1, length) if run[k].id in cal.used]
-            if taken:
-                i = cal.next_free(sid, i + taken[-1] + 1)
-                continue
-            if (
-                all(x.end == y.start for x, y in zip(run, run[1:], strict=False))
-                and cal.free_of_own_sessions(pid, run[0].start, run[-1].end)
-                and cal.category_free(pid, base, run[0].start, run[-1].end)
+            if length > 1:  # slot i is free (found free); the others may not be
+                taken = [k for k in range(1, length) if run[k].id in used]
+                if taken:
+                    i = _find(parent, i + taken[-1] + 1)
+                    continue
+                if not all(x.end == y.start for x, y in zip(run, run[1:], strict=False)):
+                    i = _find(parent, i + 1)
+                    continue
+            if cal.free_of_own_sessions(pid, run[0].start, run[-1].end) and cal.category_free(
+                pid, base, run[0].start, run[-1].end
             ):
                 return run
-            i = cal.next_free(sid, i + 1)
+            i = _find(parent, i + 1)
     return None
+
+
+def _find(parent: list[int], i: int) -> int:
+    """``Calendar.next_free`` on one studio's forest (a function call less in the scan)."""
+    root = i
+    while parent[root] != root:
+        root = parent[root]
+    while parent[i] != root:  # path compression
+        parent[i], i = root, parent[i]
+    return root

@@ -141,25 +141,106 @@ def dump_plan(plan: Plan) -> dict[str, Any]:
 def write_json(doc: Any, path: str | os.PathLike[str]) -> None:
     """Write a document atomically (a half-written plan must never be read by anyone).
 
-    A top-level object is written one key per line and its lists one item per line (each item on
-    one line): readable and diffable, and encoded by json's C encoder (``indent`` would use the
-    pure-Python one: seconds on a whole-programme week)."""
+    The text is exactly ``json.dump(doc, ensure_ascii=False, indent=1)``'s, built by
+    :func:`indented` (json's own ``indent`` runs its pure-Python encoder: seconds on a
+    whole-programme week)."""
     target = Path(path)
     tmp = target.with_name(f".{target.name}.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
-        f.write(_lines(doc))
+        f.write(indented(doc))
         f.write("\n")
     os.replace(tmp, target)
 
 
-def _lines(doc: Any) -> str:
-    dumps = json.JSONEncoder(ensure_ascii=False).encode
-    if not isinstance(doc, dict) or not doc:
-        return dumps(doc)
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+_STR: Any = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
 
-    def value(v: Any) -> str:
-        if isinstance(v, list) and v:
-            return "[\n  " + ",\n  ".join(dumps(x) for x in v) + "\n ]"
-        return dumps(v)
 
-    return "{\n" + ",\n".join(f" {dumps(str(k))}: {value(v)}" for k, v in doc.items()) + "\n}"
+def _SCALAR(v: Any) -> str:
+    """One string, number, boolean or null as json writes it (strings by its C function)."""
+    t = type(v)
+    if t is str:
+        text: str = _STR(v)
+        return text
+    if v is None:
+        return "null"
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if t is int:
+        return int.__repr__(v)
+    text = _ENCODE(v)
+    return text
+
+
+def indented(doc: Any) -> str:
+    """``json.dumps(doc, ensure_ascii=False, indent=1)``, character for character: the layout
+    is laid out here, every string and number is encoded by json's C encoder."""
+    return _text(doc, "\n")
+
+
+_FLAT = (str, int, float, bool, type(None))
+
+
+def _text(value: Any, nl: str) -> str:
+    """``value`` laid out at the indentation ``nl`` (a newline and one space per level)."""
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        inner = nl + " "
+        enc = _SCALAR
+        return (
+            "{"
+            + inner
+            + ("," + inner).join(
+                [
+                    (_STR(k) if type(k) is str else enc(_key(k)))
+                    + ": "
+                    + (
+                        _STR(v)
+                        if type(v) is str
+                        else enc(v)
+                        if isinstance(v, _FLAT)
+                        else _text(v, inner)
+                    )
+                    for k, v in value.items()
+                ]
+            )
+            + nl
+            + "}"
+        )
+    if isinstance(value, list | tuple):
+        if not value:
+            return "[]"
+        inner = nl + " "
+        enc = _SCALAR
+        return (
+            "["
+            + inner
+            + ("," + inner).join(
+                [
+                    _STR(v)
+                    if type(v) is str
+                    else enc(v)
+                    if isinstance(v, _FLAT)
+                    else _text(v, inner)
+                    for v in value
+                ]
+            )
+            + nl
+            + "]"
+        )
+    return _SCALAR(value)
+
+
+def _key(k: Any) -> str:
+    """A non-string key as json writes it (``True`` -> ``"true"``, numbers by their repr)."""
+    if k is True:
+        return "true"
+    if k is False:
+        return "false"
+    if k is None:
+        return "null"
+    text: str = _SCALAR(k)
+    return text
