@@ -47,7 +47,7 @@ class Calendar:
             list
         )
         self.separate = inst.policy.category_separation == "base"
-        self.day_of_slot = {s.id: inst.local_day(s.start) for s in inst.slots}
+        self.day_of_slot = inst.day_of_slot  # shared with the validation of the plan
         # Per studio, "the next free slot at or after index i" as a union-find forest over the
         # studio's slots in time order: a scan jumps over taken slots instead of testing them.
         self.index_of = {
@@ -242,11 +242,21 @@ def _first_run(
     """The earliest run of ``r`` at the first of ``bases`` that has one (see ``_earliest_run``);
     with ``only``, the other bases are skipped (the participant can use none of their days)."""
     studios_of, ids, free_left, length = reach.studios(r.needs), reach.ids, cal.free_left, r.length
+    parents, w0, w1 = cal.next_free_of, window[0], window[1]
     for i in bases:
         base = ids[i]
         if only is not None and base not in only:
             continue
-        studios = [s for s in studios_of[i] if free_left[s] >= length]
+        # Only the studios whose first free slot in the window starts a run that ends inside it
+        # (the scan stops at once at the others): most bases are passed over here, without a call.
+        studios = []
+        for s in studios_of[i]:
+            if free_left[s] < length:
+                continue
+            k = _find(parents[s], bisect_left(starts[s], w0)) + length - 1
+            studio_ends = ends[s]
+            if k < len(studio_ends) and studio_ends[k] <= w1:
+                studios.append(s)
         if not studios:
             continue
         run = _earliest_run(inst, cal, r, base, studios, starts, ends, window)
@@ -269,6 +279,9 @@ def _earliest_run(
     the first of ``studios`` (in the base's order) that has one; None if none has."""
     length, pid = r.length, r.participant
     used, day_of_slot = cal.used, cal.day_of_slot
+    per_day, base_of_day = cal.per_day, cal.base_of_day
+    cap = inst.policy.max_sessions_per_day
+    one_base = inst.policy.same_day_same_base
     w0, w1 = window
     open_day: dict[date, bool] = {}
     for sid in studios:
@@ -283,8 +296,11 @@ def _earliest_run(
                 break  # later runs end later still
             day = day_of_slot[slots[i].id]
             ok = open_day.get(day)
-            if ok is None:
-                ok = open_day[day] = cal.day_open(pid, base, day)
+            if ok is None:  # cal.day_open(pid, base, day) (rule 6, as domain.day_refusal reads it)
+                held = base_of_day.get((pid, day))
+                ok = open_day[day] = (cap is None or per_day[pid, day] < cap) and not (
+                    one_base and held is not None and held != base
+                )
             if not ok:
                 i = _find(parent, next_day[i])
                 continue

@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 from scheduler.domain import Assignment, Booking, Instance, Plan, Slot, Studio
@@ -59,7 +60,7 @@ class Session:
     def end(self) -> datetime:
         return self.slots[-1].end
 
-    @property
+    @cached_property
     def key(self) -> tuple[str, tuple[str, ...]]:
         return (self.request, tuple(s.id for s in self.slots))
 
@@ -78,34 +79,50 @@ def rule_1_slots_exist_consecutive_in_one_studio(
     (known request, known slots, one studio) as sessions."""
     bad: list[Violation] = []
     sessions: list[Session] = []
+    request_by_id, slot_by_id, studio_by_id = inst.request_by_id, inst.slot_by_id, inst.studio_by_id
     for k, a in enumerate(assignments):
-        where = f"assignment #{k} ({a.request})"
-        req = inst.request_by_id.get(a.request)
+        req = request_by_id.get(a.request)
         if req is None:
-            bad.append(Violation(1, f"{where}: unknown request"))
+            bad.append(Violation(1, f"assignment #{k} ({a.request}): unknown request"))
             continue
-        unknown = [s for s in a.slots if s not in inst.slot_by_id]
-        if not a.slots or unknown:
+        found = tuple(map(slot_by_id.get, a.slots))
+        if not found or None in found:
+            unknown = [s for s in a.slots if s not in slot_by_id]
             what = ", ".join(unknown) if unknown else "no slot"
-            bad.append(Violation(1, f"{where}: {what} — not existing slot ids"))
-            continue
-        slots = tuple(inst.slot_by_id[s] for s in a.slots)
-        if len(slots) != req.length:
-            bad.append(Violation(1, f"{where}: {len(slots)} slots, request length is {req.length}"))
-        studios = sorted({s.studio for s in slots})
-        if len(studios) != 1:
             bad.append(
-                Violation(1, f"{where}: slots in more than one studio ({', '.join(studios)})")
+                Violation(1, f"assignment #{k} ({a.request}): {what} — not existing slot ids")
             )
             continue
-        if any(x.end != y.start for x, y in zip(slots, slots[1:], strict=False)):
+        slots: tuple[Slot, ...] = found  # type: ignore[assignment]  # no None left
+        if len(slots) != req.length:
             bad.append(
                 Violation(
-                    1, f"{where}: slots {', '.join(a.slots)} are not consecutive and in order"
+                    1,
+                    f"assignment #{k} ({a.request}): {len(slots)} slots, "
+                    f"request length is {req.length}",
                 )
             )
-        studio = inst.studio_by_id[studios[0]]
-        sessions.append(Session(k, req.id, req.participant, slots, studio))
+        studio_id = slots[0].studio
+        if len(slots) > 1:
+            if any(s.studio != studio_id for s in slots):
+                studios = sorted({s.studio for s in slots})
+                bad.append(
+                    Violation(
+                        1,
+                        f"assignment #{k} ({a.request}): slots in more than one studio "
+                        f"({', '.join(studios)})",
+                    )
+                )
+                continue
+            if any(x.end != y.start for x, y in zip(slots, slots[1:], strict=False)):
+                bad.append(
+                    Violation(
+                        1,
+                        f"assignment #{k} ({a.request}): slots {', '.join(a.slots)} are not "
+                        "consecutive and in order",
+                    )
+                )
+        sessions.append(Session(k, req.id, req.participant, slots, studio_by_id[studio_id]))
     return bad, sessions
 
 
@@ -114,6 +131,9 @@ def rule_1_slots_exist_consecutive_in_one_studio(
 
 def rule_2_no_slot_used_twice(inst: Instance, sessions: list[Session]) -> Iterator[Violation]:
     """Rule 2: no slot is used twice (by two sessions, or twice in one)."""
+    used = [slot.id for s in sessions for slot in s.slots]
+    if len(set(used)) == len(used):
+        return  # no slot twice: the common case, found without a list per slot
     users: dict[str, list[str]] = defaultdict(list)
     for s in sessions:
         for slot in s.slots:
@@ -380,13 +400,22 @@ def _by_participant(sessions: Iterable[Session]) -> dict[str, list[Session]]:
     return out
 
 
+#: The last answer of ``_by_participant_day``: rule 6's daily cap and its same day same base both
+#: group the same sessions (held with the week, so neither object's id is reused meanwhile).
+_LAST_BY_DAY: list[Any] = []
+
+
 def _by_participant_day(
     inst: Instance, sessions: Iterable[Session]
 ) -> dict[str, dict[date, list[Session]]]:
+    if _LAST_BY_DAY and _LAST_BY_DAY[0] is inst and _LAST_BY_DAY[1] is sessions:
+        grouped: dict[str, dict[date, list[Session]]] = _LAST_BY_DAY[2]
+        return grouped
     out: dict[str, dict[date, list[Session]]] = defaultdict(lambda: defaultdict(list))
     day_of = inst.day_of_slot
     for s in sessions:
         out[s.participant][day_of[s.slots[0].id]].append(s)
+    _LAST_BY_DAY[:] = [inst, sessions, out]
     return out
 
 
