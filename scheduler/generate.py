@@ -164,17 +164,7 @@ def generate(size: str = "M", *, seed: int = 0, programme: bool = False) -> Inst
             sid = f"{bid}-S{j}"
             studios.append({"id": sid, "features": list(_pick(rng, STUDIO_FEATURES))})
             hours = range(8, 24, 2) if rng.random() < 0.7 else range(10, 22, 2)
-            for d in range(spec.days):
-                for h in hours:
-                    slots.append(
-                        {
-                            "id": f"SL{len(slots) + 1:06d}",
-                            "studio": sid,
-                            "start": at(d, h).isoformat(),
-                            "end": (at(d, h) + timedelta(hours=2)).isoformat(),
-                            "prime": 18 <= h < 22,
-                        }
-                    )
+            _week_of_slots(slots, sid, spec.days, hours, at)
         bases.append(
             {
                 "id": bid,
@@ -306,6 +296,27 @@ class _Nearest:
         return found
 
 
+def _week_of_slots(
+    slots: list[dict[str, Any]],
+    studio: str,
+    days: int,
+    hours: range,
+    at: Callable[..., datetime],
+) -> None:
+    """Append the studio's two-hour slots starting at ``hours`` on each of ``days`` days."""
+    for d in range(days):
+        for h in hours:
+            slots.append(
+                {
+                    "id": f"SL{len(slots) + 1:06d}",
+                    "studio": studio,
+                    "start": at(d, h).isoformat(),
+                    "end": (at(d, h) + timedelta(hours=2)).isoformat(),
+                    "prime": 18 <= h < 22,
+                }
+            )
+
+
 def _origin_bases(
     spec: Size,
     rng: random.Random,
@@ -329,17 +340,7 @@ def _origin_bases(
             sid = f"{bid}-S{j}"
             features = ["cold_chain"] if rng.random() < 0.35 else list(_pick(rng, STUDIO_FEATURES))
             studios.append({"id": sid, "features": features})
-            for d in range(spec.days):
-                for h in range(10, 20, 2):
-                    slots.append(
-                        {
-                            "id": f"SL{len(slots) + 1:06d}",
-                            "studio": sid,
-                            "start": at(d, h).isoformat(),
-                            "end": (at(d, h) + timedelta(hours=2)).isoformat(),
-                            "prime": 18 <= h < 22,
-                        }
-                    )
+            _week_of_slots(slots, sid, spec.days, range(10, 20, 2), at)
         base = {
             "id": bid,
             "name": f"{REGION_ZH[region]}{i}号数字农业基地",
