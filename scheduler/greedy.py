@@ -74,13 +74,7 @@ class Calendar:
     def next_free(self, studio: str, i: int) -> int:
         """The index of the first free slot of ``studio`` at or after ``i`` (its slot count when
         none is)."""
-        parent = self.next_free_of[studio]
-        root = i
-        while parent[root] != root:
-            root = parent[root]
-        while parent[i] != root:  # path compression
-            parent[i], i = root, parent[i]
-        return root
+        return _find(self.next_free_of[studio], i)
 
     def copy(self) -> Calendar:
         """An independent copy (to try placements without touching this one)."""
