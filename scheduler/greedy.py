@@ -23,6 +23,7 @@ import time
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
+from datetime import time as dtime
 
 from scheduler.domain import Assignment, Instance, Plan, Request, Slot, Unassigned, day_refusal
 from scheduler.reach import Reach
@@ -47,6 +48,7 @@ class Calendar:
             list
         )
         self.separate = inst.policy.category_separation == "base"
+        self._midnight: dict[date, float] = {}
         self.day_of_slot = inst.day_of_slot  # shared with the validation of the plan
         # Per studio, "the next free slot at or after index i" as a union-find forest over the
         # studio's slots in time order: a scan jumps over taken slots instead of testing them.
@@ -89,7 +91,7 @@ class Calendar:
         other.per_day = Counter(self.per_day)
         other.base_of_day = dict(self.base_of_day)
         other.by_category = defaultdict(list, {k: list(v) for k, v in self.by_category.items()})
-        other.separate = self.separate
+        other.separate, other._midnight = self.separate, self._midnight
         return other
 
     def take(self, request: Request, slots: tuple[Slot, ...]) -> None:
@@ -115,21 +117,32 @@ class Calendar:
         bases = () if held is None else (held,)
         return day_refusal(self.inst.policy, self.per_day[pid, day], bases, base) is None
 
-    def open_bases(self, pid: str, first: date, last: date) -> set[str] | None:
-        """The bases where ``pid`` may still start a session on some day ``first``..``last``
-        (daily cap, same day same base); None when some day is open at every base."""
+    def first_open_days(
+        self, pid: str, first: date, last: date
+    ) -> tuple[date | None, dict[str, date]]:
+        """Where and from when ``pid`` may start one more session on days ``first``..``last``
+        (daily cap, same day same base): the first day open at every base (None when no day is),
+        and the bases that hold an open day of the participant's before that one, each with its
+        first such day. Nothing open anywhere is ``(None, {})``."""
         policy = self.inst.policy
         cap = policy.max_sessions_per_day
-        out: set[str] = set()
+        held: dict[str, date] = {}
         for k in range((last - first).days + 1):
             day = first + timedelta(days=k)
             if cap is not None and self.per_day[pid, day] >= cap:
                 continue
             bound = self.base_of_day.get((pid, day)) if policy.same_day_same_base else None
             if bound is None:
-                return None
-            out.add(bound)
-        return out
+                return day, held
+            held.setdefault(bound, day)
+        return None, held
+
+    def midnight(self, day: date) -> float:
+        """The POSIX time at which ``day`` begins in the instance's time zone."""
+        t = self._midnight.get(day)
+        if t is None:
+            t = self._midnight[day] = datetime.combine(day, dtime(), self.inst.tz).timestamp()
+        return t
 
     def free_of_own_sessions(self, pid: str, start: datetime, end: datetime) -> bool:
         return all(end <= s or e <= start for s, e in self.busy[pid])
@@ -196,14 +209,22 @@ def greedy(inst: Instance) -> Plan:
         window = (earliest.timestamp(), latest.timestamp())
         days = (inst.local_day(earliest), inst.local_day(latest))
         preferred, rest = reach.preferred(r), None
+        # A base that had no run for this request's last session has none for the next one
+        # either (slots only get taken, the participant's days only fill): each search goes on
+        # from the base where the last one stopped.
+        from_preferred = from_rest = 0
         while missing > 0:
-            only = cal.open_bases(r.participant, *days)
-            if only is not None and not only:
+            open_days = cal.first_open_days(r.participant, *days)
+            if open_days == (None, {}):
                 break  # every day of the window is full for the participant
-            run = _first_run(inst, cal, reach, r, preferred, only, starts, ends, window)
+            from_preferred, run = _first_run(
+                cal, reach, r, preferred, from_preferred, open_days, starts, ends, window
+            )
             if run is None:  # only now measure the far bases
                 rest = reach.rest(r) if rest is None else rest
-                run = _first_run(inst, cal, reach, r, rest, only, starts, ends, window)
+                from_rest, run = _first_run(
+                    cal, reach, r, rest, from_rest, open_days, starts, ends, window
+                )
             if run is None:
                 break
             cal.take(r, run)
@@ -223,28 +244,33 @@ def greedy(inst: Instance) -> Plan:
 
 
 def _first_run(
-    inst: Instance,
     cal: Calendar,
     reach: Reach,
     r: Request,
     bases: list[int],
-    only: set[str] | None,
+    first: int,
+    open_days: tuple[date | None, dict[str, date]],
     starts: dict[str, list[float]],
     ends: dict[str, list[float]],
     window: tuple[float, float],
-) -> tuple[Slot, ...] | None:
-    """The earliest run of ``r`` at the first of ``bases`` that has one (see ``_earliest_run``);
-    with ``only``, the other bases are skipped (the participant can use none of their days)."""
+) -> tuple[int, tuple[Slot, ...] | None]:
+    """The earliest run of ``r`` at the first of ``bases[first:]`` that has one (see
+    ``_earliest_run``), with that base's position in ``bases`` (``len(bases)`` when none has).
+    ``open_days`` is ``cal.first_open_days`` of the participant: at each base the search starts
+    on the first day the participant may use there, and skips a base with none."""
     studios_of, ids, free_left, length = reach.studios(r.needs), reach.ids, cal.free_left, r.length
-    parents, w0, w1 = cal.next_free_of, window[0], window[1]
-    for i in bases:
-        base = ids[i]
-        if only is not None and base not in only:
+    parents, w1 = cal.next_free_of, window[1]
+    anywhere, held = open_days
+    for position in range(first, len(bases)):
+        base = ids[bases[position]]
+        day = held.get(base, anywhere) if held else anywhere
+        if day is None:
             continue
-        # Only the studios whose first free slot in the window starts a run that ends inside it
-        # (the scan stops at once at the others): most bases are passed over here, without a call.
+        w0 = max(window[0], cal.midnight(day))
+        # Only the studios whose first free slot from then on starts a run that ends inside the
+        # window (the scan stops at once at the others): most bases are passed over here.
         studios = []
-        for s in studios_of[i]:
+        for s in studios_of[bases[position]]:
             if free_left[s] < length:
                 continue
             k = _find(parents[s], bisect_left(starts[s], w0)) + length - 1
@@ -253,14 +279,13 @@ def _first_run(
                 studios.append(s)
         if not studios:
             continue
-        run = _earliest_run(inst, cal, r, base, studios, starts, ends, window)
+        run = _earliest_run(cal, r, base, studios, starts, ends, (w0, w1))
         if run is not None:
-            return run
-    return None
+            return position, run
+    return len(bases), None
 
 
 def _earliest_run(
-    inst: Instance,
     cal: Calendar,
     r: Request,
     base: str,
@@ -274,12 +299,12 @@ def _earliest_run(
     length, pid = r.length, r.participant
     used, day_of_slot = cal.used, cal.day_of_slot
     per_day, base_of_day = cal.per_day, cal.base_of_day
-    cap = inst.policy.max_sessions_per_day
-    one_base = inst.policy.same_day_same_base
+    cap = cal.inst.policy.max_sessions_per_day
+    one_base = cal.inst.policy.same_day_same_base
     w0, w1 = window
     open_day: dict[date, bool] = {}
     for sid in studios:
-        slots = inst.slots_by_studio[sid]
+        slots = cal.inst.slots_by_studio[sid]
         parent = cal.next_free_of[sid]
         next_day = cal.next_day_of[sid]
         studio_ends = ends[sid]

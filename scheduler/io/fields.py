@@ -8,6 +8,7 @@ import math
 import os
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 Source = str | os.PathLike[str] | Mapping[str, Any]
@@ -46,13 +47,18 @@ def get(
     obj: Any, key: str, kind: type | tuple[type, ...], where: str, *, optional: bool = False
 ) -> Any:
     """``obj[key]``, which must be of ``kind`` (None when ``optional`` and absent or null)."""
-    if not isinstance(obj, Mapping):
+    # ``type(...) is`` first: a parsed document is plain dicts, lists and scalars, and the
+    # abstract-class check costs more than the rest of this function (an instance reads ~700,000
+    # fields).
+    if type(obj) is not dict and not isinstance(obj, Mapping):
         raise FormatError(f"{where}: expected an object")
-    if key not in obj or obj[key] is None:
+    value = obj.get(key)
+    if value is None:
         if optional:
             return None
         raise FormatError(f"{where}: missing '{key}'")
-    value = obj[key]
+    if type(value) is kind and kind is not float:
+        return value
     # bool is an int in Python; a JSON true is never a count or a coordinate.
     if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
         raise FormatError(f"{where}: '{key}' must be {_kind_name(kind)}, got {value!r}")
@@ -81,12 +87,17 @@ def instant(text: Any, where: str) -> datetime:
     if not isinstance(text, str):
         raise FormatError(f"{where}: expected an ISO 8601 time, got {text!r}")
     try:
-        value = datetime.fromisoformat(text)
+        value = parse_time(text)
     except ValueError:
         raise FormatError(f"{where}: {text!r} is not an ISO 8601 time") from None
     if value.tzinfo is None:
         raise FormatError(f"{where}: {text!r} has no UTC offset")
     return value
+
+
+#: A week repeats few instants (a programme week: ~130,000 times, 60 distinct ones); datetimes
+#: are immutable, so one object per text is shared.
+parse_time = lru_cache(maxsize=4096)(datetime.fromisoformat)
 
 
 def str_list(value: Any, where: str) -> tuple[str, ...]:

@@ -35,6 +35,7 @@ from scheduler.io.fields import (
     get,
     instant,
     list_of,
+    parse_time,
     str_list,
     unique,
 )
@@ -133,6 +134,24 @@ def _base(b: Any, where: str) -> Base:
 
 
 def _slot(s: Any, where: str, studio_ids: set[str]) -> Slot:
+    # A week has tens of thousands of slots: a well-formed one is read in one go, and only a slot
+    # that fails some check goes through the field-by-field reading that names what is wrong.
+    if type(s) is dict:
+        sid, studio, start, end = s.get("id"), s.get("studio"), s.get("start"), s.get("end")
+        if (
+            type(sid) is str
+            and type(studio) is str
+            and studio in studio_ids
+            and type(start) is str
+            and type(end) is str
+        ):
+            try:
+                t0, t1 = parse_time(start), parse_time(end)
+            except ValueError:
+                pass
+            else:
+                if t0.tzinfo is not None and t1.tzinfo is not None and t0 < t1:
+                    return Slot(sid, studio, t0, t1, prime=bool(s.get("prime", False)))
     sid = get(s, "id", str, where)
     where = f"{where} ({sid})"
     studio = get(s, "studio", str, where)

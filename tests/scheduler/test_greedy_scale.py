@@ -60,7 +60,7 @@ def test_reach_with_an_allowed_list_and_a_distance_cut():
     assert reach.names(reach.preferred(inst.request_by_id["R2"])) == ["B1"]
 
 
-def test_open_bases_follow_the_daily_cap_and_same_day_same_base():
+def test_first_open_days_follow_the_daily_cap_and_same_day_same_base():
     inst = week(
         {"B1-S1": [], "B2-S1": []},
         days=2,
@@ -69,12 +69,22 @@ def test_open_bases_follow_the_daily_cap_and_same_day_same_base():
     )
     cal, r = Calendar(inst), inst.request_by_id["R1"]
     day0, day1 = (inst.local_day(s.start) for s in (inst.slots[0], inst.slots[-1]))
-    assert cal.open_bases("P1", day0, day1) is None
+    assert cal.first_open_days("P1", day0, day1) == (day0, {})
     cal.take(r, (inst.slot_by_id[slot("B1-S1", 0, 14)],))
-    assert cal.open_bases("P1", day0, day0) == {"B1"}
-    assert cal.open_bases("P1", day0, day1) is None
+    # Day 0 is B1's now (same day same base); day 1 is open everywhere.
+    assert cal.first_open_days("P1", day0, day0) == (None, {"B1": day0})
+    assert cal.first_open_days("P1", day0, day1) == (day1, {"B1": day0})
     cal.take(r, (inst.slot_by_id[slot("B1-S1", 0, 16)],))
-    assert cal.open_bases("P1", day0, day0) == set()
+    # The daily cap (2) closes day 0 at B1 too.
+    assert cal.first_open_days("P1", day0, day0) == (None, {})
+    assert cal.first_open_days("P1", day0, day1) == (day1, {})
+
+
+def test_midnight_is_the_local_start_of_the_day():
+    inst = week({"B1-S1": []}, days=1, hours=(14,))
+    cal = Calendar(inst)
+    day = inst.local_day(inst.slots[0].start)
+    assert cal.midnight(day) == inst.slots[0].start.timestamp() - 14 * 3600
 
 
 @pytest.mark.parametrize("size, seed, programme", [("S", 0, False), ("M", 2, True)])
