@@ -37,9 +37,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import numpy as np
-import numpy.typing as npt
-
 from scheduler.domain import Booking, Instance, Request, Slot
 from scheduler.placement import (
     apart_from_kept_rivals,
@@ -237,18 +234,12 @@ def eligible_bases(inst: Instance, r: Request) -> list[str]:
 def eligibility(inst: Instance) -> list[list[str]]:
     """Eligible bases of every request, by request index (computed once per solve).
 
-    Distances are measured once per participant, for every base at once (``Reach``): the week's
-    requests against its bases is 33 million pairs on the programme week, too many one by one.
+    Distances are measured per request for the bases it can reach, all at once (``Reach``): the
+    week's requests against its bases is 33 million pairs on the programme week, too many one by
+    one.
     """
     reach = Reach(inst)
-    out: list[list[str]] = []
-    km: npt.NDArray[np.float64] | None = None
-    last = None
-    for r in inst.requests:
-        if r.participant != last:
-            km, last = reach.km(r.participant), r.participant
-        out.append(reach.names(reach.eligible(r, km)))
-    return out
+    return [reach.names(reach.eligible(r)) for r in inst.requests]
 
 
 def generate(

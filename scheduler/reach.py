@@ -18,6 +18,9 @@ one vectorised pass per participant instead of a distance per request and base.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import overload
+
 import numpy as np
 import numpy.typing as npt
 
@@ -36,7 +39,12 @@ class Reach:
         order = sorted(range(len(self.ids)), key=self.ids.__getitem__)
         self._id_rank = np.empty(len(self.ids), dtype=np.int64)
         self._id_rank[order] = np.arange(len(self.ids))
+        # Bases by latitude: a request with ``max_km`` measures only the band of latitudes it can
+        # reach (a distance is never less than its north-south part).
+        self._by_lat = np.argsort(self._lat, kind="stable")
+        self._lat_sorted = self._lat[self._by_lat]
         self._serves: dict[frozenset[str], npt.NDArray[np.bool_]] = {}
+        self._last_km: tuple[str | None, npt.NDArray[np.float64]] = (None, self._lat)
         self._studios: dict[frozenset[str], list[list[str]]] = {}
 
     def studios(self, needs: frozenset[str]) -> list[list[str]]:
@@ -73,12 +81,30 @@ class Reach:
             listed = {b for b in r.bases if b not in preferred and self._eligible(r, b)}
             dist = {b: self.inst.distance_km(r.participant, b) for b in listed}
             return [self.index[b] for b in sorted(listed, key=lambda b: (dist[b], b))]
-        km = self.km(r.participant)
-        keep = self.serves(r.needs) & within_reach(self.inst, r, self.ids, km)
-        keep[[self.index[b] for b in r.prefer_bases]] = False
-        index = np.flatnonzero(keep)
-        order: list[int] = index[np.lexsort((self._id_rank[index], km[index]))].tolist()
+        index, km = self._reachable(r)
+        if r.prefer_bases:
+            skip = np.zeros(len(self.ids), dtype=bool)
+            skip[[self.index[b] for b in r.prefer_bases]] = True
+            keep = ~skip[index]
+            index, km = index[keep], km[keep]
+        order: list[int] = index[np.lexsort((self._id_rank[index], km))].tolist()
         return order
+
+    def _reachable(self, r: Request) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+        """The bases (indexes, ascending) within the request's ``max_km`` that have a studio with
+        its needs, and their distances; the allowed list is not applied."""
+        p = self.inst.participant_by_id[r.participant]
+        if r.max_km is None:
+            index = np.arange(len(self.ids))
+        else:
+            # 1 km of margin over the cut (``within_reach`` decides it exactly).
+            half = (r.max_km + KM_TOLERANCE + 1.0) / EARTH_RADIUS_KM
+            p1 = np.radians(p.lat)
+            lo, hi = np.searchsorted(self._lat_sorted, (p1 - half, p1 + half), side="left")
+            index = np.sort(self._by_lat[lo:hi])
+        km = self.km(r.participant, index)
+        keep = self.serves(r.needs)[index] & within_reach(self.inst, r, _Ids(self.ids, index), km)
+        return index[keep], km[keep]
 
     def serves(self, needs: frozenset[str]) -> npt.NDArray[np.bool_]:
         """By base index, whether the base has a studio with every one of ``needs`` (rule 5c)."""
@@ -89,21 +115,47 @@ class Reach:
             )
         return self._serves[needs]
 
-    def eligible(self, r: Request, km: npt.NDArray[np.float64] | None = None) -> list[int]:
+    def eligible(self, r: Request) -> list[int]:
         """Every base the request may use (rule 5: allowed, within ``max_km``, a studio with its
-        features), by index in ``inst.bases`` order; ``km`` its participant's :meth:`km`."""
-        km = self.km(r.participant) if km is None else km
-        keep = np.flatnonzero(self.serves(r.needs) & within_reach(self.inst, r, self.ids, km))
-        out: list[int] = keep.tolist()
+        features), by index in ``inst.bases`` order."""
+        out: list[int] = self._reachable(r)[0].tolist()
         if r.bases is not None:
             out = [i for i in out if allowed_base(r, self.ids[i])]
         return out
 
-    def km(self, participant: str) -> npt.NDArray[np.float64]:
-        """Distances from the participant to every base (``haversine_km``, vectorised)."""
+    def km(
+        self, participant: str, index: npt.NDArray[np.intp] | None = None
+    ) -> npt.NDArray[np.float64]:
+        """Distances from the participant to every base, or to the bases of ``index``
+        (``haversine_km``, vectorised: a base's figure is the same either way)."""
+        if index is None and self._last_km[0] == participant:
+            return self._last_km[1]  # a participant's requests often come one after another
         p = self.inst.participant_by_id[participant]
+        lat, lon = (self._lat, self._lon) if index is None else (self._lat[index], self._lon[index])
         p1 = np.radians(p.lat)
-        dp, dl = self._lat - p1, np.radians(self._lon - p.lon)
-        h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(self._lat) * np.sin(dl / 2) ** 2
+        dp, dl = lat - p1, np.radians(lon - p.lon)
+        h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(lat) * np.sin(dl / 2) ** 2
         km: npt.NDArray[np.float64] = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(h))
+        if index is None:
+            self._last_km = (participant, km)
         return km
+
+
+class _Ids(Sequence[str]):
+    """The ids of the bases of ``index``, read only where asked (``within_reach`` measures again
+    the few bases within a micrometre of the cut)."""
+
+    def __init__(self, ids: list[str], index: npt.NDArray[np.intp]) -> None:
+        self._ids, self._index = ids, index
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[str]: ...
+    def __getitem__(self, i: int | slice) -> str | Sequence[str]:
+        if isinstance(i, slice):
+            return [self._ids[k] for k in self._index[i]]
+        return self._ids[int(self._index[i])]
