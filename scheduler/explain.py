@@ -292,7 +292,7 @@ def _participant_rule(cal: Calendar, r: Request, base: str, run: Run) -> str | N
     if refusal is not None:
         return refusal
     start, end = run[0].start, run[-1].end
-    if any(start < e and s < end for s, e in cal.busy[pid]):
+    if not cal.free_of_own_sessions(pid, start, end):
         return "own_overlap"
     if not cal.category_free(pid, base, start, end):
         return "category_clash"

@@ -22,8 +22,12 @@ from __future__ import annotations
 import time
 from bisect import bisect_left
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
+
+import numpy as np
+import numpy.typing as npt
 
 from scheduler.domain import Assignment, Instance, Plan, Request, Slot, Unassigned, day_refusal
 from scheduler.reach import Reach
@@ -40,13 +44,12 @@ class Calendar:
         self.inst = inst
         self.used: set[str] = set()
         self.count: Counter[str] = Counter()  # sessions per request
-        self.busy: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+        #: per participant, its sessions' (start, end) as POSIX seconds
+        self.busy: dict[str, list[tuple[float, float]]] = defaultdict(list)
         self.per_day: Counter[tuple[str, date]] = Counter()
         self.base_of_day: dict[tuple[str, date], str] = {}
-        #: (base, category) -> sessions there as (start, end, participant), for rule 9
-        self.by_category: dict[tuple[str, str], list[tuple[datetime, datetime, str]]] = defaultdict(
-            list
-        )
+        #: (base, category) -> sessions there as (start, end, participant), for rule 9 (seconds)
+        self.by_category: dict[tuple[str, str], list[tuple[float, float, str]]] = defaultdict(list)
         self.separate = inst.policy.category_separation == "base"
         self._midnight: dict[date, float] = {}
         self.day_of_slot = inst.day_of_slot  # shared with the validation of the plan
@@ -59,6 +62,22 @@ class Calendar:
             sid: list(range(len(slots) + 1)) for sid, slots in inst.slots_by_studio.items()
         }
         self.free_left = {sid: len(slots) for sid, slots in inst.slots_by_studio.items()}
+        # Times as POSIX seconds: comparing aware datetimes costs an offset lookup each time.
+        self.starts = {
+            sid: [s.start.timestamp() for s in slots] for sid, slots in inst.slots_by_studio.items()
+        }
+        self.ends = {
+            sid: [s.end.timestamp() for s in slots] for sid, slots in inst.slots_by_studio.items()
+        }
+        # The same forest the other way, shifted by one ("the last free slot before position p";
+        # 0 when none is): each studio's latest free slot, and per needs each base's (the latest
+        # of its studios with them), so that a search drops in one numpy step every base whose
+        # free slots all start before the request's window.
+        self.prev_free_of = {
+            sid: list(range(len(slots) + 1)) for sid, slots in inst.slots_by_studio.items()
+        }
+        self._base_at = {b.id: i for i, b in enumerate(inst.bases)}
+        self._latest: dict[frozenset[str], npt.NDArray[np.float64]] = {}
         # Per studio, for each slot index, the index of the studio's first slot of a later day:
         # a scan skips a whole day the participant cannot use (daily cap, another base).
         self.next_day_of = {}
@@ -83,6 +102,9 @@ class Calendar:
         other = Calendar.__new__(Calendar)
         other.inst, other.day_of_slot, other.index_of = self.inst, self.day_of_slot, self.index_of
         other.next_day_of = self.next_day_of
+        other.starts, other.ends, other._base_at = self.starts, self.ends, self._base_at
+        other.prev_free_of = {k: list(v) for k, v in self.prev_free_of.items()}
+        other._latest = {k: v.copy() for k, v in self._latest.items()}
         other.next_free_of = {k: list(v) for k, v in self.next_free_of.items()}
         other.free_left = dict(self.free_left)
         other.used = set(self.used)
@@ -98,17 +120,62 @@ class Calendar:
         pid = request.participant
         day = self.day_of_slot[slots[0].id]
         self.used.update(s.id for s in slots)
+        was = self.latest_free(slots[0].studio) if self._latest else None
         for s in slots:
-            self.next_free_of[s.studio][self.index_of[s.id]] = self.index_of[s.id] + 1
+            i = self.index_of[s.id]
+            self.next_free_of[s.studio][i] = i + 1
+            self.prev_free_of[s.studio][i + 1] = i
             self.free_left[s.studio] -= 1
+        if was is not None:
+            self._update_latest(slots[0].studio, was)
         self.count[request.id] += 1
-        self.busy[pid].append((slots[0].start, slots[-1].end))
+        start, end = slots[0].start.timestamp(), slots[-1].end.timestamp()
+        self.busy[pid].append((start, end))
         self.per_day[pid, day] += 1
         base = self.inst.studio_by_id[slots[0].studio].base
         self.base_of_day.setdefault((pid, day), base)
         category = self.inst.participant_by_id[pid].category
         if self.separate and category:
-            self.by_category[base, category].append((slots[0].start, slots[-1].end, pid))
+            self.by_category[base, category].append((start, end, pid))
+
+    def latest_free(self, studio: str) -> float:
+        """When the studio's last free slot starts (POSIX seconds; -inf when none is free)."""
+        p = _find(self.prev_free_of[studio], len(self.starts[studio]))
+        return self.starts[studio][p - 1] if p else -np.inf
+
+    def latest_free_by_base(self, needs: frozenset[str]) -> npt.NDArray[np.float64]:
+        """By base index, when the last free slot of its studios with every one of ``needs``
+        starts (-inf when none is); kept up to date by ``take`` once asked for."""
+        table = self._latest.get(needs)
+        if table is None:
+            table = np.full(len(self._base_at), -np.inf)
+            for b in self.inst.bases:
+                for studio in b.studios:
+                    if needs <= studio.features:
+                        i = self._base_at[b.id]
+                        table[i] = max(table[i], self.latest_free(studio.id))
+            self._latest[needs] = table
+        return table
+
+    def _update_latest(self, studio: str, was: float) -> None:
+        """Each table's figure for the base of ``studio``, whose last free slot started at ``was``
+        before slots of it were taken."""
+        now = self.latest_free(studio)
+        if now == was:
+            return  # a slot before its last free one: no figure changes
+        inst = self.inst
+        features, base = inst.studio_by_id[studio].features, inst.studio_by_id[studio].base
+        b = self._base_at[base]
+        for needs, table in self._latest.items():
+            if needs <= features and table[b] == was:
+                table[b] = max(
+                    (
+                        self.latest_free(s.id)
+                        for s in inst.base_by_id[base].studios
+                        if needs <= s.features
+                    ),
+                    default=-np.inf,
+                )
 
     def day_open(self, pid: str, base: str, day: date) -> bool:
         """Whether ``pid`` may have one more session on ``day`` at ``base`` (daily cap, same day
@@ -145,10 +212,19 @@ class Calendar:
         return t
 
     def free_of_own_sessions(self, pid: str, start: datetime, end: datetime) -> bool:
+        """Rule 6: no session of ``pid`` overlaps ``start``..``end``."""
+        return self.own_free(pid, start.timestamp(), end.timestamp())
+
+    def own_free(self, pid: str, start: float, end: float) -> bool:
+        """``free_of_own_sessions`` with times as POSIX seconds."""
         return all(end <= s or e <= start for s, e in self.busy[pid])
 
     def category_free(self, pid: str, base: str, start: datetime, end: datetime) -> bool:
         """Rule 9: no same-category session of another participant overlaps at ``base``."""
+        return self.category_free_at(pid, base, start.timestamp(), end.timestamp())
+
+    def category_free_at(self, pid: str, base: str, start: float, end: float) -> bool:
+        """``category_free`` with times as POSIX seconds."""
         category = self.inst.participant_by_id[pid].category
         if not self.separate or not category:
             return True
@@ -185,11 +261,6 @@ def greedy(inst: Instance) -> Plan:
     """Keep every booking, then serve requests first come, first served (see the module doc)."""
     t0 = time.perf_counter()
     cal, reach = Calendar(inst), Reach(inst)
-    # Times as POSIX seconds: comparing aware datetimes costs an offset lookup each time.
-    starts = {
-        sid: [s.start.timestamp() for s in slots] for sid, slots in inst.slots_by_studio.items()
-    }
-    ends = {sid: [s.end.timestamp() for s in slots] for sid, slots in inst.slots_by_studio.items()}
     assignments = [Assignment(b.request, b.slots) for b in inst.bookings]
     for b in inst.bookings:
         cal.take(inst.request_by_id[b.request], tuple(inst.slot_by_id[s] for s in b.slots))
@@ -208,7 +279,7 @@ def greedy(inst: Instance) -> Plan:
             latest = min(latest, r.harvest.best_before)
         window = (earliest.timestamp(), latest.timestamp())
         days = (inst.local_day(earliest), inst.local_day(latest))
-        preferred, rest = reach.preferred(r), None
+        preferred, rest, rest_index = reach.preferred(r), None, None
         # A base that had no run for this request's last session has none for the next one
         # either (slots only get taken, the participant's days only fill): each search goes on
         # from the base where the last one stopped.
@@ -218,12 +289,14 @@ def greedy(inst: Instance) -> Plan:
             if open_days == (None, {}):
                 break  # every day of the window is full for the participant
             from_preferred, run = _first_run(
-                cal, reach, r, preferred, from_preferred, open_days, starts, ends, window
+                cal, reach, r, preferred, None, from_preferred, open_days, window
             )
             if run is None:  # only now measure the far bases
-                rest = reach.rest(r) if rest is None else rest
+                if rest is None:
+                    rest_index = reach.rest_index(r)
+                    rest = rest_index.tolist()
                 from_rest, run = _first_run(
-                    cal, reach, r, rest, from_rest, open_days, starts, ends, window
+                    cal, reach, r, rest, rest_index, from_rest, open_days, window
                 )
             if run is None:
                 break
@@ -243,25 +316,38 @@ def greedy(inst: Instance) -> Plan:
     return Plan(inst.name, tuple(assignments), tuple(unassigned), stats)
 
 
+#: With more bases than this left to search, the numpy step that drops the full ones first
+#: costs less than testing them one by one.
+_FEW_BASES = 12
+
+
 def _first_run(
     cal: Calendar,
     reach: Reach,
     r: Request,
     bases: list[int],
+    index: npt.NDArray[np.intp] | None,
     first: int,
     open_days: tuple[date | None, dict[str, date]],
-    starts: dict[str, list[float]],
-    ends: dict[str, list[float]],
     window: tuple[float, float],
 ) -> tuple[int, tuple[Slot, ...] | None]:
     """The earliest run of ``r`` at the first of ``bases[first:]`` that has one (see
-    ``_earliest_run``), with that base's position in ``bases`` (``len(bases)`` when none has).
-    ``open_days`` is ``cal.first_open_days`` of the participant: at each base the search starts
-    on the first day the participant may use there, and skips a base with none."""
+    ``_earliest_run``), with that base's position in ``bases`` (``len(bases)`` when none has);
+    ``index`` is ``bases`` as an array, or None. ``open_days`` is ``cal.first_open_days`` of the
+    participant: at each base the search starts on the first day the participant may use there,
+    and skips a base with none."""
     studios_of, ids, free_left, length = reach.studios(r.needs), reach.ids, cal.free_left, r.length
-    parents, w1 = cal.next_free_of, window[1]
+    parents, starts, ends, w1 = cal.next_free_of, cal.starts, cal.ends, window[1]
     anywhere, held = open_days
-    for position in range(first, len(bases)):
+    positions: Iterable[int] = range(first, len(bases))
+    if index is not None and len(bases) - first > _FEW_BASES:
+        # Only the bases with a free slot that starts on or after the earliest day the
+        # participant may use at any of them: the others cannot have a run.
+        since = min(d for d in (anywhere, *held.values()) if d is not None)
+        latest = cal.latest_free_by_base(r.needs)[index[first:]]
+        found = np.flatnonzero(latest >= max(window[0], cal.midnight(since)))
+        positions = (found + first).tolist()
+    for position in positions:
         base = ids[bases[position]]
         day = held.get(base, anywhere) if held else anywhere
         if day is None:
@@ -279,7 +365,7 @@ def _first_run(
                 studios.append(s)
         if not studios:
             continue
-        run = _earliest_run(cal, r, base, studios, starts, ends, (w0, w1))
+        run = _earliest_run(cal, r, base, studios, (w0, w1))
         if run is not None:
             return position, run
     return len(bases), None
@@ -290,8 +376,6 @@ def _earliest_run(
     r: Request,
     base: str,
     studios: list[str],
-    starts: dict[str, list[float]],
-    ends: dict[str, list[float]],
     window: tuple[float, float],
 ) -> tuple[Slot, ...] | None:
     """The earliest free run of ``r.length`` consecutive slots that the participant may take, in
@@ -307,9 +391,9 @@ def _earliest_run(
         slots = cal.inst.slots_by_studio[sid]
         parent = cal.next_free_of[sid]
         next_day = cal.next_day_of[sid]
-        studio_ends = ends[sid]
+        studio_ends = cal.ends[sid]
         last = len(slots) - length  # the last index a run may start at
-        i = _find(parent, bisect_left(starts[sid], w0))
+        i = _find(parent, bisect_left(cal.starts[sid], w0))
         while i <= last:
             if studio_ends[i + length - 1] > w1:
                 break  # later runs end later still
@@ -332,9 +416,8 @@ def _earliest_run(
                 if not all(x.end == y.start for x, y in zip(run, run[1:], strict=False)):
                     i = _find(parent, i + 1)
                     continue
-            if cal.free_of_own_sessions(pid, run[0].start, run[-1].end) and cal.category_free(
-                pid, base, run[0].start, run[-1].end
-            ):
+            start, end = cal.starts[sid][i], studio_ends[i + length - 1]
+            if cal.own_free(pid, start, end) and cal.category_free_at(pid, base, start, end):
                 return run
             i = _find(parent, i + 1)
     return None

@@ -76,19 +76,25 @@ class Reach:
 
     def rest(self, r: Request) -> list[int]:
         """The request's other eligible bases (indexes), nearest first (ties by base id)."""
+        order: list[int] = self.rest_index(r).tolist()
+        return order
+
+    def rest_index(self, r: Request) -> npt.NDArray[np.intp]:
+        """``rest(r)`` as an array."""
         if r.bases is not None:
             preferred = set(r.prefer_bases)
             listed = {b for b in r.bases if b not in preferred and self._eligible(r, b)}
             dist = {b: self.inst.distance_km(r.participant, b) for b in listed}
-            return [self.index[b] for b in sorted(listed, key=lambda b: (dist[b], b))]
+            nearest = sorted(listed, key=lambda b: (dist[b], b))
+            return np.array([self.index[b] for b in nearest], dtype=np.intp)
         index, km = self._reachable(r)
         if r.prefer_bases:
             skip = np.zeros(len(self.ids), dtype=bool)
             skip[[self.index[b] for b in r.prefer_bases]] = True
             keep = ~skip[index]
             index, km = index[keep], km[keep]
-        order: list[int] = index[np.lexsort((self._id_rank[index], km))].tolist()
-        return order
+        ordered: npt.NDArray[np.intp] = index[np.lexsort((self._id_rank[index], km))]
+        return ordered
 
     def _reachable(self, r: Request) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
         """The bases (indexes, ascending) within the request's ``max_km`` that have a studio with
