@@ -116,3 +116,22 @@ def test_eligibility_cuts_max_km_exactly_at_the_limit():
     inst = dataclasses.replace(inst, requests=(inst.requests[0], exact, short))
     assert eligibility(inst)[1][-1] == "B2"
     assert "B2" not in eligibility(inst)[2]
+
+
+def test_each_bases_latest_free_slot_follows_every_take():
+    # The tables asked for before the takes are kept up to date by them: equal to the tables of a
+    # calendar that takes the same sessions first and is asked afterwards.
+    inst = generate("M", seed=2, programme=True)
+    plan = greedy(inst)
+    needs = [frozenset(), frozenset({"kitchen"}), frozenset({"cold_chain", "kitchen"})]
+    early, late = Calendar(inst), Calendar(inst)
+    before = [early.latest_free_by_base(n).copy() for n in needs]
+    for cal in (early, late):
+        for a in plan.assignments:
+            cal.take(inst.request_by_id[a.request], tuple(inst.slot_by_id[s] for s in a.slots))
+    for n, was in zip(needs, before, strict=True):
+        assert (early.latest_free_by_base(n) == late.latest_free_by_base(n)).all()
+        assert (early.latest_free_by_base(n) <= was).all()
+    assert any(
+        (early.latest_free_by_base(n) < was).any() for n, was in zip(needs, before, strict=True)
+    )
