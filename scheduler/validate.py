@@ -18,7 +18,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cached_property
 from typing import Any
 
 from scheduler.domain import Assignment, Booking, Instance, Plan, Slot, Studio
@@ -38,31 +37,24 @@ class Violation:
         return f"rule {self.rule}: {self.message}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Session:
-    """An assignment whose request and slots exist and lie in one studio (rule 1's first half)."""
+    """An assignment whose request and slots exist and lie in one studio (rule 1's first half).
+    Its base, times and key are stored, not derived: every rule reads them, a week has tens of
+    thousands of sessions."""
 
     index: int
     request: str
     participant: str
     slots: tuple[Slot, ...]
     studio: Studio
-
-    @property
-    def base(self) -> str:
-        return self.studio.base
-
-    @property
-    def start(self) -> datetime:
-        return self.slots[0].start
-
-    @property
-    def end(self) -> datetime:
-        return self.slots[-1].end
-
-    @cached_property
-    def key(self) -> tuple[str, tuple[str, ...]]:
-        return (self.request, tuple(s.id for s in self.slots))
+    #: the studio's base
+    base: str
+    #: the first slot's start and the last slot's end
+    start: datetime
+    end: datetime
+    #: (request, slot ids): how an input booking is matched
+    key: tuple[str, tuple[str, ...]]
 
     def where(self) -> str:
         return f"assignment #{self.index} ({self.request})"
@@ -122,7 +114,20 @@ def rule_1_slots_exist_consecutive_in_one_studio(
                         "consecutive and in order",
                     )
                 )
-        sessions.append(Session(k, req.id, req.participant, slots, studio_by_id[studio_id]))
+        studio = studio_by_id[studio_id]
+        sessions.append(
+            Session(
+                k,
+                req.id,
+                req.participant,
+                slots,
+                studio,
+                studio.base,
+                slots[0].start,
+                slots[-1].end,
+                (req.id, tuple(a.slots)),
+            )
+        )
     return bad, sessions
 
 
