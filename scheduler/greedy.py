@@ -204,6 +204,15 @@ class Calendar:
             held.setdefault(bound, day)
         return None, held
 
+    def earliest_start(
+        self, open_days: tuple[date | None, dict[str, date]], window: tuple[float, float]
+    ) -> float:
+        """The earliest a session may start at any base, given the participant's
+        ``first_open_days`` and the request's window (POSIX seconds)."""
+        anywhere, held = open_days
+        since = min(d for d in (anywhere, *held.values()) if d is not None)
+        return max(window[0], self.midnight(since))
+
     def midnight(self, day: date) -> float:
         """The POSIX time at which ``day`` begins in the instance's time zone."""
         t = self._midnight.get(day)
@@ -293,7 +302,10 @@ def greedy(inst: Instance) -> Plan:
             )
             if run is None:  # only now measure the far bases
                 if rest is None:
-                    rest_index = reach.rest_index(r)
+                    # Only those with a free slot late enough now: a base full for this session
+                    # is full for the request's next ones too.
+                    since = cal.earliest_start(open_days, window)
+                    rest_index = reach.rest_index(r, cal.latest_free_by_base(r.needs) >= since)
                     rest = rest_index.tolist()
                 from_rest, run = _first_run(
                     cal, reach, r, rest, rest_index, from_rest, open_days, window
@@ -343,9 +355,8 @@ def _first_run(
     if index is not None and len(bases) - first > _FEW_BASES:
         # Only the bases with a free slot that starts on or after the earliest day the
         # participant may use at any of them: the others cannot have a run.
-        since = min(d for d in (anywhere, *held.values()) if d is not None)
         latest = cal.latest_free_by_base(r.needs)[index[first:]]
-        found = np.flatnonzero(latest >= max(window[0], cal.midnight(since)))
+        found = np.flatnonzero(latest >= cal.earliest_start(open_days, window))
         positions = (found + first).tolist()
     for position in positions:
         base = ids[bases[position]]

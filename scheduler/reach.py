@@ -44,7 +44,6 @@ class Reach:
         self._by_lat = np.argsort(self._lat, kind="stable")
         self._lat_sorted = self._lat[self._by_lat]
         self._serves: dict[frozenset[str], npt.NDArray[np.bool_]] = {}
-        self._last_km: tuple[str | None, npt.NDArray[np.float64]] = (None, self._lat)
         self._studios: dict[frozenset[str], list[list[str]]] = {}
 
     def studios(self, needs: frozenset[str]) -> list[list[str]]:
@@ -79,15 +78,23 @@ class Reach:
         order: list[int] = self.rest_index(r).tolist()
         return order
 
-    def rest_index(self, r: Request) -> npt.NDArray[np.intp]:
-        """``rest(r)`` as an array."""
+    def rest_index(
+        self, r: Request, among: npt.NDArray[np.bool_] | None = None
+    ) -> npt.NDArray[np.intp]:
+        """``rest(r)`` as an array; with ``among`` (by base index), only the bases it marks."""
         if r.bases is not None:
             preferred = set(r.prefer_bases)
-            listed = {b for b in r.bases if b not in preferred and self._eligible(r, b)}
+            listed = {
+                b
+                for b in r.bases
+                if b not in preferred
+                and (among is None or among[self.index[b]])
+                and self._eligible(r, b)
+            }
             dist = {b: self.inst.distance_km(r.participant, b) for b in listed}
             nearest = sorted(listed, key=lambda b: (dist[b], b))
             return np.array([self.index[b] for b in nearest], dtype=np.intp)
-        index, km = self._reachable(r)
+        index, km = self._reachable(r, among)
         if r.prefer_bases:
             skip = np.zeros(len(self.ids), dtype=bool)
             skip[[self.index[b] for b in r.prefer_bases]] = True
@@ -96,9 +103,12 @@ class Reach:
         ordered: npt.NDArray[np.intp] = index[np.lexsort((self._id_rank[index], km))]
         return ordered
 
-    def _reachable(self, r: Request) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+    def _reachable(
+        self, r: Request, among: npt.NDArray[np.bool_] | None = None
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
         """The bases (indexes, ascending) within the request's ``max_km`` that have a studio with
-        its needs, and their distances; the allowed list is not applied."""
+        its needs (and that ``among`` marks, if given), and their distances; the allowed list is
+        not applied."""
         p = self.inst.participant_by_id[r.participant]
         if r.max_km is None:
             index = np.arange(len(self.ids))
@@ -108,8 +118,10 @@ class Reach:
             p1 = np.radians(p.lat)
             lo, hi = np.searchsorted(self._lat_sorted, (p1 - half, p1 + half), side="left")
             index = np.sort(self._by_lat[lo:hi])
+        serves = self.serves(r.needs) if among is None else self.serves(r.needs) & among
+        index = index[serves[index]]
         km = self.km(r.participant, index)
-        keep = self.serves(r.needs)[index] & within_reach(self.inst, r, _Ids(self.ids, index), km)
+        keep = within_reach(self.inst, r, _Ids(self.ids, index), km)
         return index[keep], km[keep]
 
     def serves(self, needs: frozenset[str]) -> npt.NDArray[np.bool_]:
@@ -134,16 +146,12 @@ class Reach:
     ) -> npt.NDArray[np.float64]:
         """Distances from the participant to every base, or to the bases of ``index``
         (``haversine_km``, vectorised: a base's figure is the same either way)."""
-        if index is None and self._last_km[0] == participant:
-            return self._last_km[1]  # a participant's requests often come one after another
         p = self.inst.participant_by_id[participant]
         lat, lon = (self._lat, self._lon) if index is None else (self._lat[index], self._lon[index])
         p1 = np.radians(p.lat)
         dp, dl = lat - p1, np.radians(lon - p.lon)
         h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(lat) * np.sin(dl / 2) ** 2
         km: npt.NDArray[np.float64] = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(h))
-        if index is None:
-            self._last_km = (participant, km)
         return km
 
 

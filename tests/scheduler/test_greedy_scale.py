@@ -5,6 +5,7 @@ import dataclasses
 import hashlib
 import json
 
+import numpy as np
 import pytest
 
 from scheduler.candidates import eligibility
@@ -135,3 +136,12 @@ def test_each_bases_latest_free_slot_follows_every_take():
     assert any(
         (early.latest_free_by_base(n) < was).any() for n, was in zip(needs, before, strict=True)
     )
+
+
+@pytest.mark.parametrize("size, seed, programme", [("S", 0, False), ("M", 2, True)])
+def test_rest_among_some_bases_is_the_rest_in_the_same_order(size, seed, programme):
+    inst = generate(size, seed=seed, programme=programme)
+    reach = Reach(inst)
+    among = np.arange(len(inst.bases)) % 3 != 0
+    for r in inst.requests:
+        assert reach.rest_index(r, among).tolist() == [i for i in reach.rest(r) if among[i]]
