@@ -10,7 +10,9 @@ request ``r`` start at base ``b`` on local day ``d`` (a real number), with
 * per base, day and need set ``F``: ``Σ_{r needing ⊇ F} length_r · y[r,b,d] ≤`` the free slots of
   the base's studios that have ``F``, starting on ``d`` (plus the first ``length − 1`` of the next
   day, which a run starting late on ``d`` may reach);
-* per participant and day: ``Σ_{r,b} y[r,b,d] ≤`` the daily cap less the kept sessions that day.
+* per participant and day: ``Σ_{r,b} y[r,b,d] ≤`` the daily cap less the kept sessions that day;
+  with one base a day, a day that holds a kept session of the participant's has columns at that
+  base only, and runs that overlap a kept session of the participant's are not counted.
 
 Every plan that keeps the hard rules gives a solution of this relaxation with the same weighted
 served (count each new session at its base and start day: each line above is a rule the plan
@@ -51,6 +53,18 @@ def served_bound(inst: Instance, eligible: list[list[str]]) -> int | None:
     kept_day: Counter[tuple[str, date]] = Counter(
         (participant_of[b.request], inst.local_day(inst.slot_by_id[b.slots[0]].start)) for b in kept
     )
+    # With one base a day, a participant's day that holds a kept session is that base's.
+    kept_base: dict[tuple[str, date], str] = {}
+    if inst.policy.same_day_same_base:
+        for b in kept:
+            first = inst.slot_by_id[b.slots[0]]
+            day = inst.local_day(first.start)
+            kept_base[(participant_of[b.request], day)] = inst.base_of_slot(first.id)
+    # A participant's kept sessions, as times no new session of theirs may overlap.
+    kept_times: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for b in kept:
+        slots = [inst.slot_by_id[s] for s in b.slots]
+        kept_times[participant_of[b.request]].append((slots[0].start, slots[-1].end))
 
     columns: list[tuple[int, str, date, float]] = []  # (request index, base, day, upper bound)
     for k, r in enumerate(inst.requests):
@@ -58,9 +72,10 @@ def served_bound(inst: Instance, eligible: list[list[str]]) -> int | None:
         if need <= 0 or not eligible[k]:
             continue
         lo, hi = _window(inst, r)
+        busy = kept_times.get(r.participant, [])
         for b in eligible[k]:
-            for day, runs in free.runs(b, r, lo, hi).items():
-                if runs:
+            for day, runs in free.runs(b, r, lo, hi, busy).items():
+                if runs and kept_base.get((r.participant, day), b) == b:
                     columns.append((k, b, day, float(min(need, runs))))
     if not columns:
         return base_total
@@ -133,10 +148,18 @@ class _FreeSlots:
                 slots = [s for s in inst.slots_by_studio.get(st.id, ()) if s.id not in held]
                 self.studios[base.id].append((st.features, slots))
 
-    def runs(self, base: str, r: Request, lo: datetime, hi: datetime) -> Counter[date]:
+    def runs(
+        self,
+        base: str,
+        r: Request,
+        lo: datetime,
+        hi: datetime,
+        busy: list[tuple[datetime, datetime]] = [],  # noqa: B006 (read only)
+    ) -> Counter[date]:
         """Per start day, the most disjoint runs of ``r.length`` consecutive free slots inside
-        [lo, hi) that start on that day, summed over the base's studios with every need (each
-        day packed on its own, earliest end first: a run may reach into the next day)."""
+        [lo, hi) that start on that day and overlap none of the ``busy`` times, summed over the
+        base's studios with every need (each day packed on its own, earliest end first: a run
+        may reach into the next day)."""
         out: Counter[date] = Counter()
         day_of = self.inst.local_day
         for features, slots in self.studios[base]:
@@ -154,7 +177,9 @@ class _FreeSlots:
                 run = slots[k : k + r.length]
                 if run[-1].end > hi:
                     break
-                if all(x.end == y.start for x, y in zip(run, run[1:], strict=False)):
+                if all(x.end == y.start for x, y in zip(run, run[1:], strict=False)) and not any(
+                    first.start < e and b < run[-1].end for b, e in busy
+                ):
                     out[d] += 1
                     last_end = run[-1].end
                 k += 1

@@ -12,6 +12,7 @@ from scheduler.generate import generate
 from scheduler.greedy import greedy
 from scheduler.lns import Search
 from scheduler.solve import _served_bound, new_sessions, solve
+from tests.scheduler.builders import req, slot, week
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 21])
@@ -75,3 +76,30 @@ def test_once_level_one_reaches_the_bound_the_lower_levels_stop_when_they_stall(
     proved = _stage2_solves(monkeypatch, served)  # the start already holds the bound
     assert unproved >= 45
     assert proved <= lns.STALL_SHARE * 100 + 2 < unproved
+
+
+def _kept_and_one_more(hours, same_day_same_base):
+    # P1's locked session at B1 on the week's one day at 18:00; their second request needs the
+    # kitchen that only B2 has.
+    return week(
+        {"B1-S1": [], "B2-S1": ["kitchen"]},
+        hours=hours,
+        requests=[req("R1", "P1"), req("R2", "P1", needs=["kitchen"])],
+        bookings=[("R1", [slot("B1-S1", 0, 18)], "locked")],
+        policy={"same_day_same_base": same_day_same_base, "max_sessions_per_day": 2},
+    )
+
+
+def test_a_day_that_holds_a_kept_session_is_that_bases_day():
+    # With one base a day, B2 is closed to P1 that day: R2 cannot be served.
+    assert served_bound(*_bound_args(_kept_and_one_more((18, 20), True))) == 1
+    assert served_bound(*_bound_args(_kept_and_one_more((18, 20), False))) == 2
+
+
+def test_a_run_over_the_participants_kept_session_is_not_counted():
+    # B2's only slot is at 18:00, the hour of P1's own kept session.
+    assert served_bound(*_bound_args(_kept_and_one_more((18,), False))) == 1
+
+
+def _bound_args(inst):
+    return inst, eligibility(inst)
