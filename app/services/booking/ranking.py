@@ -13,10 +13,11 @@ of them. The keys, scores and tie-breaks are those of ``search.group`` over
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left
+import math
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from app.localtime import local_zone
@@ -99,80 +100,10 @@ def score(r: FreeSlot, fit: Fit, now: datetime) -> float:
     return points
 
 
-#: What orders the offers for each ``sort`` (``best`` for an unknown one). The last part of
-#: every key is the offer's smallest studio code: two offers of one base at one time (two
-#: lengths) come in the order the free-slot list gives them.
+#: How results may be ordered: by fit (default), by time, by distance.
 SORTS = ("best", "soonest", "nearest")
-
-
-@dataclass(frozen=True, slots=True)
-class _Found:
-    group: Group
-    studios: tuple[OpenSlot, ...]
-    prime: bool
-    score: float
-
-
-@dataclass
-class Ranking:
-    """Every bookable offer of a search as a sort key; offers are built when asked for."""
-
-    keys: list[tuple] = field(default_factory=list)
-    found: list[_Found] = field(default_factory=list)
-    km: dict[int, float | None] = field(default_factory=dict)
-    preferred: tuple[str, ...] = ()
-
-    @property
-    def total(self) -> int:
-        return len(self.keys)
-
-    def page(self, first: int, count: int) -> list[Offer]:
-        """Offers ``first`` .. ``first + count - 1`` in rank order."""
-        if first >= len(self.keys) or count <= 0:
-            return []
-        best = heapq.nsmallest(first + count, self.keys)
-        return [self._offer(key[-1]) for key in best[first:]]
-
-    def all(self) -> list[Offer]:
-        return [self._offer(key[-1]) for key in sorted(self.keys)]
-
-    def best_by_day(self, per_day: int) -> dict[date, tuple[list[Offer], int]]:
-        """Each local day's best ``per_day`` offers (in rank order) and how many it has."""
-        by_day: dict[date, list[tuple]] = {}
-        for key in self.keys:
-            by_day.setdefault(self.found[key[-1]].group.day, []).append(key)
-        return {
-            day: ([self._offer(k[-1]) for k in heapq.nsmallest(per_day, keys)], len(keys))
-            for day, keys in by_day.items()
-        }
-
-    def _offer(self, n: int) -> Offer:
-        f = self.found[n]
-        km = self.km[f.group.hub_id]
-        studios = tuple(free_slot(s, km) for s in f.studios)
-        first = studios[0]
-        return Offer(
-            start=f.group.start,
-            end=f.group.end,
-            base_code=first.base_code,
-            base_name=first.base_name,
-            city=first.city,
-            km=km,
-            prime=f.prime,
-            studios=studios,
-            score=f.score,
-            preferred=first.base_code in self.preferred,
-        )
-
-
-def free_slot(s: OpenSlot, km: float | None) -> FreeSlot:
-    """A kept slot (or run) as the result list shows it."""
-    p = s.place
-    return FreeSlot(
-        s.code, s.start, s.end, s.prime, p.studio_code, p.studio_name, p.features,
-        p.base_code, p.base_name, p.city, p.province, p.region, km,
-        codes=s.codes, hub_id=p.hub_id, week_start=s.week_start,
-    )  # fmt: skip
+#: Slack on a bound compared with a score (they are summed in a different order).
+_EPS = 1e-9
 
 
 @dataclass
@@ -192,25 +123,268 @@ class Asked:
     sort: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Found:
+    group: Group
+    studios: tuple[OpenSlot, ...]
+    prime: bool
+    score: float
+
+
+class _Scorer:
+    """One offer's score and sort key, as ``search.group`` makes them: the same sums in the same
+    order (so the same floats), and last the offer's smallest studio code — two offers of one
+    base at one time (two lengths) come in the order the free-slot list gives them."""
+
+    def __init__(self, index: OpenSlots, asked: Asked) -> None:
+        fit, origin = asked.fit, asked.origin
+        self.fit, self.now = fit, asked.now
+        self.sort = asked.sort if asked.sort in SORTS else "best"
+        self.km = {
+            p.hub_id: haversine_km(origin[0], origin[1], p.lat, p.lon) if origin else None
+            for p in index.places.values()
+        }
+        self.km_points = {hub: (k or 0.0) / 100 for hub, k in self.km.items()}
+        self.pref_points = {
+            p.hub_id: preference_points(p.base_code, fit)
+            for p in index.places.values()
+            if p.base_code in fit.preferred
+        }
+        self.t_points: dict[datetime, float] = {}
+        self.found: list[_Found] = []
+
+    def time_points(self, start: datetime) -> float:
+        if start not in self.t_points:
+            self.t_points[start] = time_points(start, self.fit, self.now)
+        return self.t_points[start]
+
+    def key(self, g: Group, studios: tuple[OpenSlot, ...]) -> tuple:
+        """The offer of ``studios`` (all of ``g`` or some) as its sort key."""
+        whole = studios is g.slots
+        prime = g.prime if whole else any(s.prime for s in studios)
+        points = self.km_points[g.hub_id]
+        points += self.time_points(g.start)
+        if g.hub_id in self.pref_points:
+            points -= self.pref_points[g.hub_id]
+        if self.fit.prime and prime:
+            points -= 3.0
+        code = g.first_code if whole else min(s.place.studio_code for s in studios)
+        base_code = studios[0].place.base_code
+        n = len(self.found)
+        self.found.append(_Found(g, studios, prime, points))
+        if self.sort == "best":
+            return (points, g.start, base_code, code, n)
+        km = self.km[g.hub_id] or 0.0
+        if self.sort == "soonest":
+            return (g.start, km, base_code, code, n)
+        return (km, g.start, base_code, code, n)
+
+
+class Ranking:
+    """Every bookable offer of a search, ranked; offers are built only when asked for."""
+
+    def __init__(self, scorer: _Scorer) -> None:
+        self.scorer = scorer
+
+    @property
+    def total(self) -> int:
+        """How many offers there are."""
+        raise NotImplementedError
+
+    def page(self, first: int, count: int) -> list[Offer]:
+        """Offers ``first`` .. ``first + count - 1`` in rank order."""
+        if count <= 0 or first >= self.total:
+            return []
+        return [self._offer(k) for k in self._best(None, first + count)[first:]]
+
+    def all(self) -> list[Offer]:
+        """Every offer, in rank order."""
+        return [self._offer(k) for k in self._best(None, self.total)]
+
+    def best_by_day(self, per_day: int) -> dict[date, tuple[list[Offer], int]]:
+        """Each local day's best ``per_day`` offers (in rank order) and how many it has."""
+        return {
+            day: ([self._offer(k) for k in self._best(day, per_day)], n)
+            for day, n in self._day_totals().items()
+            if n
+        }
+
+    def _best(self, day: date | None, need: int) -> list[tuple]:
+        """The ``need`` best sort keys (of one local day, or of all)."""
+        raise NotImplementedError
+
+    def _day_totals(self) -> dict[date, int]:
+        raise NotImplementedError
+
+    def _offer(self, key: tuple) -> Offer:
+        f = self.scorer.found[key[-1]]
+        km = self.scorer.km[f.group.hub_id]
+        studios = tuple(free_slot(s, km) for s in f.studios)
+        first = studios[0]
+        return Offer(
+            start=f.group.start,
+            end=f.group.end,
+            base_code=first.base_code,
+            base_name=first.base_name,
+            city=first.city,
+            km=km,
+            prime=f.prime,
+            studios=studios,
+            score=f.score,
+            preferred=first.base_code in self.scorer.fit.preferred,
+        )
+
+
+class _Listed(Ranking):
+    """A key for every offer, made at once (runs, and searches narrowed by base, studio, time
+    of day or end: each slot must be looked at anyway)."""
+
+    def __init__(self, scorer: _Scorer, keys: list[tuple]) -> None:
+        super().__init__(scorer)
+        self.keys = keys
+
+    @property
+    def total(self) -> int:
+        return len(self.keys)
+
+    def _best(self, day: date | None, need: int) -> list[tuple]:
+        found = self.scorer.found
+        keys = self.keys if day is None else [k for k in self.keys if found[k[-1]].group.day == day]
+        return heapq.nsmallest(need, keys)
+
+    def _day_totals(self) -> dict[date, int]:
+        return Counter(self.scorer.found[k[-1]].group.day for k in self.keys)
+
+
+class _Pruned(Ranking):
+    """The whole window, unfiltered: offers are counted from the holds and the participant's
+    refusals, and keys are made only for the bases (or times) that can rank high enough —
+    bases in order of a bound on their offers' first key part (distance and preference, the
+    window's first time term, the prime bonus), stopping when no base left can beat the last
+    key wanted."""
+
+    def __init__(
+        self,
+        scorer: _Scorer,
+        index: OpenSlots,
+        bounds: tuple[int, int],
+        held: set[int],
+        refused: set[int],
+        trimmed: dict[int, tuple[OpenSlot, ...]],
+    ) -> None:
+        super().__init__(scorer)
+        self.index, (self.i, self.j), self.held = index, bounds, held
+        self.held_in: Counter[int] = Counter()
+        for slot_id in held:
+            pos = index.group_of.get(slot_id)
+            if pos is not None and self.i <= pos < self.j:
+                self.held_in[pos] += 1
+        groups = index.groups
+        #: Groups with no free studio, then the groups the participant's week rules out whole.
+        self.gone = {pos for pos, n in self.held_in.items() if n == len(groups[pos].slots)}
+        self.gone |= refused
+        self.trimmed = trimmed
+        self.keys: dict[int, tuple | None] = {}
+        self.orders: list[tuple[float, int]] | None = None
+
+    @property
+    def total(self) -> int:
+        return self.j - self.i - len(self.gone)
+
+    def _key(self, pos: int) -> tuple | None:
+        if pos not in self.keys:
+            if pos in self.gone:
+                self.keys[pos] = None
+            else:
+                g = self.index.groups[pos]
+                studios = self.trimmed.get(pos, g.slots)
+                if pos in self.held_in and pos not in self.trimmed:
+                    studios = tuple(s for s in g.slots if s.id not in self.held)
+                self.keys[pos] = self.scorer.key(g, studios)
+        return self.keys[pos]
+
+    def _span(self, day: date | None) -> tuple[int, int]:
+        if day is None:
+            return self.i, self.j
+        tz = local_zone()
+        lo = datetime.combine(day, time(0), tz)
+        starts = self.index.starts
+        return (
+            bisect_left(starts, lo, self.i, self.j),
+            bisect_left(starts, lo + _A_DAY, self.i, self.j),
+        )
+
+    def _best(self, day: date | None, need: int) -> list[tuple]:
+        lo, hi = self._span(day)
+        if need <= 0 or lo >= hi:
+            return []
+        keys: list[tuple] = []
+        if self.scorer.sort == "soonest":  # time first: the earliest times, a time at once
+            starts, pos = self.index.starts, lo
+            while pos < hi and len(keys) < need:
+                last = bisect_right(starts, starts[pos], pos, hi)
+                keys.extend(k for k in map(self._key, range(pos, last)) if k is not None)
+                pos = last
+            return heapq.nsmallest(need, keys)
+        sc = self.scorer
+        lift = 0.0
+        if sc.sort == "best":  # the time term grows with the start; the prime bonus at most 3
+            lift = sc.time_points(self.index.starts[lo]) - (3.0 if sc.fit.prime else 0.0)
+        worst = math.inf
+        for bound, hub in self._orders():
+            if len(keys) >= need and bound + lift > worst + _EPS:
+                break
+            positions = self.index.by_hub[hub]
+            a, b = bisect_left(positions, lo), bisect_left(positions, hi)
+            if a < b:
+                keys.extend(k for k in map(self._key, positions[a:b]) if k is not None)
+                if len(keys) >= need:
+                    worst = heapq.nsmallest(need, keys)[-1][0]
+        return heapq.nsmallest(need, keys)
+
+    def _orders(self) -> list[tuple[float, int]]:
+        """The bases by the lower bound of their keys' first part (before the time term)."""
+        if self.orders is None:
+            sc = self.scorer
+            if sc.sort == "best":
+                bound = {h: sc.km_points[h] - sc.pref_points.get(h, 0.0) for h in self.index.by_hub}
+            else:
+                bound = {h: sc.km[h] or 0.0 for h in self.index.by_hub}
+            self.orders = sorted((b, h) for h, b in bound.items())
+        return self.orders
+
+    def _day_totals(self) -> dict[date, int]:
+        groups = self.index.groups
+        if self.i >= self.j:
+            return {}
+        gone = Counter(groups[pos].day for pos in self.gone)
+        totals = {}
+        day, last = groups[self.i].day, groups[self.j - 1].day
+        while day <= last:
+            lo, hi = self._span(day)
+            totals[day] = hi - lo - gone[day]
+            day += _A_DAY
+        return totals
+
+
 def rank(index: OpenSlots, held: set[int], asked: Asked, hidden: Counter[str]) -> Ranking:
-    """Every offer ``asked`` finds among the kept slots that are not ``held``, as sort keys;
-    the free slots the participant's own week rules out are counted in ``hidden`` by rule."""
-    flt, fit, now = asked.flt, asked.fit, asked.now
-    origin = asked.origin
-    km = {
-        p.hub_id: haversine_km(origin[0], origin[1], p.lat, p.lon) if origin else None
-        for p in index.places.values()
-    }
-    places = _places(index, flt, km)
+    """Every offer ``asked`` finds among the kept slots that are not ``held``; the free slots
+    the participant's own week rules out are counted in ``hidden`` by rule."""
+    flt = asked.flt
+    scorer = _Scorer(index, asked)
+    places = _places(index, flt, scorer.km)
     start_from, start_until = asked.start_from, asked.start_until
     if flt.day:  # the day, inside any range given too
         day_from = datetime.combine(flt.day, time(0), local_zone())
         day_until = day_from + _A_DAY
         start_from = day_from if start_from is None else max(start_from, day_from)
         start_until = day_until if start_until is None else min(start_until, day_until)
-    window = index.window(now, start_from, start_until)
-    groups: Iterable[Group] = window
+    i, j = index.bounds(asked.now, start_from, start_until)
     hours = DAYPARTS.get(flt.daypart or "")
+    week = _OwnWeek(asked)
+    if flt.length == 1 and places is None and hours is None and asked.end_by is None:
+        refused, trimmed = week.apply_to_window(index, i, j, held, hidden)
+        return _Pruned(scorer, index, (i, j), held, refused, trimmed)
     tz = local_zone()
     in_hours: dict[datetime, bool] = {}
 
@@ -219,26 +393,13 @@ def rank(index: OpenSlots, held: set[int], asked: Asked, hidden: Counter[str]) -
             in_hours[start] = hours is None or hours[0] <= start.astimezone(tz).hour < hours[1]
         return in_hours[start]
 
+    groups: Iterable[Group] = index.groups[i:j]
     if flt.length > 1:  # every slot of a run in the window and the time of day
-        groups = _run_groups(index, flt.length, window, held, places, in_daypart)
+        groups = _run_groups(index, flt.length, index.groups[i:j], held, places, in_daypart)
         held, places = set(), None
-    session_starts = sorted(s.start for s in asked.sessions)
-    session_hubs = {s.hub_id for s in asked.sessions}
-    near: dict[datetime, bool] = {}
-    refusals: dict[tuple, str | None] = {}
-    t_points: dict[datetime, float] = {}
-    km_points = {hub: (k or 0.0) / 100 for hub, k in km.items()}
-    pref_points = {
-        p.hub_id: preference_points(p.base_code, fit)
-        for p in index.places.values()
-        if p.base_code in fit.preferred
-    }
-    sort = asked.sort if asked.sort in SORTS else "best"
-    ranking = Ranking(km=km, preferred=fit.preferred)
-    keys, found = ranking.keys, ranking.found
+    keys = []
     for g in groups:
-        start = g.start
-        if hours is not None and not in_daypart(start):
+        if hours is not None and not in_daypart(g.start):
             continue
         if asked.end_by is not None and g.end > asked.end_by:
             continue
@@ -249,51 +410,97 @@ def rank(index: OpenSlots, held: set[int], asked: Asked, hidden: Counter[str]) -
                 for s in studios
                 if s.id not in held and (places is None or s.place.studio_id in places)
             )
-            if not studios:
-                continue
-        if session_starts:
-            if start not in near:
-                k = bisect_left(session_starts, start - _A_DAY)
-                near[start] = k < len(session_starts) and session_starts[k] <= start + _A_DAY
-            if near[start]:
-                base = g.hub_id if g.hub_id in session_hubs else _ANOTHER_BASE
-                kept = []
-                for s in studios:
-                    asks = (start, g.end, base, s.week_start)
-                    if asks not in refusals:
-                        refusal = participant_week_refusal(
-                            asked.sessions, start, g.end, base, asked.policies[s.week_start]
-                        )
-                        refusals[asks] = refusal[0] if refusal is not None else None
-                    rule = refusals[asks]
-                    if rule is None:
-                        kept.append(s)
-                    else:
-                        hidden[rule] += 1
-                if len(kept) < len(studios):
-                    studios = tuple(kept)
-                    if not studios:
+        studios = week.allowed(g, studios, hidden)
+        if studios:
+            keys.append(scorer.key(g, studios))
+    return _Listed(scorer, keys)
+
+
+class _OwnWeek:
+    """The participant's own week (rule 6), asked as booking asks it, once per time, end, week
+    and base — and once for every base none of their sessions is at."""
+
+    def __init__(self, asked: Asked) -> None:
+        self.asked = asked
+        self.starts = sorted(s.start for s in asked.sessions)
+        self.hubs = {s.hub_id for s in asked.sessions}
+        self.near: dict[datetime, bool] = {}
+        self.answers: dict[tuple, str | None] = {}
+
+    def is_near(self, start: datetime) -> bool:
+        """Whether a session starts less than a day from ``start`` (only then can it refuse)."""
+        if start not in self.near:
+            k = bisect_left(self.starts, start - _A_DAY)
+            self.near[start] = k < len(self.starts) and self.starts[k] <= start + _A_DAY
+        return self.near[start]
+
+    def refusal(self, g: Group, week_start: date) -> str | None:
+        base = g.hub_id if g.hub_id in self.hubs else _ANOTHER_BASE
+        asks = (g.start, g.end, base, week_start)
+        if asks not in self.answers:
+            refusal = participant_week_refusal(
+                self.asked.sessions, g.start, g.end, base, self.asked.policies[week_start]
+            )
+            self.answers[asks] = refusal[0] if refusal is not None else None
+        return self.answers[asks]
+
+    def allowed(
+        self, g: Group, studios: tuple[OpenSlot, ...], hidden: Counter[str]
+    ) -> tuple[OpenSlot, ...]:
+        """The studios of ``studios`` (free, of group ``g``) the participant's week allows."""
+        if not studios or not self.starts or not self.is_near(g.start):
+            return studios
+        kept = []
+        for s in studios:
+            rule = self.refusal(g, s.week_start)
+            if rule is None:
+                kept.append(s)
+            else:
+                hidden[rule] += 1
+        return studios if len(kept) == len(studios) else tuple(kept)
+
+    def apply_to_window(
+        self, index: OpenSlots, i: int, j: int, held: set[int], hidden: Counter[str]
+    ) -> tuple[set[int], dict[int, tuple[OpenSlot, ...]]]:
+        """The groups of positions ``i:j`` the participant's week rules out whole, and those
+        it trims (studios of two planning weeks at one time), counting ``hidden``."""
+        refused: set[int] = set()
+        trimmed: dict[int, tuple[OpenSlot, ...]] = {}
+        starts, done = index.starts, -1
+        for session_start in self.starts:
+            lo = max(i, done, bisect_left(starts, session_start - _A_DAY, i, j))
+            hi = bisect_right(starts, session_start + _A_DAY, i, j)
+            for pos in range(lo, hi):
+                g = index.groups[pos]
+                if g.ids.isdisjoint(held):
+                    free = g.slots
+                else:
+                    free = tuple(s for s in g.slots if s.id not in held)
+                    if not free:
                         continue
-        prime = g.prime if studios is g.slots else any(s.prime for s in studios)
-        if start not in t_points:
-            t_points[start] = time_points(start, fit, now)
-        points = km_points[g.hub_id]
-        points += t_points[start]
-        if g.hub_id in pref_points:
-            points -= pref_points[g.hub_id]
-        if fit.prime and prime:
-            points -= 3.0
-        code = g.first_code if studios is g.slots else min(s.place.studio_code for s in studios)
-        base_code = studios[0].place.base_code
-        n = len(found)
-        found.append(_Found(g, studios, prime, points))
-        if sort == "best":
-            keys.append((points, start, base_code, code, n))
-        elif sort == "soonest":
-            keys.append((start, km[g.hub_id] or 0.0, base_code, code, n))
-        else:
-            keys.append((km[g.hub_id] or 0.0, start, base_code, code, n))
-    return ranking
+                if g.one_week:
+                    rule = self.refusal(g, g.week_start)
+                    if rule is not None:
+                        hidden[rule] += len(free)
+                        refused.add(pos)
+                    continue
+                kept = self.allowed(g, free, hidden)
+                if not kept:
+                    refused.add(pos)
+                elif kept is not free:
+                    trimmed[pos] = kept
+            done = max(done, hi)
+        return refused, trimmed
+
+
+def free_slot(s: OpenSlot, km: float | None) -> FreeSlot:
+    """A kept slot (or run) as the result list shows it."""
+    p = s.place
+    return FreeSlot(
+        s.code, s.start, s.end, s.prime, p.studio_code, p.studio_name, p.features,
+        p.base_code, p.base_name, p.city, p.province, p.region, km,
+        codes=s.codes, hub_id=p.hub_id, week_start=s.week_start,
+    )  # fmt: skip
 
 
 def _places(index: OpenSlots, flt: SlotFilter, km: dict[int, float | None]) -> set[int] | None:

@@ -88,6 +88,30 @@ def test_offers_pages_and_days_are_those_of_the_free_slot_list(any_app):
     assert hidden_seen > 0, "no search met the participant's own week: the test tests too little"
 
 
+def test_the_first_pages_stop_early_and_still_rank_as_the_whole_list(any_app):
+    """Many bases a few dozen km apart: the pages and days made from the nearest bases only
+    are those of ranking every offer (a bound that stopped too soon would drop some)."""
+    seed(any_app, bases=40, requests=80)
+    now = BEFORE_THE_WEEK
+    people = db.session.scalars(select(Participant).order_by(Participant.code)).all()[:3]
+    fits = [
+        finder.Fit(),
+        finder.Fit(preferred=("B031", "B017"), prime=True),
+        finder.Fit(prime=True, fresh_until=now + timedelta(days=8)),
+    ]
+    for person in people:
+        for fit in fits:
+            for sort in ("best", "nearest", "soonest"):
+                want, hidden = _former(person, SlotFilter(), now=now, sort=sort, fit=fit)
+                got = finder.search(person, SlotFilter(), now=now, sort=sort, fit=fit)
+                assert (got.total, got.hidden) == (len(want), hidden)
+                for first in (0, 20, 100):
+                    assert got.page(first, 20) == want[first : first + 20], (person.code, sort)
+                for d in finder.week_view(got, WEEK):
+                    mine = [o for o in want if local_day(o.start) == d.day]
+                    assert d.offers == tuple(sorted(mine[:4], key=lambda o: o.start))
+
+
 def test_the_fit_ranks_a_lot_s_freshness_as_before(app, world):
     """A harvest lot read from the database (``fit_for``) ranks as the former search did."""
     p1 = world.participants["P001"]
