@@ -1,13 +1,15 @@
 """Ranking a search: what the participant can book of the kept open slots, one offer per time at
 a base, best first — without making an object per slot.
 
-``rank`` walks the groups of ``open_slots`` (one per time at a base, studios plainest first)
-in the asked window, drops the held slots and the studios the filters rule out, asks the
-participant's own week (``rules.participant_week_refusal``, as booking does) only about times
-less than a day from one of their sessions, and keeps one sort key per offer. Offers are built
-only for what is shown (``Ranking.page``, ``Ranking.best_by_day``): a programme week has ~33,000
-of them. The keys, scores and tie-breaks are those of ``search.group`` over
-``slots.find_free_slots``, which stay the reference (tests compare the two).
+``rank`` takes the groups of ``open_slots`` (one per time at a base, studios plainest first)
+in the asked window, leaves out the held slots and the studios the filters rule out, and asks
+the participant's own week (``own_week``, the booking service's rule) only about times less than
+a day from one of their sessions. A filtered search (or one for runs of slots) keeps a sort key
+per offer; an unfiltered one counts its offers from the holds and the refusals and makes keys
+only for the bases that can rank high enough. Offers are built only for what is shown
+(``Ranking.page``, ``Ranking.best_by_day``): a programme week has ~33,000 of them. Scores, keys
+and tie-breaks are those of ``search.group`` over ``slots.find_free_slots``, which stay the
+reference (tests compare the two).
 """
 
 from __future__ import annotations
@@ -21,83 +23,14 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from app.localtime import local_zone
+from app.services.booking.offers import Fit, Offer, free_slot, preference_points, time_points
 from app.services.booking.open_slots import Group, OpenSlot, OpenSlots
-from app.services.booking.rules import Session, WeekPolicy, participant_week_refusal
-from app.services.booking.slots import DAYPARTS, FreeSlot, SlotFilter
+from app.services.booking.own_week import OwnWeek
+from app.services.booking.rules import Session, WeekPolicy
+from app.services.booking.slots import DAYPARTS, SlotFilter
 from scheduler.domain import haversine_km
 
 _A_DAY = timedelta(days=1)
-#: A base no session is at: a time's answer for every such base (rule 6 compares bases only
-#: with the bases of the participant's sessions that day).
-_ANOTHER_BASE = -1
-
-
-@dataclass(frozen=True)
-class Fit:
-    """What ranks a result for one participant."""
-
-    #: Base codes the participant prefers, best first.
-    preferred: tuple[str, ...] = ()
-    prime: bool = False
-    #: The best-before of a harvest lot waiting to be sold: sooner is better until then.
-    fresh_until: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Offer:
-    """One time at one base: the studios free then that the participant can book."""
-
-    start: datetime
-    end: datetime
-    base_code: str
-    base_name: str
-    city: str
-    km: float | None
-    prime: bool
-    #: The bookable studios (each a slot or a run of slots), plainest studio first.
-    studios: tuple[FreeSlot, ...]
-    score: float
-    preferred: bool = False
-
-    @property
-    def count(self) -> int:
-        return len(self.studios)
-
-    @property
-    def first(self) -> FreeSlot:
-        return self.studios[0]
-
-    @property
-    def features(self) -> tuple[str, ...]:
-        """Every feature one of the studios has."""
-        return tuple(sorted({f for s in self.studios for f in s.features}))
-
-
-def time_points(start: datetime, fit: Fit, now: datetime) -> float:
-    """The time term of the fit: 0.25 point per day from now (2 a day while a harvest lot
-    waits, and 10 more after its best-before)."""
-    days = max(0.0, (start - now).total_seconds() / 86400)
-    if fit.fresh_until is not None:
-        return 2.0 * days + (10.0 if start >= fit.fresh_until else 0.0)
-    return 0.25 * days
-
-
-def preference_points(base_code: str, fit: Fit) -> float:
-    """The preference term: 4 points for the first preferred base, 0.5 less for each next one."""
-    if base_code in fit.preferred:
-        return 4.0 - 0.5 * min(fit.preferred.index(base_code), 6)
-    return 0.0
-
-
-def score(r: FreeSlot, fit: Fit, now: datetime) -> float:
-    """The fit of one result in points (lower is better; see ``search``'s docstring)."""
-    points = (r.km or 0.0) / 100
-    points += time_points(r.start, fit, now)
-    if r.base_code in fit.preferred:
-        points -= preference_points(r.base_code, fit)
-    if fit.prime and r.prime:
-        points -= 3.0
-    return points
 
 
 #: How results may be ordered: by fit (default), by time, by distance.
@@ -381,7 +314,7 @@ def rank(index: OpenSlots, held: set[int], asked: Asked, hidden: Counter[str]) -
         start_until = day_until if start_until is None else min(start_until, day_until)
     i, j = index.bounds(asked.now, start_from, start_until)
     hours = DAYPARTS.get(flt.daypart or "")
-    week = _OwnWeek(asked)
+    week = OwnWeek(asked.sessions, asked.policies)
     if flt.length == 1 and places is None and hours is None and asked.end_by is None:
         refused, trimmed = week.apply_to_window(index, i, j, held, hidden)
         return _Pruned(scorer, index, (i, j), held, refused, trimmed)
@@ -414,93 +347,6 @@ def rank(index: OpenSlots, held: set[int], asked: Asked, hidden: Counter[str]) -
         if studios:
             keys.append(scorer.key(g, studios))
     return _Listed(scorer, keys)
-
-
-class _OwnWeek:
-    """The participant's own week (rule 6), asked as booking asks it, once per time, end, week
-    and base — and once for every base none of their sessions is at."""
-
-    def __init__(self, asked: Asked) -> None:
-        self.asked = asked
-        self.starts = sorted(s.start for s in asked.sessions)
-        self.hubs = {s.hub_id for s in asked.sessions}
-        self.near: dict[datetime, bool] = {}
-        self.answers: dict[tuple, str | None] = {}
-
-    def is_near(self, start: datetime) -> bool:
-        """Whether a session starts less than a day from ``start`` (only then can it refuse)."""
-        if start not in self.near:
-            k = bisect_left(self.starts, start - _A_DAY)
-            self.near[start] = k < len(self.starts) and self.starts[k] <= start + _A_DAY
-        return self.near[start]
-
-    def refusal(self, g: Group, week_start: date) -> str | None:
-        base = g.hub_id if g.hub_id in self.hubs else _ANOTHER_BASE
-        asks = (g.start, g.end, base, week_start)
-        if asks not in self.answers:
-            refusal = participant_week_refusal(
-                self.asked.sessions, g.start, g.end, base, self.asked.policies[week_start]
-            )
-            self.answers[asks] = refusal[0] if refusal is not None else None
-        return self.answers[asks]
-
-    def allowed(
-        self, g: Group, studios: tuple[OpenSlot, ...], hidden: Counter[str]
-    ) -> tuple[OpenSlot, ...]:
-        """The studios of ``studios`` (free, of group ``g``) the participant's week allows."""
-        if not studios or not self.starts or not self.is_near(g.start):
-            return studios
-        kept = []
-        for s in studios:
-            rule = self.refusal(g, s.week_start)
-            if rule is None:
-                kept.append(s)
-            else:
-                hidden[rule] += 1
-        return studios if len(kept) == len(studios) else tuple(kept)
-
-    def apply_to_window(
-        self, index: OpenSlots, i: int, j: int, held: set[int], hidden: Counter[str]
-    ) -> tuple[set[int], dict[int, tuple[OpenSlot, ...]]]:
-        """The groups of positions ``i:j`` the participant's week rules out whole, and those
-        it trims (studios of two planning weeks at one time), counting ``hidden``."""
-        refused: set[int] = set()
-        trimmed: dict[int, tuple[OpenSlot, ...]] = {}
-        starts, done = index.starts, -1
-        for session_start in self.starts:
-            lo = max(i, done, bisect_left(starts, session_start - _A_DAY, i, j))
-            hi = bisect_right(starts, session_start + _A_DAY, i, j)
-            for pos in range(lo, hi):
-                g = index.groups[pos]
-                if g.ids.isdisjoint(held):
-                    free = g.slots
-                else:
-                    free = tuple(s for s in g.slots if s.id not in held)
-                    if not free:
-                        continue
-                if g.one_week:
-                    rule = self.refusal(g, g.week_start)
-                    if rule is not None:
-                        hidden[rule] += len(free)
-                        refused.add(pos)
-                    continue
-                kept = self.allowed(g, free, hidden)
-                if not kept:
-                    refused.add(pos)
-                elif kept is not free:
-                    trimmed[pos] = kept
-            done = max(done, hi)
-        return refused, trimmed
-
-
-def free_slot(s: OpenSlot, km: float | None) -> FreeSlot:
-    """A kept slot (or run) as the result list shows it."""
-    p = s.place
-    return FreeSlot(
-        s.code, s.start, s.end, s.prime, p.studio_code, p.studio_name, p.features,
-        p.base_code, p.base_name, p.city, p.province, p.region, km,
-        codes=s.codes, hub_id=p.hub_id, week_start=s.week_start,
-    )  # fmt: skip
 
 
 def _places(index: OpenSlots, flt: SlotFilter, km: dict[int, float | None]) -> set[int] | None:

@@ -46,8 +46,9 @@ from app.models import (
     utcnow,
 )
 from app.models.vocabulary import RequestStatus, WeekState
+from app.services.booking.offers import Fit, Offer, score
 from app.services.booking.open_slots import held_ids, open_slots
-from app.services.booking.ranking import Asked, Fit, Offer, Ranking, rank, score
+from app.services.booking.ranking import Asked, Ranking, rank
 from app.services.booking.rules import (
     Session,
     WeekPolicy,
