@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from app.extensions import db
-from app.localtime import local_day, local_zone
+from app.localtime import local_zone
 from app.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -233,15 +233,21 @@ def group(runs: Iterable[FreeSlot], fit: Fit, now: datetime, sort: str = "best")
 def published_days(first: date, last: date) -> set[date]:
     """The local days from ``first`` to ``last`` on which some base published slots."""
     tz = local_zone()
-    lo = datetime.combine(first, time(0), tz)
-    hi = datetime.combine(last + timedelta(days=1), time(0), tz)
-    starts = db.session.scalars(
-        select(Slot.start)
-        .distinct()
-        .join(TimetableWeek, TimetableWeek.id == Slot.timetable_week_id)
-        .where(TimetableWeek.state == WeekState.PUBLISHED, Slot.start >= lo, Slot.start < hi)
-    )
-    return {local_day(s) for s in starts}
+    days = [first + timedelta(days=k) for k in range((last - first).days + 1)]
+    if not days:
+        return set()
+
+    def any_slot(day: date):  # one probe of the start index per day: it stops at the first slot
+        lo = datetime.combine(day, time(0), tz)
+        return exists().where(
+            TimetableWeek.id == Slot.timetable_week_id,
+            TimetableWeek.state == WeekState.PUBLISHED,
+            Slot.start >= lo,
+            Slot.start < lo + _A_DAY,
+        )
+
+    found = db.session.execute(select(*(any_slot(d) for d in days))).one()
+    return {day for day, published in zip(days, found, strict=True) if published}
 
 
 def search(

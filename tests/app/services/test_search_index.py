@@ -246,3 +246,37 @@ def test_without_a_version_row_nothing_is_kept(app, world):
     db.session.commit()
     assert version() is not None  # the next change makes the row again, with a new epoch
     assert db.session.scalar(select(func.count()).select_from(table("timetable_version"))) == 1
+
+
+def test_published_days_are_the_days_of_published_weeks_slots(app, world):
+    """One probe per day gives the days the former DISTINCT over every slot gave."""
+    first, last = world.week_start - timedelta(days=2), world.week_start + timedelta(days=13)
+    days = {world.week_start + timedelta(days=k) for k in range(3)}  # the draft week's is not
+    assert finder.published_days(first, last) == days
+    slots = db.session.scalars(
+        select(Slot).join(TimetableWeek).where(TimetableWeek.state == "published")
+    ).all()
+    assert {local_day(s.start) for s in slots} == days  # blocked and held slots count too
+    assert finder.published_days(last, first) == set()
+
+
+def test_the_base_picker_is_the_markup_wtforms_writes():
+    from markupsafe import Markup
+    from wtforms import Form, SelectField, widgets
+
+    from app.main.labels import opts
+    from app.participant.forms import LongSelect
+
+    choices = opts([("", "Any base"), ("B001", 'Linyi "east" <&>'), ("B0'2", "赣州")])
+
+    class Plain(Form):
+        base = SelectField(choices=choices, widget=widgets.Select())
+
+    class Long(Form):
+        base = SelectField(choices=choices, widget=LongSelect())
+
+    for picked in ("", "B001", "B0'2"):
+        data = {"base": picked}
+        want = Plain(data=data).base(class_="form-select")
+        got = Long(data=data).base(class_="form-select")
+        assert isinstance(got, Markup) and got == want, picked
