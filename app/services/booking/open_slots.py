@@ -17,6 +17,7 @@ import threading
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import DateTime, Engine, select, type_coerce
@@ -30,8 +31,7 @@ from app.models.vocabulary import SlotState, WeekState
 REACH_BACK = timedelta(days=1)
 
 
-@dataclass(frozen=True, slots=True)
-class Place:
+class Place(NamedTuple):
     """A studio with its base, as results show them."""
 
     studio_id: int
@@ -48,8 +48,7 @@ class Place:
     lon: float
 
 
-@dataclass(frozen=True, slots=True)
-class OpenSlot:
+class OpenSlot(NamedTuple):
     """One open slot of a published week (held or not: holds are read per search), or a run of
     consecutive ones (``codes``, from its first slot's start to its last slot's end)."""
 
@@ -63,8 +62,7 @@ class OpenSlot:
     codes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Group:
+class Group(NamedTuple):
     """The open slots of one base at one time, the plainest studio first (as an offer lists
     its studios: a special studio stays for who needs it)."""
 
@@ -74,32 +72,54 @@ class Group:
     week_start: date
     day: date
     slots: tuple[OpenSlot, ...]
-    ids: frozenset[int]
     prime: bool
     #: The smallest studio code among the slots (what orders two offers of one base and time).
     first_code: str
     #: Whether every slot is of one planning week (one rule-6 policy for the whole group).
     one_week: bool = True
-    #: Where the group is in ``OpenSlots.groups``.
+    #: Where the group is in ``OpenSlots`` (-1: a group of runs, made for one search).
     pos: int = -1
 
 
 @dataclass(frozen=True)
 class OpenSlots:
-    """Every open slot of a published week starting after ``since``, of a studio in service."""
+    """Every open slot of a published week starting after ``since``, of a studio in service,
+    and the groups they make (one per time at a base).
+
+    Kept as columns of plain values (slot ``k``, group ``pos``), not as an object per slot: a
+    programme week has ~67,000 slots in ~40,000 groups, and the garbage collector scans every
+    object it tracks on each full collection (as objects they added ~80 ms to each, in every
+    page of the process). ``slot`` and ``group`` make the objects of what a search looks at.
+    """
 
     key: tuple[int, int] | None
     since: datetime
     places: dict[int, Place]
-    #: Ordered by start (then base and end): a time window is a slice.
-    groups: list[Group]
+    # Slot k: its id, code, start, end, prime, studio and planning week.
+    slot_id: list[int]
+    code: list[str]
+    slot_start: list[datetime]
+    slot_end: list[datetime]
+    slot_prime: list[bool]
+    studio: list[int]
+    slot_week: list[date]
+    # Group pos, ordered by start (then base code and end): a time window is a slice.
     starts: list[datetime]
+    ends: list[datetime]
+    hub: list[int]
+    week: list[date]
+    day: list[date]
+    #: The group's slots (their k), the plainest studio first.
+    members: list[tuple[int, ...]]
+    prime: list[bool]
+    first_code: list[str]
+    one_week: list[bool]
     #: Each base's groups (their positions), in time order.
     by_hub: dict[int, list[int]]
-    #: The group each slot is in (its position).
+    #: The group each slot is in (its position), by slot id.
     group_of: dict[int, int]
-    #: Each studio's open slots in time order (runs of consecutive slots are made from them).
-    by_studio: dict[int, list[OpenSlot]]
+    #: Each studio's slots (their k) in time order (runs of consecutive slots are made from them).
+    by_studio: dict[int, list[int]]
     week_starts: frozenset[date]
     #: The smallest and largest slot id kept: the holds that matter lie between them.
     low: int
@@ -115,6 +135,27 @@ class OpenSlots:
             i = max(i, bisect_left(self.starts, start_from))
         j = len(self.starts) if start_until is None else bisect_left(self.starts, start_until)
         return i, max(i, j)
+
+    def slot(self, k: int) -> OpenSlot:
+        return OpenSlot(
+            self.slot_id[k], self.code[k], self.slot_start[k], self.slot_end[k],
+            self.slot_prime[k], self.places[self.studio[k]], self.slot_week[k],
+        )  # fmt: skip
+
+    def group(self, pos: int, members: tuple[int, ...] | None = None) -> Group:
+        """Group ``pos`` (with only its slots ``members``, when given)."""
+        if members is None or members == self.members[pos]:
+            return Group(
+                self.starts[pos], self.ends[pos], self.hub[pos], self.week[pos], self.day[pos],
+                tuple(map(self.slot, self.members[pos])), self.prime[pos], self.first_code[pos],
+                self.one_week[pos], pos,
+            )  # fmt: skip
+        slots = tuple(map(self.slot, members))
+        return Group(
+            self.starts[pos], self.ends[pos], self.hub[pos], slots[0].week_start, self.day[pos],
+            slots, any(s.prime for s in slots), min(s.place.studio_code for s in slots),
+            len({s.week_start for s in slots}) == 1, pos,
+        )  # fmt: skip
 
 
 _kept: WeakKeyDictionary[Engine, OpenSlots] = WeakKeyDictionary()
@@ -175,7 +216,7 @@ def _read(key: tuple[int, int] | None, since: datetime) -> OpenSlots:
         sid, s_code, s_name, feats, hub_id, b_code, b_name, city, prov, region, lat, lon = row
         places[sid] = Place(
             sid, s_code, s_name, tuple(feats or ()), hub_id, b_code, b_name, city, prov,
-            region, lat, lon,
+            str(region), lat, lon,
         )  # fmt: skip
     rows = db.session.connection().execute(
         select(
@@ -205,47 +246,61 @@ def _read(key: tuple[int, int] | None, since: datetime) -> OpenSlots:
             )
         return instants[value]
 
-    slots = [
-        OpenSlot(slot_id, code, utc(start), utc(end), bool(prime), places[studio_id], week_start)
-        for slot_id, code, start, end, prime, studio_id, week_start in rows
-        if studio_id in places
-    ]
-    by_time: dict[tuple[datetime, datetime, int], list[OpenSlot]] = {}
-    by_studio: dict[int, list[OpenSlot]] = {}
-    for s in sorted(slots, key=lambda s: (s.start, s.place.studio_code)):
-        by_time.setdefault((s.start, s.end, s.place.hub_id), []).append(s)
-        by_studio.setdefault(s.place.studio_id, []).append(s)
+    slot_rows = sorted(
+        (
+            (utc(start), places[studio_id].studio_code, slot_id, code, utc(end), bool(prime),
+             studio_id, week_start)
+            for slot_id, code, start, end, prime, studio_id, week_start in rows
+            if studio_id in places
+        ),
+        key=lambda r: (r[0], r[1]),
+    )  # fmt: skip
+    columns = [list(c) for c in zip(*slot_rows, strict=True)] or [[] for _ in range(8)]
+    slot_start, _codes, slot_id, code, slot_end, slot_prime, studio, slot_week = columns
+    by_time: dict[tuple[datetime, datetime, int], list[int]] = {}
+    by_studio: dict[int, list[int]] = {}
+    for k in range(len(slot_id)):
+        by_time.setdefault((slot_start[k], slot_end[k], places[studio[k]].hub_id), []).append(k)
+        by_studio.setdefault(studio[k], []).append(k)
+    g_rows = sorted(
+        by_time.items(), key=lambda kv: (kv[0][0], places[studio[kv[1][0]]].base_code, kv[0][1])
+    )
     days: dict[datetime, date] = {}
-    ordered = sorted(by_time.items(), key=lambda kv: (kv[0][0], kv[1][0].place.base_code, kv[0][1]))
-    groups = []
+    g_members: list[tuple[int, ...]] = []
     by_hub: dict[int, list[int]] = {}
     group_of: dict[int, int] = {}
-    for pos, ((start, end, hub_id), members) in enumerate(ordered):
-        members.sort(key=lambda s: (len(s.place.features), s.place.studio_code))
+    for pos, ((start, _end, hub_id), ks) in enumerate(g_rows):
+        ks.sort(key=lambda k: (len(places[studio[k]].features), places[studio[k]].studio_code))
+        g_members.append(tuple(ks))
         if start not in days:
             days[start] = local_day(start)
-        weeks = {s.week_start for s in members}
-        groups.append(
-            Group(
-                start, end, hub_id, members[0].week_start, days[start], tuple(members),
-                frozenset(s.id for s in members), any(s.prime for s in members),
-                min(s.place.studio_code for s in members), len(weeks) == 1, pos,
-            )
-        )  # fmt: skip
         by_hub.setdefault(hub_id, []).append(pos)
-        for s in members:
-            group_of[s.id] = pos
-    ids = [s.id for s in slots]
+        for k in ks:
+            group_of[slot_id[k]] = pos
     return OpenSlots(
         key=key,
         since=since,
         places=places,
-        groups=groups,
-        starts=[g.start for g in groups],
+        slot_id=slot_id,
+        code=code,
+        slot_start=slot_start,
+        slot_end=slot_end,
+        slot_prime=slot_prime,
+        studio=studio,
+        slot_week=slot_week,
+        starts=[start for (start, _e, _h), _ks in g_rows],
+        ends=[end for (_s, end, _h), _ks in g_rows],
+        hub=[hub_id for (_s, _e, hub_id), _ks in g_rows],
+        week=[slot_week[ks[0]] for ks in g_members],
+        day=[days[start] for (start, _e, _h), _ks in g_rows],
+        members=g_members,
+        prime=[any(slot_prime[k] for k in ks) for ks in g_members],
+        first_code=[min(places[studio[k]].studio_code for k in ks) for ks in g_members],
+        one_week=[len({slot_week[k] for k in ks}) == 1 for ks in g_members],
         by_hub=by_hub,
         group_of=group_of,
         by_studio=by_studio,
-        week_starts=frozenset(s.week_start for s in slots),
-        low=min(ids, default=1),
-        high=max(ids, default=0),
+        week_starts=frozenset(slot_week),
+        low=min(slot_id, default=1),
+        high=max(slot_id, default=0),
     )

@@ -34,12 +34,13 @@ class OwnWeek:
             self.near[start] = k < len(self.starts) and self.starts[k] <= start + _A_DAY
         return self.near[start]
 
-    def refusal(self, g: Group, week_start: date) -> str | None:
-        base = g.hub_id if g.hub_id in self.hubs else _ANOTHER_BASE
-        asks = (g.start, g.end, base, week_start)
+    def refusal(self, start: datetime, end: datetime, hub_id: int, week_start: date) -> str | None:
+        """The rule a session ``start``..``end`` at base ``hub_id`` breaks, or None."""
+        base = hub_id if hub_id in self.hubs else _ANOTHER_BASE
+        asks = (start, end, base, week_start)
         if asks not in self.answers:
             refusal = participant_week_refusal(
-                self.sessions, g.start, g.end, base, self.policies[week_start]
+                self.sessions, start, end, base, self.policies[week_start]
             )
             self.answers[asks] = refusal[0] if refusal is not None else None
         return self.answers[asks]
@@ -52,7 +53,7 @@ class OwnWeek:
             return studios
         kept = []
         for s in studios:
-            rule = self.refusal(g, s.week_start)
+            rule = self.refusal(g.start, g.end, g.hub_id, s.week_start)
             if rule is None:
                 kept.append(s)
             else:
@@ -66,28 +67,28 @@ class OwnWeek:
         it trims (studios of two planning weeks at one time), counting ``hidden``."""
         refused: set[int] = set()
         trimmed: dict[int, tuple[OpenSlot, ...]] = {}
-        starts, done = index.starts, -1
+        starts, ids, done = index.starts, index.slot_id, -1
         for session_start in self.starts:
             lo = max(i, done, bisect_left(starts, session_start - _A_DAY, i, j))
             hi = bisect_right(starts, session_start + _A_DAY, i, j)
             for pos in range(lo, hi):
-                g = index.groups[pos]
-                if g.ids.isdisjoint(held):
-                    free = g.slots
-                else:
-                    free = tuple(s for s in g.slots if s.id not in held)
-                    if not free:
-                        continue
-                if g.one_week:
-                    rule = self.refusal(g, g.week_start)
+                free = sum(1 for k in index.members[pos] if ids[k] not in held)
+                if not free:
+                    continue
+                if index.one_week[pos]:
+                    rule = self.refusal(
+                        starts[pos], index.ends[pos], index.hub[pos], index.week[pos]
+                    )
                     if rule is not None:
-                        hidden[rule] += len(free)
+                        hidden[rule] += free
                         refused.add(pos)
                     continue
-                kept = self.allowed(g, free, hidden)
+                g = index.group(pos)
+                studios = tuple(s for s in g.slots if s.id not in held)
+                kept = self.allowed(g, studios, hidden)
                 if not kept:
                     refused.add(pos)
-                elif kept is not free:
+                elif kept is not studios:
                     trimmed[pos] = kept
             done = max(done, hi)
         return refused, trimmed

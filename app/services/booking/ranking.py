@@ -18,8 +18,8 @@ import heapq
 import math
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from app.localtime import local_zone
@@ -212,9 +212,8 @@ class _Pruned(Ranking):
             pos = index.group_of.get(slot_id)
             if pos is not None and self.i <= pos < self.j:
                 self.held_in[pos] += 1
-        groups = index.groups
         #: Groups with no free studio, then the groups the participant's week rules out whole.
-        self.gone = {pos for pos, n in self.held_in.items() if n == len(groups[pos].slots)}
+        self.gone = {pos for pos, n in self.held_in.items() if n == len(index.members[pos])}
         self.gone |= refused
         self.trimmed = trimmed
         self.keys: dict[int, tuple | None] = {}
@@ -229,7 +228,7 @@ class _Pruned(Ranking):
             if pos in self.gone:
                 self.keys[pos] = None
             else:
-                g = self.index.groups[pos]
+                g = self.index.group(pos)
                 studios = self.trimmed.get(pos, g.slots)
                 if pos in self.held_in and pos not in self.trimmed:
                     studios = tuple(s for s in g.slots if s.id not in self.held)
@@ -287,12 +286,12 @@ class _Pruned(Ranking):
         return self.orders
 
     def _day_totals(self) -> dict[date, int]:
-        groups = self.index.groups
         if self.i >= self.j:
             return {}
-        gone = Counter(groups[pos].day for pos in self.gone)
+        days = self.index.day
+        gone = Counter(days[pos] for pos in self.gone)
         totals = {}
-        day, last = groups[self.i].day, groups[self.j - 1].day
+        day, last = days[self.i], days[self.j - 1]
         while day <= last:
             lo, hi = self._span(day)
             totals[day] = hi - lo - gone[day]
@@ -326,27 +325,36 @@ def rank(index: OpenSlots, held: set[int], asked: Asked, hidden: Counter[str]) -
             in_hours[start] = hours is None or hours[0] <= start.astimezone(tz).hour < hours[1]
         return in_hours[start]
 
-    groups: Iterable[Group] = index.groups[i:j]
+    groups: Iterable[Group]
     if flt.length > 1:  # every slot of a run in the window and the time of day
-        groups = _run_groups(index, flt.length, index.groups[i:j], held, places, in_daypart)
-        held, places = set(), None
+        groups = _run_groups(index, flt.length, (i, j), held, places, in_daypart)
+    else:
+        groups = _groups(index, (i, j), held, places)
     keys = []
     for g in groups:
         if hours is not None and not in_daypart(g.start):
             continue
         if asked.end_by is not None and g.end > asked.end_by:
             continue
-        studios = g.slots
-        if places is not None or not g.ids.isdisjoint(held):
-            studios = tuple(
-                s
-                for s in studios
-                if s.id not in held and (places is None or s.place.studio_id in places)
-            )
-        studios = week.allowed(g, studios, hidden)
+        studios = week.allowed(g, g.slots, hidden)
         if studios:
             keys.append(scorer.key(g, studios))
     return _Listed(scorer, keys)
+
+
+def _groups(
+    index: OpenSlots, bounds: tuple[int, int], held: set[int], places: set[int] | None
+) -> Iterator[Group]:
+    """The groups of positions ``bounds`` with their free slots of the studios ``places``."""
+    ids, studio = index.slot_id, index.studio
+    for pos in range(*bounds):
+        ks = index.members[pos]
+        if places is not None:
+            ks = tuple(k for k in ks if studio[k] in places)
+        if any(ids[k] in held for k in ks):
+            ks = tuple(k for k in ks if ids[k] not in held)
+        if ks:
+            yield index.group(pos, ks)
 
 
 def _places(index: OpenSlots, flt: SlotFilter, km: dict[int, float | None]) -> set[int] | None:
@@ -377,44 +385,45 @@ def _places(index: OpenSlots, flt: SlotFilter, km: dict[int, float | None]) -> s
 def _run_groups(
     index: OpenSlots,
     length: int,
-    window: list[Group],
+    bounds: tuple[int, int],
     held: set[int],
     places: set[int] | None,
     in_daypart: Callable[[datetime], bool],
 ) -> list[Group]:
     """Runs of ``length`` consecutive free slots of one studio, each slot in the window (as
     ``slots.runs_of`` makes them), grouped per time at a base like single slots."""
-    if not window:
+    i, j = bounds
+    if i >= j:
         return []
-    first, last = window[0].start, window[-1].start
+    first, last = index.starts[i], index.starts[j - 1]
+    starts, ends, ids = index.slot_start, index.slot_end, index.slot_id
     by_time: dict[tuple[datetime, datetime, int], list[OpenSlot]] = {}
-    for studio_id, slots in index.by_studio.items():
+    for studio_id, ks in index.by_studio.items():
         if places is not None and studio_id not in places:
             continue
         free = [
-            s
-            for s in slots
-            if first <= s.start <= last and s.id not in held and in_daypart(s.start)
+            k
+            for k in ks
+            if first <= starts[k] <= last and ids[k] not in held and in_daypart(starts[k])
         ]
-        for i in range(len(free) - length + 1):
-            run = free[i : i + length]
-            if all(a.end == b.start for a, b in zip(run, run[1:], strict=False)):
-                head = run[0]
-                unit = replace(
-                    head,
-                    end=run[-1].end,
-                    codes=tuple(s.code for s in run),
-                    prime=any(s.prime for s in run),
+        for n in range(len(free) - length + 1):
+            run = free[n : n + length]
+            if all(ends[a] == starts[b] for a, b in zip(run, run[1:], strict=False)):
+                unit = index.slot(run[0])._replace(
+                    end=ends[run[-1]],
+                    codes=tuple(index.code[k] for k in run),
+                    prime=any(index.slot_prime[k] for k in run),
                 )
-                by_time.setdefault((head.start, unit.end, head.place.hub_id), []).append(unit)
-    days = {g.start: g.day for g in window}
+                by_time.setdefault((unit.start, unit.end, unit.place.hub_id), []).append(unit)
+    days = {index.starts[pos]: index.day[pos] for pos in range(i, j)}
     groups = []
     for (start, end, hub_id), units in by_time.items():
         units.sort(key=lambda s: (len(s.place.features), s.place.studio_code))
         groups.append(
             Group(
                 start, end, hub_id, units[0].week_start, days[start], tuple(units),
-                frozenset(), any(s.prime for s in units), min(s.place.studio_code for s in units),
+                any(s.prime for s in units), min(s.place.studio_code for s in units),
+                len({s.week_start for s in units}) == 1,
             )
         )  # fmt: skip
     return groups
