@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
 from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import DateTime, Engine, select, type_coerce
+from sqlalchemy import DateTime, Engine, func, select, type_coerce
 
 from app.extensions import db
 from app.localtime import local_day
@@ -218,16 +219,17 @@ def _read(key: tuple[int, int] | None, since: datetime) -> OpenSlots:
             sid, s_code, s_name, tuple(feats or ()), hub_id, b_code, b_name, city, prov,
             str(region), lat, lon,
         )  # fmt: skip
-    rows = db.session.connection().execute(
-        select(
-            Slot.id,
-            Slot.code,
-            type_coerce(Slot.start, DateTime(timezone=True)),
-            type_coerce(Slot.end, DateTime(timezone=True)),
-            Slot.prime,
-            Slot.studio_id,
-            TimetableWeek.week_start,
-        )
+    conn = db.session.connection()
+    postgres = conn.dialect.name == "postgresql"
+    # Instants are read as naive UTC (SQLite stores them so; PostgreSQL converts), which hash and
+    # compare several times faster than instants in a zone, and are made aware once each.
+    start, end = (
+        (func.timezone("UTC", Slot.start), func.timezone("UTC", Slot.end))
+        if postgres
+        else (type_coerce(Slot.start, DateTime()), type_coerce(Slot.end, DateTime()))
+    )
+    result = conn.execute(
+        select(Slot.id, Slot.code, start, end, Slot.prime, Slot.studio_id, TimetableWeek.week_start)
         .join(TimetableWeek, TimetableWeek.id == Slot.timetable_week_id)
         .join(Studio, Studio.id == Slot.studio_id)
         .where(
@@ -237,46 +239,68 @@ def _read(key: tuple[int, int] | None, since: datetime) -> OpenSlots:
             Studio.retired_at.is_(None),
         )
     )
-    instants: dict[datetime, datetime] = {}
-
-    def utc(value: datetime) -> datetime:
-        if value not in instants:  # SQLite gives naive UTC, PostgreSQL the session's zone
-            instants[value] = (
-                value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-            )
-        return instants[value]
-
-    slot_rows = sorted(
-        (
-            (utc(start), places[studio_id].studio_code, slot_id, code, utc(end), bool(prime),
-             studio_id, week_start)
-            for slot_id, code, start, end, prime, studio_id, week_start in rows
-            if studio_id in places
-        ),
-        key=lambda r: (r[0], r[1]),
-    )  # fmt: skip
-    columns = [list(c) for c in zip(*slot_rows, strict=True)] or [[] for _ in range(8)]
-    slot_start, _codes, slot_id, code, slot_end, slot_prime, studio, slot_week = columns
+    # PostgreSQL's driver gives instants, dates and booleans as they are: its plain tuples skip
+    # building a Row per slot (a third of the read). SQLite gives text, which the types decode.
+    rows: list[tuple]
+    if postgres:
+        rows = list(result.cursor.fetchall())
+        result.close()
+    else:
+        rows = [tuple(row) for row in result]
+    if any(row[5] not in places for row in rows):  # a studio retired between the two reads
+        rows = [row for row in rows if row[5] in places]
+    rows.sort(key=itemgetter(2))  # by start: each studio's slots in time order
+    utc = {
+        value: value.replace(tzinfo=UTC) for value in {r[2] for r in rows} | {r[3] for r in rows}
+    }
+    slot_id = [row[0] for row in rows]
+    code = [row[1] for row in rows]
+    naive_starts = [row[2] for row in rows]
+    naive_ends = [row[3] for row in rows]
+    slot_start = [utc[value] for value in naive_starts]
+    slot_end = [utc[value] for value in naive_ends]
+    slot_prime = [bool(row[4]) for row in rows]
+    studio = [row[5] for row in rows]
+    slot_week = [row[6] for row in rows]
+    code_of = {sid: p.studio_code for sid, p in places.items()}
+    hub_of = {sid: p.hub_id for sid, p in places.items()}
+    #: How an offer lists its studios: the plainest first (a special one stays for who needs it).
+    plain_first = {sid: (len(p.features), p.studio_code) for sid, p in places.items()}
     by_time: dict[tuple[datetime, datetime, int], list[int]] = {}
     by_studio: dict[int, list[int]] = {}
-    for k in range(len(slot_id)):
-        by_time.setdefault((slot_start[k], slot_end[k], places[studio[k]].hub_id), []).append(k)
-        by_studio.setdefault(studio[k], []).append(k)
-    g_rows = sorted(
-        by_time.items(), key=lambda kv: (kv[0][0], places[studio[kv[1][0]]].base_code, kv[0][1])
-    )
-    days: dict[datetime, date] = {}
-    g_members: list[tuple[int, ...]] = []
+    for k, (naive_start, naive_end, studio_id) in enumerate(
+        zip(naive_starts, naive_ends, studio, strict=True)
+    ):
+        by_time.setdefault((naive_start, naive_end, hub_of[studio_id]), []).append(k)
+        by_studio.setdefault(studio_id, []).append(k)
+    base_of = {sid: p.base_code for sid, p in places.items()}
+    g_rows = sorted(by_time.items(), key=lambda kv: (kv[0][0], base_of[studio[kv[1][0]]], kv[0][1]))
+    days = {value: local_day(utc[value]) for value in {start for (start, _e, _h), _ks in g_rows}}
+    g = _GroupColumns()
     by_hub: dict[int, list[int]] = {}
     group_of: dict[int, int] = {}
-    for pos, ((start, _end, hub_id), ks) in enumerate(g_rows):
-        ks.sort(key=lambda k: (len(places[studio[k]].features), places[studio[k]].studio_code))
-        g_members.append(tuple(ks))
-        if start not in days:
-            days[start] = local_day(start)
-        by_hub.setdefault(hub_id, []).append(pos)
-        for k in ks:
+    for pos, ((_start, _end, hub_id), ks) in enumerate(g_rows):
+        if len(ks) == 1:
+            k = ks[0]
+            g.members.append((k,))
+            g.prime.append(slot_prime[k])
+            g.first_code.append(code_of[studio[k]])
+            g.one_week.append(True)
             group_of[slot_id[k]] = pos
+        else:
+            ks.sort(key=lambda k: plain_first[studio[k]])
+            g.members.append(tuple(ks))
+            g.prime.append(any(slot_prime[k] for k in ks))
+            g.first_code.append(min(code_of[studio[k]] for k in ks))
+            g.one_week.append(len({slot_week[k] for k in ks}) == 1)
+            for k in ks:
+                group_of[slot_id[k]] = pos
+        by_hub.setdefault(hub_id, []).append(pos)
+    g.starts = [utc[start] for (start, _e, _h), _ks in g_rows]
+    g.ends = [utc[end] for (_s, end, _h), _ks in g_rows]
+    g.hub = [hub_id for (_s, _e, hub_id), _ks in g_rows]
+    g.week = [slot_week[ks[0]] for ks in g.members]
+    g.day = [days[start] for (start, _e, _h), _ks in g_rows]
     return OpenSlots(
         key=key,
         since=since,
@@ -288,15 +312,15 @@ def _read(key: tuple[int, int] | None, since: datetime) -> OpenSlots:
         slot_prime=slot_prime,
         studio=studio,
         slot_week=slot_week,
-        starts=[start for (start, _e, _h), _ks in g_rows],
-        ends=[end for (_s, end, _h), _ks in g_rows],
-        hub=[hub_id for (_s, _e, hub_id), _ks in g_rows],
-        week=[slot_week[ks[0]] for ks in g_members],
-        day=[days[start] for (start, _e, _h), _ks in g_rows],
-        members=g_members,
-        prime=[any(slot_prime[k] for k in ks) for ks in g_members],
-        first_code=[min(places[studio[k]].studio_code for k in ks) for ks in g_members],
-        one_week=[len({slot_week[k] for k in ks}) == 1 for ks in g_members],
+        starts=g.starts,
+        ends=g.ends,
+        hub=g.hub,
+        week=g.week,
+        day=g.day,
+        members=g.members,
+        prime=g.prime,
+        first_code=g.first_code,
+        one_week=g.one_week,
         by_hub=by_hub,
         group_of=group_of,
         by_studio=by_studio,
@@ -304,3 +328,18 @@ def _read(key: tuple[int, int] | None, since: datetime) -> OpenSlots:
         low=min(slot_id, default=1),
         high=max(slot_id, default=0),
     )
+
+
+@dataclass
+class _GroupColumns:
+    """The group columns of ``OpenSlots`` while they are filled."""
+
+    starts: list[datetime] = field(default_factory=list)
+    ends: list[datetime] = field(default_factory=list)
+    hub: list[int] = field(default_factory=list)
+    week: list[date] = field(default_factory=list)
+    day: list[date] = field(default_factory=list)
+    members: list[tuple[int, ...]] = field(default_factory=list)
+    prime: list[bool] = field(default_factory=list)
+    first_code: list[str] = field(default_factory=list)
+    one_week: list[bool] = field(default_factory=list)
