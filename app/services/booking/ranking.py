@@ -73,9 +73,10 @@ class _Scorer:
         fit, origin = asked.fit, asked.origin
         self.fit, self.now = fit, asked.now
         self.sort = asked.sort if asked.sort in SORTS else "best"
+        bases = {p.hub_id: (p.lat, p.lon) for p in index.places.values()}
         self.km = {
-            p.hub_id: haversine_km(origin[0], origin[1], p.lat, p.lon) if origin else None
-            for p in index.places.values()
+            hub: haversine_km(origin[0], origin[1], lat, lon) if origin else None
+            for hub, (lat, lon) in bases.items()
         }
         self.km_points = {hub: (k or 0.0) / 100 for hub, k in self.km.items()}
         self.pref_points = {
