@@ -60,6 +60,22 @@ class OwnWeek:
                 hidden[rule] += 1
         return studios if len(kept) == len(studios) else tuple(kept)
 
+    def allowed_slots(
+        self, index: OpenSlots, pos: int, ks: tuple[int, ...], hidden: Counter[str]
+    ) -> tuple[int, ...]:
+        """``allowed`` for the slots ``ks`` (free, their k) of kept group ``pos``."""
+        start = index.starts[pos]
+        if not self.starts or not self.is_near(start):
+            return ks
+        kept = []
+        for k in ks:
+            rule = self.refusal(start, index.ends[pos], index.hub[pos], index.slot_week[k])
+            if rule is None:
+                kept.append(k)
+            else:
+                hidden[rule] += 1
+        return ks if len(kept) == len(ks) else tuple(kept)
+
     def apply_to_window(
         self, index: OpenSlots, i: int, j: int, held: set[int], hidden: Counter[str]
     ) -> tuple[set[int], dict[int, tuple[OpenSlot, ...]]]:

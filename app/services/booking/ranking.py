@@ -18,7 +18,7 @@ import heapq
 import math
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -58,10 +58,16 @@ class Asked:
 
 @dataclass(frozen=True, slots=True)
 class _Found:
-    group: Group
-    studios: tuple[OpenSlot, ...]
+    """An offer as ranked: its group (or, for a kept group, its position and slots ``ks``,
+    made into objects only if the offer is shown)."""
+
+    day: date
     prime: bool
     score: float
+    group: Group | None = None
+    studios: tuple[OpenSlot, ...] = ()
+    pos: int = -1
+    ks: tuple[int, ...] = ()
 
 
 class _Scorer:
@@ -70,6 +76,7 @@ class _Scorer:
     base at one time (two lengths) come in the order the free-slot list gives them."""
 
     def __init__(self, index: OpenSlots, asked: Asked) -> None:
+        self.index = index
         fit, origin = asked.fit, asked.origin
         self.fit, self.now = fit, asked.now
         self.sort = asked.sort if asked.sort in SORTS else "best"
@@ -104,14 +111,34 @@ class _Scorer:
             points -= 3.0
         code = g.first_code if whole else min(s.place.studio_code for s in studios)
         base_code = studios[0].place.base_code
-        n = len(self.found)
-        self.found.append(_Found(g, studios, prime, points))
+        self.found.append(_Found(g.day, prime, points, g, studios))
+        return self._key(points, g.start, g.hub_id, base_code, code)
+
+    def key_of(self, pos: int, ks: tuple[int, ...]) -> tuple:
+        """``key`` for the slots ``ks`` (all or some) of kept group ``pos``, from the columns."""
+        index = self.index
+        whole = ks is index.members[pos]
+        prime = index.prime[pos] if whole else any(index.slot_prime[k] for k in ks)
+        hub_id, start = index.hub[pos], index.starts[pos]
+        points = self.km_points[hub_id]
+        points += self.time_points(start)
+        if hub_id in self.pref_points:
+            points -= self.pref_points[hub_id]
+        if self.fit.prime and prime:
+            points -= 3.0
+        places, studio = index.places, index.studio
+        code = index.first_code[pos] if whole else min(places[studio[k]].studio_code for k in ks)
+        self.found.append(_Found(index.day[pos], prime, points, pos=pos, ks=ks))
+        return self._key(points, start, hub_id, places[studio[ks[0]]].base_code, code)
+
+    def _key(self, points: float, start: datetime, hub_id: int, base_code: str, code: str):
+        n = len(self.found) - 1
         if self.sort == "best":
-            return (points, g.start, base_code, code, n)
-        km = self.km[g.hub_id] or 0.0
+            return (points, start, base_code, code, n)
+        km = self.km[hub_id] or 0.0
         if self.sort == "soonest":
-            return (g.start, km, base_code, code, n)
-        return (km, g.start, base_code, code, n)
+            return (start, km, base_code, code, n)
+        return (km, start, base_code, code, n)
 
 
 class Ranking:
@@ -152,12 +179,13 @@ class Ranking:
 
     def _offer(self, key: tuple) -> Offer:
         f = self.scorer.found[key[-1]]
-        km = self.scorer.km[f.group.hub_id]
-        studios = tuple(free_slot(s, km) for s in f.studios)
+        g = f.group if f.group is not None else self.scorer.index.group(f.pos, f.ks)
+        km = self.scorer.km[g.hub_id]
+        studios = tuple(free_slot(s, km) for s in (f.studios if f.group is not None else g.slots))
         first = studios[0]
         return Offer(
-            start=f.group.start,
-            end=f.group.end,
+            start=g.start,
+            end=g.end,
             base_code=first.base_code,
             base_name=first.base_name,
             city=first.city,
@@ -183,11 +211,11 @@ class _Listed(Ranking):
 
     def _best(self, day: date | None, need: int) -> list[tuple]:
         found = self.scorer.found
-        keys = self.keys if day is None else [k for k in self.keys if found[k[-1]].group.day == day]
+        keys = self.keys if day is None else [k for k in self.keys if found[k[-1]].day == day]
         return heapq.nsmallest(need, keys)
 
     def _day_totals(self) -> dict[date, int]:
-        return Counter(self.scorer.found[k[-1]].group.day for k in self.keys)
+        return Counter(self.scorer.found[k[-1]].day for k in self.keys)
 
 
 class _Pruned(Ranking):
@@ -326,15 +354,18 @@ def rank(index: OpenSlots, held: set[int], asked: Asked, hidden: Counter[str]) -
             in_hours[start] = hours is None or hours[0] <= start.astimezone(tz).hour < hours[1]
         return in_hours[start]
 
-    groups: Iterable[Group]
-    if flt.length > 1:  # every slot of a run in the window and the time of day
-        groups = _run_groups(index, flt.length, (i, j), held, places, in_daypart)
-    else:
-        groups = _groups(index, (i, j), held, places)
     keys = []
-    for g in groups:
-        if hours is not None and not in_daypart(g.start):
-            continue
+    if flt.length == 1:  # from the columns: objects only for the offers shown
+        for pos, ks in _kept_slots(index, (i, j), held, places):
+            if hours is not None and not in_daypart(index.starts[pos]):
+                continue
+            if asked.end_by is not None and index.ends[pos] > asked.end_by:
+                continue
+            ks = week.allowed_slots(index, pos, ks, hidden)
+            if ks:
+                keys.append(scorer.key_of(pos, ks))
+        return _Listed(scorer, keys)
+    for g in _run_groups(index, flt.length, (i, j), held, places, in_daypart):
         if asked.end_by is not None and g.end > asked.end_by:
             continue
         studios = week.allowed(g, g.slots, hidden)
@@ -343,19 +374,20 @@ def rank(index: OpenSlots, held: set[int], asked: Asked, hidden: Counter[str]) -
     return _Listed(scorer, keys)
 
 
-def _groups(
+def _kept_slots(
     index: OpenSlots, bounds: tuple[int, int], held: set[int], places: set[int] | None
-) -> Iterator[Group]:
-    """The groups of positions ``bounds`` with their free slots of the studios ``places``."""
+) -> Iterator[tuple[int, tuple[int, ...]]]:
+    """Each group of positions ``bounds`` with its free slots (their k) of the studios
+    ``places``; the group's own tuple when that is all of it."""
     ids, studio = index.slot_id, index.studio
     for pos in range(*bounds):
         ks = index.members[pos]
-        if places is not None:
+        if places is not None and any(studio[k] not in places for k in ks):
             ks = tuple(k for k in ks if studio[k] in places)
         if any(ids[k] in held for k in ks):
             ks = tuple(k for k in ks if ids[k] not in held)
         if ks:
-            yield index.group(pos, ks)
+            yield pos, ks
 
 
 def _places(index: OpenSlots, flt: SlotFilter, km: dict[int, float | None]) -> set[int] | None:
