@@ -90,37 +90,38 @@ class OpenSlots:
     Kept as columns of plain values (slot ``k``, group ``pos``), not as an object per slot: a
     programme week has ~67,000 slots in ~40,000 groups, and the garbage collector scans every
     object it tracks on each full collection (as objects they added ~80 ms to each, in every
-    page of the process). ``slot`` and ``group`` make the objects of what a search looks at.
+    page of the process). The columns are tuples of values the collector does not track, so it
+    stops tracking them too. ``slot`` and ``group`` make the objects of what a search looks at.
     """
 
     key: tuple[int, int] | None
     since: datetime
     places: dict[int, Place]
     # Slot k: its id, code, start, end, prime, studio and planning week.
-    slot_id: list[int]
-    code: list[str]
-    slot_start: list[datetime]
-    slot_end: list[datetime]
-    slot_prime: list[bool]
-    studio: list[int]
-    slot_week: list[date]
+    slot_id: tuple[int, ...]
+    code: tuple[str, ...]
+    slot_start: tuple[datetime, ...]
+    slot_end: tuple[datetime, ...]
+    slot_prime: tuple[bool, ...]
+    studio: tuple[int, ...]
+    slot_week: tuple[date, ...]
     # Group pos, ordered by start (then base code and end): a time window is a slice.
-    starts: list[datetime]
-    ends: list[datetime]
-    hub: list[int]
-    week: list[date]
-    day: list[date]
+    starts: tuple[datetime, ...]
+    ends: tuple[datetime, ...]
+    hub: tuple[int, ...]
+    week: tuple[date, ...]
+    day: tuple[date, ...]
     #: The group's slots (their k), the plainest studio first.
-    members: list[tuple[int, ...]]
-    prime: list[bool]
-    first_code: list[str]
-    one_week: list[bool]
+    members: tuple[tuple[int, ...], ...]
+    prime: tuple[bool, ...]
+    first_code: tuple[str, ...]
+    one_week: tuple[bool, ...]
     #: Each base's groups (their positions), in time order.
-    by_hub: dict[int, list[int]]
+    by_hub: dict[int, tuple[int, ...]]
     #: The group each slot is in (its position), by slot id.
     group_of: dict[int, int]
     #: Each studio's slots (their k) in time order (runs of consecutive slots are made from them).
-    by_studio: dict[int, list[int]]
+    by_studio: dict[int, tuple[int, ...]]
     week_starts: frozenset[date]
     #: The smallest and largest slot id kept: the holds that matter lie between them.
     low: int
@@ -305,25 +306,25 @@ def _read(key: tuple[int, int] | None, since: datetime) -> OpenSlots:
         key=key,
         since=since,
         places=places,
-        slot_id=slot_id,
-        code=code,
-        slot_start=slot_start,
-        slot_end=slot_end,
-        slot_prime=slot_prime,
-        studio=studio,
-        slot_week=slot_week,
-        starts=g.starts,
-        ends=g.ends,
-        hub=g.hub,
-        week=g.week,
-        day=g.day,
-        members=g.members,
-        prime=g.prime,
-        first_code=g.first_code,
-        one_week=g.one_week,
-        by_hub=by_hub,
+        slot_id=tuple(slot_id),
+        code=tuple(code),
+        slot_start=tuple(slot_start),
+        slot_end=tuple(slot_end),
+        slot_prime=tuple(slot_prime),
+        studio=tuple(studio),
+        slot_week=tuple(slot_week),
+        starts=tuple(g.starts),
+        ends=tuple(g.ends),
+        hub=tuple(g.hub),
+        week=tuple(g.week),
+        day=tuple(g.day),
+        members=tuple(g.members),
+        prime=tuple(g.prime),
+        first_code=tuple(g.first_code),
+        one_week=tuple(g.one_week),
+        by_hub={hub: tuple(positions) for hub, positions in by_hub.items()},
         group_of=group_of,
-        by_studio=by_studio,
+        by_studio={sid: tuple(ks) for sid, ks in by_studio.items()},
         week_starts=frozenset(slot_week),
         low=min(slot_id, default=1),
         high=max(slot_id, default=0),
