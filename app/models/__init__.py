@@ -11,7 +11,8 @@ Modules, one per aggregate:
                 PasswordReset (a one-time, time-limited reset link sent by e-mail)
   hubs          Hub, Studio (bases and studios with features)
   timetable     PlanningWeek (a week and its policy), TimetableTemplate, TemplateBlock,
-                TimetableWeek (a base's week, draft → published), Slot (open / blocked)
+                TimetableWeek (a base's week, draft → published), Slot (open / blocked),
+                TimetableVersion (bumped by triggers: what slot search's caches are keyed by)
   participants  Participant (producer or merchant, priority 1–3, category)
   harvest       HarvestLot (a producer's perishable lot), PrimeRecent (imported prime history)
   profiles      ParticipantProfile (city, product categories beyond the exchange format)
@@ -41,6 +42,7 @@ from app.models.timetable import (
     Slot,
     TemplateBlock,
     TimetableTemplate,
+    TimetableVersion,
     TimetableWeek,
 )
 from app.models.types import UTCDateTime, utcnow
@@ -125,6 +127,7 @@ __all__ = [
     "Studio",
     "TemplateBlock",
     "TimetableTemplate",
+    "TimetableVersion",
     "TimetableWeek",
     "UTCDateTime",
     "User",

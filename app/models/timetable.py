@@ -1,21 +1,25 @@
 """Timetables: weekly templates, a base's timetable week (draft → published), published slots,
-and the planning week that carries the week's policy."""
+the planning week that carries the week's policy, and the version slot search's caches follow."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
     Float,
     ForeignKey,
     Integer,
+    MetaData,
     String,
     UniqueConstraint,
+    event,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
@@ -143,3 +147,62 @@ class Slot(Model):
 
     def __repr__(self) -> str:
         return f"<Slot {self.code} {self.start:%Y-%m-%d %H:%M}Z>"
+
+
+class TimetableVersion(Model):
+    """The version of what slot search caches (open slots of published weeks, their studios and
+    bases): one row, bumped by the database's own triggers (``VERSION_TRIGGERS``) in the very
+    transaction that changes a slot, a timetable week, a studio or a base, so no writer can
+    forget it and no process reads a new version before the change is committed. ``epoch`` is
+    drawn when the row is made: a database rebuilt or restored never repeats a version."""
+
+    __tablename__ = "timetable_version"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    epoch: Mapped[int] = mapped_column(BigInteger)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+#: The tables whose changes bump ``timetable_version``.
+VERSIONED_TABLES = ("hubs", "studios", "timetable_weeks", "slots")
+_SQLITE_BUMP = """CREATE TRIGGER timetable_version_{table}_{name} AFTER {op} ON {table}
+BEGIN
+    INSERT INTO timetable_version (id, epoch, n) VALUES (1, abs(random()), 1)
+    ON CONFLICT (id) DO UPDATE SET n = n + 1;
+END"""
+_POSTGRES_BUMP = """CREATE OR REPLACE FUNCTION timetable_version_bump() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO timetable_version (id, epoch, n) VALUES (1, floor(random() * 1e15)::bigint, 1)
+    ON CONFLICT (id) DO UPDATE SET n = timetable_version.n + 1;
+    RETURN NULL;
+END $$"""
+_POSTGRES_TRIGGER = """CREATE TRIGGER timetable_version_bump
+AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}
+FOR EACH STATEMENT EXECUTE FUNCTION timetable_version_bump()"""
+
+
+def version_triggers(dialect: str) -> list[str]:
+    """The statements that make the version row and its triggers (migration 0022 has the same):
+    one trigger per statement on PostgreSQL, per row on SQLite (which has no other kind)."""
+    if dialect == "postgresql":
+        made = [_POSTGRES_BUMP] + [_POSTGRES_TRIGGER.format(table=t) for t in VERSIONED_TABLES]
+        epoch = "floor(random() * 1e15)::bigint"
+    else:
+        made = [
+            _SQLITE_BUMP.format(table=t, op=op, name=op.lower())
+            for t in VERSIONED_TABLES
+            for op in ("INSERT", "UPDATE", "DELETE")
+        ]
+        epoch = "abs(random())"
+    return [*made, f"INSERT INTO timetable_version (id, epoch, n) VALUES (1, {epoch}, 0)"]
+
+
+@event.listens_for(Model.metadata, "after_create")
+def _add_version_triggers(target: MetaData, connection: Connection, **kw: Any) -> None:
+    """``create_all`` (tests, a new SQLite file) gets the triggers the migration makes."""
+    made = {t.name for t in kw.get("tables", target.sorted_tables)}
+    if made.issuperset((TimetableVersion.__tablename__, *VERSIONED_TABLES)):
+        for statement in version_triggers(connection.dialect.name):
+            connection.exec_driver_sql(statement)

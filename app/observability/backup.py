@@ -34,6 +34,9 @@ from sqlalchemy.types import Date, DateTime, LargeBinary, Numeric, Time
 FORMAT = "chunlei-backup/1"
 MANIFEST = "manifest.json"
 VERSION_TABLE = "alembic_version"
+#: Not data: the version slot search's caches follow, bumped by triggers as the rows load (a
+#: restored database draws its own, so no process mistakes it for the one it cached).
+CACHE_VERSION_TABLE = "timetable_version"
 BATCH = 1000
 
 
@@ -94,7 +97,7 @@ def _tables(conn: Connection) -> list[Table]:
     own table finds it."""
     meta = MetaData()
     meta.reflect(conn)
-    return [t for t in meta.sorted_tables if t.name != VERSION_TABLE]
+    return [t for t in meta.sorted_tables if t.name not in (VERSION_TABLE, CACHE_VERSION_TABLE)]
 
 
 def _revision(conn: Connection) -> str | None:

@@ -145,21 +145,21 @@ def find_slots():
             "participant/find_week.html",
             days=days,
             week=week,
-            total=len(found.offers),
+            total=found.total,
             hidden=found.hidden,
             **context,
         )
     number = page_number()
     first = (number - 1) * PER_PAGE
-    offers = found.offers[first : first + PER_PAGE]
+    offers = found.page(first, PER_PAGE)
     day_published = flt.day is None or bool(finder.published_days(flt.day, flt.day))
     return render_template(
         "participant/find.html",
         offers=offers,
-        total=len(found.offers),
+        total=found.total,
         first=first,
         page=number,
-        has_next=first + PER_PAGE < len(found.offers),
+        has_next=first + PER_PAGE < found.total,
         hidden=found.hidden,
         day_published=day_published,
         by_day=(form.sort.data == "soonest"),

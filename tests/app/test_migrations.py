@@ -95,3 +95,42 @@ def test_change_reasons_are_checked_and_kept_on_sqlite(tmp_path):
 @pytest.mark.postgres
 def test_change_reasons_are_checked_and_kept_on_postgresql(pg_server):
     _change_reason_check(pg_server.create("chunlei_r"))
+
+
+def _version_is_bumped(url: str) -> None:
+    """0022's triggers bump the timetable's version on a write to a base, and only then."""
+    app = make_app(url)
+    with app.app_context():
+        try:
+            upgrade()
+            with db.engine.begin() as conn:
+                epoch, n = conn.execute(text("SELECT epoch, n FROM timetable_version")).one()
+                conn.execute(text("UPDATE participants SET name = name"))
+                assert conn.execute(text("SELECT n FROM timetable_version")).scalar() == n
+                conn.execute(
+                    text(
+                        "INSERT INTO hubs (code, name, city, province, region, lat, lon) "
+                        "VALUES ('B001', 'x', 'x', 'x', 'east', 35.1, 118.3)"
+                    )
+                )
+                conn.execute(text("UPDATE hubs SET name = 'y'"))
+                assert conn.execute(text("SELECT epoch, n FROM timetable_version")).one() == (
+                    epoch,
+                    n + 2,
+                )
+            downgrade(revision="0021")
+            assert "timetable_version" not in inspect(db.engine).get_table_names()
+            with db.engine.begin() as conn:  # the triggers went with it
+                conn.execute(text("UPDATE hubs SET name = 'z'"))
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_the_timetable_version_is_bumped_on_sqlite(tmp_path):
+    _version_is_bumped(f"sqlite:///{tmp_path / 'version.sqlite'}")
+
+
+@pytest.mark.postgres
+def test_the_timetable_version_is_bumped_on_postgresql(pg_server):
+    _version_is_bumped(pg_server.create("chunlei_m"))

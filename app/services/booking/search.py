@@ -1,16 +1,21 @@
 """Search only what this participant can book, best first.
 
-The free-slot query (``slots.find_free_slots``) gives every open, published, unheld, future slot
-(or run of consecutive slots) that matches the filters. This module then drops what the
-participant's own week forbids — overlaps, the daily cap, one base a day, counting tentative
-proposals not yet answered — with the very function the booking service refuses with
+Search looks at every open, published, unheld, future slot (or run of consecutive slots) that
+matches the filters: the open slots are kept per process until the timetable changes
+(``open_slots``), the holds are read on each search. It drops what the participant's own week
+forbids — overlaps, the daily cap, one base a day, counting tentative proposals not yet
+answered — with the very function the booking service refuses with
 (``rules.participant_week_refusal``), so a result is never refused on booking. What is left is
-grouped to one offer per time at a base ("3 studios free at 08:00") and ranked by fit.
+one offer per time at a base ("3 studios free at 08:00"), ranked by fit (``ranking``); offers
+are built for the page shown.
 
 Fit, in points (lower is better): 1 point per 100 km; 0.25 point per day from now (2 points a
 day while a harvest lot waits to be sold, and 10 more after its best-before); minus 4 for the
 participant's first preferred base (0.5 less for each next one); minus 3 for prime time when
 wanted. Everything is read in a handful of set-based queries, never one per slot.
+
+``group`` over ``slots.find_free_slots`` and ``bookable`` are the same search on the free-slot
+list (nearby slots use them; tests check that both rank alike).
 """
 
 from __future__ import annotations
@@ -20,11 +25,12 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from app.extensions import db
-from app.localtime import local_day, local_zone
+from app.localtime import local_zone
 from app.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -40,62 +46,22 @@ from app.models import (
     utcnow,
 )
 from app.models.vocabulary import RequestStatus, WeekState
+from app.services.booking.offers import Fit, Offer, score
+from app.services.booking.open_slots import held_ids, open_slots
+from app.services.booking.ranking import Asked, Ranking, rank
 from app.services.booking.rules import (
     Session,
     WeekPolicy,
     active_sessions,
     participant_week_refusal,
 )
-from app.services.booking.slots import FreeSlot, SlotFilter, alternatives, find_free_slots
+from app.services.booking.slots import FreeSlot, SlotFilter, alternatives
 from app.services.timetable.weeks import monday_of
 from config import settings
 
-#: How results may be ordered: by fit (default), by time, by distance.
-SORTS = ("best", "soonest", "nearest")
 _A_DAY = timedelta(days=1)
 #: How far back the bases a participant used count as theirs (for ranking).
 HISTORY = timedelta(weeks=8)
-
-
-@dataclass(frozen=True)
-class Fit:
-    """What ranks a result for one participant."""
-
-    #: Base codes the participant prefers, best first.
-    preferred: tuple[str, ...] = ()
-    prime: bool = False
-    #: The best-before of a harvest lot waiting to be sold: sooner is better until then.
-    fresh_until: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Offer:
-    """One time at one base: the studios free then that the participant can book."""
-
-    start: datetime
-    end: datetime
-    base_code: str
-    base_name: str
-    city: str
-    km: float | None
-    prime: bool
-    #: The bookable studios (each a slot or a run of slots), plainest studio first.
-    studios: tuple[FreeSlot, ...]
-    score: float
-    preferred: bool = False
-
-    @property
-    def count(self) -> int:
-        return len(self.studios)
-
-    @property
-    def first(self) -> FreeSlot:
-        return self.studios[0]
-
-    @property
-    def features(self) -> tuple[str, ...]:
-        """Every feature one of the studios has."""
-        return tuple(sorted({f for s in self.studios for f in s.features}))
 
 
 @dataclass(frozen=True)
@@ -110,12 +76,27 @@ class Day:
 
 @dataclass
 class Search:
-    """What one search found: every bookable offer, ranked, and which days are published."""
+    """What one search found: every bookable offer, ranked (built when shown), and which days
+    are published."""
 
-    offers: list[Offer]
+    ranking: Ranking
     published_days: set[date] = field(default_factory=set)
     #: Free slots the participant's own week rules out, by rule (for an honest count).
     hidden: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def total(self) -> int:
+        """How many offers (times at a base) the participant can book."""
+        return self.ranking.total
+
+    def page(self, first: int, count: int) -> list[Offer]:
+        """The offers ranked ``first`` .. ``first + count - 1``."""
+        return self.ranking.page(first, count)
+
+    @cached_property
+    def offers(self) -> list[Offer]:
+        """Every offer, ranked (a few for a booking's choices; a page uses ``page``)."""
+        return self.ranking.all()
 
 
 def _policies(week_starts: Iterable[date]) -> dict[date, WeekPolicy]:
@@ -210,21 +191,6 @@ def fit_for(participant_id: int, *, now: datetime | None = None, prime: bool = F
     return Fit(preferred=tuple(preferred), prime=prime, fresh_until=fresh)
 
 
-def score(r: FreeSlot, fit: Fit, now: datetime) -> float:
-    """The fit of one result in points (lower is better; see the module's docstring)."""
-    days = max(0.0, (r.start - now).total_seconds() / 86400)
-    points = (r.km or 0.0) / 100
-    if fit.fresh_until is not None:
-        points += 2.0 * days + (10.0 if r.start >= fit.fresh_until else 0.0)
-    else:
-        points += 0.25 * days
-    if r.base_code in fit.preferred:
-        points -= 4.0 - 0.5 * min(fit.preferred.index(r.base_code), 6)
-    if fit.prime and r.prime:
-        points -= 3.0
-    return points
-
-
 def group(runs: Iterable[FreeSlot], fit: Fit, now: datetime, sort: str = "best") -> list[Offer]:
     """One offer per time at a base, ordered by ``sort`` (``best``: by fit)."""
     by_time: dict[tuple[datetime, datetime, str], list[FreeSlot]] = {}
@@ -267,15 +233,21 @@ def group(runs: Iterable[FreeSlot], fit: Fit, now: datetime, sort: str = "best")
 def published_days(first: date, last: date) -> set[date]:
     """The local days from ``first`` to ``last`` on which some base published slots."""
     tz = local_zone()
-    lo = datetime.combine(first, time(0), tz)
-    hi = datetime.combine(last + timedelta(days=1), time(0), tz)
-    starts = db.session.scalars(
-        select(Slot.start)
-        .distinct()
-        .join(TimetableWeek, TimetableWeek.id == Slot.timetable_week_id)
-        .where(TimetableWeek.state == WeekState.PUBLISHED, Slot.start >= lo, Slot.start < hi)
-    )
-    return {local_day(s) for s in starts}
+    days = [first + timedelta(days=k) for k in range((last - first).days + 1)]
+    if not days:
+        return set()
+
+    def any_slot(day: date):  # one probe of the start index per day: it stops at the first slot
+        lo = datetime.combine(day, time(0), tz)
+        return exists().where(
+            TimetableWeek.id == Slot.timetable_week_id,
+            TimetableWeek.state == WeekState.PUBLISHED,
+            Slot.start >= lo,
+            Slot.start < lo + _A_DAY,
+        )
+
+    found = db.session.execute(select(*(any_slot(d) for d in days))).one()
+    return {day for day, published in zip(days, found, strict=True) if published}
 
 
 def search(
@@ -293,30 +265,36 @@ def search(
     """Every offer ``participant`` can book under ``flt``, ranked by ``sort`` (starting in
     ``start_from`` .. ``start_until`` and ending by ``end_by`` when given)."""
     now = now or utcnow()
-    runs, _ = find_free_slots(
-        flt, participant, now=now, limit=None, start_from=start_from, start_until=start_until
+    index = open_slots(now)
+    held = held_ids(index)
+    sessions = active_sessions(participant.id)
+    asked = Asked(
+        flt=flt,
+        origin=(participant.lat, participant.lon),
+        now=now,
+        start_from=start_from,
+        start_until=start_until,
+        end_by=end_by,
+        sessions=sessions,
+        policies=_policies(index.week_starts) if sessions else {},
+        fit=fit or fit_for(participant.id, now=now, prime=prime),
+        sort=sort,
     )
-    if end_by is not None:
-        runs = [r for r in runs if r.end <= end_by]
     hidden: Counter[str] = Counter()
-    allowed = bookable(runs, active_sessions(participant.id), hidden)
-    fit = fit or fit_for(participant.id, now=now, prime=prime)
-    return Search(offers=group(allowed, fit, now, sort), hidden=hidden)
+    return Search(ranking=rank(index, held, asked, hidden), hidden=hidden)
 
 
 def week_view(found: Search, week_start: date, *, per_day: int = 4) -> list[Day]:
     """Seven days from ``week_start``: each day's best offers, or that nothing is published."""
     days = [week_start + timedelta(days=k) for k in range(7)]
     published = published_days(days[0], days[-1])
-    by_day: dict[date, list[Offer]] = {}
-    for offer in found.offers:
-        by_day.setdefault(local_day(offer.start), []).append(offer)
+    best = found.ranking.best_by_day(per_day)
     return [
         Day(
             day=d,
             published=d in published,
-            offers=tuple(sorted(by_day.get(d, [])[:per_day], key=lambda o: o.start)),
-            total=len(by_day.get(d, [])),
+            offers=tuple(sorted(best.get(d, ([], 0))[0], key=lambda o: o.start)),
+            total=best.get(d, ([], 0))[1],
         )
         for d in days
     ]
