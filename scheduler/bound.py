@@ -56,15 +56,15 @@ def served_bound(inst: Instance, eligible: list[list[str]]) -> int | None:
     # With one base a day, a participant's day that holds a kept session is that base's.
     kept_base: dict[tuple[str, date], str] = {}
     if inst.policy.same_day_same_base:
-        for b in kept:
-            first = inst.slot_by_id[b.slots[0]]
+        for booking in kept:
+            first = inst.slot_by_id[booking.slots[0]]
             day = inst.local_day(first.start)
-            kept_base[(participant_of[b.request], day)] = inst.base_of_slot(first.id)
+            kept_base[(participant_of[booking.request], day)] = inst.base_of_slot(first.id)
     # A participant's kept sessions, as times no new session of theirs may overlap.
     kept_times: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for b in kept:
-        slots = [inst.slot_by_id[s] for s in b.slots]
-        kept_times[participant_of[b.request]].append((slots[0].start, slots[-1].end))
+    for booking in kept:
+        slots = [inst.slot_by_id[s] for s in booking.slots]
+        kept_times[participant_of[booking.request]].append((slots[0].start, slots[-1].end))
 
     columns: list[tuple[int, str, date, float]] = []  # (request index, base, day, upper bound)
     for k, r in enumerate(inst.requests):
