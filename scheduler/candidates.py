@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from scheduler.domain import Booking, Instance, Request, Slot
+from scheduler.memo import WeekMemo
 from scheduler.placement import (
     apart_from_kept_rivals,
     clear_of_kept,
@@ -154,31 +155,24 @@ class _Memo:
     """What the search asks of one week again for every area: its kept bookings and, per slot
     id, (start minute, end minute, day index). The week is immutable, so they never go stale."""
 
-    inst: Instance
     kept: list[Booking] | None = None
     times: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
-    def slot_times(self, slot_id: str) -> tuple[int, int, int]:
-        """(start minute, end minute, day index) of a slot."""
+    def slot_times(self, inst: Instance, slot_id: str) -> tuple[int, int, int]:
+        """(start minute, end minute, day index) of a slot of ``inst``."""
         t = self.times.get(slot_id)
         if t is None:
-            s = self.inst.slot_by_id[slot_id]
-            t = self.times[slot_id] = (
-                minute(s.start),
-                minute(s.end),
-                day_index(self.inst, s.start),
-            )
+            s = inst.slot_by_id[slot_id]
+            t = self.times[slot_id] = (minute(s.start), minute(s.end), day_index(inst, s.start))
         return t
 
 
-_MEMO: list[_Memo] = []
+_MEMO: WeekMemo[_Memo] = WeekMemo()
 
 
 def _memo(inst: Instance) -> _Memo:
     """The memo of ``inst`` (one week at a time: the one being solved)."""
-    if not _MEMO or _MEMO[0].inst is not inst:
-        _MEMO[:] = [_Memo(inst)]
-    return _MEMO[0]
+    return _MEMO.get(inst) or _MEMO.put(inst, None, _Memo())
 
 
 def build_classes(
@@ -197,11 +191,11 @@ def build_classes(
         for s in slots:
             if s.id in held or frozen(inst, s.start):
                 continue
-            by_day[memo.slot_times(s.id)[2]].append(s)
+            by_day[memo.slot_times(inst, s.id)[2]].append(s)
         for d, day_slots in by_day.items():
             if area is not None and (studio.base, d) not in area:
                 continue
-            shape = tuple((*memo.slot_times(s.id)[:2], s.prime) for s in day_slots)
+            shape = tuple((*memo.slot_times(inst, s.id)[:2], s.prime) for s in day_slots)
             groups[(studio.base, studio.features, d, shape)].append((studio_id, day_slots))
     classes: list[StudioClass] = []
     where: dict[str, tuple[int, int]] = {}
@@ -292,8 +286,8 @@ def generate(
         rival = bool(category) and (area_bases is None or base in area_bases)
         if not (mine or rival):
             continue
-        start, _, d = memo.slot_times(b.slots[0])
-        end = memo.slot_times(b.slots[-1])[1]
+        start, _, d = memo.slot_times(inst, b.slots[0])
+        end = memo.slot_times(inst, b.slots[-1])[1]
         if mine:
             kept_count[b.request] += 1
             cands.kept_per_day[(pid, d)] = cands.kept_per_day.get((pid, d), 0) + 1
@@ -359,17 +353,16 @@ def generate(
     return cands
 
 
-_REQUESTS_AT: dict[int, tuple[list[list[str]], dict[str, list[int]]]] = {}
+_REQUESTS_AT: WeekMemo[dict[str, list[int]]] = WeekMemo()
 
 
 def _requests_at(inst: Instance, eligible: list[list[str]]) -> dict[str, list[int]]:
-    """Requests (by index) that may use each base; cached per eligibility table."""
-    cached = _REQUESTS_AT.get(id(eligible))
-    if cached is None or cached[0] is not eligible:
+    """Requests (by index) that may use each base; kept per eligibility table of the week."""
+    at = _REQUESTS_AT.get(inst, eligible)
+    if at is None:
         out: dict[str, list[int]] = defaultdict(list)
         for ri, bases in enumerate(eligible):
             for b in bases:
                 out[b].append(ri)
-        _REQUESTS_AT.clear()  # one table at a time: the search of the current solve
-        cached = _REQUESTS_AT[id(eligible)] = (eligible, out)
-    return cached[1]
+        at = _REQUESTS_AT.put(inst, eligible, out)
+    return at

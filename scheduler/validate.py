@@ -18,9 +18,9 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from scheduler.domain import Assignment, Booking, Instance, Plan, Slot, Studio
+from scheduler.memo import WeekMemo
 
 #: Tolerance on ``max_km``, as the referee uses: a base at exactly the limit is allowed.
 KM_TOLERANCE = 1e-6
@@ -343,18 +343,18 @@ def validate(inst: Instance, plan: Plan) -> list[Violation]:
 
 
 #: The last plan's rule-1 answer: a plan is validated, then its figures counted (``metrics``),
-#: and both start from its sessions. Keyed by identity, holding both objects so no id is reused.
-_LAST_RULE_1: list[Any] = []
+#: and both start from its sessions.
+_RULE_1: WeekMemo[tuple[list[Violation], list[Session]]] = WeekMemo()
 
 
 def _rule_1(
     inst: Instance, assignments: tuple[Assignment, ...]
 ) -> tuple[list[Violation], list[Session]]:
-    if _LAST_RULE_1 and _LAST_RULE_1[0] is inst and _LAST_RULE_1[1] is assignments:
-        found: tuple[list[Violation], list[Session]] = _LAST_RULE_1[2]
-        return found
-    found = rule_1_slots_exist_consecutive_in_one_studio(inst, assignments)
-    _LAST_RULE_1[:] = [inst, assignments, found]
+    found = _RULE_1.get(inst, assignments)
+    if found is None:
+        found = _RULE_1.put(
+            inst, assignments, rule_1_slots_exist_consecutive_in_one_studio(inst, assignments)
+        )
     return found
 
 
@@ -405,23 +405,21 @@ def _by_participant(sessions: Iterable[Session]) -> dict[str, list[Session]]:
     return out
 
 
-#: The last answer of ``_by_participant_day``: rule 6's daily cap and its same day same base both
-#: group the same sessions (held with the week, so neither object's id is reused meanwhile).
-_LAST_BY_DAY: list[Any] = []
+#: Rule 6's daily cap and its same day same base both group the same sessions by day.
+_BY_DAY: WeekMemo[dict[str, dict[date, list[Session]]]] = WeekMemo()
 
 
 def _by_participant_day(
     inst: Instance, sessions: Iterable[Session]
 ) -> dict[str, dict[date, list[Session]]]:
-    if _LAST_BY_DAY and _LAST_BY_DAY[0] is inst and _LAST_BY_DAY[1] is sessions:
-        grouped: dict[str, dict[date, list[Session]]] = _LAST_BY_DAY[2]
+    grouped = _BY_DAY.get(inst, sessions)
+    if grouped is not None:
         return grouped
     out: dict[str, dict[date, list[Session]]] = defaultdict(lambda: defaultdict(list))
     day_of = inst.day_of_slot
     for s in sessions:
         out[s.participant][day_of[s.slots[0].id]].append(s)
-    _LAST_BY_DAY[:] = [inst, sessions, out]
-    return out
+    return _BY_DAY.put(inst, sessions, out)
 
 
 def _missing_bookings(
