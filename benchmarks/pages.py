@@ -168,6 +168,14 @@ def seed_run(db_url: str, changes: int, seed: int) -> int:
                     for r in rows
                 ],
             )
+        for side in ("before", "after"):  # the bases a change leaves and goes to, as applied
+            conn.execute(
+                f"""UPDATE run_changes rc SET {side}_base = h.code
+                    FROM slots s JOIN studios st ON st.id = s.studio_id
+                    JOIN hubs h ON h.id = st.hub_id
+                    WHERE rc.run_id = %s AND s.code = rc.{side}_slots ->> 0""",
+                (run_id,),
+            )
         counts = {k: sum(1 for r in rows if r[2] == k) for k in ("added", "moved", "dropped")}
         conn.execute(
             "UPDATE optimization_runs SET added = %s, moved = %s, dropped = %s WHERE id = %s",

@@ -81,6 +81,10 @@ class RunChange(Model):
     request_code: Mapped[str] = mapped_column(String(24))
     before_slots: Mapped[list[str]] = mapped_column(JSON, default=list)
     after_slots: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: the base (code) the session leaves and the one it goes to: the report counts, filters
+    #: and scopes changes by them without reading the slots
+    before_base: Mapped[str | None] = mapped_column(String(16))
+    after_base: Mapped[str | None] = mapped_column(String(16))
     participant_code: Mapped[str | None] = mapped_column(String(16))
     # Why the run made this change.
     reason: Mapped[ChangeReason | None] = mapped_column(enum_type(ChangeReason, "reason", 24))

@@ -134,3 +134,96 @@ def test_the_timetable_version_is_bumped_on_sqlite(tmp_path):
 @pytest.mark.postgres
 def test_the_timetable_version_is_bumped_on_postgresql(pg_server):
     _version_is_bumped(pg_server.create("chunlei_m"))
+
+
+def _change_bases_are_filled(url: str) -> None:
+    """0023 fills the bases of the run changes already stored, from their first slots."""
+    app = make_app(url)
+    with app.app_context():
+        try:
+            upgrade(revision="0022")
+            with db.engine.begin() as conn:
+                for hub, (code, region) in enumerate((("B001", "east"), ("B002", "central")), 1):
+                    conn.execute(
+                        text(
+                            "INSERT INTO hubs (id, code, name, city, province, region, lat, lon) "
+                            f"VALUES ({hub}, '{code}', 'x', 'x', 'x', '{region}', 30, 115)"
+                        )
+                    )
+                    conn.execute(
+                        text(
+                            "INSERT INTO studios (id, code, hub_id, features, position) "
+                            f"VALUES ({hub}, '{code}-S1', {hub}, '[]', 0)"
+                        )
+                    )
+                    conn.execute(
+                        text(
+                            "INSERT INTO timetable_weeks (id, hub_id, week_start, state) "
+                            f"VALUES ({hub}, {hub}, '2026-12-07', 'published')"
+                        )
+                    )
+                    conn.execute(
+                        text(
+                            "INSERT INTO slots (code, studio_id, timetable_week_id, start, "
+                            '"end", prime, state) VALUES '
+                            f"('SL{hub}a', {hub}, {hub}, '2026-12-07 02:00:00+00', "
+                            "'2026-12-07 04:00:00+00', false, 'open'), "
+                            f"('SL{hub}b', {hub}, {hub}, '2026-12-07 04:00:00+00', "
+                            "'2026-12-07 06:00:00+00', false, 'open')"
+                        )
+                    )
+                conn.execute(
+                    text(
+                        "INSERT INTO planning_weeks (id, week_start, days, name, "
+                        "max_sessions_per_day, same_day_same_base, target_utilization) "
+                        "VALUES (1, '2026-12-07', 7, 'week-2026-12-07', 2, true, 0.85)"
+                    )
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO optimization_runs (id, planning_week_id, kind, state, "
+                        "started_at, kpis, added, moved, dropped, kept, progress, kpis_before) "
+                        "VALUES (1, 1, 'manual', 'applied', '2026-12-01 02:00:00+00', '{}', "
+                        "1, 1, 1, 0, '{}', '{}')"
+                    )
+                )
+                for request, change, before, after in (
+                    ("R1", "moved", '["SL1a", "SL1b"]', '["SL2a"]'),
+                    ("R2", "added", "[]", '["SL1b"]'),
+                    ("R3", "dropped", '["SL2b"]', "[]"),
+                    ("R4", "dropped", '["SL-gone"]', "[]"),
+                ):
+                    conn.execute(
+                        text(
+                            "INSERT INTO run_changes (run_id, change, request_code, "
+                            f"before_slots, after_slots) VALUES (1, '{change}', '{request}', "
+                            f"'{before}', '{after}')"
+                        )
+                    )
+            upgrade()
+            with db.engine.begin() as conn:
+                rows = conn.execute(
+                    text(
+                        "SELECT request_code, before_base, after_base FROM run_changes "
+                        "ORDER BY request_code"
+                    )
+                ).all()
+            assert [tuple(r) for r in rows] == [
+                ("R1", "B001", "B002"),
+                ("R2", None, "B001"),
+                ("R3", "B002", None),
+                ("R4", None, None),  # its slot is no longer stored
+            ]
+            downgrade(revision="base")
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_change_bases_are_filled_on_sqlite(tmp_path):
+    _change_bases_are_filled(f"sqlite:///{tmp_path / 'bases.sqlite'}")
+
+
+@pytest.mark.postgres
+def test_change_bases_are_filled_on_postgresql(pg_server):
+    _change_bases_are_filled(pg_server.create("chunlei_b"))

@@ -42,7 +42,7 @@ from app.models.vocabulary import ActorKind, BookingStatus, ChangeKind, Origin, 
 from app.services.exchange.export import build_instance
 from app.services.exchange.mapping import direct_request_code
 from app.services.exchange.pairing import pair_sessions, same
-from scheduler.domain import Plan
+from scheduler.domain import Instance, Plan
 from scheduler.metrics import figures
 from scheduler.validate import Violation, validate
 
@@ -154,7 +154,7 @@ def apply_plan(
     diff = PlanDiff(run_id=run.id, kept=kept, figures=run.kpis)
     try:
         _write(session, inst, week, run, loose, fresh, diff, actor, now)
-        _record(session, run, diff, actor, kind, now)
+        _record(session, run, diff, inst, actor, kind, now)
         session.flush()
     except IntegrityError as e:  # a concurrent booking took a slot between read and write
         raise PlanConflict("a slot in the plan was booked meanwhile; export the week again") from e
@@ -334,8 +334,9 @@ def _add_bookings(session, inst, week, adding, run_id, actor, now) -> tuple[list
     return ids, [f"K{i:06d}" for i in ids]
 
 
-def _record(session, run, diff: PlanDiff, actor, kind, now) -> None:
-    """Run changes, counts and one audit event per changed booking."""
+def _record(session, run, diff: PlanDiff, inst: Instance, actor, kind, now) -> None:
+    """Run changes (with the bases they leave and go to), counts and one audit event per
+    changed booking."""
     run.added, run.moved, run.dropped, run.kept = (
         len(diff.added),
         len(diff.moved),
@@ -368,6 +369,8 @@ def _record(session, run, diff: PlanDiff, actor, kind, now) -> None:
                     request_code=c.request,
                     before_slots=list(c.before),
                     after_slots=list(c.after),
+                    before_base=inst.base_of_slot(c.before[0]) if c.before else None,
+                    after_base=inst.base_of_slot(c.after[0]) if c.after else None,
                 )
             )
             session.add(

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import overload
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.localtime import local_zone
@@ -180,24 +181,25 @@ def _span(slots: list[_SlotFacts], tz) -> str:
 @dataclass(frozen=True)
 class _Change:
     """A change as read from the database, before it is shown (most never are: a page of the
-    report shows 50 of a whole-programme run's tens of thousands)."""
+    report shows 50 of a whole-programme run's thousands). Its slots are read for the page."""
 
+    id: int
     change: str
     request: str
     participant: str
-    before: tuple[str, ...]
-    after: tuple[str, ...]
     reason: str
     bases: frozenset[str]
     regions: frozenset[str]
 
 
 class SessionRows(Sequence[SessionRow]):
-    """The report's changed sessions, made into rows only when read (a page at a time)."""
+    """The report's changed sessions, made into rows only when read (a page at a time): the
+    page's slots and participants' names are read then."""
 
-    def __init__(self, changes: list[_Change], slots: dict[str, _SlotFacts]) -> None:
-        self._changes, self._slots = changes, slots
+    def __init__(self, changes: list[_Change]) -> None:
+        self._changes = changes
         self._names: dict[str, str] = {}
+        self._slots: dict[int, tuple[list[_SlotFacts], list[_SlotFacts]]] = {}
         self._tz = local_zone()
 
     def __len__(self) -> int:
@@ -210,24 +212,36 @@ class SessionRows(Sequence[SessionRow]):
     def __getitem__(self, i: slice) -> list[SessionRow]: ...
 
     def __getitem__(self, i: int | slice) -> SessionRow | list[SessionRow]:
-        if isinstance(i, slice):
-            chosen = self._changes[i]
-            self._name(chosen)
-            return [self._row(c) for c in chosen]
-        self._name([self._changes[i]])
-        return self._row(self._changes[i])
+        chosen = self._changes[i] if isinstance(i, slice) else [self._changes[i]]
+        self._read(chosen)
+        rows = [self._row(c) for c in chosen]
+        return rows if isinstance(i, slice) else rows[0]
 
-    def _name(self, changes: list[_Change]) -> None:
+    def _read(self, changes: list[_Change]) -> None:
+        """The names and slots of ``changes`` not read yet."""
         wanted = {c.participant for c in changes if c.participant} - set(self._names)
         if wanted:
             rows = db.session.execute(
                 select(Participant.code, Participant.name).where(Participant.code.in_(wanted))
             )
             self._names.update(rows.tuples().all())
+        ids = [c.id for c in changes if c.id not in self._slots]
+        if not ids:
+            return
+        sides = db.session.execute(
+            select(RunChange.id, RunChange.before_slots, RunChange.after_slots).where(
+                RunChange.id.in_(ids)
+            )
+        ).all()
+        facts = _slot_facts({code for _, *lists in sides for side in lists for code in side or ()})
+        for change_id, before, after in sides:
+            self._slots[change_id] = (
+                [facts[x] for x in before or () if x in facts],
+                [facts[x] for x in after or () if x in facts],
+            )
 
     def _row(self, c: _Change) -> SessionRow:
-        old = [self._slots[x] for x in c.before if x in self._slots]
-        new = [self._slots[x] for x in c.after if x in self._slots]
+        old, new = self._slots.get(c.id, ([], []))
         return SessionRow(
             change=c.change,
             request=c.request,
@@ -272,8 +286,9 @@ def run_details(
     ``only_bases`` (base codes; an operator's) keeps only the changes at those bases. The
     summary (KPIs, per region, per base) always covers the whole scope; ``flt`` narrows the
     session list only. Sessions at ``first_bases`` come first, then moves, drops, additions.
-    The changes are read as plain columns and ``details.sessions`` makes its rows only for the
-    part of it that is read (a page).
+    A change counts once at each base it touches (left or gone to) and once in each region.
+    The changes are read as a few narrow columns (the bases each stores); ``details.sessions``
+    reads slots and names only for the part of it that is read (a page).
     """
     flt = flt or ReportFilter()
     details = RunDetails(files=list(files_present or []))
@@ -282,44 +297,53 @@ def run_details(
         b, a = before.get(key), after.get(key)
         details.kpis.append((key, b, a, _better(key, b, a)))
 
-    raw = db.session.execute(
+    left, gone_to = aliased(Hub), aliased(Hub)
+    stmt = (
         select(
+            RunChange.id,
             RunChange.change,
             RunChange.request_code,
             RunChange.participant_code,
-            RunChange.before_slots,
-            RunChange.after_slots,
             RunChange.reason,
+            RunChange.before_base,
+            left.name,
+            left.region,
+            RunChange.after_base,
+            gone_to.name,
+            gone_to.region,
         )
+        .outerjoin(left, left.code == RunChange.before_base)
+        .outerjoin(gone_to, gone_to.code == RunChange.after_base)
         .where(RunChange.run_id == run.id)
         .order_by(RunChange.id)
-    ).all()
-    codes = {c for row in raw for c in (*(row[3] or ()), *(row[4] or ()))}
-    slots = _slot_facts(codes) if codes else {}
+    )
+    if only_bases is not None:
+        mine_only = sorted(only_bases)
+        stmt = stmt.where(
+            or_(RunChange.before_base.in_(mine_only), RunChange.after_base.in_(mine_only))
+        )
     region: dict[str, Counter] = defaultdict(Counter)
     base: dict[str, Counter] = defaultdict(Counter)
     base_names: dict[str, str] = {}
     changes: list[_Change] = []
-    for change, request, participant, before_slots, after_slots, reason in raw:
-        before_slots, after_slots = tuple(before_slots or ()), tuple(after_slots or ())
-        at = {slots[c].base for c in (*before_slots, *after_slots) if c in slots}
-        if only_bases is not None and not at & only_bases:
-            continue
-        ends = [slots.get(x[0]) if x else None for x in (before_slots, after_slots)]
-        for end_slot in {e for e in ends if e is not None}:
-            region[end_slot.region][change] += 1
-            base[end_slot.base][change] += 1
-            base_names[end_slot.base] = end_slot.base_name
+    for row in db.session.execute(stmt):
+        change_id, change, request, participant, reason = row[:5]
+        ends = {(code, name, where) for code, name, where in (row[5:8], row[8:11]) if code}
+        for code, name, _ in ends:
+            base[code][change] += 1
+            base_names[code] = name or code
+        regions = frozenset(where for _, _, where in ends if where)
+        for where in regions:
+            region[where][change] += 1
         changes.append(
             _Change(
+                id=change_id,
                 change=change,
                 request=request,
                 participant=participant or "",
-                before=before_slots,
-                after=after_slots,
                 reason=reason or "",
-                bases=frozenset(at),
-                regions=frozenset(e.region for e in ends if e is not None),
+                bases=frozenset(code for code, _, _ in ends),
+                regions=regions,
             )
         )
     details.total = len(changes)
@@ -328,7 +352,7 @@ def run_details(
     order: dict[str, int] = {ChangeKind.MOVED: 0, ChangeKind.DROPPED: 1, ChangeKind.ADDED: 2}
     mine = first_bases or set()
     kept.sort(key=lambda c: (not (c.bases & mine), order.get(c.change, 3), c.request))
-    details.sessions = SessionRows(kept, slots)
+    details.sessions = SessionRows(kept)
     details.by_region = sorted(region.items())
     details.by_base = [
         (code, base_names[code], c)

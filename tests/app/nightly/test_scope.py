@@ -48,3 +48,6 @@ def test_a_run_scoped_to_some_bases_changes_nothing_at_any_other_base(nightly_ap
     )
     for c in changes:
         assert {slot_base[s] for s in (*c.before_slots, *c.after_slots)} <= set(scope)
+        # the bases the change stores (the run report reads them) are its slots' bases
+        assert c.before_base == (slot_base[c.before_slots[0]] if c.before_slots else None)
+        assert c.after_base == (slot_base[c.after_slots[0]] if c.after_slots else None)

@@ -40,13 +40,15 @@ def make_run(world: World, *, state: str = "applied", progress: dict | None = No
     ganzhou = [world.slot("B002-S1", d, h) for d in range(3) for h in (10, 12, 14, 20)]
     for i in range(55):
         db.session.add(RunChange(run_id=run.id, change="added", request_code=f"R9{i:05d}",
-                                 after_slots=[linyi[i % len(linyi)]], reason="placed"))  # fmt: skip
+                                 after_slots=[linyi[i % len(linyi)]], after_base="B001",
+                                 reason="placed"))  # fmt: skip
     for i in range(3):
         db.session.add(RunChange(run_id=run.id, change="moved", request_code=f"R8{i:05d}",
                                  before_slots=[linyi[i]], after_slots=[ganzhou[i]],
-                                 reason="closer"))  # fmt: skip
+                                 before_base="B001", after_base="B002", reason="closer"))  # fmt: skip
     for i in range(2):
         db.session.add(RunChange(run_id=run.id, change="dropped", request_code=f"R7{i:05d}",
-                                 before_slots=[ganzhou[5 + i]], reason="displaced"))  # fmt: skip
+                                 before_slots=[ganzhou[5 + i]], before_base="B002",
+                                 reason="displaced"))  # fmt: skip
     db.session.commit()
     return run.id
