@@ -36,7 +36,7 @@ from app.models.notification import Notification, OutboxEmail
 from app.models.participants import Participant
 from app.models.profiles import CATEGORIES, ParticipantProfile
 from app.models.requests import BookingRequest, PreferredHub, request_allowed_hubs
-from app.models.runs import OptimizationRun, RunChange, RunFile
+from app.models.runs import OptimizationRun, RunChange, RunFile, changes_per_base
 from app.models.timetable import (
     PlanningWeek,
     Slot,
@@ -134,6 +134,7 @@ __all__ = [
     "WebhookAttempt",
     "WebhookEndpoint",
     "WebhookMessage",
+    "changes_per_base",
     "webhook_endpoint_hubs",
     "operator_hubs",
     "request_allowed_hubs",

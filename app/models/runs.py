@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -90,6 +92,22 @@ class RunChange(Model):
     reason: Mapped[ChangeReason | None] = mapped_column(enum_type(ChangeReason, "reason", 24))
 
     run: Mapped[OptimizationRun] = relationship(back_populates="changes")
+
+    @property
+    def bases(self) -> frozenset[str]:
+        """The bases (codes) the session leaves and goes to: one, or two for a move between
+        bases."""
+        return frozenset(b for b in (self.before_base, self.after_base) if b)
+
+
+def changes_per_base(changes: Iterable[RunChange]) -> dict[str, Counter[str]]:
+    """How many sessions a run added, moved and dropped at each base (by code). A change counts
+    once at each base it touches (the report, the operators' notices and the webhooks agree)."""
+    out: dict[str, Counter[str]] = defaultdict(Counter)
+    for rc in changes:
+        for base in rc.bases:
+            out[base][str(rc.change)] += 1
+    return dict(out)
 
 
 class RunFile(Model):

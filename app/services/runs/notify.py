@@ -8,7 +8,7 @@ the run's number, which links to its report.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -23,6 +23,7 @@ from app.models import (
     Slot,
     Studio,
     User,
+    changes_per_base,
     operator_hubs,
 )
 from app.models.vocabulary import ChangeKind
@@ -39,19 +40,6 @@ PARTICIPANT_KINDS = {
 
 #: The webhook event of a run's change (a moved proposal stays proposed: no event).
 WEBHOOK_EVENTS = {ChangeKind.ADDED: BOOKING_PROPOSED, ChangeKind.DROPPED: BOOKING_CANCELLED}
-
-
-def hubs_of_slots(codes: set[str]) -> dict[str, Hub]:
-    """The base of each slot code."""
-    if not codes:
-        return {}
-    rows = db.session.execute(
-        select(Slot.code, Hub)
-        .join(Studio, Studio.id == Slot.studio_id)
-        .join(Hub, Hub.id == Studio.hub_id)
-        .where(Slot.code.in_(codes))
-    )
-    return dict(rows.tuples().all())
 
 
 def _bookings_of(ids: list[int]) -> dict[int, Booking]:
@@ -94,10 +82,6 @@ CHUNK = 1000
 def notify_run(run: OptimizationRun) -> int:
     """Add the notifications (and outbox e-mails) for a run's changes; returns how many."""
     count = 0
-    slot_codes = {c for rc in run.changes for c in (*rc.before_slots, *rc.after_slots)}
-    hub_of = hubs_of_slots(slot_codes)
-    per_hub: dict[int, Counter] = defaultdict(Counter)
-    hubs: dict[int, Hub] = {}
     bookings = _bookings_of([rc.booking_id for rc in run.changes if rc.booking_id is not None])
     accounts = _accounts_of({b.participant_id for b in bookings.values()})
     heard = {event: anyone_hears(event) for event in set(WEBHOOK_EVENTS.values())}
@@ -110,13 +94,9 @@ def notify_run(run: OptimizationRun) -> int:
             count += len(booking_event(kind, booking, users=users, **extra))
             if rc.change in WEBHOOK_EVENTS and heard[WEBHOOK_EVENTS[rc.change]]:
                 webhooks.booking_event(WEBHOOK_EVENTS[rc.change], booking, run=run.id)
-        for code in {*rc.before_slots, *rc.after_slots}:
-            hub = hub_of.get(code)
-            if hub is not None:
-                hubs[hub.id] = hub
-        touched = {hub_of[c].id for c in (*rc.before_slots, *rc.after_slots) if c in hub_of}
-        for hub_id in touched:
-            per_hub[hub_id][rc.change] += 1
+    per_base = changes_per_base(run.changes)
+    hubs = {h.id: h for h in db.session.scalars(select(Hub).where(Hub.code.in_(per_base)))}
+    per_hub = {hub_id: per_base[hub.code] for hub_id, hub in hubs.items()}
     for hub_id, counts in sorted(per_hub.items()):
         operators = db.session.scalars(
             select(User)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.localtime import local_zone
-from app.models import Booking, Hub, OptimizationRun, Slot, Studio
+from app.models import Booking, Hub, OptimizationRun, Slot, changes_per_base
 from app.models.vocabulary import RunState
 from app.services.webhooks.events import (
     BOOKING_CREATED,
@@ -156,16 +156,13 @@ def run_ended(run: OptimizationRun, *, state: str | None = None, message: str | 
         hubs = set(db.session.scalars(select(Hub.id).where(Hub.code.in_(run.scope_bases))))
     per_base: dict[int, dict] = {}
     if state == RunState.APPLIED:
-        codes = {c for rc in run.changes for c in (*rc.before_slots, *rc.after_slots)}
-        hub_of = _hubs_of_slots(codes)
-        for rc in run.changes:
-            for hub_id, hub_code in {
-                hub_of[c] for c in (*rc.before_slots, *rc.after_slots) if c in hub_of
-            }:
-                entry = per_base.setdefault(
-                    hub_id, {"base": hub_code, "added": 0, "moved": 0, "dropped": 0}
-                )
-                entry[str(rc.change)] += 1
+        counts = changes_per_base(run.changes)
+        for hub_id, code in db.session.execute(
+            select(Hub.id, Hub.code).where(Hub.code.in_(counts))
+        ).tuples():
+            per_base[hub_id] = {"base": code} | {
+                kind: counts[code][kind] for kind in ("added", "moved", "dropped")
+            }
     data: dict[str, Any] = {
         "run": run.id,
         "week": run.planning_week.week_start.isoformat(),
@@ -179,18 +176,6 @@ def run_ended(run: OptimizationRun, *, state: str | None = None, message: str | 
         data.update(added=run.added, moved=run.moved, dropped=run.dropped)
     event = RUN_APPLIED if state == RunState.APPLIED else RUN_FAILED
     return emit(event, hubs, data, per_base=per_base if state == RunState.APPLIED else None)
-
-
-def _hubs_of_slots(codes: set[str]) -> dict[str, tuple[int, str]]:
-    if not codes:
-        return {}
-    rows = db.session.execute(
-        select(Slot.code, Hub.id, Hub.code)
-        .join(Studio, Studio.id == Slot.studio_id)
-        .join(Hub, Hub.id == Studio.hub_id)
-        .where(Slot.code.in_(codes))
-    )
-    return {code: (hub_id, hub_code) for code, hub_id, hub_code in rows}
 
 
 def slot_blocked(slot: Slot, reason: str | None) -> int:
