@@ -43,6 +43,24 @@ def test_migrations_on_postgresql(pg_server):
     _roundtrip(pg_server.create("chunlei_m"))
 
 
+def _applied_run(conn) -> None:
+    """Run 1, applied, of planning week 1 (2026-12-07), as the schema of any revision has it."""
+    conn.execute(
+        text(
+            "INSERT INTO planning_weeks (id, week_start, days, name, max_sessions_per_day, "
+            "same_day_same_base, target_utilization) "
+            "VALUES (1, '2026-12-07', 7, 'week-2026-12-07', 2, true, 0.85)"
+        )
+    )
+    conn.execute(
+        text(
+            "INSERT INTO optimization_runs (id, planning_week_id, kind, state, started_at, kpis, "
+            "added, moved, dropped, kept, progress, kpis_before) VALUES (1, 1, 'manual', "
+            "'applied', '2026-12-01 02:00:00+00', '{}', 0, 0, 0, 0, '{}', '{}')"
+        )
+    )
+
+
 def _change_reason_check(url: str) -> None:
     """0012 keeps the run changes already stored and refuses a reason outside the vocabulary."""
     app = make_app(url)
@@ -50,21 +68,7 @@ def _change_reason_check(url: str) -> None:
         try:
             upgrade(revision="0011")
             with db.engine.begin() as conn:
-                conn.execute(
-                    text(
-                        "INSERT INTO planning_weeks (id, week_start, days, name, "
-                        "max_sessions_per_day, same_day_same_base, target_utilization) "
-                        "VALUES (1, '2026-12-07', 7, 'week-2026-12-07', 2, true, 0.85)"
-                    )
-                )
-                conn.execute(
-                    text(
-                        "INSERT INTO optimization_runs (id, planning_week_id, kind, state, "
-                        "started_at, kpis, added, moved, dropped, kept, progress, kpis_before) "
-                        "VALUES (1, 1, 'manual', 'applied', '2026-12-01 02:00:00+00', '{}', "
-                        "0, 1, 0, 0, '{}', '{}')"
-                    )
-                )
+                _applied_run(conn)
                 conn.execute(
                     text(
                         "INSERT INTO run_changes (run_id, change, request_code, before_slots, "
@@ -172,21 +176,7 @@ def _change_bases_are_filled(url: str) -> None:
                             "'2026-12-07 06:00:00+00', false, 'open')"
                         )
                     )
-                conn.execute(
-                    text(
-                        "INSERT INTO planning_weeks (id, week_start, days, name, "
-                        "max_sessions_per_day, same_day_same_base, target_utilization) "
-                        "VALUES (1, '2026-12-07', 7, 'week-2026-12-07', 2, true, 0.85)"
-                    )
-                )
-                conn.execute(
-                    text(
-                        "INSERT INTO optimization_runs (id, planning_week_id, kind, state, "
-                        "started_at, kpis, added, moved, dropped, kept, progress, kpis_before) "
-                        "VALUES (1, 1, 'manual', 'applied', '2026-12-01 02:00:00+00', '{}', "
-                        "1, 1, 1, 0, '{}', '{}')"
-                    )
-                )
+                _applied_run(conn)
                 for request, change, before, after in (
                     ("R1", "moved", '["SL1a", "SL1b"]', '["SL2a"]'),
                     ("R2", "added", "[]", '["SL1b"]'),
