@@ -28,6 +28,7 @@ from scheduler.domain import (
     Studio,
     Unassigned,
 )
+from scheduler.heap import collector_paused
 from scheduler.io.fields import (
     FormatError,
     Source,
@@ -45,7 +46,11 @@ from scheduler.io.fields import (
 
 def load_instance(source: Source) -> Instance:
     """Parse a ``livehub-instance/1`` document (a path or an already-parsed dict)."""
-    doc = document(source)
+    with collector_paused():
+        return _instance(document(source))
+
+
+def _instance(doc: Mapping[str, Any]) -> Instance:
     if doc.get("format") != INSTANCE_FORMAT:
         raise FormatError(f"format is {doc.get('format')!r}, expected {INSTANCE_FORMAT!r}")
     name = get(doc, "name", str, "instance")

@@ -40,12 +40,20 @@ from app.services.exchange.mapping import (
 )
 from app.services.programme.prime import prime_recent
 from scheduler import domain as d
+from scheduler.heap import collector_paused
 
 
 def build_instance(
     session: AnySession, week: PlanningWeek, *, freeze_until: datetime | None, timezone: str
 ) -> d.Instance:
     """The week as a ``scheduler.domain.Instance`` (what export-week writes)."""
+    with collector_paused():
+        return _instance(session, week, freeze_until=freeze_until, timezone=timezone)
+
+
+def _instance(
+    session: AnySession, week: PlanningWeek, *, freeze_until: datetime | None, timezone: str
+) -> d.Instance:
     bases = _bases(session)
     slots = _slots(session, week)
     recent = prime_recent(session, week) or {}
