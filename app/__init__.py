@@ -98,9 +98,12 @@ def register_observability(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every table on db.metadata, for Flask-Migrate)
-    from app.extensions import db, migrate
+    from app.extensions import db, migrate, multi_row_inserts
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            multi_row_inserts(engine)
     from app.jobs import queue
 
     queue.init_app(app)

@@ -60,6 +60,18 @@ def _sqlite_write_ahead_log(dbapi_connection, _record) -> None:
             dbapi_connection.execute("PRAGMA journal_mode=WAL").close()
 
 
+def multi_row_inserts(engine: Engine) -> None:
+    """Bulk inserts (``session.execute(insert(Model), rows)``) go to PostgreSQL as multi-row
+    INSERT statements, a page of rows each, as they already do when they return ids.
+
+    Without this the psycopg dialect sends one INSERT per row (pipelined, but each a statement
+    of its own on the server, with its own trigger firings): importing the programme week's
+    ~465,000 rows took 96 s, 36 s with it.
+    """
+    if engine.dialect.name == "postgresql":
+        engine.dialect.use_insertmanyvalues_wo_returning = True
+
+
 migrate = Migrate(compare_type=True, render_as_batch=True)
 
 # --- web extensions (login, CSRF, translations, local Bootstrap) ---

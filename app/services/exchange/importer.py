@@ -220,8 +220,11 @@ def _requests(session: AnySession, inst: Instance, week_id: int, now: datetime) 
         return
     lots = _harvest_lots(session, inst, now)
     person = dict(session.execute(select(Participant.code, Participant.id)).tuples().all())
+    # NULLs written, not left out: every row then has the same columns and the rows go in
+    # pages of one statement (left out, each run of rows with another set of NULLs was a
+    # statement of its own: 17,334 statements for 30,000 requests).
     session.execute(
-        insert(BookingRequest),
+        insert(BookingRequest).execution_options(render_nulls=True),
         [
             {
                 "code": r.id,
