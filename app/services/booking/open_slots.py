@@ -27,6 +27,7 @@ from app.extensions import db
 from app.localtime import local_day
 from app.models import Hub, Slot, SlotHold, Studio, TimetableVersion, TimetableWeek
 from app.models.vocabulary import SlotState, WeekState
+from scheduler.heap import collector_paused
 
 #: How far before the asked instant a kept index reaches back, so requests a moment apart share it.
 REACH_BACK = timedelta(days=1)
@@ -184,7 +185,8 @@ def open_slots(now: datetime) -> OpenSlots:
         kept = _kept.get(engine)
         if key is not None and kept is not None and kept.key == key and kept.since < now:
             return kept
-        fresh = _read(key, now - REACH_BACK)
+        with collector_paused():  # ~67,000 slots' tuples that all live on: see scheduler.heap
+            fresh = _read(key, now - REACH_BACK)
         if key is not None:
             _kept[engine] = fresh
         return fresh

@@ -3,6 +3,7 @@ free-slot list gave, and never a slot another process has since booked, blocked 
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -280,3 +281,27 @@ def test_the_base_picker_is_the_markup_wtforms_writes():
         want = Plain(data=data).base(class_="form-select")
         got = Long(data=data).base(class_="form-select")
         assert isinstance(got, Markup) and got == want, picked
+
+
+def test_the_slots_are_read_with_the_collector_paused(app, world, monkeypatch):
+    """Reading ~67,000 slots makes tuples that all live on: a cyclic collection meanwhile walks
+    them over and over (a fifth to a third of the programme week's read) and finds nothing."""
+    from app.services.booking import open_slots as kept
+
+    seen: list[bool] = []
+    read = kept._read
+
+    def watched(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(kept, "_read", watched)
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        open_slots(world.local(0, 0) - timedelta(days=1))
+        assert seen == [False]
+        assert gc.isenabled()
+    finally:
+        if not was:
+            gc.disable()

@@ -96,8 +96,14 @@ def test_run_applied_counts_the_changes_of_each_base(private_ok, world, receiver
     s1, s2 = world.slot("B001-S1", 1, 10), world.slot("B002-S1", 1, 10)
     run.changes = [
         RunChange(change="added", request_code="R000001", after_slots=[s1], after_base="B001"),
-        RunChange(change="moved", request_code="R000002", before_slots=[s2], after_slots=[s1],
-                  before_base="B002", after_base="B001"),  # fmt: skip
+        RunChange(
+            change="moved",
+            request_code="R000002",
+            before_slots=[s2],
+            after_slots=[s1],
+            before_base="B002",
+            after_base="B001",
+        ),
         RunChange(change="dropped", request_code="R000003", before_slots=[s2], before_base="B002"),
     ]
     run.added, run.moved, run.dropped = 1, 1, 1
