@@ -108,7 +108,8 @@ def test_bad_plans_change_nothing(app, tmp_path, name, change, expect):
     assert snapshot() == before
 
 
-def test_a_move_a_drop_and_an_addition(app, tmp_path):
+def test_a_move_a_drop_and_an_addition(any_app, tmp_path):
+    app = any_app
     seed(app)
     inst, plan_doc = export(app, tmp_path)
     plan, old, new_slot = _moved_plan(inst, plan_doc)
@@ -195,8 +196,10 @@ def test_holds_follow_active_bookings(app, tmp_path):
 
 @pytest.mark.parametrize("moment", ["before-the-read", "after-the-read"])
 def test_a_slot_taken_meanwhile_is_a_conflict_and_nothing_is_kept(
-    app, tmp_path, monkeypatch, moment
+    any_app, tmp_path, monkeypatch, moment
 ):
+    """On PostgreSQL the holds go in by COPY: its refusal must still be a PlanConflict."""
+    app = any_app
     import app.services.exchange.apply as plan_apply
     from app.models import BookingSlot, Participant, Slot
     from app.services.exchange.apply import PlanConflict

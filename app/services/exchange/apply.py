@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -38,13 +39,25 @@ from app.models import (
     User,
     utcnow,
 )
-from app.models.vocabulary import ActorKind, BookingStatus, ChangeKind, Origin, RunKind, RunState
+from app.models.vocabulary import (
+    ActorKind,
+    BookingStatus,
+    ChangeKind,
+    ChangeReason,
+    Origin,
+    RunKind,
+    RunState,
+)
+from app.services.bulk import copy_rows, next_ids
 from app.services.exchange.export import build_instance
 from app.services.exchange.mapping import direct_request_code
 from app.services.exchange.pairing import pair_sessions, same
 from scheduler.domain import Instance, Plan
 from scheduler.metrics import figures
 from scheduler.validate import Violation, validate
+
+#: Why a run change was made: (change kind, request, slots before, slots after) -> its code.
+Reason = Callable[[str, str, tuple[str, ...], tuple[str, ...]], ChangeReason]
 
 
 class PlanRejected(ValueError):
@@ -96,12 +109,14 @@ def apply_plan(
     timezone: str,
     kind: RunKind = RunKind.MANUAL,
     run: OptimizationRun | None = None,
+    reason: Reason | None = None,
 ) -> PlanDiff:
     """Validate ``plan`` against ``week`` and replace its movable bookings (not committed).
 
     Raises PlanRejected (broken rules, another week's plan) or PlanConflict (the database
     refused a slot hold: someone booked meanwhile); the caller then rolls back. ``run`` is a
     run the caller already holds (the nightly re-optimization's); it is filled, not created.
+    ``reason(change, request, before, after)`` gives each run change its reason code.
     """
     if plan.instance and plan.instance != week.name:
         raise PlanRejected(f"the plan is for {plan.instance!r}, not for {week.name!r}")
@@ -154,7 +169,7 @@ def apply_plan(
     diff = PlanDiff(run_id=run.id, kept=kept, figures=run.kpis)
     try:
         _write(session, inst, week, run, loose, fresh, diff, actor, now)
-        _record(session, run, diff, inst, actor, kind, now)
+        _record(session, run, diff, inst, actor, kind, now, reason)
         session.flush()
     except IntegrityError as e:  # a concurrent booking took a slot between read and write
         raise PlanConflict("a slot in the plan was booked meanwhile; export the week again") from e
@@ -206,23 +221,24 @@ def _write(session, inst, week, run, loose, fresh, diff: PlanDiff, actor, now) -
     ):
         holds.append((booking_id, new))
         diff.added.append(Change(code, request, (), new))
-    if holds:
-        session.execute(
-            insert(BookingSlot),
-            [
-                {"booking_id": b, "slot_id": slot_id[c], "position": k, "assigned_at": now}
-                for b, slots in holds
-                for k, c in enumerate(slots)
-            ],
-        )
-        session.execute(
-            insert(SlotHold),
-            [
-                {"slot_id": slot_id[c], "booking_id": b, "held_at": now}
-                for b, slots in holds
-                for c in slots
-            ],
-        )
+    copy_rows(
+        session,
+        BookingSlot,
+        [
+            {"booking_id": b, "slot_id": slot_id[c], "position": k, "assigned_at": now}
+            for b, slots in holds
+            for k, c in enumerate(slots)
+        ],
+    )
+    copy_rows(
+        session,
+        SlotHold,
+        [
+            {"slot_id": slot_id[c], "booking_id": b, "held_at": now}
+            for b, slots in holds
+            for c in slots
+        ],
+    )
 
 
 class PlanConflict(RuntimeError):
@@ -305,26 +321,33 @@ def _add_bookings(session, inst, week, adding, run_id, actor, now) -> tuple[list
             select(Participant.code, Participant.id).where(Participant.code.in_(people))
         ).all()
     )
+    rows = [
+        {
+            # None for a direct booking's synthesized request ("RK000123").
+            "request_id": request_id.get(request),
+            "participant_id": participant_id[inst.request_by_id[request].participant],
+            "planning_week_id": week.id,
+            "status": BookingStatus.TENTATIVE,
+            "origin": Origin.OPTIMIZER,
+            "created_by_user_id": actor.id if actor else None,
+            "run_id": run_id,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for request, _ in adding
+    ]
+    ids = next_ids(session, Booking, len(rows))
+    if ids is not None:  # PostgreSQL: the ids first, so the rows go with their codes
+        copy_rows(
+            session,
+            Booking,
+            [{"id": i, "code": f"K{i:06d}", **row} for i, row in zip(ids, rows, strict=True)],
+        )
+        return ids, [f"K{i:06d}" for i in ids]
     # Temporary codes fit String(16) until the ids give the real ones.
     temps = [f"t{k:06d}{secrets.token_hex(4)}" for k in range(len(adding))]
     session.execute(
-        insert(Booking),
-        [
-            {
-                "code": temp,
-                # None for a direct booking's synthesized request ("RK000123").
-                "request_id": request_id.get(request),
-                "participant_id": participant_id[inst.request_by_id[request].participant],
-                "planning_week_id": week.id,
-                "status": BookingStatus.TENTATIVE,
-                "origin": Origin.OPTIMIZER,
-                "created_by_user_id": actor.id if actor else None,
-                "run_id": run_id,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for temp, (request, _) in zip(temps, adding, strict=True)
-        ],
+        insert(Booking), [{"code": t, **row} for t, row in zip(temps, rows, strict=True)]
     )
     by_temp = dict(
         session.execute(select(Booking.code, Booking.id).where(Booking.code.in_(temps))).all()
@@ -334,9 +357,9 @@ def _add_bookings(session, inst, week, adding, run_id, actor, now) -> tuple[list
     return ids, [f"K{i:06d}" for i in ids]
 
 
-def _record(session, run, diff: PlanDiff, inst: Instance, actor, kind, now) -> None:
-    """Run changes (with the bases they leave and go to), counts and one audit event per
-    changed booking."""
+def _record(session, run, diff: PlanDiff, inst: Instance, actor, kind, now, reason=None) -> None:
+    """Run changes (with the bases they leave and go to, their participant and, given
+    ``reason``, why), counts and one audit event per changed booking, in bulk."""
     run.added, run.moved, run.dropped, run.kept = (
         len(diff.added),
         len(diff.moved),
@@ -355,35 +378,48 @@ def _record(session, run, diff: PlanDiff, inst: Instance, actor, kind, now) -> N
         ).all()
     )
     actor_kind = ActorKind.OPTIMIZER if kind == RunKind.NIGHTLY or actor is None else ActorKind.USER
-    for change_kind, changes in (
+    changes: list[dict] = []
+    events: list[dict] = []
+    for change_kind, done in (
         (ChangeKind.ADDED, diff.added),
         (ChangeKind.MOVED, diff.moved),
         (ChangeKind.DROPPED, diff.dropped),
     ):
-        for c in changes:
-            session.add(
-                RunChange(
-                    run_id=run.id,
-                    booking_id=ids.get(c.booking),
-                    change=change_kind,
-                    request_code=c.request,
-                    before_slots=list(c.before),
-                    after_slots=list(c.after),
-                    before_base=inst.base_of_slot(c.before[0]) if c.before else None,
-                    after_base=inst.base_of_slot(c.after[0]) if c.after else None,
-                )
+        for c in done:
+            req = inst.request_by_id.get(c.request)
+            changes.append(
+                {
+                    "run_id": run.id,
+                    "booking_id": ids.get(c.booking),
+                    "change": change_kind,
+                    "request_code": c.request,
+                    "before_slots": list(c.before),
+                    "after_slots": list(c.after),
+                    "before_base": inst.base_of_slot(c.before[0]) if c.before else None,
+                    "after_base": inst.base_of_slot(c.after[0]) if c.after else None,
+                    "participant_code": req.participant if req is not None else None,
+                    "reason": reason(change_kind, c.request, c.before, c.after) if reason else None,
+                }
             )
-            session.add(
-                AuditEvent(
-                    at=now,
-                    actor_kind=actor_kind,
-                    actor_user_id=actor.id if actor else None,
-                    action=f"booking.{change_kind}",
-                    booking_id=ids.get(c.booking),
-                    run_id=run.id,
-                    detail={"request": c.request, "before": list(c.before), "after": list(c.after)},
-                )
+            events.append(
+                {
+                    "at": now,
+                    "actor_kind": actor_kind,
+                    "actor_user_id": actor.id if actor else None,
+                    "action": f"booking.{change_kind}",
+                    "booking_id": ids.get(c.booking),
+                    "run_id": run.id,
+                    "subject": None,
+                    "detail": {
+                        "request": c.request,
+                        "before": list(c.before),
+                        "after": list(c.after),
+                    },
+                }
             )
+    copy_rows(session, RunChange, changes)
+    copy_rows(session, AuditEvent, events)
+    session.expire(run, ["changes"])  # read again with what was just written
 
 
 def _num(value) -> float | None:

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db, rowcount
 from app.models import BookingRequest, OptimizationRun, Participant, PlanningWeek, User, utcnow
-from app.models.vocabulary import RequestStatus, RunState
+from app.models.vocabulary import ChangeReason, RequestStatus, RunState
 from app.services.exchange.apply import PlanConflict, PlanRejected, apply_plan
 from app.services.exchange.export import build_instance, build_plan
 from app.services.notify import mailer
@@ -103,6 +103,11 @@ def apply_once(
             run, RunState.NO_CHANGE, "nothing left to change after the bookings made meanwhile"
         )
     merged_note = run.message
+    open_requests = open_requests_of(base)
+
+    def reason(change: str, request: str, before: tuple, after: tuple) -> ChangeReason:
+        return reason_for(base, change, request, before, after, open_requests)
+
     try:
         applied = apply_plan(
             db.session,
@@ -113,6 +118,7 @@ def apply_once(
             timezone=tz_name,
             kind=run.kind,
             run=run,
+            reason=reason,
         )
     except PlanConflict as e:
         db.session.rollback()
@@ -129,12 +135,6 @@ def apply_once(
     folder = run_folder(run)
     if folder is not None and base is not inst:  # merged: keep what was really applied
         write_json(dump_plan(plan), folder / "applied.json")
-    open_requests = open_requests_of(base)
-    for rc in run.changes:
-        before, after = tuple(rc.before_slots), tuple(rc.after_slots)
-        rc.reason = reason_for(base, rc.change, rc.request_code, before, after, open_requests)
-        req = base.request_by_id.get(rc.request_code)
-        rc.participant_code = req.participant if req is not None else None
     summary = f"{len(applied.added)} added, {len(applied.moved)} moved, "
     summary += f"{len(applied.dropped)} dropped, {applied.kept} kept"
     if merged_note:

@@ -61,6 +61,17 @@ def _bookings_of(ids: list[int]) -> dict[int, Booking]:
     return out
 
 
+def _owners_of(ids: list[int]) -> dict[int, int]:
+    """Each booking's participant (by id), a chunk per query."""
+    out: dict[int, int] = {}
+    for k in range(0, len(ids), CHUNK):
+        rows = db.session.execute(
+            select(Booking.id, Booking.participant_id).where(Booking.id.in_(ids[k : k + CHUNK]))
+        )
+        out.update((booking, person) for booking, person in rows)
+    return out
+
+
 def _accounts_of(participant_ids: set[int]) -> dict[int, list[User]]:
     """Each participant's active accounts."""
     out: dict[int, list[User]] = defaultdict(list)
@@ -82,9 +93,22 @@ CHUNK = 1000
 def notify_run(run: OptimizationRun) -> int:
     """Add the notifications (and outbox e-mails) for a run's changes; returns how many."""
     count = 0
-    bookings = _bookings_of([rc.booking_id for rc in run.changes if rc.booking_id is not None])
-    accounts = _accounts_of({b.participant_id for b in bookings.values()})
+    owner = _owners_of([rc.booking_id for rc in run.changes if rc.booking_id is not None])
+    accounts = _accounts_of(set(owner.values()))
     heard = {event: anyone_hears(event) for event in set(WEBHOOK_EVENTS.values())}
+    # Whole bookings (slots, studios, bases) only where someone is told: a participant with an
+    # account, or a webhook listening to that change.
+    bookings = _bookings_of(
+        [
+            rc.booking_id
+            for rc in run.changes
+            if rc.booking_id in owner
+            and (
+                accounts.get(owner[rc.booking_id])
+                or (rc.change in WEBHOOK_EVENTS and heard[WEBHOOK_EVENTS[rc.change]])
+            )
+        ]
+    )
     for rc in run.changes:
         booking = bookings.get(rc.booking_id) if rc.booking_id is not None else None
         if booking is not None:
@@ -97,17 +121,22 @@ def notify_run(run: OptimizationRun) -> int:
     per_base = changes_per_base(run.changes)
     hubs = {h.id: h for h in db.session.scalars(select(Hub).where(Hub.code.in_(per_base)))}
     per_hub = {hub_id: per_base[hub.code] for hub_id, hub in hubs.items()}
-    for hub_id, counts in sorted(per_hub.items()):
-        operators = db.session.scalars(
-            select(User)
+    operators: dict[int, list[User]] = defaultdict(list)
+    hub_ids = sorted(per_hub)
+    for k in range(0, len(hub_ids), CHUNK):
+        for hub_id, user in db.session.execute(
+            select(operator_hubs.c.hub_id, User)
             .join(operator_hubs, operator_hubs.c.user_id == User.id)
             .where(
-                operator_hubs.c.hub_id == hub_id,
+                operator_hubs.c.hub_id.in_(hub_ids[k : k + CHUNK]),
                 User.role == Role.OPERATOR.value,
                 User.active.is_(True),
             )
-        ).all()
-        for user in operators:
+            .order_by(operator_hubs.c.hub_id, User.id)
+        ).tuples():
+            operators[hub_id].append(user)
+    for hub_id, counts in sorted(per_hub.items()):
+        for user in operators[hub_id]:
             params = {
                 "run": run.id,
                 "base": hubs[hub_id].name,
