@@ -5,6 +5,7 @@
     python -m scheduler check INSTANCE PLAN          exit 0 valid, 1 a hard rule broken, 2 unreadable
     python -m scheduler greedy INSTANCE -o PLAN
     python -m scheduler explain INSTANCE PLAN [--request ID] [--json]
+    python -m scheduler bound INSTANCE [--time-limit S]   the LP bound on weighted served
     python -m scheduler generate --size {tiny,S,M,L,P} --seed N [--programme] -o FILE
     python -m scheduler split | part | merge ...      a week solved in parts (``parts_cli.py``)
 
@@ -241,6 +242,24 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_bound(args: argparse.Namespace) -> int:
+    from scheduler.bound import served_bound
+    from scheduler.candidates import eligibility
+
+    t0 = time.monotonic()
+    inst = _consistent_instance(args.instance)
+    deadline = None if args.time_limit is None else t0 + args.time_limit
+    value = served_bound(inst, eligibility(inst), deadline=deadline)
+    if value is None:
+        raise UserError("the LP solver found no dual solution for this week")
+    stopped = deadline is not None and time.monotonic() >= deadline
+    how = (
+        "stopped by the time limit: the looser Lagrangian bound" if stopped else "the LP's optimum"
+    )
+    print(f"weighted served ≤ {value}  ({how}, {time.monotonic() - t0:.1f} s)")
+    return EXIT_OK
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from scheduler.generate import SIZES, generate
 
@@ -295,6 +314,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--request", action="append", metavar="ID", help="this request (repeatable)")
     e.add_argument("--json", action="store_true", help="structured output for programs")
     e.set_defaults(run=cmd_explain)
+
+    b = sub.add_parser("bound", help="an upper bound on weighted served (the LP relaxation)")
+    b.add_argument("instance")
+    b.add_argument("--time-limit", type=_positive(float), default=None, metavar="S")
+    b.set_defaults(run=cmd_bound)
 
     n = sub.add_parser("generate", help="a random but realistic week, deterministic per seed")
     n.add_argument("--size", default="M", help="tiny, S, M, L or P (the whole programme)")

@@ -46,6 +46,11 @@ POLISH_SHARE = 0.2
 #: use their whole fifth of 300 s, a medium week's ~1,700 ended in a few seconds and left the
 #: rest of its fifth unused.
 POLISH_S_PER_SESSION = 0.0015
+#: The LP bound (``bound.py``) is worked out only on weeks up to this many (request, base)
+#: pairs (the national week has 0.16 million, the programme week 5.6 million, whose LP takes
+#: minutes) and for at most this share of the time; stopped early it is the looser Lagrangian one.
+BOUND_MAX_PAIRS = 1_000_000
+BOUND_SHARE = 0.1
 #: Share of the time that re-ordered greedy starts may take.
 START_SHARE = 0.25
 #: Wall time kept back for validation and building the plan (plus a little per slot: the
@@ -92,7 +97,9 @@ def solve(
     new = new_sessions(instance, warm)
     search = Search(instance, new, workers, random.Random(seed), eligible=eligible)
     bound, bound_kind = _served_bound(search), "sessions"
-    relaxed = served_bound(instance, eligible)  # None on weeks too large for it
+    relaxed = None  # a programme week's LP takes minutes: `python -m scheduler bound` reports it
+    if sum(map(len, eligible)) <= BOUND_MAX_PAIRS:
+        relaxed = served_bound(instance, eligible, deadline=t0 + BOUND_SHARE * time_limit_s)
     if relaxed is not None and relaxed < bound:
         bound, bound_kind = relaxed, "lp"
     best = [search.served_key(search.sessions)[0]]

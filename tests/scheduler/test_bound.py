@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from scheduler import lns
+from scheduler import bound, lns
 from scheduler.bound import served_bound
 from scheduler.candidates import eligibility
 from scheduler.generate import generate
@@ -36,10 +36,33 @@ def test_the_bound_is_the_proven_optimum_of_a_small_week():
     assert greedy(inst).stats["objective"] <= 748
 
 
-def test_a_week_too_large_for_the_relaxation_gets_no_bound(monkeypatch):
-    monkeypatch.setattr("scheduler.bound.MAX_COLUMNS", 10)
-    inst = generate("tiny", seed=1)
-    assert served_bound(inst, eligibility(inst)) is None
+@pytest.mark.parametrize("week", [("tiny", 3), ("S", 1), ("S", 2)])
+def test_column_generation_ends_at_the_optimum_of_the_whole_relaxation(monkeypatch, week):
+    # With room for every column in the first round, the LP holds all of them at once: the
+    # relaxation itself. Grown a few columns per request at a time, it must end at the same value.
+    inst = generate(week[0], seed=week[1])
+    eligible = eligibility(inst)
+    grown = bound._Relaxation(inst, eligible)
+    grown.bound(None)
+    monkeypatch.setattr(bound, "COLUMNS_PER_REQUEST", 10**6)
+    whole = bound._Relaxation(inst, eligible)
+    whole.bound(None)
+    assert grown.value == pytest.approx(whole.value, abs=1e-6)
+    assert len(grown.columns) <= len(whole.columns)
+
+
+def test_a_bound_stopped_by_its_deadline_is_looser_but_still_a_bound(monkeypatch):
+    inst = generate("S", seed=1)
+    eligible = eligibility(inst)
+    converged = served_bound(inst, eligible)
+    rounds = []
+    for stop_after in (0, 1, 2, 3):
+        clock = iter(range(10**6))
+        monkeypatch.setattr(bound.time, "monotonic", lambda clock=clock: next(clock))
+        rounds.append(served_bound(inst, eligible, deadline=stop_after - 0.5))
+    assert converged == 748
+    assert all(b is not None and b >= converged for b in rounds)
+    assert rounds[-1] < rounds[0]  # each round's duals price the columns left out closer
 
 
 class _Clock:
@@ -103,3 +126,16 @@ def test_a_run_over_the_participants_kept_session_is_not_counted():
 
 def _bound_args(inst):
     return inst, eligibility(inst)
+
+
+def test_the_interior_point_path_of_large_weeks_ends_at_the_same_bound(monkeypatch):
+    monkeypatch.setattr(bound, "INTERIOR_POINT_PAIRS", 0)
+    inst = generate("S", seed=1)
+    assert served_bound(inst, eligibility(inst)) == 748
+
+
+def test_the_solver_leaves_the_lp_to_the_bound_command_on_weeks_above_its_size(monkeypatch):
+    inst = generate("tiny", seed=1)
+    assert solve(inst, time_limit_s=5, workers=1, seed=1).stats["bound_kind"] == "lp"
+    monkeypatch.setattr("scheduler.solve.BOUND_MAX_PAIRS", 0)
+    assert solve(inst, time_limit_s=5, workers=1, seed=1).stats["bound_kind"] == "sessions"

@@ -45,6 +45,20 @@ def test_generate_greedy_check_explain(small_week, tmp_path, capsys):
     assert {"code", "zh", "en"} <= doc[0]["denials"][0].keys()
 
 
+def test_bound_prints_the_lp_optimum_or_the_looser_bound_its_time_allowed(tmp_path, capsys):
+    path = tmp_path / "s1.json"
+    assert main(["generate", "--size", "S", "--seed", "1", "-o", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["bound", str(path)]) == 0
+    assert "weighted served ≤ 748  (the LP's optimum" in capsys.readouterr().out
+    assert main(["bound", str(path), "--time-limit", "0.000001"]) == 0
+    out = capsys.readouterr().out
+    assert "Lagrangian" in out and int(out.split("≤ ")[1].split()[0]) >= 748
+    with pytest.raises(SystemExit) as refused:
+        main(["bound", str(path), "--time-limit", "-1"])
+    assert refused.value.code == 2
+
+
 def test_python_dash_m_scheduler_end_to_end(small_week, tmp_path):
     plan = tmp_path / "plan.json"
     done = run("greedy", str(small_week), "-o", str(plan))
