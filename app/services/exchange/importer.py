@@ -31,6 +31,7 @@ from app.models import (
     utcnow,
 )
 from app.models.vocabulary import ActorKind, Origin, RequestStatus, SlotState, WeekState
+from app.services.bulk import copy_rows, next_ids
 from app.services.timetable.weeks import is_database_empty
 from scheduler.domain import Instance
 from scheduler.validate import check_instance
@@ -134,11 +135,11 @@ def import_week(session: AnySession, inst: Instance, *, timezone: str) -> Planni
         }
         for s in inst.slots
     ]
-    if slots:
-        session.execute(insert(Slot), slots)
+    copy_rows(session, Slot, slots)
     if inst.participants:
-        session.execute(
-            insert(Participant),
+        copy_rows(
+            session,
+            Participant,
             [
                 {
                     "code": p.id,
@@ -220,11 +221,12 @@ def _requests(session: AnySession, inst: Instance, week_id: int, now: datetime) 
         return
     lots = _harvest_lots(session, inst, now)
     person = dict(session.execute(select(Participant.code, Participant.id)).tuples().all())
-    # NULLs written, not left out: every row then has the same columns and the rows go in
-    # pages of one statement (left out, each run of rows with another set of NULLs was a
-    # statement of its own: 17,334 statements for 30,000 requests).
-    session.execute(
-        insert(BookingRequest).execution_options(render_nulls=True),
+    # NULLs written, not left out: every row has the same columns (on SQLite the rows then go in
+    # pages of one statement; left out, each run of rows with another set of NULLs was a
+    # statement of its own).
+    copy_rows(
+        session,
+        BookingRequest,
         [
             {
                 "code": r.id,
@@ -252,8 +254,7 @@ def _requests(session: AnySession, inst: Instance, week_id: int, now: datetime) 
         for r in inst.requests
         for b in sorted(set(r.bases or ()))
     ]
-    if allowed:
-        session.execute(insert(request_allowed_hubs), allowed)
+    copy_rows(session, request_allowed_hubs, allowed)
     preferred = []
     for r in inst.requests:
         seen: set[str] = set()
@@ -261,8 +262,7 @@ def _requests(session: AnySession, inst: Instance, week_id: int, now: datetime) 
             if b not in seen:
                 seen.add(b)
                 preferred.append({"request_id": rid[r.id], "hub_id": hid[b], "rank": len(seen) - 1})
-    if preferred:
-        session.execute(insert(PreferredHub), preferred)
+    copy_rows(session, PreferredHub, preferred)
 
 
 def _bookings(session: AnySession, inst: Instance, week_id: int, now: datetime) -> None:
@@ -272,11 +272,10 @@ def _bookings(session: AnySession, inst: Instance, week_id: int, now: datetime) 
     person = dict(session.execute(select(Participant.code, Participant.id)).tuples().all())
     sid = dict(session.execute(select(Slot.code, Slot.id)).tuples().all())
     rows = []
-    for k, b in enumerate(inst.bookings):
+    for b in inst.bookings:
         req = inst.request_by_id[b.request]
         rows.append(
             {
-                "code": f"import-{k}",
                 "request_id": rid[b.request],
                 "participant_id": person[req.participant],
                 "planning_week_id": week_id,
@@ -286,13 +285,23 @@ def _bookings(session: AnySession, inst: Instance, week_id: int, now: datetime) 
                 "updated_at": now,
             }
         )
-    session.execute(insert(Booking), rows)
-    bid = dict(session.execute(select(Booking.code, Booking.id)).tuples().all())
     # Booking codes follow ids (K000123), as bookings made in the app do.
-    session.execute(update(Booking), [{"id": i, "code": f"K{i:06d}"} for i in sorted(bid.values())])
+    ids = next_ids(session, Booking, len(rows))
+    if ids is not None:  # PostgreSQL: the ids first, so each row goes once, with its code
+        copy_rows(
+            session,
+            Booking,
+            [{"id": i, "code": f"K{i:06d}", **row} for i, row in zip(ids, rows, strict=True)],
+        )
+    else:
+        session.execute(
+            insert(Booking), [{"code": f"import-{k}", **row} for k, row in enumerate(rows)]
+        )
+        bid = dict(session.execute(select(Booking.code, Booking.id)).tuples().all())
+        ids = [bid[f"import-{k}"] for k in range(len(rows))]
+        session.execute(update(Booking), [{"id": i, "code": f"K{i:06d}"} for i in sorted(ids)])
     history, holds, audit = [], [], []
-    for k, b in enumerate(inst.bookings):
-        booking_id = bid[f"import-{k}"]
+    for booking_id, b in zip(ids, inst.bookings, strict=True):
         for pos, code in enumerate(b.slots):
             history.append(
                 {
@@ -312,6 +321,6 @@ def _bookings(session: AnySession, inst: Instance, week_id: int, now: datetime) 
                 "detail": {"status": b.status, "slots": list(b.slots), "request": b.request},
             }
         )
-    session.execute(insert(BookingSlot), history)
-    session.execute(insert(SlotHold), holds)
-    session.execute(insert(AuditEvent), audit)
+    copy_rows(session, BookingSlot, history)
+    copy_rows(session, SlotHold, holds)
+    copy_rows(session, AuditEvent, audit)
