@@ -41,6 +41,7 @@ from app.models import (
     operator_hubs,
     request_allowed_hubs,
 )
+from app.services.bulk import copy_rows, next_ids
 from app.services.timetable.weeks import is_database_empty, week_name
 
 DEMO_PASSWORDS = {
@@ -199,8 +200,9 @@ def _write_places(session: AnySession, world: World, published: datetime) -> Non
     )
     tw_id = dict(session.execute(select(TimetableWeek.hub_id, TimetableWeek.id)).tuples().all())
     studio_id = _ids(session, Studio)
-    session.execute(
-        insert(Slot),
+    copy_rows(
+        session,
+        Slot,
         [
             {
                 "code": s["code"],
@@ -214,10 +216,11 @@ def _write_places(session: AnySession, world: World, published: datetime) -> Non
             for s in world.slots
         ],
     )
-    session.execute(insert(Participant), world.participants)
+    copy_rows(session, Participant, world.participants)
     person = _ids(session, Participant)
-    session.execute(
-        insert(ParticipantProfile),
+    copy_rows(
+        session,
+        ParticipantProfile,
         [
             {
                 "participant_id": person[p["participant_code"]],
@@ -231,8 +234,9 @@ def _write_places(session: AnySession, world: World, published: datetime) -> Non
 
 def _write_requests(session: AnySession, world: World, week_id: int) -> None:
     person = _ids(session, Participant)
-    session.execute(
-        insert(BookingRequest),
+    copy_rows(
+        session,
+        BookingRequest,
         [
             {
                 "code": r["code"],
@@ -258,15 +262,13 @@ def _write_requests(session: AnySession, world: World, week_id: int) -> None:
         for r in world.requests
         for h in r["bases"] or []
     ]
-    if allowed:
-        session.execute(insert(request_allowed_hubs), allowed)
+    copy_rows(session, request_allowed_hubs, allowed)
     preferred = [
         {"request_id": rid[r["code"]], "hub_id": hid[h], "rank": k}
         for r in world.requests
         for k, h in enumerate(r["prefer"])
     ]
-    if preferred:
-        session.execute(insert(PreferredHub), preferred)
+    copy_rows(session, PreferredHub, preferred)
 
 
 def _write_users(session: AnySession, world: World) -> list[tuple[str, str, str]]:
@@ -336,26 +338,39 @@ def _write_bookings(session: AnySession, world: World, week_id: int, published: 
         _ids(session, Slot),
     )
     made = published + timedelta(days=1)
-    session.execute(
-        insert(Booking),
-        [
-            {
-                "code": f"seed-{b['code']}",
-                "request_id": rid[b["request_code"]] if b["request_code"] else None,
-                "participant_id": person[b["participant_code"]],
-                "planning_week_id": week_id,
-                "status": b["status"],
-                "origin": b["origin"],
-                "created_at": made,
-                "updated_at": made,
-                "cancelled_at": made + timedelta(hours=2) if b["status"] == "cancelled" else None,
-            }
-            for b in world.bookings
-        ],
-    )
-    bid = {code.removeprefix("seed-"): i for code, i in _ids(session, Booking).items()}
+    rows = [
+        {
+            "request_id": rid[b["request_code"]] if b["request_code"] else None,
+            "participant_id": person[b["participant_code"]],
+            "planning_week_id": week_id,
+            "status": b["status"],
+            "origin": b["origin"],
+            "created_at": made,
+            "updated_at": made,
+            "cancelled_at": made + timedelta(hours=2) if b["status"] == "cancelled" else None,
+        }
+        for b in world.bookings
+    ]
     # Booking codes follow ids (K000123), as bookings made in the app do.
-    session.execute(update(Booking), [{"id": i, "code": f"K{i:06d}"} for i in sorted(bid.values())])
+    ids = next_ids(session, Booking, len(rows))
+    if ids is not None:  # PostgreSQL: the ids first, so each row goes once, with its code
+        copy_rows(
+            session,
+            Booking,
+            [{"id": i, "code": f"K{i:06d}", **row} for i, row in zip(ids, rows, strict=True)],
+        )
+    else:
+        session.execute(
+            insert(Booking),
+            [
+                {"code": f"seed-{b['code']}", **row}
+                for b, row in zip(world.bookings, rows, strict=True)
+            ],
+        )
+        seeded = _ids(session, Booking)
+        ids = [seeded[f"seed-{b['code']}"] for b in world.bookings]
+        session.execute(update(Booking), [{"id": i, "code": f"K{i:06d}"} for i in sorted(ids)])
+    bid = {b["code"]: i for b, i in zip(world.bookings, ids, strict=True)}
     history, holds, audit = [], [], []
     for b in world.bookings:
         cancelled = b["status"] == "cancelled"
@@ -395,7 +410,6 @@ def _write_bookings(session: AnySession, world: World, week_id: int, published: 
                     "detail": {"source": "seed-demo"},
                 }
             )
-    session.execute(insert(BookingSlot), history)
-    if holds:
-        session.execute(insert(SlotHold), holds)
-    session.execute(insert(AuditEvent), audit)
+    copy_rows(session, BookingSlot, history)
+    copy_rows(session, SlotHold, holds)
+    copy_rows(session, AuditEvent, audit)
