@@ -3,7 +3,13 @@ service; bad input gets one line on stderr, a non-zero exit code, and no write."
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import click
 from flask import Flask
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 
 def register(app: Flask) -> None:
@@ -46,4 +52,26 @@ def register(app: Flask) -> None:
         backup_command,
         restore_command,
     ):
+        _guard(command)
         app.cli.add_command(command)
+
+
+def _guard(command: click.Command) -> None:
+    """A database that cannot be reached (a wrong ``DATABASE_URL``, a server down) ends the
+    command with one line naming the cause, not the driver's traceback."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _guard(sub)
+    if command.callback is None:
+        return
+    callback: Callable[..., Any] = command.callback
+
+    @functools.wraps(callback)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except (OperationalError, InterfaceError) as error:
+            cause = str(error.orig or error).strip().splitlines()[0]
+            raise click.ClickException(f"cannot reach the database: {cause}") from None
+
+    command.callback = guarded

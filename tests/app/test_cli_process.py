@@ -10,8 +10,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _flask(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite'}")
+def _flask(tmp_path: Path, *args: str, url: str | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, DATABASE_URL=url or f"sqlite:///{tmp_path / 'cli.sqlite'}")
     return subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", *args],
         cwd=ROOT,
@@ -54,3 +54,18 @@ def test_upgrade_then_bad_input_gets_one_line_and_no_traceback(tmp_path):
         assert len(lines) == 1 and lines[0].startswith("Error:"), (args, done.stderr)
         assert "Traceback" not in done.stderr
     assert not (tmp_path / "w.json").exists()
+
+
+def test_a_database_that_cannot_be_reached_is_one_line_not_a_traceback(tmp_path):
+    # A server that does not listen there: the port of no service.
+    url = "postgresql://postgres@127.0.0.1:9/chunlei"
+    for args in (
+        ("seed-demo", "--seed", "5"),
+        ("export-week", "--week", "2026-12-07", "-o", str(tmp_path / "w.json")),
+        ("book", "SL000001", "--as", "nobody"),
+        ("webhooks", "list", "--as", "admin"),
+    ):
+        done = _flask(tmp_path, *args, url=url)
+        assert done.returncode != 0, args
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "cannot reach the database" in lines[0], (args, done.stderr)
