@@ -155,7 +155,6 @@ class _Relaxation:
             at = kept_at[pair_person, d]
             closed = (at >= 0) & (at != self.pair_base)
             self.state[closed | ~has_free[self.pair_base, d, pair_needs], d] = _DEAD
-        self.day_index = day_index
         # The longest request per (base, need set) that may use the base: a base-day row of
         # need set F counts the first L - 1 slots of the next day for the longest L covering F.
         longest = np.zeros((len(self.bases), len(self.need_sets)), dtype=np.int32)
@@ -177,7 +176,6 @@ class _Relaxation:
         if len(self.pair_request) > INTERIOR_POINT_PAIRS:
             self.highs.setOptionValue("solver", "ipm")
         self.inf = highspy.kHighsInf
-        self.optimal = highspy.HighsModelStatus.kOptimal
         self.columns: list[tuple[int, int, int]] = []  # (request position, base, day)
         self.rows = 0
         self.request_row: dict[int, int] = {}
