@@ -37,13 +37,14 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import date, datetime
 
 import numpy as np
 import numpy.typing as npt
 
 from scheduler.candidates import kept_bookings
-from scheduler.domain import Instance, Request, Slot
+from scheduler.domain import Assignment, Instance, Request, Slot
 
 #: The most columns one request gains per round (the best priced first).
 COLUMNS_PER_REQUEST = 4
@@ -56,12 +57,17 @@ _UNKNOWN, _IN_LP, _DEAD = 0, 1, 2
 
 
 def served_bound(
-    inst: Instance, eligible: list[list[str]], *, deadline: float | None = None
+    inst: Instance,
+    eligible: list[list[str]],
+    *,
+    deadline: float | None = None,
+    start: Iterable[Assignment] = (),
 ) -> int | None:
     """An upper bound on the week's weighted served sessions (see the module docstring), or None
     when HiGHS fails. ``deadline`` (``time.monotonic``) stops the column generation early: the
-    bound is then the looser Lagrangian one."""
-    return _Relaxation(inst, eligible).bound(deadline)
+    bound is then the looser Lagrangian one. ``start`` (a plan's new sessions) gives the first
+    columns; the bound is the same with or without, only reached sooner."""
+    return _Relaxation(inst, eligible).bound(deadline, start)
 
 
 class _Relaxation:
@@ -188,7 +194,7 @@ class _Relaxation:
         self.upper: list[float] = []  # by column
         self.value = 0.0  # the bound so far, in weighted sessions beyond the kept
 
-    def bound(self, deadline: float | None) -> int | None:
+    def bound(self, deadline: float | None, start: Iterable[Assignment] = ()) -> int | None:
         if not self.requests:
             return self.base_total
         y = np.zeros(0)
@@ -196,6 +202,12 @@ class _Relaxation:
         nu = np.zeros((len(self.people), len(self.days)))
         mu = np.zeros((len(self.bases), len(self.days), len(self.need_sets)))
         best = math.inf
+        self._add(*self._columns_of(start))
+        if self.columns:  # the plan's columns first: their duals price the rest from round one
+            self.highs.run()
+            if not self.highs.getSolution().dual_valid:
+                return None
+            y, pi, nu, mu = self._duals()
         while True:
             pairs, days, price = self._price(pi, nu, mu)
             # Any prices >= 0 bound the LP (weak duality): the rows' right-hand sides at their
@@ -258,6 +270,31 @@ class _Relaxation:
             - self.length[i] * mu[b, d, self.need_of[i]]
         )
         return float(np.dot(np.asarray(self.upper), np.maximum(price, 0.0)))
+
+    def _columns_of(
+        self, sessions: Iterable[Assignment]
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+        """The (pair, day) columns of a plan's new sessions (not the kept bookings)."""
+        position = {k: i for i, k in enumerate(self.requests)}
+        index = {r.id: k for k, r in enumerate(self.inst.requests)}
+        day_index = {d: j for j, d in enumerate(self.days)}
+        base_index = {b: j for j, b in enumerate(self.bases)}
+        found: set[tuple[int, int]] = set()
+        for a in sessions:
+            i = position.get(index.get(a.request, -1))
+            first = self.inst.slot_by_id.get(a.slots[0]) if a.slots else None
+            if i is None or first is None:
+                continue
+            b = base_index[self.inst.base_of_slot(first.id)]
+            lo = int(self.pair_start[i])
+            hi = int(self.pair_start[i + 1]) if i + 1 < len(self.requests) else len(self.pair_base)
+            at = np.flatnonzero(self.pair_base[lo:hi] == b)
+            d = day_index.get(self.inst.local_day(first.start))
+            if len(at) and d is not None:
+                found.add((lo + int(at[0]), d))
+        pairs = np.array([p for p, _ in sorted(found)], dtype=np.intp)
+        days = np.array([d for _, d in sorted(found)], dtype=np.intp)
+        return pairs, days
 
     def _price(
         self, pi: npt.NDArray[np.float64], nu: npt.NDArray[np.float64], mu: npt.NDArray[np.float64]

@@ -245,11 +245,15 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_bound(args: argparse.Namespace) -> int:
     from scheduler.bound import served_bound
     from scheduler.candidates import eligibility
+    from scheduler.greedy import greedy
+    from scheduler.solve import new_sessions
 
     t0 = time.monotonic()
     inst = _consistent_instance(args.instance)
     deadline = None if args.time_limit is None else t0 + args.time_limit
-    value = served_bound(inst, eligibility(inst), deadline=deadline)
+    # Greedy's plan (seconds, even on the programme week) gives the first columns.
+    start = new_sessions(inst, greedy(inst))
+    value = served_bound(inst, eligibility(inst), deadline=deadline, start=start)
     if value is None:
         raise UserError("the LP solver found no dual solution for this week")
     stopped = deadline is not None and time.monotonic() >= deadline

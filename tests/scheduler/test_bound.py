@@ -51,6 +51,15 @@ def test_column_generation_ends_at_the_optimum_of_the_whole_relaxation(monkeypat
     assert len(grown.columns) <= len(whole.columns)
 
 
+@pytest.mark.parametrize("week", [("tiny", 1), ("tiny", 2), ("S", 1), ("S", 2)])
+def test_starting_from_a_plans_columns_ends_at_the_same_bound(week):
+    inst = generate(week[0], seed=week[1])
+    eligible = eligibility(inst)
+    start = new_sessions(inst, greedy(inst))
+    assert start
+    assert served_bound(inst, eligible, start=start) == served_bound(inst, eligible)
+
+
 def test_a_bound_stopped_by_its_deadline_is_looser_but_still_a_bound(monkeypatch):
     inst = generate("S", seed=1)
     eligible = eligibility(inst)
