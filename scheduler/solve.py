@@ -99,7 +99,7 @@ def solve(
     bound, bound_kind = _served_bound(search), "sessions"
     relaxed = None  # a programme week's LP takes minutes: `python -m scheduler bound` reports it
     if sum(map(len, eligible)) <= BOUND_MAX_PAIRS:
-        by = t0 + BOUND_SHARE * time_limit_s
+        by = time.monotonic() + BOUND_SHARE * time_limit_s  # after the warm start's share
         relaxed = served_bound(instance, eligible, deadline=by, start=new)
     if relaxed is not None and relaxed < bound:
         bound, bound_kind = relaxed, "lp"
