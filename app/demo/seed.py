@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 
 from app.demo.bookings import place_bookings
 from app.demo.programme import PROGRAMME_KM, build_origin_bases
@@ -38,10 +38,11 @@ from app.models import (
     TimetableTemplate,
     TimetableWeek,
     User,
+    booking_code,
     operator_hubs,
     request_allowed_hubs,
 )
-from app.services.bulk import copy_rows, next_ids
+from app.services.bulk import copy_rows, insert_coded
 from app.services.timetable.weeks import is_database_empty, week_name
 
 DEMO_PASSWORDS = {
@@ -352,24 +353,7 @@ def _write_bookings(session: AnySession, world: World, week_id: int, published: 
         for b in world.bookings
     ]
     # Booking codes follow ids (K000123), as bookings made in the app do.
-    ids = next_ids(session, Booking, len(rows))
-    if ids is not None:  # PostgreSQL: the ids first, so each row goes once, with its code
-        copy_rows(
-            session,
-            Booking,
-            [{"id": i, "code": f"K{i:06d}", **row} for i, row in zip(ids, rows, strict=True)],
-        )
-    else:
-        session.execute(
-            insert(Booking),
-            [
-                {"code": f"seed-{b['code']}", **row}
-                for b, row in zip(world.bookings, rows, strict=True)
-            ],
-        )
-        seeded = _ids(session, Booking)
-        ids = [seeded[f"seed-{b['code']}"] for b in world.bookings]
-        session.execute(update(Booking), [{"id": i, "code": f"K{i:06d}"} for i in sorted(ids)])
+    ids = insert_coded(session, Booking, rows, booking_code)
     bid = {b["code"]: i for b, i in zip(world.bookings, ids, strict=True)}
     history, holds, audit = [], [], []
     for b in world.bookings:

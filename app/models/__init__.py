@@ -28,7 +28,7 @@ Instants are ``types.UTCDateTime``: stored in UTC, returned time-zone aware.
 """
 
 from app.models.audit import AuditEvent
-from app.models.bookings import Booking, BookingSlot, SlotHold
+from app.models.bookings import Booking, BookingSlot, SlotHold, booking_code
 from app.models.harvest import HarvestLot, PrimeRecent
 from app.models.hubs import Hub, Studio
 from app.models.jobs import Job, ProcessHeartbeat
@@ -80,6 +80,7 @@ from app.models.webhooks import (
 
 __all__ = [
     "ActorKind",
+    "booking_code",
     "BookingStatus",
     "ChangeKind",
     "EndpointKind",

@@ -18,6 +18,11 @@ if TYPE_CHECKING:
     from app.models.timetable import PlanningWeek, Slot
 
 
+def booking_code(booking_id: int) -> str:
+    """A booking's code follows its id: K000123."""
+    return f"K{booking_id:06d}"
+
+
 class Booking(Model):
     """One session: consecutive slots of one studio for a participant.
 

@@ -14,11 +14,12 @@ default the caller relies on must be given: ``COPY`` knows only the database's d
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import secrets
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import psycopg
-from sqlalchemy import Table, insert, text
+from sqlalchemy import Table, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 
@@ -85,3 +86,34 @@ def next_ids(session: AnySession, target: type[DeclarativeBase], n: int) -> list
         text("SELECT nextval(:s) FROM generate_series(1, :n)"), {"s": seq, "n": n}
     ).scalars()
     return sorted(ids)
+
+
+def insert_coded(
+    session: AnySession,
+    target: type[DeclarativeBase],
+    rows: Sequence[Mapping[str, Any]],
+    code: Callable[[int], str],
+) -> list[int]:
+    """Insert ``rows`` whose ``code`` column follows their id (bookings' K000123), in order;
+    their ids. On PostgreSQL the ids come first, so each row is copied once with its code; on
+    SQLite each row goes in under a temporary code (short enough for the column) and is renamed
+    once its id is known."""
+    ids = next_ids(session, target, len(rows))
+    if ids is not None:
+        copy_rows(
+            session,
+            target,
+            [{"id": i, "code": code(i), **row} for i, row in zip(ids, rows, strict=True)],
+        )
+        return ids
+    table = target.__table__
+    assert isinstance(table, Table)
+    temps = [f"t{k:06d}{secrets.token_hex(4)}" for k in range(len(rows))]
+    session.execute(insert(table), [{"code": t, **row} for t, row in zip(temps, rows, strict=True)])
+    by_temp: dict[str, int] = {}
+    for k in range(0, len(temps), 10_000):  # within SQLite's limit of bound parameters
+        chosen = select(table.c.code, table.c.id).where(table.c.code.in_(temps[k : k + 10_000]))
+        by_temp.update(session.execute(chosen).tuples().all())
+    ids = [by_temp[t] for t in temps]
+    session.execute(update(target), [{"id": i, "code": code(i)} for i in ids])
+    return ids

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Integer
 
 from app.extensions import db
-from app.models import AuditEvent, Booking, BookingSlot, SlotHold
+from app.models import AuditEvent, Booking, BookingSlot, SlotHold, booking_code
 from app.models.vocabulary import ActorKind, BookingStatus
 
 # Data-modifying CTEs: every part sees the booking's id drawn from its sequence first.
@@ -111,7 +111,7 @@ def _insert_portable(who, origin, actor, request, week, chosen, now, detail) -> 
         )
         .returning(_BOOKINGS.c.id)
     ).scalar_one()
-    code = f"K{booking_id:06d}"
+    code = booking_code(booking_id)
     conn.execute(update(_BOOKINGS).where(_BOOKINGS.c.id == booking_id).values(code=code))
     conn.execute(
         insert(_BOOKING_SLOTS),

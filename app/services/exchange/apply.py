@@ -13,13 +13,12 @@ that loses one (rules 7 and 8). The caller commits; nothing is committed here.
 
 from __future__ import annotations
 
-import secrets
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import AnySession
@@ -37,6 +36,7 @@ from app.models import (
     SlotHold,
     TimetableWeek,
     User,
+    booking_code,
     utcnow,
 )
 from app.models.vocabulary import (
@@ -48,7 +48,7 @@ from app.models.vocabulary import (
     RunKind,
     RunState,
 )
-from app.services.bulk import copy_rows, next_ids
+from app.services.bulk import copy_rows, insert_coded
 from app.services.exchange.export import build_instance
 from app.services.exchange.mapping import direct_request_code
 from app.services.exchange.pairing import pair_sessions, same
@@ -336,25 +336,8 @@ def _add_bookings(session, inst, week, adding, run_id, actor, now) -> tuple[list
         }
         for request, _ in adding
     ]
-    ids = next_ids(session, Booking, len(rows))
-    if ids is not None:  # PostgreSQL: the ids first, so the rows go with their codes
-        copy_rows(
-            session,
-            Booking,
-            [{"id": i, "code": f"K{i:06d}", **row} for i, row in zip(ids, rows, strict=True)],
-        )
-        return ids, [f"K{i:06d}" for i in ids]
-    # Temporary codes fit String(16) until the ids give the real ones.
-    temps = [f"t{k:06d}{secrets.token_hex(4)}" for k in range(len(adding))]
-    session.execute(
-        insert(Booking), [{"code": t, **row} for t, row in zip(temps, rows, strict=True)]
-    )
-    by_temp = dict(
-        session.execute(select(Booking.code, Booking.id).where(Booking.code.in_(temps))).all()
-    )
-    ids = [by_temp[t] for t in temps]
-    session.execute(update(Booking), [{"id": i, "code": f"K{i:06d}"} for i in ids])
-    return ids, [f"K{i:06d}" for i in ids]
+    ids = insert_coded(session, Booking, rows, booking_code)
+    return ids, [booking_code(i) for i in ids]
 
 
 def _record(session, run, diff: PlanDiff, inst: Instance, actor, kind, now, reason=None) -> None:

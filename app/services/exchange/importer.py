@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 
 from app.extensions import AnySession
 from app.models import (
@@ -27,11 +27,12 @@ from app.models import (
     SlotHold,
     Studio,
     TimetableWeek,
+    booking_code,
     request_allowed_hubs,
     utcnow,
 )
 from app.models.vocabulary import ActorKind, Origin, RequestStatus, SlotState, WeekState
-from app.services.bulk import copy_rows, next_ids
+from app.services.bulk import copy_rows, insert_coded
 from app.services.timetable.weeks import is_database_empty
 from scheduler.domain import Instance
 from scheduler.validate import check_instance
@@ -286,20 +287,7 @@ def _bookings(session: AnySession, inst: Instance, week_id: int, now: datetime) 
             }
         )
     # Booking codes follow ids (K000123), as bookings made in the app do.
-    ids = next_ids(session, Booking, len(rows))
-    if ids is not None:  # PostgreSQL: the ids first, so each row goes once, with its code
-        copy_rows(
-            session,
-            Booking,
-            [{"id": i, "code": f"K{i:06d}", **row} for i, row in zip(ids, rows, strict=True)],
-        )
-    else:
-        session.execute(
-            insert(Booking), [{"code": f"import-{k}", **row} for k, row in enumerate(rows)]
-        )
-        bid = dict(session.execute(select(Booking.code, Booking.id)).tuples().all())
-        ids = [bid[f"import-{k}"] for k in range(len(rows))]
-        session.execute(update(Booking), [{"id": i, "code": f"K{i:06d}"} for i in sorted(ids)])
+    ids = insert_coded(session, Booking, rows, booking_code)
     history, holds, audit = [], [], []
     for booking_id, b in zip(ids, inst.bookings, strict=True):
         for pos, code in enumerate(b.slots):

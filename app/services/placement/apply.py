@@ -35,6 +35,7 @@ from app.models import (
     PlanningWeek,
     SlotHold,
     User,
+    booking_code,
 )
 from app.services.accounts import audit
 from app.services.notify.messages import notify_user
@@ -158,7 +159,7 @@ def apply_placement(
         session.execute(update(Booking).where(Booking.id.in_(moved_ids)).values(updated_at=now))
     session.flush()  # every proposal in one batch: their ids name them
     for booking, request, after in proposals:
-        booking.code = f"K{booking.id:06d}"
+        booking.code = booking_code(booking.id)
         holds.append((booking.id, after))
         out.added.append((booking.code, request))
         audit.record(
