@@ -26,7 +26,9 @@ most of which no optimum uses. The LP starts with none and adds them in rounds: 
 solve, every column not yet in it is priced at once with numpy from the duals (a request's
 weight, less its request row's dual, its participant's day row's and, per slot of its length,
 the base-day rows' of every need set it covers); the most profitable few per request enter, once
-their runs are counted (a column with no run never enters). Rows appear with their first column.
+their runs are counted (a column with no run never enters: the next best at the same prices takes
+its place, until the round holds enough new columns to be worth a solve). Rows appear with their
+first column.
 When no column prices above zero the restricted LP's optimum is the whole LP's. Stopped by a
 deadline before that, the duals still give a bound (Lagrangian): the LP's value plus, for every
 column left out, its reduced cost times the sessions its request still asks for.
@@ -50,8 +52,12 @@ from scheduler.domain import Assignment, Instance, Request, Slot
 COLUMNS_PER_REQUEST = 4
 #: Above this many (request, base) pairs each round's LP is solved by the interior point method.
 INTERIOR_POINT_PAIRS = 1_000_000
-#: Reduced costs at or below this count as zero (HiGHS's own dual tolerance is 1e-7).
+#: Reduced costs at or below this bring no column in (HiGHS's own dual tolerance is 1e-7); the
+#: bound still counts them.
 PRICE_TOLERANCE = 1e-6
+#: A round ends once it holds one new column per this many in the LP (or no column prices above
+#: zero): an LP solve costs far more than pricing again.
+ROUND_GROWTH = 100
 #: Days of a (pair, day) column: not yet known, in the LP, known to have no run.
 _UNKNOWN, _IN_LP, _DEAD = 0, 1, 2
 
@@ -177,10 +183,13 @@ class _Relaxation:
         self.highs.setOptionValue("output_flag", False)
         # Primal simplex: a round adds columns to an optimal basis, which stays primal feasible.
         # On a programme-size week a round adds tens of thousands and the interior point method
-        # (with crossover, for exact duals) is faster than walking there.
+        # is faster than walking there. Without crossover: its duals price the columns as they
+        # are (any prices >= 0 give a bound) and crossover took ten times the solve.
         self.highs.setOptionValue("simplex_strategy", 4)
         if len(self.pair_request) > INTERIOR_POINT_PAIRS:
             self.highs.setOptionValue("solver", "ipm")
+            self.highs.setOptionValue("run_crossover", "off")
+            self.highs.setOptionValue("presolve", "off")
         self.inf = highspy.kHighsInf
         self.columns: list[tuple[int, int, int]] = []  # (request position, base, day)
         self.rows = 0
@@ -210,25 +219,49 @@ class _Relaxation:
             y, pi, nu, mu = self._duals()
         while True:
             pairs, days, price = self._price(pi, nu, mu)
-            # Any prices >= 0 bound the LP (weak duality): the rows' right-hand sides at their
-            # prices, plus each column's price above them for as many sessions as it may take
-            # (its runs in the LP; the sessions its request asks for outside it).
-            outside = float(np.sum(price * self.need[self.pair_request[pairs]]))
-            best = min(
-                best,
-                self._priced_rows(y) + self._priced_columns(pi, nu, mu) + outside,
-                self._per_request(y, nu, mu),
-            )
-            self.value = best
-            if len(pairs) == 0 or (deadline is not None and time.monotonic() > deadline):
+            best = self.value = min(best, self._dual_bound(y, pi, nu, mu, pairs, price))
+            # Columns with no run never enter: with the same prices, the next best take their
+            # place until the round holds enough new columns to be worth a solve.
+            late = deadline is not None and time.monotonic() > deadline
+            wanted = max(1, len(self.columns) // ROUND_GROWTH)
+            added = 0
+            better = price > PRICE_TOLERANCE
+            cand = pairs[better], days[better], price[better]
+            while not late and len(cand[0]):
+                added += self._add(*self._best(*cand))
+                late = deadline is not None and time.monotonic() > deadline
+                if added >= wanted:
+                    break
+                still = self.state[cand[0], cand[1]] == _UNKNOWN  # the next best of the same
+                cand = cand[0][still], cand[1][still], cand[2][still]
+            if not added:  # the columns found to have no run leave the bound too
+                out = self.state[pairs, days] == _UNKNOWN
+                bound = self._dual_bound(y, pi, nu, mu, pairs[out], price[out])
+                best = self.value = min(best, bound)
                 return self.base_total + int(math.floor(best + 1e-6))
-            self._add(*self._best(pairs, days, price))
-            if not self.columns:
-                continue  # every priced column had no run: price again without them
             self.highs.run()
             if not self.highs.getSolution().dual_valid:
                 return None
             y, pi, nu, mu = self._duals()
+
+    def _dual_bound(
+        self,
+        y: npt.NDArray[np.float64],
+        pi: npt.NDArray[np.float64],
+        nu: npt.NDArray[np.float64],
+        mu: npt.NDArray[np.float64],
+        pairs: npt.NDArray[np.intp],
+        price: npt.NDArray[np.float64],
+    ) -> float:
+        """The bound these prices give (``pairs``, ``price``: the columns out of the LP that price
+        above zero). Any prices >= 0 bound the LP (weak duality): the rows' right-hand sides at
+        their prices, plus each column's price above them for as many sessions as it may take
+        (its runs in the LP; the sessions its request asks for outside it)."""
+        outside = float(np.sum(price * self.need[self.pair_request[pairs]]))
+        return min(
+            self._priced_rows(y) + self._priced_columns(pi, nu, mu) + outside,
+            self._per_request(y, nu, mu),
+        )
 
     def _per_request(
         self, y: npt.NDArray[np.float64], nu: npt.NDArray[np.float64], mu: npt.NDArray[np.float64]
@@ -299,10 +332,10 @@ class _Relaxation:
     def _price(
         self, pi: npt.NDArray[np.float64], nu: npt.NDArray[np.float64], mu: npt.NDArray[np.float64]
     ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float64]]:
-        """Every column not in the LP, nor known to have no run, whose reduced cost is positive:
+        """Every column not in the LP, nor known to have no run, whose reduced cost is above zero:
         (pair, day, reduced cost)."""
         margin = self.weight - pi  # a request whose row's dual is its weight gains nothing
-        open_pairs = np.flatnonzero(margin[self.pair_request] > PRICE_TOLERANCE)
+        open_pairs = np.flatnonzero(margin[self.pair_request] > 0)
         found_pairs, found_days, found_price = [], [], []
         for d in range(len(self.days)):
             req = self.pair_request[open_pairs]
@@ -315,7 +348,7 @@ class _Relaxation:
                 - nu[self.person_of[req], d]
                 - self.length[req] * mu[self.pair_base[at], d, self.need_of[req]]
             )
-            good = price > PRICE_TOLERANCE
+            good = price > 0
             found_pairs.append(at[good])
             found_days.append(np.full(int(good.sum()), d, dtype=np.intp))
             found_price.append(price[good])
@@ -339,9 +372,9 @@ class _Relaxation:
         keep = order[(np.arange(len(req)) - first) < COLUMNS_PER_REQUEST]
         return pairs[keep], days[keep]
 
-    def _add(self, pairs: npt.NDArray[np.intp], days: npt.NDArray[np.intp]) -> None:
+    def _add(self, pairs: npt.NDArray[np.intp], days: npt.NDArray[np.intp]) -> int:
         """Count the runs of these columns' pairs, then add those that have one (with any rows
-        they are the first of); the rest are marked as having none."""
+        they are the first of); the rest are marked as having none. Returns how many entered."""
         new: list[tuple[int, int, int, float]] = []  # (pair, base, day, upper bound)
         for p, d in zip(pairs.tolist(), days.tolist(), strict=True):
             runs = self._runs_of(p)
@@ -355,7 +388,7 @@ class _Relaxation:
             self.state[p, d] = _IN_LP
             new.append((i, int(self.pair_base[p]), d, float(min(self.need[i], count))))
         if not new:
-            return
+            return 0
         # Rows first, holding the columns already in the LP that belong to them.
         lower: list[float] = []
         upper: list[float] = []
@@ -434,6 +467,7 @@ class _Relaxation:
             np.array(index, dtype=np.int32),
             np.array(value, dtype=np.float64),
         )
+        return len(new)
 
     def _covers(self, j: int) -> list[int]:
         """The need sets whose base-day rows hold column ``j`` (those its request's needs cover)."""
