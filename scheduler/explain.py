@@ -23,7 +23,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from scheduler.domain import Instance, Plan, Request, Slot, day_refusal
@@ -52,6 +52,10 @@ CODES = (
     "taken_by_bookings",
     "slots_taken",
 )
+
+
+#: The codes of static reasons: they read every base's slots, never the plan.
+STATIC = frozenset(CODES[:7])
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,48 @@ def explain(inst: Instance, plan: Plan, requests: Iterable[str] | None = None) -
     return out
 
 
+def reachable(inst: Instance, r: Request) -> list[str]:
+    """The bases rule 5 lets the request reach, features aside: its allowed list and max_km."""
+    return [b.id for b in inst.bases if _passes(inst, r, b.id, allowed=True, near=True)]
+
+
+def neighbourhood(inst: Instance, request_id: str) -> Instance:
+    """The part of the week that explaining one request reads, when some run is open to it (no
+    static reason): every base, the slots of the bases it may reach and of its participant's
+    sessions, the bookings there and its participant's own, and their requests and
+    participants. Its dynamic reasons are the whole week's: the runs it may use, who holds
+    them, its participant's daily cap, day's base and sessions, and the sessions at those bases
+    that category separation reads are all in it. Its static reasons are not (they relax the
+    filters to every base): explain those on the whole week."""
+    r = inst.request_by_id[request_id]
+    near = set(reachable(inst, r))
+    mine = {q.id for q in inst.requests if q.participant == r.participant}
+    bookings = tuple(
+        b for b in inst.bookings if b.request in mine or inst.base_of_slot(b.slots[0]) in near
+    )
+    held = {s for b in bookings for s in b.slots}
+    requests = {b.request for b in bookings} | {r.id}
+    people = {inst.request_by_id[q].participant for q in requests}
+    return replace(
+        inst,
+        slots=tuple(s for s in inst.slots if s.id in held or inst.base_of_slot(s.id) in near),
+        participants=tuple(p for p in inst.participants if p.id in people),
+        requests=tuple(q for q in inst.requests if q.id in requests),
+        bookings=bookings,
+    )
+
+
+def _passes(inst: Instance, r: Request, base: str, *, allowed: bool, near: bool) -> bool:
+    """Rule 5's allowed list and max_km, each only when asked for."""
+    if allowed and r.bases is not None and base not in r.bases:
+        return False
+    return not (
+        near
+        and r.max_km is not None
+        and inst.distance_km(r.participant, base) > r.max_km + KM_TOLERANCE
+    )
+
+
 # ---------------------------------------------------------------------------- static reasons
 
 
@@ -133,14 +179,8 @@ def _studios(
     """Studios passing the chosen filters of rule 5 (allowed base, ``max_km``, features)."""
     out = []
     for base in inst.bases:
-        if allowed and r.bases is not None and base.id not in r.bases:
-            continue
-        too_far = r.max_km is not None and (
-            inst.distance_km(r.participant, base.id) > r.max_km + KM_TOLERANCE
-        )
-        if near and too_far:
-            continue
-        out += [s.id for s in base.studios if not features or r.needs <= s.features]
+        if _passes(inst, r, base.id, allowed=allowed, near=near):
+            out += [s.id for s in base.studios if not features or r.needs <= s.features]
     return out
 
 

@@ -1,6 +1,11 @@
 """explain(): the binding reason for each denied session, one tiny week per reason."""
 
-from scheduler.explain import CODES, explain
+from collections import Counter
+from dataclasses import replace
+
+from scheduler.domain import Assignment, Booking, Plan
+from scheduler.explain import CODES, STATIC, explain, neighbourhood, reachable
+from scheduler.generate import generate
 from scheduler.greedy import greedy
 from scheduler.io import load_instance
 from scheduler.validate import validate
@@ -183,3 +188,63 @@ def test_a_category_clash_at_the_only_free_studio():
     (d,) = explain(inst, greedy(inst), ["R1"])[0].denials
     assert d.code == "category_clash" and "tea" in d.en and "品类" in d.zh
     assert d.code in CODES
+
+
+def test_a_requests_neighbourhood_explains_it_as_the_whole_week_does():
+    # The web app explains one request from the part of the week around it: every dynamic
+    # reason (free runs, who holds the slots, the participant's own rules, category
+    # separation) must come out the same as on the whole week.
+    seen: Counter[str] = Counter()
+    read, whole_weeks = 0, 0
+    weeks = [
+        ("tiny", 1, False),
+        ("tiny", 2, False),
+        ("S", 1, False),
+        ("S", 3, True),
+        ("M", 7, False),
+    ]
+    for size, seed, programme in weeks:
+        inst = generated_and_booked(size, seed, programme)
+        for whole in explain(inst, bookings_of(inst)):
+            part = neighbourhood(inst, whole.request)
+            read, whole_weeks = read + len(part.slots), whole_weeks + len(inst.slots)
+            (alone,) = explain(part, bookings_of(part), [whole.request])
+            if any(d.code in STATIC for d in whole.denials):
+                continue  # these read every base: explained on the whole week
+            assert alone == whole, (size, seed, whole.request)
+            seen.update(d.code for d in whole.denials)
+    assert len(seen) >= 4, seen
+    assert read < whole_weeks / 2  # the point of it: most requests read a part of the week
+
+
+def generated_and_booked(size, seed, programme=False):
+    """A generated week whose greedy plan is booked (but a few sessions), as the web app's weeks
+    are (the app explains the bookings it holds)."""
+    inst = generate(size, seed=seed, programme=programme)
+    status = {(b.request, b.slots): b.status for b in inst.bookings}
+    # Every seventh new session left out: free runs the bookings leave open, too.
+    booked = tuple(
+        Booking(a.request, a.slots, status.get((a.request, a.slots), "tentative"))
+        for k, a in enumerate(greedy(inst).assignments)
+        if (a.request, a.slots) in status or k % 7
+    )
+    return replace(inst, bookings=booked)
+
+
+def bookings_of(inst):
+    return Plan(inst.name, tuple(Assignment(b.request, b.slots) for b in inst.bookings))
+
+
+def test_every_base_within_reach_is_in_the_neighbourhood_and_no_other():
+    inst = generated_and_booked("S", 1)
+    r = next(r for r in inst.requests if r.max_km is not None)
+    near = set(reachable(inst, r))
+    assert near and len(near) < len(inst.bases)
+    part = neighbourhood(inst, r.id)
+    mine = {q.id for q in inst.requests if q.participant == r.participant}
+    for s in part.slots:
+        held_by_mine = any(s.id in b.slots for b in part.bookings if b.request in mine)
+        assert part.base_of_slot(s.id) in near or held_by_mine
+    assert {s.id for s in inst.slots if inst.base_of_slot(s.id) in near} <= {
+        s.id for s in part.slots
+    }

@@ -1,7 +1,8 @@
 """Why a request is short of sessions: the solver's explanation, worked out once per change.
 
-Explaining rebuilds the whole week and replays it (``scheduler.explain``), so it is not done on
-every view of a request page: the answer is kept, keyed by the week's bookings fingerprint and
+Explaining reads the part of the week around the request (the bases it may reach, the bookings
+there and its participant's own; the whole week when no run is open to it at all) and replays
+it (``scheduler.explain``), so it is not done on every view of a request page: the answer is kept, keyed by the week's bookings fingerprint and
 the request, and worked out again only after the week's bookings changed (a run, a placement,
 a booking or a cancellation). Each web process keeps its most recent answers.
 """
@@ -14,9 +15,10 @@ from collections import OrderedDict
 from app.extensions import db
 from app.localtime import local_zone
 from app.models import BookingRequest
-from app.services.exchange.export import build_instance, build_plan
+from app.services.exchange.export import build_instance, build_neighbourhood, build_plan
 from app.services.runs.guard import bookings_fingerprint
-from scheduler.explain import Reason, explain
+from scheduler.domain import Instance, Plan
+from scheduler.explain import STATIC, Reason, explain
 
 #: Answers kept per process (one per request viewed since its week last changed).
 KEPT = 512
@@ -35,10 +37,13 @@ def why_not_placed(req: BookingRequest) -> tuple[Reason, ...]:
         if key in _answers:
             _answers.move_to_end(key)
             return _answers[key]
+    zone = str(local_zone())
     try:
-        inst = build_instance(db.session, week, freeze_until=None, timezone=str(local_zone()))
-        plan = build_plan(db.session, week, inst)
-        reasons = tuple(r for e in explain(inst, plan, [req.code]) for r in e.denials)
+        inst = build_neighbourhood(db.session, week, req.code, freeze_until=None, timezone=zone)
+        reasons = _reasons(inst, build_plan(db.session, week, inst), req.code)
+        if any(r.code in STATIC for r in reasons):  # these look at every base
+            inst = build_instance(db.session, week, freeze_until=None, timezone=zone)
+            reasons = _reasons(inst, build_plan(db.session, week, inst), req.code)
     except (KeyError, ValueError) as error:  # a week the exchange format cannot express
         reasons = (Reason("unexplained", str(error), str(error)),)
     with _lock:
@@ -46,3 +51,7 @@ def why_not_placed(req: BookingRequest) -> tuple[Reason, ...]:
         while len(_answers) > KEPT:
             _answers.popitem(last=False)
     return reasons
+
+
+def _reasons(inst: Instance, plan: Plan, code: str) -> tuple[Reason, ...]:
+    return tuple(r for e in explain(inst, plan, [code]) for r in e.denials)

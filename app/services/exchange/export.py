@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select, true
 
 from app.extensions import AnySession
 from app.models import (
@@ -40,6 +40,7 @@ from app.services.exchange.mapping import (
 )
 from app.services.programme.prime import prime_recent
 from scheduler import domain as d
+from scheduler.explain import reachable
 from scheduler.heap import collector_paused
 
 
@@ -56,19 +57,7 @@ def _instance(
 ) -> d.Instance:
     bases = _bases(session)
     slots = _slots(session, week)
-    recent = prime_recent(session, week) or {}
-    # Columns on the connection, not ORM objects: a programme week has 18,000 participants,
-    # 30,000 requests and 60,000 slots, and the ORM's step per row was most of the time.
-    participants = tuple(
-        domain_participant(p, recent.get(p.code))
-        for p in session.connection().execute(
-            select(
-                Participant.code, Participant.name, Participant.kind, Participant.province,
-                Participant.region, Participant.lat, Participant.lon, Participant.priority,
-                Participant.category,
-            ).order_by(Participant.code)
-        )
-    )  # fmt: skip
+    participants = _participants(session, None, prime_recent(session, week) or {})
     bookings, direct = _bookings(session, week)
     requests = _requests(session, week, {b.request for b in bookings}) + direct
     return d.Instance(
@@ -83,6 +72,75 @@ def _instance(
         bookings=bookings,
         policy=domain_policy(week, freeze_until),
     )
+
+
+def build_neighbourhood(
+    session: AnySession,
+    week: PlanningWeek,
+    request_code: str,
+    *,
+    freeze_until: datetime | None,
+    timezone: str,
+) -> d.Instance:
+    """The part of the week around one request, as ``scheduler.explain.neighbourhood`` cuts it
+    from the whole (every base; the slots of the bases the request may reach and of its
+    participant's bookings; those bookings and their requests and participants, without the
+    prime history no reason reads), read from the database without reading the rest. A
+    request that may reach most bases gets the whole week."""
+    with collector_paused():
+        bases = _bases(session)
+        (request,) = _requests(session, week, {request_code}, only={request_code})
+        (person,) = _participants(session, {request.participant})
+        near = reachable(
+            d.Instance(
+                name=week.name,
+                timezone=timezone,
+                horizon_start=week.week_start,
+                horizon_days=week.days,
+                bases=bases,
+                slots=(),
+                participants=(person,),
+                requests=(request,),
+                bookings=(),
+            ),
+            request,
+        )
+        if len(near) > len(bases) // 2:
+            return _instance(session, week, freeze_until=freeze_until, timezone=timezone)
+        participant_id = select(Participant.id).where(Participant.code == request.participant)
+        at_near = (
+            select(BookingSlot.booking_id)
+            .join(Slot, Slot.id == BookingSlot.slot_id)
+            .join(Studio, Studio.id == Slot.studio_id)
+            .join(Hub, Hub.id == Studio.hub_id)
+            .where(Hub.code.in_(near))
+        )
+        around = or_(
+            Booking.participant_id == participant_id.scalar_subquery(), Booking.id.in_(at_near)
+        )
+        bookings, direct = _bookings(session, week, around)
+        held = (
+            select(BookingSlot.slot_id)
+            .join(Booking, Booking.id == BookingSlot.booking_id)
+            .where(Booking.planning_week_id == week.id, Booking.status.in_(ACTIVE_STATUSES))
+            .where(BookingSlot.released_at.is_(None), around)
+        )
+        slots = _slots(session, week, or_(Hub.code.in_(near), Slot.id.in_(held)))
+        codes = {b.request for b in bookings} - {r.id for r in direct} | {request_code}
+        requests = _requests(session, week, codes, only=codes) + direct
+        participants = _participants(session, {r.participant for r in requests})
+        return d.Instance(
+            name=week.name,
+            timezone=timezone,
+            horizon_start=week.week_start,
+            horizon_days=week.days,
+            bases=bases,
+            slots=slots,
+            participants=participants,
+            requests=tuple(sorted(requests, key=lambda r: r.id)),
+            bookings=bookings,
+            policy=domain_policy(week, freeze_until),
+        )
 
 
 def build_plan(session: AnySession, week: PlanningWeek, instance: d.Instance) -> d.Plan:
@@ -103,6 +161,25 @@ def build_plan(session: AnySession, week: PlanningWeek, instance: d.Instance) ->
     return d.Plan(week.name, assignments, unassigned, stats)
 
 
+def _participants(
+    session: AnySession, codes: set[str] | None, recent: dict[str, int] | None = None
+) -> tuple[d.Participant, ...]:
+    """Every participant (``codes`` None) or those, with their recent prime sessions."""
+    # Columns on the connection, not ORM objects: a programme week has 18,000 participants,
+    # 30,000 requests and 60,000 slots, and the ORM's step per row was most of the time.
+    query = select(
+        Participant.code, Participant.name, Participant.kind, Participant.province,
+        Participant.region, Participant.lat, Participant.lon, Participant.priority,
+        Participant.category,
+    ).order_by(Participant.code)  # fmt: skip
+    if codes is not None:
+        query = query.where(Participant.code.in_(codes))
+    recent = recent or {}
+    return tuple(
+        domain_participant(p, recent.get(p.code)) for p in session.connection().execute(query)
+    )
+
+
 def _bases(session: AnySession) -> tuple[d.Base, ...]:
     studios: dict[int, list[d.Studio]] = defaultdict(list)
     rows = session.execute(
@@ -117,12 +194,15 @@ def _bases(session: AnySession) -> tuple[d.Base, ...]:
     )
 
 
-def _slots(session: AnySession, week: PlanningWeek) -> tuple[d.Slot, ...]:
+def _slots(
+    session: AnySession, week: PlanningWeek, among: ColumnElement[bool] | None = None
+) -> tuple[d.Slot, ...]:
     """Open slots of published timetable weeks (not of retired studios), plus any slot an
-    active booking holds."""
-    rows = session.connection().execute(
+    active booking holds (of those ``among`` picks, which may name the slot, studio or hub)."""
+    query = (
         select(Slot.code, Studio.code, Slot.start, Slot.end, Slot.prime)
         .join(Studio, Studio.id == Slot.studio_id)
+        .join(Hub, Hub.id == Studio.hub_id)
         .join(TimetableWeek, TimetableWeek.id == Slot.timetable_week_id)
         .outerjoin(SlotHold, SlotHold.slot_id == Slot.id)
         .where(TimetableWeek.week_start == week.week_start)
@@ -136,16 +216,19 @@ def _slots(session: AnySession, week: PlanningWeek) -> tuple[d.Slot, ...]:
         )
         .order_by(Slot.code)
     )
+    rows = session.connection().execute(query if among is None else query.where(among))
     return tuple(
         d.Slot(code, studio, start, end, prime) for code, studio, start, end, prime in rows
     )
 
 
 def _bookings(
-    session: AnySession, week: PlanningWeek
+    session: AnySession, week: PlanningWeek, among: ColumnElement[bool] | None = None
 ) -> tuple[tuple[d.Booking, ...], list[d.Request]]:
-    """Active bookings in code order, and the synthesized requests of direct bookings."""
+    """Active bookings in code order (of those ``among`` picks, which names the booking), and
+    the synthesized requests of direct bookings."""
     held: dict[int, list[tuple[int, str, datetime, datetime, str]]] = defaultdict(list)
+    mine = true() if among is None else among
     rows = session.connection().execute(
         select(
             BookingSlot.booking_id, BookingSlot.position, Slot.code, Slot.start, Slot.end, Hub.code
@@ -155,7 +238,7 @@ def _bookings(
         .join(Hub, Hub.id == Studio.hub_id)
         .join(Booking, Booking.id == BookingSlot.booking_id)
         .where(Booking.planning_week_id == week.id, Booking.status.in_(ACTIVE_STATUSES))
-        .where(BookingSlot.released_at.is_(None))
+        .where(BookingSlot.released_at.is_(None), mine)
     )
     for booking_id, position, code, start, end, hub in rows:
         held[booking_id].append((position, code, start, end, hub))
@@ -165,7 +248,7 @@ def _bookings(
         select(Booking.id, Booking.code, Booking.status, BookingRequest.code, Participant.code)
         .outerjoin(BookingRequest, BookingRequest.id == Booking.request_id)
         .join(Participant, Participant.id == Booking.participant_id)
-        .where(Booking.planning_week_id == week.id, Booking.status.in_(ACTIVE_STATUSES))
+        .where(Booking.planning_week_id == week.id, Booking.status.in_(ACTIVE_STATUSES), mine)
         .order_by(Booking.code)
     )
     for booking_id, code, status, request_code, participant in rows:
@@ -182,14 +265,20 @@ def _bookings(
     return tuple(out), direct
 
 
-def _requests(session: AnySession, week: PlanningWeek, booked: set[str]) -> list[d.Request]:
-    """Open requests of the week, plus withdrawn ones that still have an active booking."""
+def _requests(
+    session: AnySession, week: PlanningWeek, booked: set[str], only: set[str] | None = None
+) -> list[d.Request]:
+    """Open requests of the week, plus withdrawn ones that still have an active booking (those
+    whose codes are ``only``, when given)."""
+    of_week = BookingRequest.planning_week_id == week.id
+    if only is not None:
+        of_week = of_week & BookingRequest.code.in_(only)
     allowed: dict[int, list[str]] = defaultdict(list)
     for request_id, hub in session.connection().execute(
         select(request_allowed_hubs.c.request_id, Hub.code)
         .join(Hub, Hub.id == request_allowed_hubs.c.hub_id)
         .join(BookingRequest, BookingRequest.id == request_allowed_hubs.c.request_id)
-        .where(BookingRequest.planning_week_id == week.id)
+        .where(of_week)
         .order_by(Hub.code)
     ):
         allowed[request_id].append(hub)
@@ -198,7 +287,7 @@ def _requests(session: AnySession, week: PlanningWeek, booked: set[str]) -> list
         select(PreferredHub.request_id, Hub.code)
         .join(Hub, Hub.id == PreferredHub.hub_id)
         .join(BookingRequest, BookingRequest.id == PreferredHub.request_id)
-        .where(BookingRequest.planning_week_id == week.id)
+        .where(of_week)
         .order_by(PreferredHub.request_id, PreferredHub.rank)
     ):
         preferred[request_id].append(hub)
@@ -206,11 +295,7 @@ def _requests(session: AnySession, week: PlanningWeek, booked: set[str]) -> list
         lot.id: d.Harvest(lot.ready_at, lot.best_before)
         for lot in session.scalars(
             select(HarvestLot).where(
-                HarvestLot.id.in_(
-                    select(BookingRequest.harvest_lot_id).where(
-                        BookingRequest.planning_week_id == week.id
-                    )
-                )
+                HarvestLot.id.in_(select(BookingRequest.harvest_lot_id).where(of_week))
             )
         )
     }
@@ -224,7 +309,7 @@ def _requests(session: AnySession, week: PlanningWeek, booked: set[str]) -> list
             Participant.code.label("participant_code"),
         )
         .join(Participant, Participant.id == BookingRequest.participant_id)
-        .where(BookingRequest.planning_week_id == week.id)
+        .where(of_week)
         .order_by(BookingRequest.code)
     )  # fmt: skip
     for r in rows:
