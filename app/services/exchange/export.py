@@ -60,6 +60,19 @@ def _instance(
     participants = _participants(session, None, prime_recent(session, week) or {})
     bookings, direct = _bookings(session, week)
     requests = _requests(session, week, {b.request for b in bookings}) + direct
+    return _of_week(week, freeze_until, timezone, bases, slots, participants, requests, bookings)
+
+
+def _of_week(
+    week: PlanningWeek,
+    freeze_until: datetime | None,
+    timezone: str,
+    bases: tuple[d.Base, ...],
+    slots: tuple[d.Slot, ...],
+    participants: tuple[d.Participant, ...],
+    requests: list[d.Request],
+    bookings: tuple[d.Booking, ...],
+) -> d.Instance:
     return d.Instance(
         name=week.name,
         timezone=timezone,
@@ -91,20 +104,8 @@ def build_neighbourhood(
         bases = _bases(session)
         (request,) = _requests(session, week, {request_code}, only={request_code})
         (person,) = _participants(session, {request.participant})
-        near = reachable(
-            d.Instance(
-                name=week.name,
-                timezone=timezone,
-                horizon_start=week.week_start,
-                horizon_days=week.days,
-                bases=bases,
-                slots=(),
-                participants=(person,),
-                requests=(request,),
-                bookings=(),
-            ),
-            request,
-        )
+        alone = _of_week(week, freeze_until, timezone, bases, (), (person,), [request], ())
+        near = reachable(alone, request)
         if len(near) > len(bases) // 2:
             return _instance(session, week, freeze_until=freeze_until, timezone=timezone)
         participant_id = select(Participant.id).where(Participant.code == request.participant)
@@ -129,17 +130,8 @@ def build_neighbourhood(
         codes = {b.request for b in bookings} - {r.id for r in direct} | {request_code}
         requests = _requests(session, week, codes, only=codes) + direct
         participants = _participants(session, {r.participant for r in requests})
-        return d.Instance(
-            name=week.name,
-            timezone=timezone,
-            horizon_start=week.week_start,
-            horizon_days=week.days,
-            bases=bases,
-            slots=slots,
-            participants=participants,
-            requests=tuple(sorted(requests, key=lambda r: r.id)),
-            bookings=bookings,
-            policy=domain_policy(week, freeze_until),
+        return _of_week(
+            week, freeze_until, timezone, bases, slots, participants, requests, bookings
         )
 
 
