@@ -76,6 +76,17 @@ def always(value: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return make
 
 
+def everywhere(rule: Callable[..., Any]) -> Callable[..., Any]:
+    """A vectorised per-base check (``within_reach``) that keeps every base it is given."""
+
+    def dropped(inst: Any, r: Any, bases: Any, km: Any) -> Any:
+        import numpy as np
+
+        return np.ones(len(bases), dtype=bool)
+
+    return dropped
+
+
 def every_start(rule: Callable[..., Any]) -> Callable[..., Any]:
     """A per-class filter of start positions that keeps every one it is given."""
 
@@ -160,7 +171,7 @@ MUTANTS = [
     Mutant("consecutive slots (1)", f"{PLACEMENT}:runs_of", any_positions, "placement"),
     Mutant("inside the window (4)", f"{PLACEMENT}:inside_window", every_start, "placement"),
     Mutant("allowed base (5a)", f"{PLACEMENT}:allowed_base", always(True), "placement"),
-    Mutant("max_km (5b)", f"{PLACEMENT}:within_reach", always(True), "placement"),
+    Mutant("max_km (5b)", f"{PLACEMENT}:within_reach", everywhere, "placement"),
     Mutant("features (5c)", f"{PLACEMENT}:has_features", always(True), "placement"),
     Mutant("locked/confirmed kept (7)", f"{PLACEMENT}:kept_by_status", always(False), "placement"),
     Mutant("frozen horizon (8)", f"{PLACEMENT}:frozen", always(False), "placement"),

@@ -3,7 +3,7 @@ placement that would break them never becomes a variable. Each test names the ex
 left open to the model."""
 
 from scheduler.candidates import kept_bookings
-from tests.scheduler.builders import at, req, slot, week
+from tests.scheduler.builders import HOME, at, req, slot, week
 from tests.scheduler.rules.helpers import sessions, solved, starts
 
 S1, S2, T1 = "B1-S1", "B1-S2", "B2-S1"
@@ -37,6 +37,20 @@ def test_allowed_bases_and_distance_rule_5():
     assert starts(inst, "R1") == {slot(T1, 0, 18)}
     assert starts(inst, "R2") == {slot(S1, 0, 18)}
     assert starts(inst, "R3") == {slot(S1, 0, 18), slot(T1, 0, 18)}
+
+
+def test_distance_rule_5_east_and_west_too():
+    # A base at the participants' own latitude, ~1,000 km east: no band of latitude leaves it
+    # out, only the distance itself does.
+    east = {"B2": (HOME[0], HOME[1] + 10.0)}
+    inst = week(
+        {S1: [], T1: []},
+        hours=(18,),
+        base_at=east,
+        requests=[req("R1", "P1", max_km=100), req("R2", "P2", max_km=2000)],
+    )
+    assert starts(inst, "R1") == {slot(S1, 0, 18)}
+    assert starts(inst, "R2") == {slot(S1, 0, 18), slot(T1, 0, 18)}
 
 
 def test_features_rule_5():
