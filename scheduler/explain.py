@@ -28,6 +28,7 @@ from datetime import datetime
 
 from scheduler.domain import Instance, Plan, Request, Slot, day_refusal
 from scheduler.greedy import Calendar
+from scheduler.placement import allowed_base
 from scheduler.validate import KM_TOLERANCE, sessions_of
 
 #: Consecutive slots of one studio, in order.
@@ -148,7 +149,7 @@ def neighbourhood(inst: Instance, request_id: str) -> Instance:
 
 def _passes(inst: Instance, r: Request, base: str, *, allowed: bool, near: bool) -> bool:
     """Rule 5's allowed list and max_km, each only when asked for."""
-    if allowed and r.bases is not None and base not in r.bases:
+    if allowed and not allowed_base(r, base):
         return False
     return not (
         near

@@ -2,9 +2,14 @@
 
 Explaining reads the part of the week around the request (the bases it may reach, the bookings
 there and its participant's own; the whole week when no run is open to it at all) and replays
-it (``scheduler.explain``), so it is not done on every view of a request page: the answer is kept, keyed by the week's bookings fingerprint and
-the request, and worked out again only after the week's bookings changed (a run, a placement,
-a booking or a cancellation). Each web process keeps its most recent answers.
+it (``scheduler.explain``), so it is not done on every view of a request page: the answer is
+kept, keyed by the week's bookings fingerprint and the request, and worked out again only after
+the week's bookings changed (a run, a placement, a booking or a cancellation). Each web process
+keeps its most recent answers.
+
+Not the placement's neighbourhood (``app.services.placement.neighbourhood``): that one keeps the
+few nearest bases with free slots in the request's window, which is what placing needs; an
+explanation must see every base the request may reach.
 """
 
 from __future__ import annotations
